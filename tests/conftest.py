@@ -1,0 +1,24 @@
+"""Shared fixtures. Real public CT is read from ../shared/public_ct and skipped when absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PUBLIC_CT = Path(__file__).resolve().parents[1].parent / "shared" / "public_ct"
+
+
+@pytest.fixture(scope="session")
+def public_ct() -> Path:
+    """The folder of real public CT data, or a skip saying why it is absent."""
+    if not PUBLIC_CT.is_dir():
+        pytest.skip(f"real public CT not found at {PUBLIC_CT} (a fresh clone has none)")
+    return PUBLIC_CT
+
+
+@pytest.fixture(autouse=True)
+def _no_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never touch the user's home folder."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
