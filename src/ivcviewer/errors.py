@@ -42,3 +42,11 @@ class CaseFileError(IvcviewerError):
 
 class AnatomyError(IvcviewerError):
     """Anatomy (landmarks or a label map) that lacks what a fit needs."""
+
+
+class MeasurementError(IvcviewerError):
+    """A region, point or reported figure that cannot be measured or compared."""
+
+
+class DisplayError(IvcviewerError):
+    """No screen (and no Xvfb to provide one) for rendering, or a renderer that failed."""

@@ -1,0 +1,328 @@
+"""Loader benchmark: ivcviewer vs SimpleITK's ImageSeriesReader vs a plain pydicom loop.
+
+Writes its own series (cached in a temporary folder, outside the repository): an uncompressed
+one (default 400 slices of 512 x 512, Explicit VR Little Endian) and a JPEG 2000 lossless copy.
+Each loader runs in a fresh subprocess per series: the first load gives the peak resident
+memory above the interpreter's baseline after imports (Linux: the peak counter is reset through
+``/proc/self/clear_refs`` before loading), then the best wall time of ``--repeat`` loads. All
+loaders must return the same HU array (checked through a SHA-1 of the array bytes).
+
+Targets (issue 2): uncompressed load at least 2x faster than SimpleITK; peak memory above the
+baseline at most 1.3x the int16 volume's size; JPEG 2000 at least as fast as SimpleITK.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_loader.py [--slices 400] [--size 512] [--repeat 3]
+        [--cache DIR] [--skip-j2k] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+LOADERS = ("ivcviewer", "simpleitk", "pydicom")
+MIB = 1024.0 * 1024.0
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def phantom_slice(k: int, n: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A CT-like axial slice: air, fat, muscle, a liver-like blob, a vertebra, noise (HU)."""
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size - 0.5
+    out = np.full((size, size), -1000.0, np.float32)
+    body = (x / 0.42) ** 2 + (y / 0.30) ** 2 <= 1
+    out[body] = -100.0
+    out[(x / 0.38) ** 2 + (y / 0.26) ** 2 <= 1] = 45.0
+    z = k / max(n - 1, 1)
+    r_liver = 0.15 * np.sin(np.pi * z) + 0.02
+    out[((x + 0.15) / r_liver) ** 2 + ((y + 0.02) / (0.8 * r_liver)) ** 2 <= 1] = 110.0
+    out[(x**2 + (y - 0.17) ** 2) <= 0.05**2] = 350.0
+    out[((x - 0.04) ** 2 + (y - 0.05) ** 2) <= 0.025**2] = 180.0  # aorta
+    out += rng.normal(0.0, 12.0, out.shape).astype(np.float32) * body
+    return np.clip(np.rint(out), -1024, 3071).astype(np.int16)
+
+
+def _compress_one(args: tuple[str, str]) -> None:
+    import pydicom
+    from pydicom.uid import JPEG2000Lossless
+
+    src, dst = args
+    ds = pydicom.dcmread(src)
+    ds.compress(JPEG2000Lossless, generate_instance_uid=False)
+    tmp = dst + ".partial"
+    ds.save_as(tmp, enforce_file_format=True)
+    os.replace(tmp, dst)
+
+
+def make_series(cache: Path, n: int, size: int, with_j2k: bool) -> dict[str, Path]:
+    """Write (or reuse) the uncompressed and JPEG 2000 series under ``cache``."""
+    from ivcviewer.dicom import write_ct_series
+    from ivcviewer.geometry import affine_from_dicom
+    from ivcviewer.volume import Volume
+
+    root = cache / f"ct_{n}x{size}x{size}"
+    raw, j2k = root / "uncompressed", root / "jpeg2000"
+    if not (raw / "complete").is_file():
+        print(f"writing {n} slices of {size}x{size} to {raw} ...", flush=True)
+        rng = np.random.default_rng(2024)
+        arr = np.empty((n, size, size), np.int16)
+        for k in range(n):
+            arr[k] = phantom_slice(k, n, size, rng)
+        aff = affine_from_dicom(
+            [1, 0, 0, 0, 1, 0], [-200.0, -180.0, -300.0], [0.78, 0.78], [0, 0, 1.0]
+        )
+        write_ct_series(Volume(arr, aff), raw, uid_seed="bench", overwrite=True)
+        (raw / "complete").write_text("ok\n")
+    out = {"uncompressed": raw}
+    if with_j2k:
+        if not (j2k / "complete").is_file():
+            print(f"compressing to JPEG 2000 lossless in {j2k} ...", flush=True)
+            j2k.mkdir(parents=True, exist_ok=True)
+            jobs = [(str(f), str(j2k / f.name)) for f in sorted(raw.glob("*.dcm"))]
+            with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as ex:
+                list(ex.map(_compress_one, jobs, chunksize=8))
+            (j2k / "complete").write_text("ok\n")
+        out["jpeg2000"] = j2k
+    return out
+
+
+# ----------------------------------------------------------------------------- loaders
+
+
+def load_ivcviewer(folder: Path) -> np.ndarray:
+    from ivcviewer.dicom import load_dicom
+
+    (vol,) = load_dicom(folder)
+    return vol.array
+
+
+def load_simpleitk(folder: Path) -> Any:
+    import SimpleITK as sitk
+
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(folder)))
+    img = reader.Execute()
+    return img, sitk.GetArrayViewFromImage(img)
+
+
+def load_pydicom(folder: Path) -> np.ndarray:
+    """The plain loop: read every file, sort along the normal, stack, rescale."""
+    import pydicom
+
+    datasets = [pydicom.dcmread(f) for f in sorted(folder.glob("*.dcm"))]
+    iop = np.array(datasets[0].ImageOrientationPatient, dtype=float)
+    normal = np.cross(iop[:3], iop[3:])
+    datasets.sort(key=lambda d: float(np.dot(np.array(d.ImagePositionPatient, float), normal)))
+    out = np.empty((len(datasets), datasets[0].Rows, datasets[0].Columns), np.int16)
+    for k, d in enumerate(datasets):
+        out[k] = d.pixel_array.astype(np.int32) * int(d.RescaleSlope) + int(d.RescaleIntercept)
+    return out
+
+
+def _array_of(result: Any) -> np.ndarray:
+    return result[1] if isinstance(result, tuple) else result
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def worker(loader: str, folder: Path, repeat: int) -> dict[str, Any]:
+    """Run in a fresh interpreter: memory of the first load, then the best of ``repeat``."""
+    fn = {"ivcviewer": load_ivcviewer, "simpleitk": load_simpleitk, "pydicom": load_pydicom}[loader]
+    # imports first, so that the baseline includes them
+    if loader == "ivcviewer":
+        import ivcviewer.dicom  # noqa: F401
+    elif loader == "simpleitk":
+        import SimpleITK  # noqa: F401
+    else:
+        import pydicom  # noqa: F401
+        import pydicom.pixels  # noqa: F401
+    import gc
+
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # reset VmHWM (peak RSS) to the current RSS
+    except OSError:
+        pass
+    baseline = _status_kib("VmRSS")
+    t0 = time.perf_counter()
+    result = fn(folder)
+    first = time.perf_counter() - t0
+    peak = _status_kib("VmHWM")
+    arr = np.ascontiguousarray(_array_of(result))
+    digest = hashlib.sha1(arr.data).hexdigest()
+    shape, dtype = list(arr.shape), str(arr.dtype)
+    del arr, result
+    gc.collect()
+    times = [first]
+    for _ in range(repeat - 1):
+        t0 = time.perf_counter()
+        result = fn(folder)
+        times.append(time.perf_counter() - t0)
+        del result
+        gc.collect()
+    return {
+        "loader": loader,
+        "first_s": first,
+        "best_s": min(times),
+        "times_s": times,
+        "peak_above_baseline_mib": (peak - baseline) / 1024.0,
+        "sha1": digest,
+        "shape": shape,
+        "dtype": dtype,
+    }
+
+
+def run_in_subprocess(loader: str, folder: Path, repeat: int) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        loader,
+        "--folder",
+        str(folder),
+        "--repeat",
+        str(repeat),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"{loader} on {folder} failed:\n{out.stderr}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def machine() -> dict[str, Any]:
+    import pydicom
+    import SimpleITK as sitk
+
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(
+                (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu
+            )
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pydicom": pydicom.__version__,
+        "simpleitk": sitk.Version_VersionString(),
+        "platform": platform.platform(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--slices", type=int, default=400)
+    p.add_argument("--size", type=int, default=512)
+    p.add_argument("--repeat", type=int, default=3, help="loads per loader (best is reported)")
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "ivcviewer-bench",
+        help="where the generated series are kept between runs",
+    )
+    p.add_argument("--skip-j2k", action="store_true", help="only the uncompressed series")
+    p.add_argument("--json", type=Path, help="also write the results as JSON here")
+    p.add_argument("--worker", choices=LOADERS, help=argparse.SUPPRESS)
+    p.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.folder, args.repeat)))
+        return 0
+
+    series = make_series(args.cache, args.slices, args.size, not args.skip_j2k)
+    volume_mib = args.slices * args.size * args.size * 2 / MIB
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, folder in series.items():
+        results[name] = {}
+        for loader in LOADERS:
+            print(f"{name}: {loader} ...", flush=True)
+            results[name][loader] = run_in_subprocess(loader, folder, args.repeat)
+
+    rows = []
+    checks: dict[str, bool] = {}
+    for name, by_loader in results.items():
+        ref = by_loader["simpleitk"]["best_s"]
+        digests = {r["sha1"] for r in by_loader.values()}
+        checks[f"{name}: all loaders return the same HU array"] = len(digests) == 1
+        for loader, r in by_loader.items():
+            r["speedup_vs_simpleitk"] = ref / r["best_s"]
+            r["peak_over_int16_volume"] = r["peak_above_baseline_mib"] / volume_mib
+            rows.append(
+                f"| {name} | {loader} | {r['best_s']:.2f} | {r['first_s']:.2f} | "
+                f"{r['speedup_vs_simpleitk']:.2f}x | {r['peak_above_baseline_mib']:.0f} | "
+                f"{r['peak_over_int16_volume']:.2f} |"
+            )
+    ivc = results["uncompressed"]["ivcviewer"]
+    checks["uncompressed: ivcviewer >= 2x faster than SimpleITK"] = ivc["speedup_vs_simpleitk"] >= 2
+    checks["uncompressed: ivcviewer peak memory <= 1.3x int16 volume"] = (
+        ivc["peak_over_int16_volume"] <= 1.3
+    )
+    if "jpeg2000" in results:
+        j = results["jpeg2000"]["ivcviewer"]
+        checks["jpeg2000: ivcviewer at least as fast as SimpleITK"] = j["speedup_vs_simpleitk"] >= 1
+
+    info = machine()
+    print()
+    print(
+        f"Series: {args.slices} x {args.size} x {args.size}, int16 volume {volume_mib:.0f} MiB; "
+        f"best of {args.repeat} loads, each loader in a fresh process."
+    )
+    print(
+        f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, "
+        f"pydicom {info['pydicom']}, SimpleITK {info['simpleitk']}"
+    )
+    print()
+    print(
+        "| series | loader | best s | first s | speed vs SimpleITK | peak MiB above baseline | peak / int16 volume |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    print()
+    for text, ok in checks.items():
+        print(f"{'MET    ' if ok else 'NOT MET'}  {text}")
+    if args.json:
+        payload = {
+            "machine": info,
+            "slices": args.slices,
+            "size": args.size,
+            "repeat": args.repeat,
+            "volume_mib": volume_mib,
+            "results": results,
+            "targets": checks,
+        }
+        tmp = args.json.with_name(args.json.name + ".partial")
+        tmp.write_text(json.dumps(payload, indent=2))
+        os.replace(tmp, args.json)
+    return 0 if all(checks.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,397 @@
+"""Open CT in a napari window, or render views of it to PNG files (with or without a screen).
+
+* :func:`open_in_viewer` reads the paths first (so that a bad path fails before any window
+  opens), then shows the series in a napari viewer and runs the event loop.
+* :func:`render_screenshots` renders named views (``axial``, ``coronal``, ``sagittal``, ``3d``)
+  of each series with a shown viewer. Without a screen it starts a private Xvfb and renders in
+  a child process (``python -m ivcviewer._napari.launch render ...``) whose Qt application
+  lives and dies with that X server.
+
+The command line of this module (``python -m ivcviewer._napari.launch open|render ...``) lets
+other parts of the program use napari without importing it.
+
+Views follow the radiological convention: axial seen from the feet (anterior up, the patient's
+left on the right of the screen), coronal seen from the front (head up, the patient's left on
+the right), sagittal seen from the patient's left (head up, anterior on the left), and ``3d``
+an anterior view of the volume rendering, head up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .. import geometry
+from ..errors import DisplayError, IvcviewerError
+from ..report import ValidationMode
+from ..volume import Volume
+from ._display import has_display, xvfb_display
+from .layers import image_layer_data, report_summary_text
+from .reader import DEFAULT_ON_IRREGULAR, load_volumes
+
+if TYPE_CHECKING:
+    import napari
+    from napari.layers import Layer
+
+#: The views :func:`set_view` knows.
+VIEWS: tuple[str, ...] = ("axial", "coronal", "sagittal", "3d")
+
+#: dims.order (napari world axes z, y, x) and the 2D vertical/horizontal orientation per view.
+_VIEW_2D: dict[str, tuple[tuple[int, int, int], tuple[str, str]]] = {
+    "axial": ((0, 1, 2), ("down", "right")),
+    "coronal": ((1, 0, 2), ("up", "right")),
+    "sagittal": ((2, 0, 1), ("up", "right")),
+}
+
+#: Default screenshot size (height, width) in pixels.
+DEFAULT_SIZE: tuple[int, int] = (768, 768)
+
+
+def _camera(viewer: napari.Viewer) -> Any:
+    """The viewer's camera (``viewer.scene.camera`` from napari 0.9, ``viewer.camera`` before)."""
+    scene = getattr(viewer, "scene", None)
+    return scene.camera if scene is not None else viewer.camera
+
+
+def prepare_viewer(viewer: napari.Viewer) -> None:
+    """Make 3D views of LPS data mirror-free.
+
+    napari's world axes here are LPS reversed ``(z, y, x)``, a left-handed order; with the
+    depth axis pointing away from the viewer, the 3D rendering is a proper rotation of the
+    patient (an anterior view shows the patient's left on the right of the screen). 2D views
+    do not change.
+    """
+    camera = _camera(viewer)
+    _, vertical, horizontal = camera.orientation
+    camera.orientation = ("away", vertical, horizontal)
+
+
+def show_report(viewer: napari.Viewer, volumes: Sequence[Volume], names: Sequence[str]) -> None:
+    """Notify the geometry report of ``volumes`` and dock the "Geometry report" widget."""
+    from napari.utils.notifications import show_info, show_warning
+
+    from .widgets.geometry_report import dock_geometry_report
+
+    text = "\n".join(report_summary_text(v, n) for v, n in zip(volumes, names, strict=True))
+    (show_warning if any(v.report.warnings for v in volumes) else show_info)(text)
+    dock_geometry_report(viewer)
+
+
+def add_volumes(
+    viewer: napari.Viewer, volumes: Sequence[Volume], *, report: bool = True
+) -> list[Layer]:
+    """Add one Image layer per volume (see :func:`layers.image_layer_data`)."""
+    from napari.layers import Layer
+
+    added = [viewer.add_layer(Layer.create(*image_layer_data(v))) for v in volumes]
+    if report and added:
+        show_report(viewer, volumes, [layer.name for layer in added])
+    return added
+
+
+def open_in_viewer(
+    paths: Sequence[str | os.PathLike[str]],
+    series_uid: str | None = None,
+    on_irregular: ValidationMode = DEFAULT_ON_IRREGULAR,
+) -> None:
+    """Show the series at ``paths`` in a napari window and run napari until it is closed.
+
+    Raises
+    ------
+    IvcviewerError
+        When the paths hold no readable series (raised before any window opens).
+    FileNotFoundError
+        When a path does not exist.
+    """
+    import napari
+
+    volumes = load_volumes(paths, series_uid=series_uid, on_irregular=on_irregular)
+    viewer = napari.Viewer()
+    prepare_viewer(viewer)
+    add_volumes(viewer, volumes)
+    napari.run()
+
+
+def _world_centre(viewer: napari.Viewer) -> NDArray[np.float64]:
+    extent = np.asarray(viewer.layers.extent.world, dtype=float)
+    return np.asarray((extent[0] + extent[1]) / 2.0, dtype=float)
+
+
+def set_view(
+    viewer: napari.Viewer,
+    view: str,
+    point_lps: ArrayLike | None = None,
+    size: tuple[int, int] | None = None,
+) -> None:
+    """Set dims, camera and slice position for a named view.
+
+    Parameters
+    ----------
+    viewer
+        A viewer holding ivcviewer layers (world axes ``(z, y, x)`` mm).
+    view
+        One of :data:`VIEWS`.
+    point_lps
+        The LPS point whose slices are shown (default: the centre of all layers).
+    size
+        Canvas ``(height, width)`` in pixels for a following :func:`screenshot`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown view name.
+    """
+    if view not in VIEWS:
+        raise ValueError(f"Argument 'view' must be one of {VIEWS}, got {view!r}.")
+    prepare_viewer(viewer)
+    if size is not None:
+        set_canvas_size(viewer, size)
+    if point_lps is None:
+        point = _world_centre(viewer)
+    else:
+        point = geometry.lps_to_napari(np.asarray(point_lps, dtype=float))
+    if view == "3d":
+        viewer.dims.ndisplay = 3
+        viewer.dims.order = (0, 1, 2)
+        viewer.dims.point = tuple(float(v) for v in point)
+        viewer.reset_view()
+        camera = _camera(viewer)
+        camera.orientation = ("away", "down", "right")  # a proper rotation of LPS
+        # anterior view: look along +y (posterior), head (+z, napari axis 0) up
+        camera.set_view_direction((0.0, 1.0, 0.0), (1.0, 0.0, 0.0))
+        fit = getattr(viewer, "fit_to_view", None)  # napari >= 0.9: fit the rotated extent
+        if fit is not None:
+            fit()
+        return
+    order, orientation2d = _VIEW_2D[view]
+    viewer.dims.ndisplay = 2
+    viewer.dims.order = order
+    _camera(viewer).orientation2d = orientation2d
+    viewer.dims.point = tuple(float(v) for v in point)
+    viewer.reset_view()
+
+
+def _slug(text: str) -> str:
+    """A file-name-safe version of a layer name.
+
+    >>> _slug("CT abdomen 2.5mm / venous")
+    'ct_abdomen_2.5mm_venous'
+    """
+    s = re.sub(r"[^A-Za-z0-9.-]+", "_", text.strip()).strip("_.").lower()
+    return s or "series"
+
+
+def _write_png(path: Path, image: NDArray[Any]) -> None:
+    """Write an RGB(A) uint8 image atomically (temporary file beside it, then rename)."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            Image.fromarray(np.ascontiguousarray(image)).save(fh, format="PNG")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def set_canvas_size(viewer: napari.Viewer, size: tuple[int, int]) -> None:
+    """Fix the canvas at ``(height, width)`` pixels (before the camera is fitted).
+
+    napari's ``screenshot(size=...)`` stretches the image instead of widening the view, and a
+    plain resize of the canvas does not survive the window's next layout pass; a fixed size
+    does (the window grows or shrinks around it).
+    """
+    from qtpy.QtWidgets import QApplication
+
+    native = viewer.window._qt_viewer.canvas.native
+    native.setFixedSize(int(size[1]), int(size[0]))
+    QApplication.processEvents()
+
+
+def screenshot(viewer: napari.Viewer) -> NDArray[Any]:
+    """The canvas as an ``(height, width, 4)`` uint8 array (requires a shown viewer)."""
+    return np.asarray(viewer.screenshot(canvas_only=True, flash=False))
+
+
+def render_volumes(
+    volumes: Sequence[Volume],
+    out_dir: str | os.PathLike[str],
+    views: Sequence[str] = ("axial", "coronal", "3d"),
+    size: tuple[int, int] = DEFAULT_SIZE,
+    point_lps: ArrayLike | None = None,
+) -> list[Path]:
+    """Render ``views`` of each volume with a shown viewer in this process (needs a display).
+
+    Files are ``<out_dir>/<series name>_<view>.png`` (``series name`` made file-name safe,
+    numbered when several series share it). Returns the paths written, in order.
+    """
+    import napari
+
+    for view in views:
+        if view not in VIEWS:
+            raise ValueError(f"Argument 'views' must hold names from {VIEWS}, got {view!r}.")
+    out = Path(out_dir)
+    written: list[Path] = []
+    viewer = napari.Viewer(show=True)
+    try:
+        prepare_viewer(viewer)
+        used: set[str] = set()
+        for volume in volumes:
+            viewer.layers.clear()
+            layer = add_volumes(viewer, [volume], report=False)[0]
+            stem = _slug(layer.name)
+            k = 2
+            while stem in used:
+                stem, k = f"{_slug(layer.name)}_{k}", k + 1
+            used.add(stem)
+            for view in views:
+                set_view(viewer, view, point_lps, size)
+                target = out / f"{stem}_{view}.png"
+                _write_png(target, screenshot(viewer))
+                written.append(target)
+    finally:
+        viewer.close()
+    return written
+
+
+def render_screenshots(
+    paths: Sequence[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    views: Sequence[str] = ("axial", "coronal", "3d"),
+    series_uid: str | None = None,
+    on_irregular: ValidationMode = DEFAULT_ON_IRREGULAR,
+    size: tuple[int, int] = DEFAULT_SIZE,
+) -> list[Path]:
+    """Render views of the series at ``paths`` to PNG files, with or without a screen.
+
+    With a display (``DISPLAY`` or ``WAYLAND_DISPLAY`` set) it renders in this process.
+    Without one it starts a private Xvfb, renders in a child process using it, and stops it.
+
+    Parameters
+    ----------
+    paths
+        Inputs accepted by :func:`ivcviewer.io.open_path`.
+    out_dir
+        Folder for the PNG files (created if needed).
+    views
+        Names from :data:`VIEWS`.
+    series_uid, on_irregular
+        Passed to the loader.
+    size
+        Screenshot ``(height, width)`` in pixels.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    IvcviewerError
+        When the inputs cannot be read.
+    DisplayError
+        When there is no display and Xvfb is missing, or the renderer fails.
+    """
+    for view in views:
+        if view not in VIEWS:
+            raise ValueError(f"Argument 'views' must hold names from {VIEWS}, got {view!r}.")
+    if has_display():
+        volumes = load_volumes(paths, series_uid=series_uid, on_irregular=on_irregular)
+        return render_volumes(volumes, out_dir, views, size)
+    args = ["render", "--out", os.fspath(out_dir), "--views", ",".join(views)]
+    args += ["--size", f"{size[0]}x{size[1]}", "--on-irregular", ValidationMode(on_irregular).value]
+    if series_uid:
+        args += ["--series-uid", series_uid]
+    args += [os.fspath(p) for p in paths]
+    with xvfb_display() as display:
+        env = dict(os.environ, DISPLAY=display)
+        env.pop("WAYLAND_DISPLAY", None)
+        proc = subprocess.run(
+            [sys.executable, "-m", "ivcviewer._napari.launch", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        reason = lines[-1] if lines else f"exit status {proc.returncode}"
+        reason = reason.removeprefix("ivcviewer: ")
+        if proc.returncode == 2:
+            raise IvcviewerError(reason)
+        raise DisplayError(f"Rendering under Xvfb failed: {reason}")
+    last = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()][-1]
+    return [Path(p) for p in json.loads(last)]
+
+
+def _size(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d+)x(\d+)", text.strip())
+    if not m or int(m.group(1)) < 16 or int(m.group(2)) < 16:
+        raise argparse.ArgumentTypeError(f"size must be HEIGHTxWIDTH pixels (>= 16), got {text!r}")
+    return (int(m.group(1)), int(m.group(2)))
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m ivcviewer._napari.launch",
+        description="Open CT in napari, or render views of it to PNG files.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in ("open", "render"):
+        s = sub.add_parser(name)
+        s.add_argument("paths", nargs="+", help="DICOM folder/file, DICOMDIR or volume file")
+        s.add_argument("--series-uid", default=None, help="read only this series")
+        s.add_argument(
+            "--on-irregular",
+            default=DEFAULT_ON_IRREGULAR.value,
+            choices=[m.value for m in ValidationMode],
+            help="what to do with irregular stacks",
+        )
+        if name == "render":
+            s.add_argument("--out", required=True, help="folder for the PNG files")
+            s.add_argument("--views", default="axial,coronal,3d", help=f"from {VIEWS}")
+            s.add_argument("--size", type=_size, default=DEFAULT_SIZE, help="HEIGHTxWIDTH")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``open`` or ``render`` (prints the written paths as a JSON list).
+
+    Exit status 2 with one line on stderr for input errors, 3 for display errors.
+    """
+    args = _parser().parse_args(argv)
+    mode = ValidationMode(args.on_irregular)
+    try:
+        if args.command == "open":
+            open_in_viewer(args.paths, args.series_uid, mode)
+            return 0
+        views = [v.strip() for v in args.views.split(",") if v.strip()]
+        if not has_display():
+            raise DisplayError("render: no display; use render_screenshots() to start Xvfb.")
+        volumes = load_volumes(args.paths, series_uid=args.series_uid, on_irregular=mode)
+        written = render_volumes(volumes, args.out, views, args.size)
+    except DisplayError as err:
+        print(f"ivcviewer: {err}", file=sys.stderr)
+        return 3
+    except (ValueError, OSError) as err:  # IvcviewerError is a ValueError
+        print(f"ivcviewer: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps([os.fspath(p) for p in written]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""napari reader: DICOM folders and files, DICOMDIR, NIfTI, NRRD and MHA/MHD as CT layers.
+
+:func:`napari_get_reader` is the npe2 reader command. It never raises: it returns ``None`` for
+anything ivcviewer cannot read, so that other readers get their turn. The function it returns
+reads through :func:`ivcviewer.io.open_path`, gives one Image layer per series (see
+:func:`ivcviewer._napari.layers.image_layer_data`), shows the geometry report as a notification
+and opens the "Geometry report" dock widget. A domain error (an unreadable or inconsistent
+series) becomes an error notification naming the path and the reason, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from ..errors import IvcviewerError
+from ..io.formats import is_dicom_file, volume_format
+from ..report import ValidationMode
+from ..volume import Volume
+from .layers import LayerDataTuple, image_layer_data, report_summary_text
+
+PathOrPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+ReaderFunction = Callable[[PathOrPaths], list[LayerDataTuple]]
+
+#: What napari's reader machinery takes as "read successfully, nothing to add". Returned after
+#: an error notification so that napari does not raise "no reader returned data" on top of it.
+NULL_LAYER: list[Any] = [(None,)]
+
+#: At most this many directory entries are looked at when deciding whether to read a folder.
+SNIFF_LIMIT = 2000
+
+#: How the napari reader treats an irregular stack: display a correct grid and say so.
+DEFAULT_ON_IRREGULAR = ValidationMode.RESAMPLE
+
+
+def _folder_has_dicom(folder: Path, limit: int = SNIFF_LIMIT) -> bool:
+    """True when a DICOM file (or DICOMDIR) is among the first ``limit`` files below ``folder``."""
+    seen = 0
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            seen += 1
+            if seen > limit:
+                return False
+            if is_dicom_file(Path(root) / name):
+                return True
+    return False
+
+
+def can_read(path: str | os.PathLike[str]) -> bool:
+    """Whether ivcviewer will try to read ``path`` (cheap: names and DICOM preambles only).
+
+    Folders are accepted when they hold DICOM files (``.zarr`` folders never); files when they
+    have a volume extension, are a DICOMDIR or start with the DICOM preamble. Never raises.
+    """
+    try:
+        p = Path(path)
+        if p.is_dir():
+            return not p.name.lower().endswith(".zarr") and _folder_has_dicom(p)
+        if not p.is_file():
+            return False
+        return volume_format(p) is not None or is_dicom_file(p)
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def _as_paths(path: PathOrPaths) -> list[str]:
+    if isinstance(path, (str, os.PathLike)):
+        return [os.fspath(path)]
+    return [os.fspath(p) for p in path]
+
+
+def napari_get_reader(path: Any) -> ReaderFunction | None:
+    """npe2 reader command: a reader function for ``path``, or ``None``.
+
+    Parameters
+    ----------
+    path
+        A path or a list of paths (napari passes either).
+
+    Returns
+    -------
+    callable or None
+        :func:`read_paths` when every path looks readable, else ``None``. Never raises.
+    """
+    try:
+        paths = _as_paths(path)
+    except TypeError:
+        return None
+    if not paths or not all(can_read(p) for p in paths):
+        return None
+    return read_paths
+
+
+def load_volumes(
+    paths: Sequence[str | os.PathLike[str]],
+    series_uid: str | None = None,
+    on_irregular: ValidationMode = DEFAULT_ON_IRREGULAR,
+) -> list[Volume]:
+    """Read every series at ``paths`` through :func:`ivcviewer.io.open_path`.
+
+    Raises
+    ------
+    IvcviewerError
+        From the loaders (no series, inconsistent geometry, missing decoder, ...).
+    OSError
+        When a path cannot be read.
+    """
+    from ..io import open_path
+
+    volumes: list[Volume] = []
+    for p in paths:
+        volumes.extend(open_path(p, series_uid=series_uid, on_irregular=on_irregular))
+    return volumes
+
+
+def _notify(kind: str, message: str) -> None:
+    """Show a napari notification (``info``, ``warning`` or ``error``)."""
+    from napari.utils import notifications
+
+    show = {
+        "info": notifications.show_info,
+        "warning": notifications.show_warning,
+        "error": notifications.show_error,
+    }[kind]
+    show(message)
+
+
+def _open_report_dock() -> None:
+    """Dock the geometry report widget in the current viewer, once."""
+    import napari
+
+    from .widgets.geometry_report import dock_geometry_report
+
+    viewer = napari.current_viewer()
+    if viewer is not None:
+        dock_geometry_report(viewer)
+
+
+def read_paths(
+    path: PathOrPaths,
+    series_uid: str | None = None,
+    on_irregular: ValidationMode = DEFAULT_ON_IRREGULAR,
+    show_report: bool = True,
+) -> list[Any]:
+    """Reader function: one Image layer tuple per series at ``path``.
+
+    Parameters
+    ----------
+    path
+        A path or a list of paths.
+    series_uid
+        Read only this series.
+    on_irregular
+        What to do with irregular stacks (default: resample and report it).
+    show_report
+        Show the geometry report (notification and dock widget).
+
+    Returns
+    -------
+    list
+        Layer data tuples; on a domain error or an unreadable path, an error notification is
+        shown and napari's "nothing to add" value ``[(None,)]`` is returned.
+    """
+    paths = _as_paths(path)
+    try:
+        volumes = load_volumes(paths, series_uid=series_uid, on_irregular=on_irregular)
+    except (IvcviewerError, OSError) as err:
+        where = paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1} more)"
+        _notify("error", f"ivcviewer could not open {where}: {err}")
+        return list(NULL_LAYER)
+    layers = [image_layer_data(v) for v in volumes]
+    if show_report and layers:
+        names = [kw["name"] for _, kw, _ in layers]
+        texts = [report_summary_text(v, n) for v, n in zip(volumes, names, strict=True)]
+        any_warning = any(v.report.warnings for v in volumes)
+        _notify("warning" if any_warning else "info", "\n".join(texts))
+        _open_report_dock()
+    return layers
+
+
+def make_reader(
+    series_uid: str | None = None,
+    on_irregular: ValidationMode = DEFAULT_ON_IRREGULAR,
+    show_report: bool = True,
+) -> ReaderFunction:
+    """A reader function with options bound (for :mod:`ivcviewer._napari.launch`)."""
+    return partial(
+        read_paths, series_uid=series_uid, on_irregular=on_irregular, show_report=show_report
+    )
+
+
+def is_null(layer_data: Sequence[Any]) -> bool:
+    """Whether a reader result is the "nothing to add" value."""
+    return len(layer_data) == 1 and len(layer_data[0]) == 1 and layer_data[0][0] is None

@@ -1,0 +1,1 @@
+"""Dock widgets of the napari plugin (magicgui containers or QWidgets)."""

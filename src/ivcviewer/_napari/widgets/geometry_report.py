@@ -1,0 +1,128 @@
+"""Dock widget "Geometry report": spacing, tilt, gaps and HU rescale of the selected CT layer.
+
+The widget only reads ``layer.metadata`` written by
+:func:`ivcviewer._napari.layers.image_layer_data` (keys ``geometry`` and ``geometry_report``);
+:func:`report_rows` builds its rows and is testable without Qt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from magicgui.widgets import Container, Label, Table
+from qtpy.QtWidgets import QAbstractItemView
+
+if TYPE_CHECKING:
+    import napari
+
+#: Title shown when the selected layer carries no ivcviewer geometry.
+NO_LAYER_TEXT = "Select a CT layer opened by ivcviewer."
+
+
+def _fmt(values: Any, sep: str = ", ") -> str:
+    return sep.join(f"{float(v):.4g}" for v in values)
+
+
+def report_rows(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Rows ``(item, value)`` describing a layer's geometry; empty without ivcviewer metadata.
+
+    Examples
+    --------
+    >>> md = {"geometry": {"shape": [20, 48, 48], "spacing_mm": [2.5, 0.7, 0.7], "axes": "SPL",
+    ...       "orientation": "axial", "tilt_deg": 0.0, "gaps": [], "rescale": "applied",
+    ...       "window": (40.0, 400.0), "modality": "CT", "report": []}}
+    >>> dict(report_rows(md))["Spacing (mm)"]
+    '2.5, 0.7, 0.7 (slice, row, col)'
+    """
+    g = metadata.get("geometry")
+    if not isinstance(g, Mapping):
+        return []
+    tilt = float(g.get("tilt_deg", 0.0))
+    rows = [
+        ("Series", str(metadata.get("description") or metadata.get("series_uid") or "")),
+        ("Modality", str(g.get("modality", ""))),
+        ("Orientation", f"{g.get('orientation', '')} (voxel axes {g.get('axes', '')})"),
+        ("Shape", " x ".join(str(n) for n in g.get("shape", [])) + " (slice, row, col)"),
+        ("Spacing (mm)", _fmt(g.get("spacing_mm", [])) + " (slice, row, col)"),
+        ("Gantry tilt", "none" if tilt < 1e-3 else f"{tilt:.2f} deg"),
+        ("Gaps", "; ".join(g.get("gaps", [])) or "none"),
+        ("Rescale to HU", str(g.get("rescale", ""))),
+        ("Window (C / W)", _fmt(g.get("window", ()), " / ")),
+    ]
+    for item in metadata.get("geometry_report", g.get("report", [])):
+        rows.append((f"{item['severity']}: {item['code']}", str(item["message"])))
+    return rows
+
+
+class GeometryReportWidget(Container):
+    """Shows :func:`report_rows` of the active layer; follows the layer selection.
+
+    Parameters
+    ----------
+    napari_viewer
+        The viewer (injected by napari).
+    """
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer) -> None:
+        super().__init__(labels=False)
+        self._viewer = napari_viewer
+        self._title = Label(value=NO_LAYER_TEXT)
+        self._table = Table(value={"data": [], "columns": ["item", "value"]})
+        self._table.native.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.extend([self._title, self._table])
+        napari_viewer.layers.selection.events.active.connect(self._on_active)
+        self.refresh()
+
+    @property
+    def rows(self) -> list[tuple[str, str]]:
+        """The rows now shown."""
+        return [(str(r[0]), str(r[1])) for r in self._table.data.to_list()]
+
+    @property
+    def title(self) -> str:
+        """The title line now shown."""
+        return str(self._title.value)
+
+    def _on_active(self, event: Any = None) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the report of the active layer (or say that there is none)."""
+        layer = self._viewer.layers.selection.active
+        rows = report_rows(layer.metadata) if layer is not None else []
+        if not rows:
+            self._title.value = NO_LAYER_TEXT
+            self._table.value = {"data": [], "columns": ["item", "value"]}
+            return
+        self._title.value = f"Geometry of '{layer.name}'"
+        self._table.value = {"data": [list(r) for r in rows], "columns": ["item", "value"]}
+
+
+#: The plugin's name in napari.yaml and the widget's display name there.
+PLUGIN_NAME = "ivcviewer"
+WIDGET_NAME = "Geometry report"
+
+
+def dock_geometry_report(viewer: napari.viewer.Viewer) -> GeometryReportWidget | None:
+    """Dock the geometry report in ``viewer`` once (no-op without a window); returns it.
+
+    Uses the plugin's widget contribution when the plugin is registered with napari, so the
+    widget is the one the Plugins menu opens; otherwise docks a new widget under the same name.
+    """
+    from npe2 import PluginManager
+
+    window = getattr(viewer, "window", None)
+    if window is None or getattr(window, "_qt_window", None) is None:
+        return None
+    try:
+        PluginManager.instance().get_manifest(PLUGIN_NAME)
+    except KeyError:
+        for name, existing in window.dock_widgets.items():
+            if WIDGET_NAME in name and isinstance(existing, GeometryReportWidget):
+                return existing
+        widget = GeometryReportWidget(viewer)
+        window.add_dock_widget(widget, name=WIDGET_NAME)
+        return widget
+    _, widget = window.add_plugin_dock_widget(PLUGIN_NAME, WIDGET_NAME)
+    return widget if isinstance(widget, GeometryReportWidget) else None

@@ -1,0 +1,209 @@
+"""Controlled vocabularies of the case-file format and of the landmark set.
+
+Everything a case file or a landmarks file may name is listed here, so that a typo is caught on
+load instead of silently producing an empty region.
+
+Examples
+--------
+>>> is_known_structure("iliopsoas_right"), is_known_structure("psoas_right")
+(True, False)
+>>> is_known_structure("vertebrae_*")
+True
+>>> expand_structure("vertebrae_*", ["liver", "vertebrae_L1", "vertebrae_L2"])
+['vertebrae_L1', 'vertebrae_L2']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+#: Case-file schema versions this package reads.
+SUPPORTED_SCHEMA_VERSIONS: tuple[int, ...] = (1,)
+
+#: Landmark names, with what each one is. ``ivc_centreline`` is a polyline, the others points.
+LANDMARKS: dict[str, str] = {
+    "renal_vein_confluence": "point on the IVC centreline where the renal veins join the IVC",
+    "intrahepatic_ivc_lower": "lower end of the IVC segment surrounded by liver (intrahepatic IVC)",
+    "hepatic_vein_confluence": "point on the IVC centreline where the hepatic veins join, the "
+    "upper end of the intrahepatic IVC, just below the diaphragm",
+    "cavo_atrial_junction": "upper end of the IVC, where it enters the right atrium",
+    "ivc_centreline": "the IVC centreline (a polyline, feet to head) with its local radius",
+    "right_psoas_at_mass": "centre of the right psoas (iliopsoas) section at the mass level",
+    "liver_lower_edge": "lowest point of the liver's right lobe",
+}
+
+#: Landmarks that are polylines rather than points.
+POLYLINE_LANDMARKS: frozenset[str] = frozenset({"ivc_centreline"})
+
+#: Point landmarks (every landmark that is not a polyline).
+POINT_LANDMARKS: tuple[str, ...] = tuple(k for k in LANDMARKS if k not in POLYLINE_LANDMARKS)
+
+_VERTEBRAE = (
+    [f"vertebrae_C{i}" for i in range(1, 8)]
+    + [f"vertebrae_T{i}" for i in range(1, 13)]
+    + [f"vertebrae_L{i}" for i in range(1, 6)]
+    + ["vertebrae_S1"]
+)
+_RIBS = [f"rib_{side}_{i}" for side in ("left", "right") for i in range(1, 13)]
+_PAIRED = [
+    f"{name}_{side}"
+    for name in (
+        "kidney",
+        "adrenal_gland",
+        "kidney_cyst",
+        "iliopsoas",
+        "autochthon",
+        "gluteus_maximus",
+        "gluteus_medius",
+        "gluteus_minimus",
+        "iliac_artery",
+        "iliac_vena",
+        "femur",
+        "hip",
+        "humerus",
+        "scapula",
+        "clavicula",
+        "subclavian_artery",
+        "common_carotid_artery",
+        "brachiocephalic_vein",
+    )
+    for side in ("left", "right")
+]
+
+#: Structure names: TotalSegmentator class names (``total`` task, v1 and v2, plus ``body``).
+STRUCTURES: frozenset[str] = frozenset(
+    [
+        "spleen",
+        "gallbladder",
+        "liver",
+        "stomach",
+        "pancreas",
+        "esophagus",
+        "trachea",
+        "thyroid_gland",
+        "small_bowel",
+        "duodenum",
+        "colon",
+        "urinary_bladder",
+        "prostate",
+        "sacrum",
+        "heart",
+        "heart_myocardium",
+        "heart_atrium_left",
+        "heart_atrium_right",
+        "heart_ventricle_left",
+        "heart_ventricle_right",
+        "atrial_appendage_left",
+        "aorta",
+        "pulmonary_artery",
+        "pulmonary_vein",
+        "brachiocephalic_trunk",
+        "superior_vena_cava",
+        "inferior_vena_cava",
+        "portal_vein_and_splenic_vein",
+        "lung",
+        "lung_upper_lobe_left",
+        "lung_lower_lobe_left",
+        "lung_upper_lobe_right",
+        "lung_middle_lobe_right",
+        "lung_lower_lobe_right",
+        "lung_vessels",
+        "lung_trachea_bronchia",
+        "spinal_cord",
+        "brain",
+        "skull",
+        "face",
+        "sternum",
+        "costal_cartilages",
+        "body",
+    ]
+    + _VERTEBRAE
+    + _RIBS
+    + _PAIRED
+)
+
+#: Finding kinds. ``clinical`` findings are stated by the report but not placed on the image.
+KINDS: dict[str, str] = {
+    "mass": "a solid tumour mass outside the vessels",
+    "intravascular_tumour": "tumour (or tumour thrombus) inside a vessel lumen",
+    "thrombus": "bland thrombus inside a vessel lumen",
+    "lesion": "a focal lesion inside an organ",
+    "lymph_node": "an enlarged lymph node",
+    "vessel": "a vessel or a vessel segment",
+    "organ": "an organ or part of one",
+    "landmark": "a point finding (for example a level of invasion)",
+    "clinical": "a finding without a place on this image (spatial: false)",
+}
+
+#: Axis codes of a measurement: left-right, antero-posterior, cranio-caudal.
+AXES: dict[str, str] = {
+    "lr": "left-right (transverse, patient x)",
+    "ap": "antero-posterior (patient y)",
+    "cc": "cranio-caudal (patient z)",
+}
+
+#: Length units and their size in mm.
+UNITS_MM: dict[str, float] = {"mm": 1.0, "cm": 10.0}
+
+#: Relation rules between a finding and a structure.
+RULES: dict[str, str] = {
+    "overlaps": "the finding shares voxels with the structure",
+    "touches": "the finding overlaps the structure or lies next to it (no gap)",
+    "reaches_into": "part of the finding lies inside the structure (a mass entering a vessel)",
+    "inside": "at least min_fraction of the finding lies inside the structure grown by margin_mm",
+    "avoids": "the finding has no voxel inside the structure (it is clipped out of it)",
+}
+
+#: Degrees of vessel occlusion.
+OCCLUSION: tuple[str, ...] = ("none", "partial", "near_total", "total")
+
+#: Mayo levels of venous tumour thrombus.
+MAYO_LEVELS: dict[str, str] = {
+    "0": "renal vein only",
+    "I": "IVC, less than 2 cm above the renal-vein confluence",
+    "II": "IVC, more than 2 cm above the renal-vein confluence but below the hepatic veins",
+    "III": "intrahepatic IVC, below the diaphragm",
+    "IV": "above the diaphragm or into the right atrium",
+}
+
+#: Segments of the IVC (leiomyosarcoma practice).
+IVC_SEGMENTS: dict[str, str] = {
+    "I": "infrarenal",
+    "II": "from the renal veins to the hepatic veins",
+    "III": "suprahepatic, up to the right atrium",
+}
+
+
+def is_known_structure(name: str) -> bool:
+    """Whether ``name`` is a structure name or a group pattern such as ``vertebrae_*``.
+
+    A pattern ends in ``_*`` and must match at least one known name.
+    """
+    if name.endswith("_*"):
+        prefix = name[:-1]
+        return any(s.startswith(prefix) for s in STRUCTURES)
+    return name in STRUCTURES
+
+
+def expand_structure(name: str, available: Iterable[str]) -> list[str]:
+    """Names in ``available`` that ``name`` (a name or a ``prefix_*`` pattern) stands for."""
+    if name.endswith("_*"):
+        prefix = name[:-1]
+        return sorted(a for a in available if a.startswith(prefix))
+    return [a for a in available if a == name]
+
+
+def closest(name: str, choices: Iterable[str]) -> str | None:
+    """The closest spelling among ``choices`` (for 'did you mean' hints), or None.
+
+    >>> closest("psoas_right", STRUCTURES)
+    'iliopsoas_right'
+    """
+    import difflib
+
+    options = sorted(choices)
+    hits = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    if hits:
+        return hits[0]
+    subs = [c for c in options if name in c or c in name]
+    return subs[0] if subs else None

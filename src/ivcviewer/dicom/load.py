@@ -1,0 +1,537 @@
+"""Load a scanned DICOM stack as a :class:`~ivcviewer.volume.Volume` in HU.
+
+The output array is allocated once (``int16`` when the HU values fit, else ``float32``) and
+filled slice by slice: uncompressed frames are read from the files straight into it by a
+thread pool, compressed frames are decoded by a process pool (the decoders hold the GIL), and
+the modality LUT is applied in place. Irregular stacks (gaps, duplicates, uneven steps) follow
+the :class:`~ivcviewer.report.ValidationMode` argument; a gantry tilt gives a sheared affine, or
+an orthogonal resampled grid with ``ValidationMode.RESAMPLE``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import geometry
+from ..errors import DicomSeriesError, NoSeriesFoundError
+from ..report import GeometryReport, Severity, ValidationMode
+from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata
+from . import pixels
+from .scan import ImageRecord, SeriesInfo, scan
+from .stack import SPACING_TOLERANCE_MM
+
+#: Compressed stacks with at least this many pixels are decoded in worker processes (below it,
+#: starting the processes costs more than it saves: about 0.5 s against ~0.1 us per pixel).
+PROCESS_POOL_MIN_PIXELS = 48 * 512 * 512
+
+
+def _workers(workers: int | None) -> int:
+    if workers is None:
+        return max(1, min(2, os.cpu_count() or 1))
+    if workers < 1:
+        raise DicomSeriesError(f"workers must be >= 1 (or None for automatic), got {workers}.")
+    return workers
+
+
+def load_dicom(
+    path: Path | str,
+    *,
+    series_uid: str | None = None,
+    on_irregular: ValidationMode = ValidationMode.RAISE,
+    workers: int | None = None,
+    recursive: bool = True,
+) -> list[Volume]:
+    """Scan ``path`` and load every series found (or those of ``series_uid``).
+
+    Parameters
+    ----------
+    path
+        Folder, DICOM file or DICOMDIR.
+    series_uid
+        Load only the stacks of this SeriesInstanceUID.
+    on_irregular
+        What to do with gaps, duplicate positions and uneven steps (see :func:`load_series`).
+    workers
+        Threads/processes for reading and decoding (default: up to 2).
+    recursive
+        Search sub-folders.
+
+    Returns
+    -------
+    list of Volume
+        One per stack, in the order of :func:`scan`. Files left out by the scan are listed in
+        each volume's ``metadata.extra["skipped"]``.
+
+    Raises
+    ------
+    NoSeriesFoundError
+        When no image series (or none with ``series_uid``) is found.
+    """
+    result = scan(path, recursive=recursive)
+    chosen = result.get(series_uid) if series_uid else result.series
+    if not chosen:
+        what = f"no series with SeriesInstanceUID {series_uid}" if series_uid else "no image series"
+        found = ", ".join(s.series_uid for s in result.series[:10]) or "none"
+        reasons = "; ".join(f"{s.path.name}: {s.reason}" for s in result.skipped[:5])
+        raise NoSeriesFoundError(
+            f"{path}: {what} found (series present: {found}"
+            + (f"; files left out: {reasons}" if reasons else "")
+            + "). Point to a folder holding a CT series."
+        )
+    volumes = []
+    for info in chosen:
+        vol = load_series(info, on_irregular=on_irregular, workers=workers)
+        vol.metadata.extra["skipped"] = [s.to_dict() for s in result.skipped]
+        volumes.append(vol)
+    return volumes
+
+
+def load_series(
+    info: SeriesInfo,
+    *,
+    on_irregular: ValidationMode = ValidationMode.RAISE,
+    workers: int | None = None,
+) -> Volume:
+    """Read the pixels of a scanned stack and return its HU volume with a geometry report.
+
+    Parameters
+    ----------
+    info
+        One stack from :func:`~ivcviewer.dicom.scan`.
+    on_irregular
+        ``RAISE``: refuse a stack with missing slices, duplicate positions, uneven steps or
+        unreadable files (:class:`~ivcviewer.errors.DicomSeriesError` naming the files).
+        ``WARN``: build the volume and say what is wrong: gaps become slices filled with the
+        volume's minimum (listed in ``metadata.extra["filled_slices"]``), one image of each
+        duplicate group is kept (the others named), uneven steps are placed on the uniform
+        mean-step grid (the largest offset is reported). ``RESAMPLE``: interpolate linearly
+        onto a regular grid along the normal (duplicates averaged) and, for a gantry tilt, onto
+        an orthogonal grid; reported as ``resampled``.
+    workers
+        Threads (uncompressed) or processes (compressed) used to read the frames.
+
+    Returns
+    -------
+    Volume
+        HU values ``(slice, row, col)``, int16 where they fit else float32; slices ordered
+        along the image-plane normal.
+    """
+    mode = ValidationMode(on_irregular)
+    g = info.stack
+    if g is None or not info.images:
+        raise DicomSeriesError(f"Series {info.series_uid}: the stack holds no images.")
+    report = GeometryReport(list(info.report.items))
+    fmt = info.pixel_format
+    if fmt.samples_per_pixel != 1:
+        raise DicomSeriesError(
+            f"Series {info.series_uid} ({info.files[0]}): SamplesPerPixel "
+            f"{fmt.samples_per_pixel} ({fmt.photometric}); only greyscale images make a volume."
+        )
+    problems = _irregularities(info)
+    if problems and mode is ValidationMode.RAISE:
+        raise DicomSeriesError(
+            f"Series {info.series_uid} ({info.description or 'no description'}) cannot be "
+            "loaded as a regular volume: "
+            + " ".join(problems)
+            + " Load with on_irregular=ValidationMode.WARN to keep the slices as they are, "
+            "or ValidationMode.RESAMPLE to interpolate onto a regular grid."
+        )
+    pixels.check_decoder(fmt.transfer_syntax, info.files[0])
+
+    # which image fills each slot of the regular grid (duplicates handled below)
+    slots = g.slots if g.slots is not None else np.arange(len(g.unique))
+    n_out = int(slots[-1]) + 1 if len(slots) else 1
+    first_of_slot = {int(s): int(u) for s, u in zip(slots, g.unique, strict=True)}
+    dup_extras = [grp[1:] for grp in g.duplicates]
+    extra_images = [i for grp in dup_extras for i in grp]
+    load_order = [first_of_slot[s] for s in sorted(first_of_slot)] + extra_images
+    target_slot = [s for s in sorted(first_of_slot)] + list(range(n_out, n_out + len(extra_images)))
+
+    array, rescaled = _read_images(
+        [info.images[i] for i in load_order], target_slot, n_out + len(extra_images), info, workers
+    )
+    extra_rows: dict[int, int] = {img: n_out + j for j, img in enumerate(extra_images)}
+
+    affine = info.affine.copy()
+    metadata = VolumeMetadata(
+        modality=info.modality,
+        description=info.description,
+        series_uid=info.series_uid,
+        study_uid=info.study_uid,
+        frame_of_reference_uid=info.frame_of_reference_uid,
+        patient_id=info.patient_id,
+        window=info.window if info.window is not None else ABDOMEN_WINDOW,
+        source_files=list(info.files),
+        source="dicom",
+        rescale_applied=rescaled,
+        extra={
+            "transfer_syntax": fmt.transfer_syntax,
+            "stack_label": info.stack_label,
+            "sop_class_uid": info.sop_class_uid,
+        },
+    )
+    if rescaled:
+        slopes = {r.rescale for r in info.images if r.rescale is not None}
+        text = ", ".join(f"slope {s:g}, intercept {b:g}" for s, b in sorted(slopes)[:3])
+        report.add("rescale_applied", Severity.INFO, f"HU = stored x slope + intercept ({text}).")
+
+    # duplicates
+    main = array[:n_out]
+    if g.duplicates:
+        _resolve_duplicates(
+            info, main, array, g.duplicates, first_of_slot, slots, extra_rows, mode, report
+        )
+    if extra_images:
+        main = np.ascontiguousarray(main) if mode is ValidationMode.RESAMPLE else main.copy()
+        del array
+        array = main
+
+    # gaps and uneven steps
+    if g.missing_slots:
+        if mode is ValidationMode.RESAMPLE:
+            _interpolate_gaps(array, [int(s) for s in slots])
+            report.add(
+                "resampled",
+                Severity.WARNING,
+                f"missing slice(s) at grid indices {g.missing_slots[:20]} interpolated linearly "
+                "from their neighbours.",
+            )
+        else:
+            fill = array.min() if array.size else 0
+            array[g.missing_slots] = fill
+            metadata.extra["filled_slices"] = list(g.missing_slots)
+            report.add(
+                "missing_slices",
+                Severity.WARNING,
+                f"slices {g.missing_slots[:20]} hold no image and are filled with {fill} "
+                "(the volume's minimum).",
+            )
+    if g.irregular:
+        d = g.distances[g.unique]
+        metadata.extra["slice_positions_mm"] = [float(v) for v in d - d[0]]
+        if mode is ValidationMode.RESAMPLE:
+            array, step = _resample_uneven(array, d - d[0])
+            affine[:3, 0] = affine[:3, 0] / np.linalg.norm(affine[:3, 0]) * step
+            report.add(
+                "resampled",
+                Severity.WARNING,
+                f"{len(d)} unevenly spaced slices interpolated linearly onto a regular "
+                f"{step:.4g} mm grid of {array.shape[0]} slices.",
+            )
+    if g.tilted and mode is ValidationMode.RESAMPLE:
+        array, affine = _deskew(array, affine, g.normal)
+        report.add(
+            "resampled",
+            Severity.WARNING,
+            f"the {g.tilt_deg:.2f} degree gantry tilt was removed by shifting each slice in its "
+            "plane (linear interpolation): the grid is now orthogonal.",
+        )
+
+    vol = Volume(array, affine, metadata=metadata, report=report)
+    return vol
+
+
+def _irregularities(info: SeriesInfo) -> list[str]:
+    """Sentences naming what makes a stack irregular (empty when regular)."""
+    g = info.stack
+    out: list[str] = []
+    if g is None:
+        return out
+    for grp in g.duplicates[:3]:
+        names = ", ".join(_name(info.images[i]) for i in grp)
+        out.append(f"Duplicate position {g.distances[grp[0]]:.3f} mm along the normal: {names}.")
+    if len(g.duplicates) > 3:
+        out.append(f"({len(g.duplicates) - 3} more duplicate groups.)")
+    if g.missing_slots and g.slots is not None:
+        jumps = np.flatnonzero(np.diff(g.slots) > 1)[:3]
+        where = "; ".join(
+            f"between {_name(info.images[int(g.unique[j])])} and "
+            f"{_name(info.images[int(g.unique[j + 1])])}"
+            for j in jumps
+        )
+        out.append(
+            f"{len(g.missing_slots)} slice(s) missing from the {g.step_mm:.4g} mm grid ({where})."
+        )
+    if g.irregular:
+        d = g.distances[g.unique]
+        steps = np.diff(d)
+        odd = int(np.argmax(np.abs(steps - np.median(steps))))
+        out.append(
+            f"Uneven steps between slices ({steps.min():.4g} to {steps.max():.4g} mm, "
+            f"tolerance {SPACING_TOLERANCE_MM} mm), e.g. {steps[odd]:.4g} mm between "
+            f"{_name(info.images[int(g.unique[odd])])} and "
+            f"{_name(info.images[int(g.unique[odd + 1])])}"
+            + ("; the positions do not lie on one line." if g.off_line else ".")
+        )
+    if info.unreadable:
+        out.append(
+            f"{len(info.unreadable)} file(s) cannot be read: "
+            + "; ".join(f"{s.path} ({s.reason})" for s in info.unreadable[:3])
+            + "."
+        )
+    return out
+
+
+def _name(record: ImageRecord) -> str:
+    return str(record.path) + (f" frame {record.frame + 1}" if record.n_frames > 1 else "")
+
+
+# ----------------------------------------------------------------------------- pixel reading
+
+
+@dataclass
+class _Target:
+    """Where one image goes and how to turn it into HU."""
+
+    record: ImageRecord
+    row: int
+
+
+def _read_images(
+    images: Sequence[ImageRecord],
+    rows: Sequence[int],
+    n_rows: int,
+    info: SeriesInfo,
+    workers: int | None,
+) -> tuple[NDArray[Any], bool]:
+    """Read ``images`` into rows ``rows`` of a new ``(n_rows, R, C)`` HU array.
+
+    Returns the array and whether a rescale was applied.
+    """
+    fmt = info.pixel_format
+    n_workers = _workers(workers)
+    shape = (n_rows, fmt.rows, fmt.columns)
+    integral = all(
+        r.rescale is None or (float(r.rescale[0]).is_integer() and float(r.rescale[1]).is_integer())
+        for r in images
+    )
+    use_int16 = integral and fmt.bits_allocated <= 16
+    out: NDArray[Any] = np.empty(shape, dtype=np.int16 if use_int16 else np.float32)
+    targets = [_Target(r, row) for r, row in zip(images, rows, strict=True)]
+    needs_float: list[tuple[int, ImageRecord]] = []
+    rescaled = any(r.rescale is not None for r in images)
+
+    def finish(t: _Target, stored: NDArray[Any] | None) -> None:
+        """Stored values -> HU in row t.row (stored is None when already in the row)."""
+        r = t.record
+        slope, intercept = r.rescale if r.rescale is not None else (1.0, 0.0)
+        signed = fmt.pixel_representation == 1
+        if out.dtype == np.int16:
+            buf = out[t.row]
+            if stored is not None:
+                if fmt.bits_allocated == 16:
+                    buf.view(np.uint16 if not signed else np.int16)[...] = stored.reshape(buf.shape)
+                else:
+                    buf[...] = stored.reshape(buf.shape)
+            view = (
+                pixels.stored_view(buf, fmt.pixel_representation)
+                if fmt.bits_allocated == 16
+                else buf
+            )
+            lo, hi = pixels.fix_bits_stored(view, fmt.bits_stored, signed)
+            if not pixels.rescale_in_place_int16(buf, lo, hi, slope, intercept):
+                needs_float.append((t.row, r))
+        else:
+            if stored is None:
+                raise DicomSeriesError(f"{r.path}: internal error, no pixel values read.")
+            sv = np.array(stored, copy=True).reshape(out.shape[1:])
+            if fmt.bits_allocated <= 16 and sv.dtype.itemsize * 8 > fmt.bits_stored:
+                pixels.fix_bits_stored(sv, fmt.bits_stored, signed)
+            np.multiply(sv, slope, out=out[t.row], casting="unsafe")
+            out[t.row] += intercept
+
+    if not fmt.compressed and all(r.data_offset is not None for r in images):
+        frame_dtype = pixels.stored_dtype(fmt.bits_allocated, fmt.pixel_representation)
+        direct = out.dtype == np.int16 and fmt.bits_allocated == 16
+
+        def read_one(t: _Target) -> None:
+            r = t.record
+            if r.data_offset is None:
+                raise DicomSeriesError(f"{r.path}: internal error, no pixel data offset.")
+            if direct:
+                pixels.read_native_frame(r.path, r.data_offset, out[t.row])
+                finish(t, None)
+            else:
+                raw = np.empty((fmt.rows, fmt.columns), dtype=frame_dtype)
+                pixels.read_native_frame(r.path, r.data_offset, raw)
+                finish(t, raw)
+
+        if n_workers > 1 and len(targets) > 1:
+            with ThreadPoolExecutor(max_workers=n_workers) as ex:
+                for _ in ex.map(read_one, targets):
+                    pass
+        else:
+            for t in targets:
+                read_one(t)
+    else:
+        # compressed (or unusual uncompressed) frames: decode through pydicom
+        by_file: dict[Path, list[_Target]] = defaultdict(list)
+        for t in targets:
+            by_file[t.record.path].append(t)
+        tasks = [(str(p), [t.record.frame for t in ts]) for p, ts in by_file.items()]
+        owners = list(by_file.values())
+        n_pixels = len(images) * fmt.rows * fmt.columns
+        use_processes = n_workers > 1 and fmt.compressed and n_pixels >= PROCESS_POOL_MIN_PIXELS
+        if use_processes:
+            batches = _batches(list(range(len(tasks))), n_workers * 4)
+            with _process_pool(n_workers) as pool:
+                futures = [
+                    (b, pool.submit(pixels.decode_batch, [tasks[i] for i in b])) for b in batches
+                ]
+                for b, fut in futures:
+                    for i, decoded in zip(b, fut.result(), strict=True):
+                        for t, arr in zip(owners[i], decoded, strict=True):
+                            finish(t, arr)
+        else:
+            for (p, frames), ts in zip(tasks, owners, strict=True):
+                for t, arr in zip(ts, pixels.decode_frames(p, frames), strict=True):
+                    finish(t, arr)
+
+    if needs_float:
+        out = _to_float(out, needs_float, fmt.pixel_representation)
+    return out, rescaled
+
+
+def _to_float(
+    out: NDArray[np.int16], raw_rows: list[tuple[int, ImageRecord]], pixel_representation: int
+) -> NDArray[np.float32]:
+    """Convert a partly rescaled int16 array to float32 HU (rows in ``raw_rows`` still stored)."""
+    raw = {row for row, _ in raw_rows}
+    res = np.empty(out.shape, dtype=np.float32)
+    for k in range(out.shape[0]):
+        if k not in raw:
+            res[k] = out[k]
+    for row, r in raw_rows:
+        slope, intercept = r.rescale if r.rescale is not None else (1.0, 0.0)
+        np.multiply(pixels.stored_view(out[row], pixel_representation), slope, out=res[row])
+        res[row] += intercept
+    return res
+
+
+def _batches(items: list[int], n: int) -> list[list[int]]:
+    """Split ``items`` into at most ``n`` contiguous batches of near-equal size."""
+    n = max(1, min(n, len(items)))
+    bounds = np.linspace(0, len(items), n + 1).round().astype(int)
+    return [items[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+
+
+def _process_pool(n: int) -> Executor:
+    """A process pool that is safe beside GUI threads (never plain fork)."""
+    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context(method))
+
+
+# ----------------------------------------------------------------------------- irregular stacks
+
+
+def _resolve_duplicates(
+    info: SeriesInfo,
+    main: NDArray[Any],
+    array: NDArray[Any],
+    groups: list[list[int]],
+    first_of_slot: dict[int, int],
+    slots: NDArray[np.intp],
+    extra_rows: dict[int, int],
+    mode: ValidationMode,
+    report: GeometryReport,
+) -> None:
+    """Keep (WARN) or average (RESAMPLE) the images of each duplicate group, saying which."""
+    slot_of_image = {img: slot for slot, img in first_of_slot.items()}
+    for grp in groups:
+        kept = grp[0]
+        slot = slot_of_image[kept]
+        others = [extra_rows[i] for i in grp[1:]]
+        identical = all(np.array_equal(main[slot], array[row]) for row in others)
+        names = ", ".join(_name(info.images[i]) for i in grp[1:])
+        if identical:
+            report.add(
+                "duplicate_positions",
+                Severity.WARNING,
+                f"{_name(info.images[kept])} kept; {names} at the same position hold identical "
+                "pixel values and were left out.",
+            )
+        elif mode is ValidationMode.RESAMPLE:
+            stack = np.stack([main[slot]] + [array[row] for row in others]).astype(np.float64)
+            avg = stack.mean(axis=0)
+            main[slot] = np.rint(avg) if main.dtype == np.int16 else avg
+            report.add(
+                "resampled",
+                Severity.WARNING,
+                f"{len(grp)} different images at one position averaged: "
+                f"{_name(info.images[kept])}, {names}.",
+            )
+        else:
+            report.add(
+                "duplicate_positions",
+                Severity.WARNING,
+                f"{_name(info.images[kept])} kept (lowest InstanceNumber); {names} at the same "
+                "position hold different pixel values and were left out.",
+            )
+    del slots
+
+
+def _interpolate_gaps(array: NDArray[Any], present_slots: list[int]) -> None:
+    """Fill the slots between present ones by linear interpolation, in place."""
+    for a, b in zip(present_slots[:-1], present_slots[1:], strict=True):
+        if b - a < 2:
+            continue
+        lo = array[a].astype(np.float32)
+        hi = array[b].astype(np.float32)
+        for k in range(a + 1, b):
+            w = (k - a) / (b - a)
+            val = (1 - w) * lo + w * hi
+            array[k] = np.rint(val) if array.dtype == np.int16 else val
+
+
+def _resample_uneven(array: NDArray[Any], t: NDArray[np.float64]) -> tuple[NDArray[Any], float]:
+    """Linear interpolation of slices at distances ``t`` (from 0) onto a regular grid.
+
+    The step is the median step; the grid spans ``t[0]..t[-1]``.
+    """
+    step = float(np.median(np.diff(t)))
+    n = int(np.floor(t[-1] / step + 1e-6)) + 1
+    out = np.empty((n,) + array.shape[1:], dtype=array.dtype)
+    for j in range(n):
+        tj = j * step
+        i = int(np.clip(np.searchsorted(t, tj, side="right") - 1, 0, len(t) - 2))
+        w = float(np.clip((tj - t[i]) / (t[i + 1] - t[i]), 0.0, 1.0))
+        val = (1 - w) * array[i].astype(np.float32) + w * array[i + 1].astype(np.float32)
+        out[j] = np.rint(val) if array.dtype == np.int16 else val
+    return out, step
+
+
+def _deskew(
+    array: NDArray[Any], affine: NDArray[np.float64], normal: NDArray[np.float64]
+) -> tuple[NDArray[Any], NDArray[np.float64]]:
+    """Shift each slice in its plane so that the slice axis follows the normal."""
+    from scipy import ndimage
+
+    slice_vec = affine[:3, 0]
+    step = float(slice_vec @ normal)
+    lateral = slice_vec - step * normal
+    col_step, row_step = affine[:3, 1], affine[:3, 2]
+    # lateral offset per slice, in (row, col) pixel units
+    per_slice = np.array(
+        [lateral @ col_step / (col_step @ col_step), lateral @ row_step / (row_step @ row_step)]
+    )
+    fill = float(array.min()) if array.size else 0.0
+    out = np.empty_like(array)
+    for k in range(array.shape[0]):
+        shifted = ndimage.shift(
+            array[k].astype(np.float32), k * per_slice, order=1, mode="constant", cval=fill
+        )
+        out[k] = np.rint(shifted) if array.dtype == np.int16 else shifted
+    new_affine = affine.copy()
+    new_affine[:3, 0] = normal * step
+    return out, geometry.as_affine(new_affine)

@@ -1,0 +1,296 @@
+"""Label tables: the name and colour of each value of a label map.
+
+Value ``0`` is background and is never in a table. Tables are read from
+
+* a JSON object mapping value to name, as TotalSegmentator ships it
+  (``{"1": "adrenal_gland_left", "40": "liver", ...}``);
+* a JSON object mapping value to ``{"name": ..., "rgba": [r, g, b, a]}`` (floats 0..1; this is
+  the sidecar :func:`ivcviewer.io.save_labels` writes) or ``{"name": ..., "color": [r, g, b]}``
+  (integers 0..255);
+* a dcmqi segmentation JSON (``segmentAttributes`` with ``labelID``, ``SegmentLabel`` and
+  ``recommendedDisplayRGBValue``);
+* an ITK-SNAP label description file: one line per label,
+  ``IDX R G B A VIS MSH "LABEL"`` (R, G, B 0..255; A the opacity 0..1; VIS and MSH ignored).
+"""
+
+from __future__ import annotations
+
+import colorsys
+import json
+import os
+import shlex
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ..errors import VolumeFormatError
+
+RGBA = tuple[float, float, float, float]
+
+_GOLDEN = 0.618033988749895
+
+
+class LabelEntry(NamedTuple):
+    """Name and display colour of one label value (``rgba`` floats in 0..1)."""
+
+    name: str
+    rgba: RGBA
+
+
+def default_color(value: int) -> RGBA:
+    """A distinct, deterministic colour for a label value (golden-ratio hues).
+
+    >>> default_color(1) == default_color(1), default_color(1) != default_color(2)
+    (True, True)
+    >>> all(0.0 <= c <= 1.0 for c in default_color(40))
+    True
+    """
+    h = (value * _GOLDEN) % 1.0
+    s = 0.55 + 0.3 * ((value * 7) % 3) / 2.0
+    r, g, b = colorsys.hsv_to_rgb(h, s, 0.95)
+    return (round(r, 4), round(g, 4), round(b, 4), 1.0)
+
+
+def _as_value(key: object, source: str) -> int:
+    try:
+        value = int(str(key).strip())
+    except ValueError:
+        raise VolumeFormatError(
+            f'{source}: label key {key!r} is not an integer; keys must be label values such as "1".'
+        ) from None
+    if value < 0:
+        raise VolumeFormatError(f"{source}: label value {value} is negative; values must be >= 0.")
+    return value
+
+
+def _as_rgba(values: Any, scale: float, source: str, value: int) -> RGBA:
+    try:
+        comps = [float(v) / scale for v in values]
+    except (TypeError, ValueError):
+        raise VolumeFormatError(
+            f"{source}: colour of label {value} must be a list of 3 or 4 numbers, got {values!r}."
+        ) from None
+    if len(comps) == 3:
+        comps.append(1.0)
+    if len(comps) != 4 or not all(0.0 <= c <= 1.0 for c in comps):
+        rng = "0..255" if scale == 255.0 else "0..1"
+        raise VolumeFormatError(
+            f"{source}: colour of label {value} must be 3 or 4 numbers in {rng}, got {values!r}."
+        )
+    return (comps[0], comps[1], comps[2], comps[3])
+
+
+@dataclass(frozen=True)
+class LabelTable(Mapping[int, LabelEntry]):
+    """Label value -> :class:`LabelEntry` ``(name, rgba)``.
+
+    Examples
+    --------
+    >>> t = LabelTable.from_names({40: "liver", 37: "inferior_vena_cava"})
+    >>> t[40].name, t.value_of("inferior_vena_cava"), list(t)
+    ('liver', 37, [37, 40])
+    """
+
+    entries: Mapping[int, LabelEntry] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        clean: dict[int, LabelEntry] = {}
+        for key in sorted(self.entries):
+            value = _as_value(key, "label table")
+            entry = self.entries[key]
+            name, rgba = entry
+            if not isinstance(name, str) or not name.strip():
+                raise VolumeFormatError(
+                    f"label table: label {value} needs a non-empty name, got {name!r}."
+                )
+            if value == 0:
+                continue
+            clean[value] = LabelEntry(name.strip(), _as_rgba(rgba, 1.0, "label table", value))
+        object.__setattr__(self, "entries", clean)
+
+    # Mapping protocol -------------------------------------------------------------------
+    def __getitem__(self, value: int) -> LabelEntry:
+        return self.entries[value]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    # Views ------------------------------------------------------------------------------
+    @property
+    def names(self) -> dict[int, str]:
+        """Value -> name."""
+        return {v: e.name for v, e in self.entries.items()}
+
+    @property
+    def colors(self) -> dict[int, RGBA]:
+        """Value -> ``(r, g, b, a)`` in 0..1 (for example a napari Labels colormap)."""
+        return {v: e.rgba for v, e in self.entries.items()}
+
+    def value_of(self, name: str) -> int:
+        """The value of the label called ``name`` (exact match, then case-insensitive).
+
+        Raises
+        ------
+        KeyError
+            When no label has that name; the message lists the names there are.
+        """
+        for v, e in self.entries.items():
+            if e.name == name:
+                return v
+        for v, e in self.entries.items():
+            if e.name.lower() == name.lower():
+                return v
+        known = sorted(e.name for e in self.entries.values())
+        raise KeyError(f"No label named {name!r}; the table has {known}.")
+
+    def with_defaults(self, values: Iterable[int]) -> tuple[LabelTable, list[int]]:
+        """Add a default entry (``label_<v>``) for each non-zero value missing from the table.
+
+        Returns the new table and the values that were added.
+        """
+        missing = sorted({int(v) for v in values} - set(self.entries) - {0})
+        if not missing:
+            return self, []
+        entries = dict(self.entries)
+        for v in missing:
+            entries[v] = LabelEntry(f"label_{v}", default_color(v))
+        return LabelTable(entries), missing
+
+    # Constructors -----------------------------------------------------------------------
+    @classmethod
+    def from_names(cls, names: Mapping[int, str] | Mapping[str, str]) -> LabelTable:
+        """A table from value -> name, with default colours."""
+        entries = {}
+        for key, name in names.items():
+            v = _as_value(key, "label names")
+            entries[v] = LabelEntry(name, default_color(v))
+        return cls(entries)
+
+    @classmethod
+    def from_json_data(cls, data: Any, source: str = "label JSON") -> LabelTable:
+        """A table from parsed JSON (see the module docstring for the accepted forms)."""
+        if isinstance(data, dict) and "segmentAttributes" in data:
+            return cls._from_dcmqi(data, source)
+        if not isinstance(data, dict):
+            raise VolumeFormatError(
+                f"{source}: expected a JSON object mapping label value to name, "
+                f"got {type(data).__name__}."
+            )
+        entries: dict[int, LabelEntry] = {}
+        for key, item in data.items():
+            v = _as_value(key, source)
+            if isinstance(item, str):
+                entries[v] = LabelEntry(item, default_color(v))
+            elif isinstance(item, dict) and isinstance(item.get("name"), str):
+                if "rgba" in item:
+                    rgba = _as_rgba(item["rgba"], 1.0, source, v)
+                elif "color" in item:
+                    rgba = _as_rgba(item["color"], 255.0, source, v)
+                else:
+                    rgba = default_color(v)
+                entries[v] = LabelEntry(item["name"], rgba)
+            else:
+                raise VolumeFormatError(
+                    f"{source}: label {key!r} must map to a name or to "
+                    f'{{"name": ..., "rgba": [...]}}, got {item!r}.'
+                )
+        return cls(entries)
+
+    @classmethod
+    def _from_dcmqi(cls, data: dict[str, Any], source: str) -> LabelTable:
+        entries: dict[int, LabelEntry] = {}
+        groups = data.get("segmentAttributes") or []
+        for group in groups:
+            for seg in group if isinstance(group, list) else [group]:
+                if not isinstance(seg, dict) or "labelID" not in seg:
+                    raise VolumeFormatError(
+                        f"{source}: every segmentAttributes item needs a labelID, got {seg!r}."
+                    )
+                v = _as_value(seg["labelID"], source)
+                name = seg.get("SegmentLabel") or seg.get("SegmentDescription") or f"label_{v}"
+                rgb = seg.get("recommendedDisplayRGBValue")
+                rgba = _as_rgba(rgb, 255.0, source, v) if rgb is not None else default_color(v)
+                entries[v] = LabelEntry(str(name), rgba)
+        return cls(entries)
+
+    @classmethod
+    def from_itksnap_text(cls, text: str, source: str = "ITK-SNAP label file") -> LabelTable:
+        """A table from the text of an ITK-SNAP label description file.
+
+        >>> t = LabelTable.from_itksnap_text('0 0 0 0 0 0 0 "Clear Label"\\n'
+        ...                                  '5 255 0 0 0.5 1 1 "tumour"')
+        >>> t[5]
+        LabelEntry(name='tumour', rgba=(1.0, 0.0, 0.0, 0.5))
+        """
+        entries: dict[int, LabelEntry] = {}
+        for n, raw in enumerate(text.splitlines(), start=1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            try:
+                fields = shlex.split(line)
+            except ValueError as exc:
+                raise VolumeFormatError(f"{source}, line {n}: {exc} in {raw!r}.") from None
+            if len(fields) != 8:
+                raise VolumeFormatError(
+                    f"{source}, line {n}: expected 8 fields 'IDX R G B A VIS MSH \"LABEL\"', "
+                    f"got {len(fields)} in {raw!r}."
+                )
+            v = _as_value(fields[0], f"{source}, line {n}")
+            try:
+                r, g, b = (float(x) / 255.0 for x in fields[1:4])
+                a = float(fields[4])
+            except ValueError:
+                raise VolumeFormatError(
+                    f"{source}, line {n}: colour fields must be numbers, got {raw!r}."
+                ) from None
+            entries[v] = LabelEntry(
+                fields[7], _as_rgba((r, g, b, a), 1.0, f"{source}, line {n}", v)
+            )
+        return cls(entries)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> LabelTable:
+        """Read a JSON table or an ITK-SNAP label description file (content decides).
+
+        Raises
+        ------
+        FileNotFoundError
+            When the file does not exist.
+        VolumeFormatError
+            When it is neither form.
+        """
+        p = Path(path)
+        text = p.read_text(encoding="utf-8", errors="replace")
+        if text.lstrip().startswith(("{", "[")):
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise VolumeFormatError(f"{p}: invalid JSON ({exc}).") from None
+            return cls.from_json_data(data, str(p))
+        return cls.from_itksnap_text(text, str(p))
+
+    # Writers ----------------------------------------------------------------------------
+    def to_json_data(self) -> dict[str, dict[str, Any]]:
+        """JSON form ``{"<value>": {"name": ..., "rgba": [r, g, b, a]}}`` (floats 0..1)."""
+        return {
+            str(v): {"name": e.name, "rgba": [round(c, 6) for c in e.rgba]}
+            for v, e in self.entries.items()
+        }
+
+    def to_itksnap_text(self) -> str:
+        """The table as an ITK-SNAP label description file (with the ``Clear Label`` line)."""
+        lines = [
+            "# ITK-SNAP Label Description File",
+            "# IDX   -R-  -G-  -B-  -A--  VIS MSH  LABEL",
+            '    0     0    0    0     0   0   0  "Clear Label"',
+        ]
+        for v, e in self.entries.items():
+            r, g, b = (int(round(c * 255)) for c in e.rgba[:3])
+            name = e.name.replace('"', "'")
+            lines.append(f'{v:5d} {r:5d} {g:4d} {b:4d} {e.rgba[3]:5.3g}   1   1  "{name}"')
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,68 @@
+"""One entry point for any input: DICOM (folder, DICOMDIR, file) or a volume file."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import NoSeriesFoundError
+from ..report import ValidationMode
+from ..volume import Volume
+from .formats import ACCEPTED, path_kind
+from .volumes import load_volume
+
+
+def _dicom_module() -> Any:
+    """The DICOM loader package (imported on first use: volume files never need it)."""
+    return importlib.import_module("ivcviewer.dicom")
+
+
+def open_path(
+    path: str | os.PathLike[str],
+    *,
+    series_uid: str | None = None,
+    on_irregular: ValidationMode = ValidationMode.RAISE,
+) -> list[Volume]:
+    """Open whatever ``path`` holds as a list of volumes (one per series).
+
+    Parameters
+    ----------
+    path
+        A DICOM folder (searched recursively), a DICOMDIR, a single DICOM file (recognised by
+        its ``DICM`` preamble, with or without an extension), or a volume file (``.nii``,
+        ``.nii.gz``, ``.nrrd``, ``.nhdr``, ``.mha``, ``.mhd``).
+    series_uid
+        For DICOM: load only this SeriesInstanceUID. Volume files hold one volume and accept
+        only ``None`` or ``""``.
+    on_irregular
+        For DICOM: what to do with gaps, duplicate positions or uneven spacing.
+
+    Returns
+    -------
+    list of Volume
+        One per series (a volume file gives one).
+
+    Raises
+    ------
+    FileNotFoundError
+        When nothing exists at ``path``.
+    NoSeriesFoundError
+        When ``path`` is not one of the accepted inputs, holds no series, or has no series
+        ``series_uid``.
+    """
+    p = Path(path)
+    mode = ValidationMode(on_irregular)
+    kind = path_kind(p)
+    if kind == "volume":
+        if series_uid:
+            raise NoSeriesFoundError(
+                f"{p}: a volume file holds one volume with no series UID; --series/series_uid "
+                f"{series_uid!r} applies to DICOM input only. Leave it out."
+            )
+        return [load_volume(p)]
+    volumes = _dicom_module().load_dicom(p, series_uid=series_uid, on_irregular=mode)
+    if not volumes:
+        raise NoSeriesFoundError(f"{p}: no image series found. Accepted: {ACCEPTED}.")
+    return list(volumes)

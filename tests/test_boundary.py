@@ -1,0 +1,180 @@
+"""The core (everything outside ``ivcviewer._napari``) never imports napari, Qt or magicgui."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import ivcviewer
+
+PACKAGE_DIR = Path(ivcviewer.__file__).resolve().parent
+
+#: Top-level modules the core may not import (GUI stack).
+FORBIDDEN = (
+    "napari",
+    "qtpy",
+    "PyQt5",
+    "PyQt6",
+    "PySide2",
+    "PySide6",
+    "magicgui",
+    "vispy",
+    "superqt",
+)
+
+#: The napari layer of the package (and everything under it).
+NAPARI_LAYER = "ivcviewer._napari"
+
+_IMPORT_ALL_CORE = textwrap.dedent(
+    """
+    import importlib, json, pkgutil, sys
+
+    import ivcviewer
+    import ivcviewer.cli
+    from ivcviewer.cli.main import build_parser
+
+    build_parser()  # imports every subcommand module
+    skip = {"ivcviewer._napari"}
+    imported = []
+
+    def walk(path, prefix):
+        for info in pkgutil.iter_modules(path, prefix):
+            name = info.name
+            if name in skip or name.endswith(".__main__"):
+                continue
+            module = importlib.import_module(name)
+            imported.append(name)
+            if info.ispkg:
+                walk(module.__path__, name + ".")
+
+    walk(ivcviewer.__path__, "ivcviewer.")
+    forbidden = FORBIDDEN_SET
+    loaded = sorted(
+        m for m in sys.modules
+        if m.split(".")[0] in forbidden
+        or m == "ivcviewer._napari"
+        or m.startswith("ivcviewer._napari.")
+    )
+    print(json.dumps({"imported": imported, "loaded": loaded}))
+    """
+)
+
+
+def test_importing_the_core_loads_no_gui_module() -> None:
+    code = _IMPORT_ALL_CORE.replace("FORBIDDEN_SET", repr(set(FORBIDDEN)))
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    # the walk really imported the core: the geometry, io, dicom and cli modules at least
+    for name in (
+        "ivcviewer.geometry",
+        "ivcviewer.io.volumes",
+        "ivcviewer.cli.info",
+        "ivcviewer.cli.open_cmd",
+    ):
+        assert name in result["imported"]
+    assert result["loaded"] == [], f"core imports pulled in GUI modules: {result['loaded']}"
+
+
+def _core_files() -> list[Path]:
+    napari_dir = PACKAGE_DIR / "_napari"
+    return sorted(p for p in PACKAGE_DIR.rglob("*.py") if napari_dir not in p.parents)
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE_DIR.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _resolve(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    if node.level == 0:
+        return node.module or ""
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, node.module] if node.module else base)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.AST, module: str, is_package: bool) -> list[tuple[str, int, bool]]:
+    """``(imported module, line, inside a function)`` for every runtime import in ``tree``."""
+    found: list[tuple[str, int, bool]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.orelse:
+                visit(child, in_function)
+            return
+        if isinstance(node, ast.Import):
+            found.extend((a.name, node.lineno, in_function) for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve(node, module, is_package)
+            found.append((base, node.lineno, in_function))
+            found.extend((f"{base}.{a.name}", node.lineno, in_function) for a in node.names)
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            arg = node.args[0]
+            if fname in {"import_module", "__import__", "import_optional_dependency"} and (
+                isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            ):
+                found.append((arg.value, node.lineno, in_function))
+        inner = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for child in ast.iter_child_nodes(node):
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
+def test_no_core_source_imports_gui_modules() -> None:
+    problems = []
+    files = _core_files()
+    assert PACKAGE_DIR / "geometry.py" in files and len(files) > 10
+    for path in files:
+        module = _module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for name, line, in_function in _imports(tree, module, path.name == "__init__.py"):
+            where = f"{path.relative_to(PACKAGE_DIR.parent)}:{line}"
+            if name.split(".")[0] in FORBIDDEN:
+                problems.append(f"{where} imports {name}")
+            elif name == NAPARI_LAYER or name.startswith(NAPARI_LAYER + "."):
+                # only the command line may reach the napari layer, and only inside a function
+                if not (module.startswith("ivcviewer.cli.") and in_function):
+                    problems.append(f"{where} imports {name} (outside a cli function)")
+    assert problems == []
+
+
+def test_static_check_catches_violations() -> None:
+    """The checker itself: it sees module-level, relative and lazy imports."""
+    src = textwrap.dedent(
+        """
+        from typing import TYPE_CHECKING
+        import qtpy.QtWidgets
+        from .._napari import reader
+        if TYPE_CHECKING:
+            import napari
+        def f():
+            import magicgui
+            importlib.import_module("vispy")
+        """
+    )
+    found = _imports(ast.parse(src), "ivcviewer.io.volumes", False)
+    names = {(n, fn) for n, _, fn in found}
+    assert ("qtpy.QtWidgets", False) in names
+    assert ("ivcviewer._napari", False) in names
+    assert ("magicgui", True) in names and ("vispy", True) in names
+    assert not any(n == "napari" for n, _ in names)  # TYPE_CHECKING imports are not runtime
