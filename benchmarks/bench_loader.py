@@ -2,17 +2,18 @@
 
 Writes its own series (cached in a temporary folder, outside the repository): an uncompressed
 one (default 400 slices of 512 x 512, Explicit VR Little Endian) and a JPEG 2000 lossless copy.
-Each loader runs in a fresh subprocess per series: the first load gives the peak resident
-memory above the interpreter's baseline after imports (Linux: the peak counter is reset through
-``/proc/self/clear_refs`` before loading), then the best wall time of ``--repeat`` loads. All
-loaders must return the same HU array (checked through a SHA-1 of the array bytes).
+Every load runs in a fresh subprocess (the way a viewer opens a series), the loaders in turn
+for ``--repeat`` rounds, so that other work on the machine slows all of them alike. Reported:
+the best and median wall time, and the largest peak resident memory above the interpreter's
+baseline after imports (Linux: the peak counter is reset through ``/proc/self/clear_refs``
+before loading). All loaders must return the same HU values (SHA-1 of the int32 array).
 
 Targets (issue 2): uncompressed load at least 2x faster than SimpleITK; peak memory above the
 baseline at most 1.3x the int16 volume's size; JPEG 2000 at least as fast as SimpleITK.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_loader.py [--slices 400] [--size 512] [--repeat 3]
+    .venv/bin/python benchmarks/bench_loader.py [--slices 400] [--size 512] [--repeat 5]
         [--cache DIR] [--skip-j2k] [--json out.json]
 """
 
@@ -145,8 +146,8 @@ def _status_kib(field: str) -> int:
     return 0
 
 
-def worker(loader: str, folder: Path, repeat: int) -> dict[str, Any]:
-    """Run in a fresh interpreter: memory of the first load, then the best of ``repeat``."""
+def worker(loader: str, folder: Path) -> dict[str, Any]:
+    """Run in a fresh interpreter: one load, its wall time and its peak memory above baseline."""
     fn = {"ivcviewer": load_ivcviewer, "simpleitk": load_simpleitk, "pydicom": load_pydicom}[loader]
     # imports first, so that the baseline includes them
     if loader == "ivcviewer":
@@ -167,47 +168,48 @@ def worker(loader: str, folder: Path, repeat: int) -> dict[str, Any]:
     baseline = _status_kib("VmRSS")
     t0 = time.perf_counter()
     result = fn(folder)
-    first = time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
     peak = _status_kib("VmHWM")
-    arr = np.ascontiguousarray(_array_of(result))
-    digest = hashlib.sha1(arr.data).hexdigest()
-    shape, dtype = list(arr.shape), str(arr.dtype)
-    del arr, result
-    gc.collect()
-    times = [first]
-    for _ in range(repeat - 1):
-        t0 = time.perf_counter()
-        result = fn(folder)
-        times.append(time.perf_counter() - t0)
-        del result
-        gc.collect()
+    arr = np.ascontiguousarray(_array_of(result), dtype=np.int32)  # SimpleITK may give int32
     return {
         "loader": loader,
-        "first_s": first,
-        "best_s": min(times),
-        "times_s": times,
+        "seconds": seconds,
         "peak_above_baseline_mib": (peak - baseline) / 1024.0,
-        "sha1": digest,
-        "shape": shape,
-        "dtype": dtype,
+        "sha1": hashlib.sha1(arr.data).hexdigest(),
+        "shape": list(arr.shape),
+        "dtype": str(_array_of(result).dtype),
     }
 
 
-def run_in_subprocess(loader: str, folder: Path, repeat: int) -> dict[str, Any]:
-    cmd = [
-        sys.executable,
-        __file__,
-        "--worker",
-        loader,
-        "--folder",
-        str(folder),
-        "--repeat",
-        str(repeat),
-    ]
+def run_in_subprocess(loader: str, folder: Path) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--worker", loader, "--folder", str(folder)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"{loader} on {folder} failed:\n{out.stderr}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def bench(folder: Path, rounds: int) -> dict[str, dict[str, Any]]:
+    """Each round runs every loader once, in turn, each in a fresh process (round-robin, so
+    that load from other programs on the machine hits all loaders alike)."""
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in LOADERS}
+    for i in range(rounds):
+        for loader in LOADERS:
+            print(f"  round {i + 1}/{rounds}: {loader}", flush=True)
+            runs[loader].append(run_in_subprocess(loader, folder))
+    out = {}
+    for loader, rs in runs.items():
+        times = [r["seconds"] for r in rs]
+        out[loader] = {
+            "best_s": min(times),
+            "median_s": float(np.median(times)),
+            "times_s": times,
+            "peak_above_baseline_mib": max(r["peak_above_baseline_mib"] for r in rs),
+            "sha1": rs[0]["sha1"],
+            "dtype": rs[0]["dtype"],
+            "shape": rs[0]["shape"],
+        }
+    return out
 
 
 # ----------------------------------------------------------------------------- report
@@ -240,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--slices", type=int, default=400)
     p.add_argument("--size", type=int, default=512)
-    p.add_argument("--repeat", type=int, default=3, help="loads per loader (best is reported)")
+    p.add_argument(
+        "--repeat", type=int, default=5, help="rounds; each loads once with every loader"
+    )
     p.add_argument(
         "--cache",
         type=Path,
@@ -254,17 +258,16 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     if args.worker:
-        print(json.dumps(worker(args.worker, args.folder, args.repeat)))
+        print(json.dumps(worker(args.worker, args.folder)))
         return 0
 
     series = make_series(args.cache, args.slices, args.size, not args.skip_j2k)
+    load_before = os.getloadavg()
     volume_mib = args.slices * args.size * args.size * 2 / MIB
     results: dict[str, dict[str, dict[str, Any]]] = {}
     for name, folder in series.items():
-        results[name] = {}
-        for loader in LOADERS:
-            print(f"{name}: {loader} ...", flush=True)
-            results[name][loader] = run_in_subprocess(loader, folder, args.repeat)
+        print(f"{name}:", flush=True)
+        results[name] = bench(folder, args.repeat)
 
     rows = []
     checks: dict[str, bool] = {}
@@ -276,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
             r["speedup_vs_simpleitk"] = ref / r["best_s"]
             r["peak_over_int16_volume"] = r["peak_above_baseline_mib"] / volume_mib
             rows.append(
-                f"| {name} | {loader} | {r['best_s']:.2f} | {r['first_s']:.2f} | "
+                f"| {name} | {loader} | {r['best_s']:.2f} | {r['median_s']:.2f} | "
                 f"{r['speedup_vs_simpleitk']:.2f}x | {r['peak_above_baseline_mib']:.0f} | "
                 f"{r['peak_over_int16_volume']:.2f} |"
             )
@@ -290,18 +293,22 @@ def main(argv: list[str] | None = None) -> int:
         checks["jpeg2000: ivcviewer at least as fast as SimpleITK"] = j["speedup_vs_simpleitk"] >= 1
 
     info = machine()
+    info["load_average_before"] = [round(v, 2) for v in load_before]
+    info["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     print()
     print(
         f"Series: {args.slices} x {args.size} x {args.size}, int16 volume {volume_mib:.0f} MiB; "
-        f"best of {args.repeat} loads, each loader in a fresh process."
+        f"{args.repeat} rounds; each load in a fresh process, loaders in turn."
     )
     print(
         f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, "
-        f"pydicom {info['pydicom']}, SimpleITK {info['simpleitk']}"
+        f"pydicom {info['pydicom']}, SimpleITK {info['simpleitk']}; load average "
+        f"{info['load_average_before'][0]} before, {info['load_average_after'][0]} after"
     )
     print()
     print(
-        "| series | loader | best s | first s | speed vs SimpleITK | peak MiB above baseline | peak / int16 volume |"
+        "| series | loader | best s | median s | speed vs SimpleITK (best) "
+        "| peak MiB above baseline | peak / int16 volume |"
     )
     print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))

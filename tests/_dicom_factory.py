@@ -1,4 +1,4 @@
-"""Small synthetic DICOM series for the loader tests (written with ivcviewer's writer or pydicom)."""
+"""Small synthetic DICOM series for the loader tests, written with ivcviewer's writer or pydicom."""
 
 from __future__ import annotations
 

@@ -23,8 +23,8 @@ from _dicom_factory import (
 )
 from pydicom import uid as pduid
 
-from ivcviewer.dicom import load_dicom, load_series, scan
 from ivcviewer.dicom import load as load_module
+from ivcviewer.dicom import load_dicom, load_series, scan
 from ivcviewer.errors import DicomSeriesError, MissingDecoderError
 from ivcviewer.geometry import affine_from_dicom, axis_codes, gantry_tilt_deg
 from ivcviewer.report import REPORT_CODES, ValidationMode
@@ -268,6 +268,36 @@ def test_jpeg2000_in_worker_processes(tmp_path: Path, monkeypatch: pytest.Monkey
     write_volume(tmp_path / "ct", vol, transfer_syntax=pduid.JPEG2000Lossless)
     got = _only(tmp_path / "ct", workers=2)
     np.testing.assert_array_equal(got.array, vol.array)
+
+
+def test_jpeg2000_when_helper_processes_cannot_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ivcviewer.dicom._decode_worker import WorkerGone
+
+    def refuse() -> None:
+        raise WorkerGone("no processes here")
+
+    monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
+    monkeypatch.setattr(load_module, "DecodeWorker", refuse)
+    vol = axial_volume(n=5)
+    write_volume(tmp_path / "ct", vol, transfer_syntax=pduid.JPEG2000Lossless)
+    got = _only(tmp_path / "ct", workers=2)
+    np.testing.assert_array_equal(got.array, vol.array)
+
+
+@pytest.mark.filterwarnings("ignore:End of file reached before delimiter")
+@pytest.mark.parametrize("helpers", [False, True])
+def test_truncated_compressed_file_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helpers: bool
+) -> None:
+    if helpers:
+        monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
+        monkeypatch.setattr(load_module, "DECODE_CHUNK_PIXELS", 1)  # one file per chunk
+    files = write_volume(tmp_path / "ct", axial_volume(n=4), transfer_syntax=pduid.JPEG2000Lossless)
+    truncate(files[1], files[1].stat().st_size - 100)
+    with pytest.raises(DicomSeriesError, match="CT0002.dcm: pixel data cannot be decoded"):
+        load_dicom(tmp_path / "ct", workers=2)
 
 
 def test_missing_decoder_names_syntax_and_package(

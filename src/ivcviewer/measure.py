@@ -60,6 +60,7 @@ GRID_ATOL = 1e-3
 
 _LPS_UNIT = np.eye(3)
 _PAIR_BLOCK = 2048
+_HULL_FIRST = 1500
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,7 +298,10 @@ class ExtentComparison:
 
 
 def _point(p: ArrayLike, name: str) -> NDArray[np.float64]:
-    a = np.asarray(p, dtype=float)
+    try:
+        a = np.asarray(p, dtype=float)
+    except (TypeError, ValueError):
+        a = np.full(1, np.nan)
     if a.shape != (3,) or not np.all(np.isfinite(a)):
         raise MeasurementError(
             f"Argument {name!r} must be one finite LPS point (x, y, z) in mm, got {p!r}."
@@ -474,8 +478,10 @@ def _farthest_pair(
     for c in (centres.mean(axis=0), (centres.min(axis=0) + centres.max(axis=0)) / 2):
         dist = np.linalg.norm(centres - c, axis=1)
         keep &= dist + dist.max() >= floor
-    pts = centres[keep]
     orig = np.flatnonzero(keep)
+    if len(orig) > _HULL_FIRST:  # round shapes: keep the 3D hull vertices only
+        orig = orig[_hull_subset(centres[orig])]
+    pts = centres[orig]
     cand_i: list[NDArray[np.intp]] = []
     cand_j: list[NDArray[np.intp]] = []
     for start in range(0, len(pts), _PAIR_BLOCK):
@@ -540,7 +546,9 @@ def _convex_chain(
     while len(idx) >= 3:
         s, rr, cc = sec[idx], r[idx], c[idx]
         interior = (s[1:-1] == s[:-2]) & (s[1:-1] == s[2:])
-        cross = (cc[2:] - cc[:-2]) * (rr[1:-1] - rr[:-2]) - (cc[1:-1] - cc[:-2]) * (rr[2:] - rr[:-2])
+        cross = (cc[2:] - cc[:-2]) * (rr[1:-1] - rr[:-2]) - (cc[1:-1] - cc[:-2]) * (
+            rr[2:] - rr[:-2]
+        )
         drop = np.flatnonzero(interior & (side * cross <= 0))
         if drop.size == 0:
             break
@@ -562,13 +570,14 @@ def _sections(mask: NDArray[np.bool_], axis: int) -> _Sections:
     f, lst = first[sec, row].astype(np.intp), last[sec, row].astype(np.intp)
     left = _convex_chain(sec, row, f, 1)
     right = _convex_chain(sec, row, lst, -1)
+    right = right[(lst[right] != f[right]) | ~np.isin(right, left)]  # one-voxel rows once
     pts = np.concatenate(
         [
             np.stack([sec[left], row[left], f[left]], axis=1),
             np.stack([sec[right], row[right], lst[right]], axis=1),
         ]
     )
-    pts = np.unique(pts, axis=0)  # sorted by section; drops single-voxel rows' duplicates
+    pts = pts[np.argsort(pts[:, 0], kind="stable")]
     ijk = np.empty(pts.shape, dtype=float)
     ijk[:, axis] = pts[:, 0]
     ijk[:, plane[0]] = pts[:, 1]
@@ -630,10 +639,13 @@ class _Region:
         return self._sections
 
     def hull_centres(self) -> NDArray[np.float64]:
-        """LPS centres of the voxels at the vertices of the region's convex hull (cached)."""
+        """LPS centres of a superset of the region's convex hull vertices (cached).
+
+        These are the vertices of every section's 2D hull: a vertex of the 3D hull is a vertex
+        of its section's hull. Every linear extreme (extents, box sizes) is among them.
+        """
         if self._hull is None:
-            ijk = self.sections().ijk
-            self._hull = geometry.apply_affine(self.affine, ijk[_hull_subset(ijk)])
+            self._hull = geometry.apply_affine(self.affine, self.sections().ijk)
         return self._hull
 
     def moments(self) -> tuple[int, NDArray[np.float64], NDArray[np.float64]]:
@@ -883,16 +895,57 @@ def centroid_lps(mask: ArrayLike, affine: ArrayLike) -> NDArray[np.float64]:
     return _Region.from_mask(mask, affine).centroid_lps()
 
 
+def _integer_stats(v: NDArray[np.integer[Any]]) -> HUStatistics:
+    """Exact statistics of integer values from their histogram (no sort): O(n)."""
+    vmin = int(v.min())
+    counts = np.bincount((v.astype(np.int64) - vmin).ravel())
+    x = np.arange(vmin, vmin + len(counts), dtype=float)
+    n = int(v.size)
+    mean = float(counts @ x) / n
+    std = math.sqrt(float(counts @ (x - mean) ** 2) / n)
+    cum = np.cumsum(counts)
+
+    def order_stat(k: NDArray[np.int64]) -> NDArray[np.float64]:
+        return np.asarray(x[np.searchsorted(cum, k, side="right")], dtype=float)
+
+    qs = np.array([50, *HU_PERCENTILES], dtype=float)
+    pos = qs / 100.0 * (n - 1)
+    lo = np.floor(pos).astype(np.int64)
+    frac = pos - lo
+    a = order_stat(lo)
+    b = order_stat(np.minimum(lo + 1, n - 1))
+    vals = a + (b - a) * frac
+    return HUStatistics(
+        n_voxels=n,
+        mean=mean,
+        std=std,
+        min=float(vmin),
+        max=float(x[len(counts) - 1]),
+        median=float(vals[0]),
+        percentiles={q: float(p) for q, p in zip(HU_PERCENTILES, vals[1:], strict=True)},
+    )
+
+
 def hu_statistics(values: ArrayLike) -> HUStatistics:
     """Statistics of CT values (HU), usually ``ct.array[mask]``.
+
+    Integer values (CT is ``int16``) are counted in a histogram, which gives the same exact
+    figures as sorting, in linear time.
 
     >>> s = hu_statistics([-10, 0, 10, 20, 30])
     >>> s.mean, s.median, s.min, s.max, s.percentiles[25]
     (10.0, 10.0, -10.0, 30.0, 0.0)
+    >>> hu_statistics(np.array([-10, 0, 10, 20, 30], np.int16)) == s
+    True
     """
-    v = np.asarray(values, dtype=float).ravel()
-    if v.size == 0:
+    arr = np.asarray(values)
+    if arr.size == 0:
         raise MeasurementError("HU statistics need at least one value; the region is empty.")
+    if arr.dtype.kind in "iu" and int(arr.max()) - int(arr.min()) < 1 << 20:
+        return _integer_stats(arr)
+    v = arr.astype(float).ravel()
+    if not np.all(np.isfinite(v)):
+        raise MeasurementError("HU values must be finite; the CT holds NaN or infinite values.")
     qs = np.percentile(v, [50, *HU_PERCENTILES])
     return HUStatistics(
         n_voxels=int(v.size),

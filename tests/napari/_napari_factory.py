@@ -8,10 +8,12 @@ PixelSpacing and the step between slice positions) and turned into a Volume with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ivcviewer import geometry
 from ivcviewer.geometry import affine_from_dicom
 from ivcviewer.report import GeometryReport
 from ivcviewer.volume import Volume, VolumeMetadata
@@ -90,3 +92,69 @@ def phantom_volume(
         VolumeMetadata(description=f"{geom.name} phantom", series_uid="1.2.3.4", window=window),
         report or GeometryReport(),
     )
+
+
+#: Marker voxels (slice, row, col) and their HU values, written into DICOM test series.
+MARKERS: dict[tuple[int, int, int], int] = {
+    (0, 0, 0): 500,
+    (3, 40, 7): 700,
+    (11, 5, 30): 900,
+    (19, 47, 47): 1100,
+}
+
+
+def marker_volume(geom: DicomGeometry, shape: tuple[int, int, int] = SHAPE) -> Volume:
+    """Soft tissue (40 HU) with one voxel of a distinct HU value per marker."""
+    arr = np.full(shape, 40, dtype=np.int16)
+    for ijk, value in MARKERS.items():
+        arr[ijk] = value
+    return Volume(arr, affine_of(geom), VolumeMetadata(description=f"{geom.name} markers"))
+
+
+def write_dicom_series(geom: DicomGeometry, out_dir: Path, seed: str) -> Path:
+    """Write :func:`marker_volume` as a CT series (a tilted geometry slice by slice)."""
+    from ivcviewer.dicom import write_ct_series, write_ct_slices
+
+    volume = marker_volume(geom)
+    if geometry.gantry_tilt_deg(volume.affine) > 1e-3:
+        n = volume.shape[0]
+        positions = np.array(geom.ipp0) + np.arange(n)[:, None] * np.array(geom.step)
+        write_ct_slices(
+            volume.array,
+            out_dir,
+            positions_lps=positions,
+            image_orientation=list(geom.iop),
+            pixel_spacing=list(geom.pixel_spacing),
+            slice_thickness=float(np.linalg.norm(geom.step)),
+            series_description=f"{geom.name} markers",
+            uid_seed=seed,
+        )
+    else:
+        write_ct_series(volume, out_dir, series_description=f"{geom.name} markers", uid_seed=seed)
+    return out_dir
+
+
+def dicom_lps_of_value(folder: Path, value: int) -> NDArray[np.float64]:
+    """LPS of the one pixel holding HU ``value``, from that file's own tags (pydicom).
+
+    The in-plane position uses :func:`affine_from_dicom` with the file's
+    ImageOrientationPatient, ImagePositionPatient and PixelSpacing.
+    """
+    import pydicom
+
+    hits = []
+    for f in sorted(folder.iterdir()):
+        ds = pydicom.dcmread(f)
+        hu = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+        for r, c in np.argwhere(np.isclose(hu, value)):
+            iop = [float(v) for v in ds.ImageOrientationPatient]
+            a = affine_from_dicom(
+                iop,
+                [float(v) for v in ds.ImagePositionPatient],
+                [float(v) for v in ds.PixelSpacing],
+                geometry.slice_normal(iop),  # unused for slice index 0
+            )
+            hits.append(geometry.apply_affine(a, [0, int(r), int(c)]))
+    if len(hits) != 1:
+        raise ValueError(f"{folder}: expected one pixel of {value} HU, found {len(hits)}")
+    return np.asarray(hits[0])

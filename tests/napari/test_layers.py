@@ -51,7 +51,8 @@ def test_display_axes_are_superior_posterior_left(make_napari_viewer) -> None:
     """Every acquisition slices as axial: layer axes point S, P, L (napari z, y, x)."""
     viewer = make_napari_viewer(show=True)
     for name in ("axial", "sagittal"):
-        layer = viewer.add_layer(Layer.create(*nl.image_layer_data(unique_volume(GEOMETRIES[name]))))
+        volume = unique_volume(GEOMETRIES[name])
+        layer = viewer.add_layer(Layer.create(*nl.image_layer_data(volume)))
         origin = np.asarray(layer.data_to_world((0, 0, 0)))
         for axis in range(3):
             step = np.zeros(3)

@@ -34,11 +34,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import geometry
 from ..errors import DisplayError, IvcviewerError
+from ..io.formats import path_kind, volume_format, volume_stem
 from ..report import ValidationMode
 from ..volume import Volume
 from ._display import has_display, xvfb_display
+from ._viewer import camera as _camera
+from ._viewer import prepare_viewer
 from .layers import image_layer_data, report_summary_text
-from .reader import DEFAULT_ON_IRREGULAR, load_volumes
+from .reader import DEFAULT_ON_IRREGULAR, load_volumes, read_layer_data
 
 if TYPE_CHECKING:
     import napari
@@ -54,27 +57,12 @@ _VIEW_2D: dict[str, tuple[tuple[int, int, int], tuple[str, str]]] = {
     "sagittal": ((2, 0, 1), ("up", "right")),
 }
 
+#: HU shown black to white in rendered 3D views of CT (maximum intensity projection): bone and
+#: contrast-filled vessels stand out; in the 2D window (400/40) the projection is all white.
+MIP_LIMITS_3D: tuple[float, float] = (150.0, 1500.0)
+
 #: Default screenshot size (height, width) in pixels.
 DEFAULT_SIZE: tuple[int, int] = (768, 768)
-
-
-def _camera(viewer: napari.Viewer) -> Any:
-    """The viewer's camera (``viewer.scene.camera`` from napari 0.9, ``viewer.camera`` before)."""
-    scene = getattr(viewer, "scene", None)
-    return scene.camera if scene is not None else viewer.camera
-
-
-def prepare_viewer(viewer: napari.Viewer) -> None:
-    """Make 3D views of LPS data mirror-free.
-
-    napari's world axes here are LPS reversed ``(z, y, x)``, a left-handed order; with the
-    depth axis pointing away from the viewer, the 3D rendering is a proper rotation of the
-    patient (an anterior view shows the patient's left on the right of the screen). 2D views
-    do not change.
-    """
-    camera = _camera(viewer)
-    _, vertical, horizontal = camera.orientation
-    camera.orientation = ("away", vertical, horizontal)
 
 
 def show_report(viewer: napari.Viewer, volumes: Sequence[Volume], names: Sequence[str]) -> None:
@@ -107,6 +95,8 @@ def open_in_viewer(
 ) -> None:
     """Show the series at ``paths`` in a napari window and run napari until it is closed.
 
+    A volume file with a label table beside it opens as a Labels layer with named regions.
+
     Raises
     ------
     IvcviewerError
@@ -115,11 +105,18 @@ def open_in_viewer(
         When a path does not exist.
     """
     import napari
+    from napari.layers import Layer
 
-    volumes = load_volumes(paths, series_uid=series_uid, on_irregular=on_irregular)
+    layer_data, volumes = read_layer_data(paths, series_uid=series_uid, on_irregular=on_irregular)
     viewer = napari.Viewer()
     prepare_viewer(viewer)
-    add_volumes(viewer, volumes)
+    images = []
+    for data in layer_data:
+        layer = viewer.add_layer(Layer.create(*data))
+        if data[2] == "image":
+            images.append(layer.name)
+    if volumes:
+        show_report(viewer, volumes, images)
     napari.run()
 
 
@@ -185,9 +182,11 @@ def set_view(
 def _slug(text: str) -> str:
     """A file-name-safe version of a layer name.
 
-    >>> _slug("CT abdomen 2.5mm / venous")
-    'ct_abdomen_2.5mm_venous'
+    >>> _slug("CT abdomen 2.5mm / venous"), _slug("example_ct.nii.gz")
+    ('ct_abdomen_2.5mm_venous', 'example_ct')
     """
+    if volume_format(text.strip()) is not None:  # a file name: drop .nii.gz, .nrrd, ...
+        text = volume_stem(text.strip())
     s = re.sub(r"[^A-Za-z0-9.-]+", "_", text.strip()).strip("_.").lower()
     return s or "series"
 
@@ -236,7 +235,9 @@ def render_volumes(
     """Render ``views`` of each volume with a shown viewer in this process (needs a display).
 
     Files are ``<out_dir>/<series name>_<view>.png`` (``series name`` made file-name safe,
-    numbered when several series share it). Returns the paths written, in order.
+    numbered when several series share it). 2D views use the series window; the ``3d`` view
+    of CT is a maximum intensity projection shown with :data:`MIP_LIMITS_3D`. Returns the
+    paths written, in order.
     """
     import napari
 
@@ -257,8 +258,11 @@ def render_volumes(
             while stem in used:
                 stem, k = f"{_slug(layer.name)}_{k}", k + 1
             used.add(stem)
+            window_2d = tuple(layer.contrast_limits)
             for view in views:
                 set_view(viewer, view, point_lps, size)
+                is_ct = layer.metadata.get("modality", "CT") == "CT"
+                layer.contrast_limits = MIP_LIMITS_3D if view == "3d" and is_ct else window_2d
                 target = out / f"{stem}_{view}.png"
                 _write_png(target, screenshot(viewer))
                 written.append(target)
@@ -311,6 +315,8 @@ def render_screenshots(
     if has_display():
         volumes = load_volumes(paths, series_uid=series_uid, on_irregular=on_irregular)
         return render_volumes(volumes, out_dir, views, size)
+    for p in paths:
+        path_kind(p)  # a missing or unknown input fails here, before Xvfb starts
     args = ["render", "--out", os.fspath(out_dir), "--views", ",".join(views)]
     args += ["--size", f"{size[0]}x{size[1]}", "--on-irregular", ValidationMode(on_irregular).value]
     if series_uid:
@@ -379,10 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             open_in_viewer(args.paths, args.series_uid, mode)
             return 0
         views = [v.strip() for v in args.views.split(",") if v.strip()]
-        if not has_display():
-            raise DisplayError("render: no display; use render_screenshots() to start Xvfb.")
-        volumes = load_volumes(args.paths, series_uid=args.series_uid, on_irregular=mode)
-        written = render_volumes(volumes, args.out, views, args.size)
+        # without a display this starts Xvfb and runs this command again in a child process
+        written = render_screenshots(args.paths, args.out, views, args.series_uid, mode, args.size)
     except DisplayError as err:
         print(f"ivcviewer: {err}", file=sys.stderr)
         return 3

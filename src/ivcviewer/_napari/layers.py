@@ -37,12 +37,7 @@ UNITS_MM: tuple[str, str, str] = ("mm", "mm", "mm")
 VOLUME_KEY = "ivcviewer_volume"
 
 #: Report codes that describe gaps or uneven slice spacing.
-GAP_CODES: tuple[str, ...] = (
-    "missing_slices",
-    "duplicate_positions",
-    "irregular_spacing",
-    "resampled",
-)
+GAP_CODES: tuple[str, ...] = ("missing_slices", "duplicate_positions", "irregular_spacing")
 
 
 def _orientation_name(slice_axis_code: str) -> str:
@@ -64,8 +59,10 @@ def geometry_summary(volume: Volume) -> dict[str, Any]:
     -------
     dict
         ``shape`` and ``spacing_mm`` (slice, row, col), ``axes`` (LPS letters of the voxel axes),
-        ``orientation`` (axial / coronal / sagittal, plus oblique when the plane is), ``tilt_deg``,
-        ``gaps`` (messages of gap-like report items, empty when the stack is regular),
+        ``orientation`` (axial / coronal / sagittal, plus oblique when the plane is), ``tilt_deg``
+        (shear of the grid as loaded), ``tilt_reported`` (the acquisition was tilted),
+        ``resampled`` (the loader interpolated), ``gaps`` (messages of gap-like report items,
+        empty when the stack is regular),
         ``rescale`` (``"applied"``, ``"missing"`` or ``"not reported"``), ``window`` (center,
         width) and ``report`` (list of ``{code, severity, message}``).
     """
@@ -87,6 +84,8 @@ def geometry_summary(volume: Volume) -> dict[str, Any]:
         "axes": "".join(axes),
         "orientation": orientation,
         "tilt_deg": round(geometry.gantry_tilt_deg(volume.affine), 3),
+        "tilt_reported": "gantry_tilt" in codes,
+        "resampled": "resampled" in codes,
         "gaps": [f"{i.code}: {i.message}" for i in report.items if i.code in GAP_CODES],
         "rescale": rescale,
         "window": tuple(float(v) for v in volume.metadata.window),

@@ -20,7 +20,7 @@ from ..errors import IvcviewerError
 from ..io.formats import is_dicom_file, volume_format
 from ..report import ValidationMode
 from ..volume import Volume
-from .layers import LayerDataTuple, image_layer_data, report_summary_text
+from .layers import LayerDataTuple, image_layer_data, labels_layer_data, report_summary_text
 
 PathOrPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 ReaderFunction = Callable[[PathOrPaths], list[LayerDataTuple]]
@@ -129,15 +129,53 @@ def _notify(kind: str, message: str) -> None:
     show(message)
 
 
-def _open_report_dock() -> None:
-    """Dock the geometry report widget in the current viewer, once."""
+def _prepare_current_viewer() -> None:
+    """Mirror-free 3D for LPS layers and the geometry report docked, in the current viewer."""
     import napari
 
+    from ._viewer import prepare_viewer
     from .widgets.geometry_report import dock_geometry_report
 
     viewer = napari.current_viewer()
     if viewer is not None:
+        prepare_viewer(viewer)
         dock_geometry_report(viewer)
+
+
+def is_label_map(path: str | os.PathLike[str]) -> bool:
+    """A volume file with a label table beside it (``<stem>_labels.json`` or ``.txt``)."""
+    from ..io import find_label_sidecar
+
+    return volume_format(path) is not None and find_label_sidecar(path) is not None
+
+
+def read_layer_data(
+    paths: Sequence[str | os.PathLike[str]],
+    series_uid: str | None = None,
+    on_irregular: ValidationMode = DEFAULT_ON_IRREGULAR,
+) -> tuple[list[LayerDataTuple], list[Volume]]:
+    """Layer tuples for ``paths``: Labels for label maps with a table, else Image per series.
+
+    Returns the tuples and the image volumes (for the report), in input order.
+
+    Raises
+    ------
+    IvcviewerError, OSError
+        From the loaders.
+    """
+    from ..io import load_labels, volume_stem
+
+    layers: list[LayerDataTuple] = []
+    images: list[Volume] = []
+    for p in paths:
+        if is_label_map(p) and not series_uid:
+            labels, table = load_labels(p)
+            layers.append(labels_layer_data(labels, table, name=volume_stem(p)))
+            continue
+        volumes = load_volumes([p], series_uid=series_uid, on_irregular=on_irregular)
+        layers.extend(image_layer_data(v) for v in volumes)
+        images.extend(volumes)
+    return layers, images
 
 
 def read_paths(
@@ -147,6 +185,9 @@ def read_paths(
     show_report: bool = True,
 ) -> list[Any]:
     """Reader function: one Image layer tuple per series at ``path``.
+
+    A volume file with a label table beside it (``<stem>_labels.json``, see
+    :func:`ivcviewer.io.find_label_sidecar`) becomes a Labels layer with named regions instead.
 
     Parameters
     ----------
@@ -167,18 +208,17 @@ def read_paths(
     """
     paths = _as_paths(path)
     try:
-        volumes = load_volumes(paths, series_uid=series_uid, on_irregular=on_irregular)
+        layers, volumes = read_layer_data(paths, series_uid=series_uid, on_irregular=on_irregular)
     except (IvcviewerError, OSError) as err:
         where = paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1} more)"
         _notify("error", f"ivcviewer could not open {where}: {err}")
         return list(NULL_LAYER)
-    layers = [image_layer_data(v) for v in volumes]
-    if show_report and layers:
-        names = [kw["name"] for _, kw, _ in layers]
+    if show_report and volumes:
+        names = [kw["name"] for _, kw, kind in layers if kind == "image"]
         texts = [report_summary_text(v, n) for v, n in zip(volumes, names, strict=True)]
         any_warning = any(v.report.warnings for v in volumes)
         _notify("warning" if any_warning else "info", "\n".join(texts))
-        _open_report_dock()
+        _prepare_current_viewer()
     return layers
 
 

@@ -2,7 +2,8 @@
 
 The output array is allocated once (``int16`` when the HU values fit, else ``float32``) and
 filled slice by slice: uncompressed frames are read from the files straight into it by a
-thread pool, compressed frames are decoded by a process pool (the decoders hold the GIL), and
+thread pool, compressed frames are decoded by helper processes beside the calling thread (the
+decoders hold the GIL), and
 the modality LUT is applied in place. Irregular stacks (gaps, duplicates, uneven steps) follow
 the :class:`~ivcviewer.report.ValidationMode` argument; a gantry tilt gives a sheared affine, or
 an orthogonal resampled grid with ``ValidationMode.RESAMPLE``.
@@ -10,12 +11,11 @@ an orthogonal resampled grid with ``ValidationMode.RESAMPLE``.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import sys
-from collections import defaultdict
-from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+import threading
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +28,15 @@ from ..errors import DicomSeriesError, NoSeriesFoundError
 from ..report import GeometryReport, Severity, ValidationMode
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata
 from . import pixels
+from ._decode_worker import DecodeWorker, WorkerGone
 from .scan import ImageRecord, SeriesInfo, scan
 from .stack import SPACING_TOLERANCE_MM
 
-#: Compressed stacks with at least this many pixels are decoded in worker processes (below it,
-#: starting the processes costs more than it saves: about 0.5 s against ~0.1 us per pixel).
+#: Frames are handed to decoding helper processes in chunks of about this many pixels.
+DECODE_CHUNK_PIXELS = 4 * 512 * 512
+
+#: Compressed stacks with at least this many pixels are also decoded in helper processes (below
+#: it, starting a process, about 0.4 s, costs more than it saves at ~60 ns per pixel).
 PROCESS_POOL_MIN_PIXELS = 48 * 512 * 512
 
 
@@ -384,15 +388,14 @@ def _read_images(
         n_pixels = len(images) * fmt.rows * fmt.columns
         use_processes = n_workers > 1 and fmt.compressed and n_pixels >= PROCESS_POOL_MIN_PIXELS
         if use_processes:
-            batches = _batches(list(range(len(tasks))), n_workers * 4)
-            with _process_pool(n_workers) as pool:
-                futures = [
-                    (b, pool.submit(pixels.decode_batch, [tasks[i] for i in b])) for b in batches
-                ]
-                for b, fut in futures:
-                    for i, decoded in zip(b, fut.result(), strict=True):
-                        for t, arr in zip(owners[i], decoded, strict=True):
-                            finish(t, arr)
+
+            def deliver(task_indices: list[int], decoded: list[list[NDArray[Any]]]) -> None:
+                for i, frames_of_file in zip(task_indices, decoded, strict=True):
+                    for t, arr in zip(owners[i], frames_of_file, strict=True):
+                        finish(t, arr)
+
+            chunk = max(1, DECODE_CHUNK_PIXELS // max(1, fmt.rows * fmt.columns))
+            _decode_shared(tasks, deliver, n_workers - 1, chunk)
         else:
             for (p, frames), ts in zip(tasks, owners, strict=True):
                 for t, arr in zip(ts, pixels.decode_frames(p, frames), strict=True):
@@ -419,17 +422,72 @@ def _to_float(
     return res
 
 
-def _batches(items: list[int], n: int) -> list[list[int]]:
-    """Split ``items`` into at most ``n`` contiguous batches of near-equal size."""
-    n = max(1, min(n, len(items)))
-    bounds = np.linspace(0, len(items), n + 1).round().astype(int)
-    return [items[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+def _decode_shared(
+    tasks: list[tuple[str, list[int]]],
+    deliver: Callable[[list[int], list[list[NDArray[Any]]]], None],
+    n_processes: int,
+    chunk: int,
+) -> None:
+    """Decode ``tasks`` in ``n_processes`` helper processes and in this thread at once.
 
+    The helpers take chunks from the front, this thread from the back, so decoding starts at
+    once (while the helpers start up) and every core stays busy to the end. A helper that
+    cannot start or dies leaves its chunks to this thread.
+    """
+    pending = deque(list(range(i, min(i + chunk, len(tasks)))) for i in range(0, len(tasks), chunk))
+    lock = threading.Lock()
+    errors: list[str] = []
+    stop = threading.Event()
 
-def _process_pool(n: int) -> Executor:
-    """A process pool that is safe beside GUI threads (never plain fork)."""
-    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context(method))
+    def feed() -> None:
+        try:
+            worker = DecodeWorker()
+        except WorkerGone:
+            return
+        try:
+            while not stop.is_set():
+                with lock:
+                    if not pending:
+                        return
+                    c = pending.popleft()
+                try:
+                    status, payload = worker.decode([tasks[i] for i in c])
+                except WorkerGone:
+                    with lock:
+                        pending.appendleft(c)
+                    return
+                if status != "ok":
+                    errors.append(str(payload))
+                    stop.set()
+                    return
+                deliver(c, payload)
+        finally:
+            if stop.is_set():
+                worker.kill()
+            else:
+                worker.close()
+
+    threads = [threading.Thread(target=feed, daemon=True) for _ in range(max(0, n_processes))]
+    for th in threads:
+        th.start()
+    try:
+        while not stop.is_set():
+            with lock:
+                if not pending:
+                    break
+                c = pending.pop()
+            deliver(c, pixels.decode_batch([tasks[i] for i in c]))
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        for th in threads:
+            th.join()
+    if errors:
+        raise DicomSeriesError(errors[0])
+    while pending:  # left by helpers that stopped
+        c = pending.pop()
+        deliver(c, pixels.decode_batch([tasks[i] for i in c]))
 
 
 # ----------------------------------------------------------------------------- irregular stacks

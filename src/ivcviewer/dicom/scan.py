@@ -20,6 +20,8 @@ import numpy as np
 import pydicom
 from numpy.typing import NDArray
 from pydicom import uid as pduid
+from pydicom.datadict import tag_for_keyword
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
@@ -363,7 +365,8 @@ def _read_header(path: Path) -> list[_Header] | SkippedFile | tuple[SkippedFile,
         return SkippedFile(path, "unreadable_file", f"header cannot be read: {exc}")
 
     meta = getattr(ds, "file_meta", None)
-    sop_class = str(ds.get("SOPClassUID", "") or "")
+    f = _Fields(ds)
+    sop_class = f.text("SOPClassUID")
     if not sop_class and meta is not None:
         sop_class = str(meta.get("MediaStorageSOPClassUID", "") or "")
     if sop_class == pduid.MediaStorageDirectoryStorage or "DirectoryRecordSequence" in ds:
@@ -375,7 +378,7 @@ def _read_header(path: Path) -> list[_Header] | SkippedFile | tuple[SkippedFile,
     if sop_class not in SINGLE_FRAME_CLASSES and sop_class not in MULTI_FRAME_CLASSES:
         name = pduid.UID(sop_class).name if sop_class else "no SOP Class UID"
         return SkippedFile(path, "non_image_skipped", f"not a cross-sectional image ({name})")
-    image_type = tuple(str(v).upper() for v in _as_list(ds.get("ImageType")))
+    image_type = tuple(v.upper() for v in f.texts("ImageType"))
     if "LOCALIZER" in image_type:
         return SkippedFile(
             path, "localizer_skipped", f"localizer (ImageType {_joined(image_type)})"
@@ -392,7 +395,7 @@ def _read_header(path: Path) -> list[_Header] | SkippedFile | tuple[SkippedFile,
             f"derived secondary image (ImageType {_joined(image_type)})",
         )
 
-    series_uid = str(ds.get("SeriesInstanceUID", "") or "")
+    series_uid = f.text("SeriesInstanceUID")
     ts = (
         str(meta.get("TransferSyntaxUID", pduid.ImplicitVRLittleEndian))
         if meta
@@ -407,18 +410,18 @@ def _read_header(path: Path) -> list[_Header] | SkippedFile | tuple[SkippedFile,
         return SkippedFile(path, "non_image_skipped", "no PixelData element")
     try:
         fmt = PixelFormat(
-            rows=int(ds.Rows),
-            columns=int(ds.Columns),
-            bits_allocated=int(ds.BitsAllocated),
-            bits_stored=int(ds.get("BitsStored", ds.BitsAllocated)),
-            pixel_representation=int(ds.get("PixelRepresentation", 0)),
-            samples_per_pixel=int(ds.get("SamplesPerPixel", 1)),
-            photometric=str(ds.get("PhotometricInterpretation", "MONOCHROME2")),
+            rows=f.ushort("Rows"),
+            columns=f.ushort("Columns"),
+            bits_allocated=f.ushort("BitsAllocated"),
+            bits_stored=f.ushort("BitsStored", f.ushort("BitsAllocated")),
+            pixel_representation=f.ushort("PixelRepresentation", 0),
+            samples_per_pixel=f.ushort("SamplesPerPixel", 1),
+            photometric=f.text("PhotometricInterpretation") or "MONOCHROME2",
             transfer_syntax=ts,
         )
     except (AttributeError, TypeError, ValueError) as exc:
         return SkippedFile(path, "unreadable_file", f"image pixel module incomplete: {exc}")
-    n_frames = int(ds.get("NumberOfFrames", 1) or 1)
+    n_frames = int(f.number("NumberOfFrames", 1.0))
 
     # pixel data present and complete?
     data_start: int | None = None
@@ -455,16 +458,16 @@ def _read_header(path: Path) -> list[_Header] | SkippedFile | tuple[SkippedFile,
         return SkippedFile(path, "unreadable_file", str(exc))
     if isinstance(records, SkippedFile):
         return records
-    series_number = ds.get("SeriesNumber")
+    series_number = f.numbers("SeriesNumber")
     return [
         _Header(
             record=r,
             series_uid=series_uid,
-            study_uid=str(ds.get("StudyInstanceUID", "") or ""),
-            frame_of_reference_uid=str(ds.get("FrameOfReferenceUID", "") or ""),
-            modality=str(ds.get("Modality", "") or ""),
+            study_uid=f.text("StudyInstanceUID"),
+            frame_of_reference_uid=f.text("FrameOfReferenceUID"),
+            modality=f.text("Modality"),
             description=str(ds.get("SeriesDescription", "") or ""),
-            series_number=int(series_number) if series_number not in (None, "") else None,
+            series_number=int(series_number[0]) if series_number else None,
             patient_id=str(ds.get("PatientID", "") or ""),
         )
         for r in records
@@ -474,6 +477,82 @@ def _read_header(path: Path) -> list[_Header] | SkippedFile | tuple[SkippedFile,
 def _joined(values: tuple[str, ...]) -> str:
     """A multi-valued string as DICOM writes it (``ORIGINAL\\PRIMARY``)."""
     return "\\".join(values)
+
+
+#: Tags of the keywords :class:`_Fields` reads.
+_TAGS: dict[str, int] = {}
+
+
+class _Fields:
+    """Header values of a dataset, parsed from the raw little-endian bytes when possible.
+
+    pydicom converts values on first access, which costs more than reading the file; for the
+    plain string, decimal and unsigned-short values a scan needs, the raw bytes are parsed
+    directly. Anything else (big endian, already converted, unparsable) goes through pydicom.
+    """
+
+    def __init__(self, ds: Dataset) -> None:
+        self.ds = ds
+
+    def _raw(self, keyword: str) -> bytes | None | bool:
+        """Raw value bytes; ``False`` when absent; ``None`` when pydicom must convert it."""
+        tag = _TAGS.get(keyword)
+        if tag is None:
+            tag = _TAGS.setdefault(keyword, int(tag_for_keyword(keyword) or 0))
+        elem = self.ds.get_item(tag)
+        if elem is None:
+            return False
+        if isinstance(elem, RawDataElement) and elem.is_little_endian:
+            return elem.value if isinstance(elem.value, bytes) else None
+        return None
+
+    def text(self, keyword: str) -> str:
+        """A single ASCII value (UI, CS, SH, IS as text); ``""`` when absent."""
+        raw = self._raw(keyword)
+        if raw is False:
+            return ""
+        if isinstance(raw, bytes):
+            return raw.decode("latin-1").strip(" \x00")
+        value = self.ds[keyword].value
+        return "" if value is None else str(value)
+
+    def texts(self, keyword: str) -> list[str]:
+        """A multi-valued string (CS)."""
+        raw = self._raw(keyword)
+        if raw is False:
+            return []
+        if isinstance(raw, bytes):
+            text = raw.decode("latin-1").strip(" \x00")
+            return [v.strip() for v in text.split("\\")] if text else []
+        return [str(v) for v in _as_list(self.ds[keyword].value)]
+
+    def numbers(self, keyword: str) -> list[float]:
+        """A DS or IS value (one or several numbers); ``[]`` when absent or empty."""
+        raw = self._raw(keyword)
+        if raw is False:
+            return []
+        if isinstance(raw, bytes):
+            try:
+                return [float(v) for v in raw.split(b"\\") if v.strip(b" \x00")]
+            except ValueError:
+                pass
+        return [float(v) for v in _as_list(self.ds[keyword].value)]
+
+    def number(self, keyword: str, default: float | None) -> Any:
+        """The first number of a DS or IS value, or ``default``."""
+        values = self.numbers(keyword)
+        return values[0] if values else default
+
+    def ushort(self, keyword: str, default: int | None = None) -> int:
+        """A US value; ``default`` (or a ValueError when none) when absent."""
+        raw = self._raw(keyword)
+        if isinstance(raw, bytes) and len(raw) >= 2:
+            return int.from_bytes(raw[:2], "little")
+        if raw is None:
+            return int(self.ds[keyword].value)
+        if default is None:
+            raise ValueError(f"{keyword} is missing")
+        return default
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -488,21 +567,15 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _window(ds: Dataset) -> tuple[float, float] | None:
-    c, w = _as_list(ds.get("WindowCenter")), _as_list(ds.get("WindowWidth"))
-    if c and w:
-        try:
-            return (float(c[0]), float(w[0]))
-        except (TypeError, ValueError):
-            return None
-    return None
+    f = _Fields(ds)
+    c, w = f.numbers("WindowCenter"), f.numbers("WindowWidth")
+    return (c[0], w[0]) if c and w else None
 
 
 def _rescale(ds: Dataset) -> tuple[float, float] | None:
-    if "RescaleSlope" in ds and "RescaleIntercept" in ds:
-        slope, intercept = ds.RescaleSlope, ds.RescaleIntercept
-        if slope not in (None, "") and intercept not in (None, ""):
-            return (float(slope), float(intercept))
-    return None
+    f = _Fields(ds)
+    slope, intercept = f.numbers("RescaleSlope"), f.numbers("RescaleIntercept")
+    return (slope[0], intercept[0]) if slope and intercept else None
 
 
 def _records(
@@ -515,10 +588,10 @@ def _records(
     image_type: tuple[str, ...],
 ) -> list[ImageRecord] | SkippedFile:
     """One record per image (per frame for an enhanced multi-frame file)."""
-    instance = ds.get("InstanceNumber")
-    instance_number = int(instance) if instance not in (None, "") else 0
-    acquisition = str(ds.get("AcquisitionNumber", "") or "")
-    thickness = ds.get("SliceThickness")
+    f = _Fields(ds)
+    instance_number = int(f.number("InstanceNumber", 0.0))
+    acquisition = f.text("AcquisitionNumber")
+    thickness = f.number("SliceThickness", None)
     common: dict[str, Any] = dict(
         path=path,
         n_frames=n_frames,
@@ -553,9 +626,9 @@ def _records(
             )
         return out
     ipp, iop, ps = (
-        _as_list(ds.get("ImagePositionPatient")),
-        _as_list(ds.get("ImageOrientationPatient")),
-        _as_list(ds.get("PixelSpacing")),
+        f.numbers("ImagePositionPatient"),
+        f.numbers("ImageOrientationPatient"),
+        f.numbers("PixelSpacing"),
     )
     if len(ipp) != 3 or len(iop) != 6 or len(ps) != 2:
         return SkippedFile(

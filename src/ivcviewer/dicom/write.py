@@ -9,7 +9,7 @@ Every file carries the type 1 and type 2 attributes of the CT Image IOD (patient
 study, general series, frame of reference, general equipment, general image, image plane,
 image pixel, CT image, VOI LUT and SOP common modules), so that ``dciodvfy`` reports no errors.
 Stored values are ``round((HU - intercept) / slope)`` as ``uint16`` when none is negative, else
-``int16``.
+``int16``, with BitsStored 12 when they fit in 12 bits (as most CT scanners write), else 16.
 
 The series is written into a temporary folder beside ``out_dir`` and renamed into place, so a
 reader never sees a half-written series.
@@ -269,9 +269,11 @@ rescale_intercept, rescale_slope, transfer_syntax, extra_tags, series_number, ov
     if lo >= 0 and hi <= 65535:
         stored = stored_f.astype(np.uint16)
         pixel_representation = 0
+        bits_stored = 12 if hi < 4096 else 16
     elif lo >= -32768 and hi <= 32767:
         stored = stored_f.astype(np.int16)
         pixel_representation = 1
+        bits_stored = 12 if lo >= -2048 and hi < 2048 else 16
     else:
         raise DicomSeriesError(
             f"HU range {float(arr.min())}..{float(arr.max())} does not fit 16 bits with "
@@ -302,6 +304,7 @@ rescale_intercept, rescale_slope, transfer_syntax, extra_tags, series_number, ov
             ds = _slice_dataset(
                 stored[k],
                 pixel_representation=pixel_representation,
+                bits_stored=bits_stored,
                 position=pos[k],
                 iop=image_orientation,
                 pixel_spacing=pixel_spacing,
@@ -364,6 +367,7 @@ def _slice_dataset(
     pixels: NDArray[Any],
     *,
     pixel_representation: int,
+    bits_stored: int,
     position: NDArray[np.float64],
     iop: Sequence[float],
     pixel_spacing: Sequence[float],
@@ -454,8 +458,8 @@ def _slice_dataset(
     ds.Rows = rows
     ds.Columns = cols
     ds.BitsAllocated = 16
-    ds.BitsStored = 16
-    ds.HighBit = 15
+    ds.BitsStored = bits_stored
+    ds.HighBit = bits_stored - 1
     ds.PixelRepresentation = pixel_representation
     ds.PixelData = (
         np.ascontiguousarray(pixels).astype("<u2" if pixel_representation == 0 else "<i2").tobytes()

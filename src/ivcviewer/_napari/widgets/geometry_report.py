@@ -24,6 +24,19 @@ def _fmt(values: Any, sep: str = ", ") -> str:
     return sep.join(f"{float(v):.4g}" for v in values)
 
 
+def _tilt_text(tilt_deg: float, reported: bool, resampled: bool) -> str:
+    """The gantry tilt row: kept as a sheared grid, removed by resampling, or none.
+
+    >>> _tilt_text(15.0, True, False), _tilt_text(0.0, True, True), _tilt_text(0.0, False, False)
+    ('15.00 deg, kept (sheared grid)', 'removed (resampled to an orthogonal grid)', 'none')
+    """
+    if tilt_deg >= 1e-3:
+        return f"{tilt_deg:.2f} deg, kept (sheared grid)"
+    if reported:
+        return "removed (resampled to an orthogonal grid)" if resampled else "reported (see below)"
+    return "none"
+
+
 def report_rows(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Rows ``(item, value)`` describing a layer's geometry; empty without ivcviewer metadata.
 
@@ -45,7 +58,7 @@ def report_rows(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Orientation", f"{g.get('orientation', '')} (voxel axes {g.get('axes', '')})"),
         ("Shape", " x ".join(str(n) for n in g.get("shape", [])) + " (slice, row, col)"),
         ("Spacing (mm)", _fmt(g.get("spacing_mm", [])) + " (slice, row, col)"),
-        ("Gantry tilt", "none" if tilt < 1e-3 else f"{tilt:.2f} deg"),
+        ("Gantry tilt", _tilt_text(tilt, bool(g.get("tilt_reported")), bool(g.get("resampled")))),
         ("Gaps", "; ".join(g.get("gaps", [])) or "none"),
         ("Rescale to HU", str(g.get("rescale", ""))),
         ("Window (C / W)", _fmt(g.get("window", ()), " / ")),
@@ -53,6 +66,15 @@ def report_rows(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
     for item in metadata.get("geometry_report", g.get("report", [])):
         rows.append((f"{item['severity']}: {item['code']}", str(item["message"])))
     return rows
+
+
+def _table_value(rows: list[tuple[str, str]]) -> dict[str, Any]:
+    """magicgui Table value in the "split" form (all three keys are needed)."""
+    return {
+        "data": [list(r) for r in rows],
+        "index": [str(i + 1) for i in range(len(rows))],
+        "columns": ["item", "value"],
+    }
 
 
 class GeometryReportWidget(Container):
@@ -68,8 +90,12 @@ class GeometryReportWidget(Container):
         super().__init__(labels=False)
         self._viewer = napari_viewer
         self._title = Label(value=NO_LAYER_TEXT)
-        self._table = Table(value={"data": [], "columns": ["item", "value"]})
-        self._table.native.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self._table = Table(value=_table_value([]))
+        table = self._table.native
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.verticalHeader().setVisible(False)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setWordWrap(True)
         self.extend([self._title, self._table])
         napari_viewer.layers.selection.events.active.connect(self._on_active)
         self.refresh()
@@ -93,10 +119,17 @@ class GeometryReportWidget(Container):
         rows = report_rows(layer.metadata) if layer is not None else []
         if not rows:
             self._title.value = NO_LAYER_TEXT
-            self._table.value = {"data": [], "columns": ["item", "value"]}
+            self._table.value = _table_value([])
             return
         self._title.value = f"Geometry of '{layer.name}'"
-        self._table.value = {"data": [list(r) for r in rows], "columns": ["item", "value"]}
+        self._table.value = _table_value(rows)
+        table = self._table.native
+        for r, (_, value) in enumerate(rows):
+            item = table.item(r, 1)
+            if item is not None:
+                item.setToolTip(value)  # the full text when the dock is narrow
+        table.resizeColumnToContents(0)
+        table.resizeRowsToContents()
 
 
 #: The plugin's name in napari.yaml and the widget's display name there.

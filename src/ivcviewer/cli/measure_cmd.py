@@ -1,0 +1,353 @@
+"""``ivcviewer measure LABELMAP [--ct CT] [--names JSON] [--case FILE] [--json]``.
+
+Measures every region of a label map (extents along the patient axes, oriented box, maximum
+diameter, RECIST long and short axes, volume, centroid; HU statistics with ``--ct``) and, with
+``--case``, sets each region beside the figures its finding reports. The ``--json`` form is a
+documented contract (``docs/measurement.md``); the table is for people and may change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from .. import geometry, measure
+from ..measure import AxisComparison, ExtentComparison, RegionMeasurements
+from .info import dumps
+
+#: Version of the ``--json`` layout; bumped only for changes that break readers.
+JSON_SCHEMA_VERSION = 1
+
+_DEFAULT_NAME = re.compile(r"^label_(\d+)$")
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``measure`` subcommand."""
+    p = subparsers.add_parser(
+        "measure",
+        help="measure every region of a label map in cm, mL and HU",
+        description=(
+            "Measure each label of LABELMAP (NIfTI, NRRD or MHA): extents along the patient "
+            "axes, oriented bounding box, maximum 3D diameter, RECIST long and short axes, "
+            "volume and centroid; HU statistics with --ct; the comparison with a case file's "
+            "reported figures with --case. Definitions: docs/measurement.md."
+        ),
+    )
+    p.add_argument("labelmap", metavar="LABELMAP", help="label map (.nii, .nii.gz, .nrrd, .mha)")
+    p.add_argument("--ct", metavar="CT_PATH", help="CT volume on the same grid, for HU statistics")
+    p.add_argument(
+        "--names",
+        metavar="JSON",
+        help="label table (value -> name); default: <stem>_labels.json beside LABELMAP",
+    )
+    p.add_argument(
+        "--case",
+        metavar="FILE",
+        help="case file whose findings' reported figures are compared with the regions",
+    )
+    p.add_argument(
+        "--tolerance",
+        metavar="REL",
+        type=float,
+        default=measure.DEFAULT_TOLERANCE_REL,
+        help="relative tolerance of the comparison (default 0.02; the floor is one voxel)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the documented JSON form (see docs/measurement.md) instead of a table",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Measure the label map of ``args``; returns the exit status."""
+    from ..io import load_labels, load_volume
+
+    labels, table = load_labels(args.labelmap, args.names)
+    ct = None
+    if args.ct:
+        ct = load_volume(args.ct)
+        measure.check_same_grid(labels, ct, names=(f"label map {args.labelmap}", f"CT {args.ct}"))
+    names = {int(v): str(n) for v, n in table.names.items()}
+    regions = measure.measure_labels(labels, names, ct)
+    if not regions:
+        warnings.warn(f"{args.labelmap} holds no label (every voxel is 0)", stacklevel=1)
+    comparisons = _comparisons(args.case, regions, args.tolerance) if args.case else {}
+    data = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "labelmap": str(args.labelmap),
+        "ct": None if ct is None else str(args.ct),
+        "case": None if not args.case else str(args.case),
+        "grid": {
+            "shape": list(labels.shape),
+            "spacing_mm": [_num(v) for v in labels.spacing],
+            "axis_codes": "".join(geometry.axis_codes(labels.affine)),
+        },
+        "regions": [region_entry(r, comparisons.get(r.label)) for r in regions],
+    }
+    if args.json:
+        sys.stdout.write(dumps(data) + "\n")
+    else:
+        sys.stdout.write(format_table(data))
+    return 0
+
+
+# Case-file matching -------------------------------------------------------------------------
+
+
+def _comparisons(
+    case_path: str, regions: Sequence[RegionMeasurements], tolerance_rel: float
+) -> dict[int, dict[str, Any]]:
+    """Comparison entry of every region whose finding reports extents, keyed by label value.
+
+    A region matches the finding whose id or name is the region's name (case-insensitive); a
+    region with a default name (``label_<v>``) matches the finding the case file gives value
+    ``v``.
+    """
+    from ..annotations import load_case
+
+    case = load_case(case_path)
+    by_name: dict[str, Any] = {}
+    for f in case.region_findings:
+        by_name.setdefault(f.id.lower(), f)
+        by_name.setdefault(f.name.lower(), f)
+    by_value = {v: case.finding(fid) for fid, v in case.label_values().items()}
+    out: dict[int, dict[str, Any]] = {}
+    for r in regions:
+        finding = by_name.get(r.name.lower())
+        if finding is None and _DEFAULT_NAME.match(r.name):
+            finding = by_value.get(r.label)
+        if finding is None or not finding.measurements:
+            continue
+        cmp = measure.compare_extents(
+            r.extents_mm, finding.reported_extents_mm(), r.voxel_extent_mm, tolerance_rel
+        )
+        out[r.label] = comparison_entry(cmp, finding.id, finding.extents_assumed())
+    return out
+
+
+# JSON form -----------------------------------------------------------------------------------
+
+
+def _num(x: Any, ndigits: int = 6) -> float:
+    """A JSON number rounded to ``ndigits`` decimals, without negative zero."""
+    return float(round(float(x), ndigits)) + 0.0
+
+
+def _cm(mm: float) -> float:
+    return _num(mm / 10.0)
+
+
+def _axis_entry(c: AxisComparison) -> dict[str, Any]:
+    return {
+        "measured_axis": c.measured_axis,
+        "reported_axis": c.reported_axis,
+        "measured_cm": _cm(c.measured_mm),
+        "reported_cm": _cm(c.reported_mm),
+        "difference_cm": _cm(c.difference_mm),
+        "relative_difference": _num(c.relative_difference),
+        "tolerance_cm": _cm(c.tolerance_mm),
+        "passed": c.passed,
+    }
+
+
+def comparison_entry(cmp: ExtentComparison, finding_id: str, assumed: bool) -> dict[str, Any]:
+    """The ``comparison`` object of a region (lengths in cm)."""
+    return {
+        "finding": finding_id,
+        "axes_assumed": assumed,
+        "tolerance_rel": _num(cmp.tolerance_rel),
+        "passed_by_axis": cmp.passed_by_axis,
+        "passed_order_free": cmp.passed_order_free,
+        "by_axis": [_axis_entry(c) for c in cmp.by_axis],
+        "order_free": [_axis_entry(c) for c in cmp.order_free],
+    }
+
+
+def _hu_entry(hu: dict[str, Any]) -> dict[str, Any]:
+    return {k: (int(v) if k == "n_voxels" else _num(v)) for k, v in hu.items()}
+
+
+def region_entry(r: RegionMeasurements, comparison: dict[str, Any] | None) -> dict[str, Any]:
+    """The JSON object of one region (lengths in cm, volume in mL, positions in LPS mm)."""
+    rec = r.recist
+    return {
+        "label": r.label,
+        "name": r.name,
+        "n_voxels": r.n_voxels,
+        "extents_cm": {ax: _cm(v) for ax, v in r.extents_mm.items()},
+        "voxel_cm": {ax: _cm(v) for ax, v in r.voxel_extent_mm.items()},
+        "obb_cm": [_cm(v) for v in r.obb.sizes_mm],
+        "obb_axes_lps": [[_num(v) for v in a] for a in r.obb.axes_lps],
+        "max_diameter_cm": _cm(r.max_diameter.length_mm),
+        "long_axis_cm": _cm(rec.long_mm),
+        "short_axis_cm": _cm(rec.short_mm),
+        "recist": {
+            "section_axis": rec.section_axis,
+            "section_index": rec.section_index,
+            "long_axis_lps": [
+                [_num(v) for v in rec.long_axis.start_lps],
+                [_num(v) for v in rec.long_axis.end_lps],
+            ],
+            "short_axis_lps": [
+                [_num(v) for v in rec.short_axis.start_lps],
+                [_num(v) for v in rec.short_axis.end_lps],
+            ],
+        },
+        "volume_ml": _num(r.volume_ml),
+        "centroid_lps": [_num(v) for v in r.centroid_lps],
+        "hu": None if r.hu is None else _hu_entry(r.hu.to_dict()),
+        "comparison": comparison,
+    }
+
+
+# Table form ----------------------------------------------------------------------------------
+
+
+def _f(x: float, digits: int = 2) -> str:
+    return f"{x:.{digits}f}"
+
+
+def _align(rows: list[list[str]], right: set[int]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def format_table(data: dict[str, Any]) -> str:
+    """The human-readable form of :func:`run`'s data: aligned tables, lengths in cm."""
+    g = data["grid"]
+    sp = " x ".join(f"{v:.3g}" for v in g["spacing_mm"])
+    out = [
+        f"{data['labelmap']}: {g['shape'][0]}x{g['shape'][1]}x{g['shape'][2]} voxels, "
+        f"spacing {sp} mm (slice, row, col), axes {g['axis_codes']}\n"
+    ]
+    regions = data["regions"]
+    if not regions:
+        out.append("no regions (every voxel is 0)\n")
+        return "".join(out)
+    head = [
+        "label",
+        "name",
+        "LR cm",
+        "AP cm",
+        "CC cm",
+        "OBB cm",
+        "Dmax cm",
+        "long cm",
+        "short cm",
+        "volume mL",
+        "centroid LPS mm",
+    ]
+    rows = [head]
+    for r in regions:
+        e = r["extents_cm"]
+        rows.append(
+            [
+                str(r["label"]),
+                r["name"],
+                _f(e["lr"]),
+                _f(e["ap"]),
+                _f(e["cc"]),
+                " x ".join(_f(v) for v in r["obb_cm"]),
+                _f(r["max_diameter_cm"]),
+                _f(r["long_axis_cm"]),
+                _f(r["short_axis_cm"]),
+                _f(r["volume_ml"], 1),
+                "(" + ", ".join(_f(v, 1) for v in r["centroid_lps"]) + ")",
+            ]
+        )
+    out.append("\n" + _align(rows, right={0, 2, 3, 4, 6, 7, 8, 9}))
+
+    if data["ct"] is not None:
+        hrows = [
+            ["label", "name", "n", "mean", "std", "min", "p5", "p25", "median", "p75", "p95", "max"]
+        ]
+        for r in regions:
+            h = r["hu"]
+            hrows.append(
+                [str(r["label"]), r["name"], str(h["n_voxels"])]
+                + [
+                    _f(h[k], 1)
+                    for k in ("mean", "std", "min", "p5", "p25", "median", "p75", "p95", "max")
+                ]
+            )
+        out.append(f"\nHU in {data['ct']}\n" + _align(hrows, right={0, *range(2, 12)}))
+
+    if data["case"] is not None:
+        out.append(
+            f"\nReported figures of {data['case']} (tolerance: the larger of one voxel "
+            f"and {100 * _tolerance(regions):.0f}%)\n"
+        )
+        crows = [
+            [
+                "label",
+                "name",
+                "finding",
+                "match",
+                "axis",
+                "measured cm",
+                "reported cm",
+                "diff cm",
+                "tol cm",
+                "",
+            ]
+        ]
+        any_cmp = False
+        for r in regions:
+            c = r["comparison"]
+            if c is None:
+                continue
+            any_cmp = True
+            for kind, items, ok in (
+                (
+                    "by axis" + (" (assumed)" if c["axes_assumed"] else ""),
+                    c["by_axis"],
+                    c["passed_by_axis"],
+                ),
+                ("order-free", c["order_free"], c["passed_order_free"]),
+            ):
+                for n, a in enumerate(items):
+                    axis = (
+                        a["measured_axis"]
+                        if a["measured_axis"] == a["reported_axis"]
+                        else (f"{a['measured_axis']}~{a['reported_axis']}")
+                    )
+                    crows.append(
+                        [
+                            str(r["label"]) if n == 0 else "",
+                            r["name"] if n == 0 else "",
+                            c["finding"] if n == 0 else "",
+                            kind if n == 0 else "",
+                            axis,
+                            _f(a["measured_cm"]),
+                            _f(a["reported_cm"]),
+                            f"{a['difference_cm']:+.2f}",
+                            _f(a["tolerance_cm"]),
+                            "pass" if a["passed"] else "FAIL",
+                        ]
+                    )
+                crows.append(["", "", "", "", "", "", "", "", "", "=> PASS" if ok else "=> FAIL"])
+        if any_cmp:
+            out.append(_align(crows, right={5, 6, 7, 8}))
+        else:
+            out.append("no region matches a finding with reported figures\n")
+    return "".join(out)
+
+
+def _tolerance(regions: list[dict[str, Any]]) -> float:
+    for r in regions:
+        if r["comparison"] is not None:
+            return float(r["comparison"]["tolerance_rel"])
+    return measure.DEFAULT_TOLERANCE_REL

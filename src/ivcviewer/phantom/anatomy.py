@@ -1,0 +1,1173 @@
+"""The normal anatomy of the phantom: analytic shapes in LPS mm, painted in order.
+
+Frame: DICOM patient coordinates, supine, +x patient's left, +y posterior, +z superior. The
+origin is on the midline, ``z = 0`` at the L1-L2 disc (where the renal veins join the IVC).
+Levels (body top and bottom, mm): L1 5..31, T12 39..63, T11 70..93, T10 99..121, T9 127..148,
+T8 154..174; L2 -32..-5, L3 -70..-42, L4 -109..-81, L5 -148..-121, sacrum below -159.
+
+Every structure is a signed distance function (see :mod:`.sdf`); shapes that share a boundary
+are built from shared fields (the body outline and its layers, the diaphragm surface), so that
+skin, fat, muscle wall, lung, diaphragm and liver fit together without gaps.
+
+The only geometry that differs between the normal phantom and the case (``case=True``) is the
+mass effect of the tumour: the right kidney pushed laterally and the infrarenal IVC pushed
+forwards and flattened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .labels import RIBS, VERTEBRAE
+from .raster import HU, Block, FieldFn, Structure
+from .sdf import (
+    F32,
+    Arr,
+    Box,
+    box_sd,
+    catmull_rom,
+    ellipse_sd,
+    ellipsoid_box,
+    ellipsoid_sd,
+    polyline_tube_sd,
+    rotation,
+    smooth_max,
+    superellipse_radial_sd,
+)
+
+#: z of the renal-vein confluence (the L1-L2 disc), mm.
+Z_RENAL = 0.0
+#: z where the hepatic veins join the IVC, mm (just below the diaphragm).
+Z_HEPATIC = 150.0
+#: z of the cavo-atrial junction (upper end of the IVC), mm.
+Z_CAVOATRIAL = 165.0
+
+#: Vertebral bodies: name -> (bottom z, top z, semi-axis LR, semi-axis AP), mm.
+BODIES: dict[str, tuple[float, float, float, float]] = {
+    "T7": (180.0, 200.0, 17.0, 14.0),
+    "T8": (154.0, 174.0, 17.0, 14.0),
+    "T9": (127.0, 148.0, 17.5, 14.5),
+    "T10": (99.0, 121.0, 18.5, 15.0),
+    "T11": (70.0, 93.0, 19.5, 15.5),
+    "T12": (39.0, 63.0, 21.0, 16.0),
+    "L1": (5.0, 31.0, 22.5, 16.5),
+    "L2": (-32.0, -5.0, 23.5, 17.0),
+    "L3": (-70.0, -42.0, 24.5, 17.5),
+    "L4": (-109.0, -81.0, 25.0, 17.5),
+    "L5": (-148.0, -121.0, 26.0, 17.0),
+}
+#: Top of the sacrum (S1 body) and its semi-axes.
+SACRUM = (-240.0, -159.0, 26.0, 16.0)
+
+
+def spine_y(z: NDArray[np.float32] | float) -> NDArray[np.float32]:
+    """y of the vertebral bodies' centre at height z (a gentle lumbar lordosis), mm.
+
+    >>> float(spine_y(140.0).round(1)), float(spine_y(-60.0).round(1))
+    (27.9, 18.0)
+    """
+    zz = np.asarray(z, dtype=F32)
+    return np.asarray(F32(28.0) - F32(10.0) * np.exp(-(((zz + F32(60.0)) / F32(90.0)) ** 2)), F32)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _interp(z: Arr, zs: Sequence[float], vs: Sequence[float]) -> Arr:
+    """Piecewise-linear profile of z (held constant beyond the ends), shape of ``z``."""
+    return np.interp(z.ravel(), zs, vs).astype(F32).reshape(z.shape)
+
+
+def _smooth_interp(z: Arr, zs: Sequence[float], vs: Sequence[float]) -> Arr:
+    """Monotone cubic profile of z (held constant beyond the ends)."""
+    from scipy.interpolate import PchipInterpolator
+
+    zz = np.clip(z.ravel(), zs[0], zs[-1])
+    return np.asarray(PchipInterpolator(zs, vs)(zz), dtype=F32).reshape(z.shape)
+
+
+@dataclass(frozen=True)
+class Extrusion:
+    """An elliptic tube along z: centre, semi-axes and rotation interpolated between control
+    rows ``(z, x, y, a, b)``; flat ends at the first and last z (or at ``z_lo``/``z_hi``)."""
+
+    rows: tuple[tuple[float, float, float, float, float], ...]
+    z_lo: float | None = None
+    z_hi: float | None = None
+    smooth: bool = True
+
+    def params(self, z: Arr) -> tuple[Arr, Arr, Arr, Arr]:
+        """Centre x, y and semi-axes a, b at heights z."""
+        r = np.asarray(self.rows, dtype=float)
+        f = _smooth_interp if (self.smooth and len(r) > 2) else _interp
+        return f(z, r[:, 0], r[:, 1]), f(z, r[:, 0], r[:, 2]), f(z, r[:, 0], r[:, 3]), f(
+            z, r[:, 0], r[:, 4]
+        )
+
+    def sd(self, b: Block) -> Arr:
+        """Signed distance on a block."""
+        cx, cy, a, bb = self.params(b.z)
+        s = ellipse_sd(b.x - cx, b.y - cy, a, bb)
+        lo = self.z_lo if self.z_lo is not None else self.rows[0][0]
+        hi = self.z_hi if self.z_hi is not None else self.rows[-1][0]
+        cap = np.maximum(F32(lo) - b.z, b.z - F32(hi))
+        return np.asarray(np.maximum(s, cap), dtype=F32)
+
+    def box(self, margin: float = 2.0) -> Box:
+        """A box holding the tube."""
+        r = np.asarray(self.rows, dtype=float)
+        lo = self.z_lo if self.z_lo is not None else r[0, 0]
+        hi = self.z_hi if self.z_hi is not None else r[-1, 0]
+        half = r[:, 3:5].max(axis=0)
+        return Box(
+            float(r[:, 1].min() - half[0]),
+            float(r[:, 1].max() + half[0]),
+            float(r[:, 2].min() - half[1]),
+            float(r[:, 2].max() + half[1]),
+            float(lo),
+            float(hi),
+        ).grow(margin + 2.0)
+
+
+@dataclass(frozen=True)
+class Tube:
+    """A tube around a smoothed polyline (Catmull-Rom through control points) with radii."""
+
+    points: tuple[tuple[float, float, float], ...]
+    radii: tuple[float, ...]
+    samples: int = 6
+
+    def curve(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Dense centreline points and radii."""
+        p = catmull_rom(self.points, self.samples)
+        s_ctrl = np.linspace(0.0, 1.0, len(self.points))
+        s = np.linspace(0.0, 1.0, len(p))
+        r = np.interp(s, s_ctrl, np.asarray(self.radii, dtype=float))
+        return p, r
+
+    def sd(self, b: Block) -> Arr:
+        """Signed distance on a block."""
+        p, r = self.curve()
+        return polyline_tube_sd(b.x, b.y, b.z, p, r)
+
+    def box(self, margin: float = 2.0) -> Box:
+        """A box holding the tube."""
+        p, r = self.curve()
+        return Box.of_points(p, float(r.max()) + margin)
+
+
+def _offset(f: FieldFn, d: float) -> FieldFn:
+    """The shape shrunk by ``d`` mm (grown when negative)."""
+    dd = F32(d)
+
+    def g(b: Block) -> Arr:
+        return np.asarray(f(b) + dd, dtype=F32)
+
+    return g
+
+
+def _inter(*fs: FieldFn) -> FieldFn:
+    """Intersection of shapes."""
+
+    def g(b: Block) -> Arr:
+        out = fs[0](b)
+        for f in fs[1:]:
+            out = np.maximum(out, f(b))
+        return np.asarray(out, dtype=F32)
+
+    return g
+
+
+def _union(*fs: FieldFn) -> FieldFn:
+    """Union of shapes."""
+
+    def g(b: Block) -> Arr:
+        out = fs[0](b)
+        for f in fs[1:]:
+            out = np.minimum(out, f(b))
+        return np.asarray(out, dtype=F32)
+
+    return g
+
+
+def _minus(f: FieldFn, h: FieldFn) -> FieldFn:
+    """``f`` without ``h``."""
+
+    def g(b: Block) -> Arr:
+        return np.asarray(np.maximum(f(b), -h(b)), dtype=F32)
+
+    return g
+
+
+def _field(name: str) -> FieldFn:
+    def g(b: Block) -> Arr:
+        return b.field(name)
+
+    return g
+
+
+def _ellipsoid(c: Sequence[float], s: Sequence[float], rot: NDArray[np.float64] | None = None) -> FieldFn:
+    def g(b: Block) -> Arr:
+        return ellipsoid_sd(b.x, b.y, b.z, c, s, rot)
+
+    return g
+
+
+def _box(c: Sequence[float], h: Sequence[float], rot: NDArray[np.float64] | None = None) -> FieldFn:
+    def g(b: Block) -> Arr:
+        return box_sd(b.x, b.y, b.z, c, h, rot)
+
+    return g
+
+
+def _halfspace_y_below(level: float) -> FieldFn:
+    """``y < level`` (the anterior side of a horizontal air-fluid level, supine)."""
+    lv = F32(level)
+
+    def g(b: Block) -> Arr:
+        return np.asarray(b.y - lv, dtype=F32) + np.zeros_like(b.z)
+
+    return g
+
+
+# ----------------------------------------------------------------------------- body
+
+
+#: Body outline: rows (z, semi-axis LR, semi-axis anterior, semi-axis posterior), mm.
+BODY_ROWS = (
+    (-240.0, 172.0, 112.0, 108.0),
+    (-165.0, 170.0, 114.0, 106.0),
+    (-100.0, 166.0, 120.0, 104.0),
+    (0.0, 160.0, 122.0, 104.0),
+    (100.0, 156.0, 120.0, 104.0),
+    (190.0, 150.0, 116.0, 104.0),
+    (260.0, 148.0, 114.0, 104.0),
+)
+BODY_EXPONENT = 2.4
+SKIN_MM = 2.5
+
+
+def body_sd(b: Block) -> Arr:
+    """Signed distance to the skin surface (radial approximation)."""
+    r = np.asarray(BODY_ROWS)
+    n = F32(BODY_EXPONENT)
+    a = _interp(b.z, r[:, 0], r[:, 1])
+    ant = _interp(b.z, r[:, 0], r[:, 2])
+    post = _interp(b.z, r[:, 0], r[:, 3])
+    xn = np.abs(b.x) ** n  # (1, 1, nx)
+    yn = np.abs(b.y) ** n  # (1, ny, 1)
+    rho_n = xn * a ** (-n) + yn * np.where(b.y < 0, ant ** (-n), post ** (-n))
+    rho = rho_n ** (F32(1.0) / n)
+    np.maximum(rho, F32(1e-6), out=rho)
+    rr = b.field("radius")
+    return np.asarray(rr - rr / rho, dtype=F32)
+
+
+def radius_field(b: Block) -> Arr:
+    """``(1, ny, nx)``: distance from the body axis (x = y = 0)."""
+    x, y = b.x[0], b.y[0]
+    return np.sqrt(x * x + y * y)[None].astype(F32)
+
+
+def _angles(b: Block) -> tuple[Arr, Arr]:
+    """``(sin, cos)`` of the angle round the body axis (0 = patient's left, +90 posterior), 2D."""
+    x = b.x[0] + np.zeros_like(b.y[0])
+    y = b.y[0] + np.zeros_like(b.x[0])
+    r = np.sqrt(x * x + y * y)
+    np.maximum(r, F32(1e-3), out=r)
+    return np.asarray(y / r, F32), np.asarray(x / r, F32)
+
+
+def fat_thickness(b: Block) -> Arr:
+    """``(1, ny, nx)``: subcutaneous fat thickness (thick in front and on the flanks), mm."""
+    s, c = _angles(b)
+    t = F32(17.0) + F32(12.0) * np.maximum(-s, F32(0)) ** 2 + F32(5.0) * c * c
+    t -= F32(7.0) * np.maximum(s, F32(0)) ** 2
+    return np.asarray(t, F32)[None]
+
+
+def muscle_thickness(b: Block) -> Arr:
+    """``(1, ny, nx)``: muscle-wall thickness (rectus in front, obliques on the sides), mm."""
+    s, c = _angles(b)
+    front = np.maximum(-s, F32(0))
+    t = F32(12.0) - F32(2.0) * front - F32(6.0) * np.maximum(s, F32(0)) ** 2
+    # linea alba: thinner on the anterior midline
+    t -= F32(6.0) * np.exp(-((b.x[0] / F32(9.0)) ** 2)) * front**4
+    return np.asarray(np.maximum(t, F32(4.0)), F32)[None]
+
+
+def fat_sd(b: Block) -> Arr:
+    """Below the skin."""
+    return np.asarray(b.field("body_sd") + F32(SKIN_MM), F32)
+
+
+def muscle_sd(b: Block) -> Arr:
+    """Below skin and subcutaneous fat."""
+    return np.asarray(b.field("body_sd") + (F32(SKIN_MM) + b.field("fat_t")), F32)
+
+
+def cavity_sd(b: Block) -> Arr:
+    """Inside the muscle wall (the abdominal and thoracic cavities)."""
+    return np.asarray(
+        b.field("body_sd") + (F32(SKIN_MM) + b.field("fat_t") + b.field("muscle_t")), F32
+    )
+
+
+# ----------------------------------------------------------------------------- diaphragm
+
+
+#: Domes: (peak z, centre x, centre y, radius medial, radius lateral, radius anterior,
+#: radius posterior) for the right and the left hemidiaphragm.
+DOMES = (
+    (180.0, -78.0, 10.0, 115.0, 62.0, 115.0, 78.0),
+    (172.0, 78.0, 10.0, 115.0, 62.0, 115.0, 78.0),
+)
+
+
+def diaphragm_height(x: NDArray[np.float32], y: NDArray[np.float32]) -> NDArray[np.float32]:
+    """z (mm) of the upper surface of the diaphragm over ``(x, y)`` (2D arrays).
+
+    Two domes, flat on top and falling steeply into the costophrenic recesses at the wall.
+
+    >>> z = diaphragm_height(np.array([[-24.0]], np.float32), np.array([[-6.0]], np.float32))
+    >>> 158 < float(z[0, 0]) < 166
+    True
+    """
+    out = None
+    for z0, cx, cy, rmed, rlat, rant, rpost in DOMES:
+        dx = x - F32(cx)
+        medial = (dx * F32(np.sign(-cx))) > 0
+        rx = np.where(medial, F32(rmed), F32(rlat))
+        dy = y - F32(cy)
+        ry = np.where(dy < 0, F32(rant), F32(rpost))
+        q = np.sqrt((dx / rx) ** 2 + (dy / ry) ** 2)
+        h = F32(z0) - F32(72.0) * q * q - F32(320.0) * np.maximum(q - F32(0.72), F32(0)) ** F32(1.5)
+        out = h if out is None else smooth_max(out, h, 12.0)
+    if out is None:  # pragma: no cover
+        raise ValueError("no dome")
+    return np.asarray(out, F32)
+
+
+def diaphragm_field(b: Block) -> Arr:
+    """``(1, ny, nx)``: the diaphragm height over the block's plane."""
+    x = b.x[0] + np.zeros_like(b.y[0])
+    y = b.y[0] + np.zeros_like(b.x[0])
+    return diaphragm_height(x, y)[None]
+
+
+def diaphragm_norm(b: Block) -> Arr:
+    """``(1, ny, nx)``: ``sqrt(1 + |grad D|^2)`` (turns a height difference into a distance)."""
+    d = b.field("diaphragm")[0]
+    dy = float(b.slab.grid.spacing[1])
+    dx = float(b.slab.grid.spacing[2])
+    gy, gx = np.gradient(d, dy, dx)
+    return np.sqrt(F32(1.0) + gx * gx + gy * gy).astype(F32)[None]
+
+
+DIAPHRAGM_MM = 5.0
+
+
+def below_diaphragm_sd(b: Block) -> Arr:
+    """Below the diaphragm's lower surface."""
+    return np.asarray(
+        (b.z - (b.field("diaphragm") - F32(DIAPHRAGM_MM))) / b.field("diaphragm_n"), F32
+    )
+
+
+def above_diaphragm_sd(b: Block) -> Arr:
+    """Above the diaphragm's upper surface."""
+    return np.asarray((b.field("diaphragm") - b.z) / b.field("diaphragm_n"), F32)
+
+
+def diaphragm_sheet_sd(b: Block) -> Arr:
+    """The muscular sheet of the diaphragm inside the body wall."""
+    mid = b.field("diaphragm") - F32(DIAPHRAGM_MM / 2)
+    d = np.abs(b.z - mid) / b.field("diaphragm_n") - F32(DIAPHRAGM_MM / 2)
+    return np.asarray(np.maximum(d, b.field("cavity_sd") - F32(2.0)), F32)
+
+
+# ----------------------------------------------------------------------------- anatomy
+
+
+@dataclass(frozen=True)
+class KidneyGeometry:
+    """A kidney: centre, semi-axes (long, width towards the hilum, thickness), axes."""
+
+    centre: tuple[float, float, float]
+    semi: tuple[float, float, float]
+    long_axis: tuple[float, float, float]
+    hilum_dir: tuple[float, float]
+
+    def rotation(self) -> NDArray[np.float64]:
+        """Columns: long axis, width axis (towards the hilum), thickness axis."""
+        long = np.asarray(self.long_axis, float)
+        long /= np.linalg.norm(long)
+        w = np.array([self.hilum_dir[0], self.hilum_dir[1], 0.0])
+        w -= long * (w @ long)
+        w /= np.linalg.norm(w)
+        t = np.cross(long, w)
+        return np.stack([long, w, t], axis=1)
+
+    def hilum(self) -> NDArray[np.float64]:
+        """The hilum (entry of the renal vessels) in LPS mm."""
+        r = self.rotation()
+        return np.asarray(self.centre) + r[:, 1] * self.semi[1]
+
+
+@dataclass(frozen=True)
+class AnatomyParams:
+    """The geometry that the case's mass effect changes."""
+
+    kidney_right: KidneyGeometry
+    kidney_left: KidneyGeometry
+    ivc_rows: tuple[tuple[float, float, float, float, float], ...]
+    ivc_infrarenal_hu: float
+
+
+def anatomy_params(case: bool) -> AnatomyParams:
+    """Normal geometry, or the geometry displaced by the case's mass."""
+    left = KidneyGeometry((74.0, 42.0, 10.0), (55.0, 30.0, 20.0), (-0.22, 0.18, 1.0), (-0.8, -0.6))
+    if case:
+        right = KidneyGeometry(
+            (-104.0, 50.0, -10.0), (52.0, 27.0, 19.0), (0.05, 0.2, 1.0), (0.45, -0.89)
+        )
+        infra = (
+            (-125.0, -10.0, 10.0, 11.0, 9.0),
+            (-100.0, -13.0, 0.0, 11.5, 8.0),
+            (-70.0, -13.0, -14.0, 13.0, 6.5),
+            (-40.0, -12.0, -21.0, 14.0, 6.0),
+            (-18.0, -13.0, -22.0, 14.0, 6.5),
+            (-7.0, -19.0, -16.0, 13.0, 8.0),
+        )
+        hu = 95.0
+    else:
+        right = KidneyGeometry(
+            (-74.0, 44.0, -10.0), (55.0, 30.0, 20.0), (0.22, 0.18, 1.0), (0.8, -0.6)
+        )
+        infra = (
+            (-125.0, -10.0, 10.0, 11.0, 9.0),
+            (-100.0, -16.0, 4.0, 11.5, 8.5),
+            (-60.0, -21.0, -3.0, 12.0, 8.5),
+            (-25.0, -23.0, -8.0, 12.5, 9.0),
+        )
+        hu = 110.0
+    supra = (
+        (0.0, -24.0, -10.0, 12.5, 9.0),
+        (30.0, -24.0, -10.0, 12.5, 9.5),
+        (60.0, -23.0, -8.0, 12.5, 10.0),
+        (100.0, -22.0, -6.0, 12.5, 10.5),
+        (135.0, -22.0, -7.0, 13.0, 11.0),
+        (150.0, -23.0, -11.0, 14.0, 12.0),
+        (165.0, -27.0, -20.0, 14.0, 12.0),
+    )
+    return AnatomyParams(right, left, infra + supra, hu)
+
+
+class Anatomy:
+    """Builds the structures of the normal anatomy (optionally with the case's mass effect)."""
+
+    def __init__(self, case: bool = False) -> None:
+        self.case = case
+        self.p = anatomy_params(case)
+        self.ivc = Extrusion(self.p.ivc_rows, smooth=True)
+
+    # -- shared fields --------------------------------------------------------------------
+
+    @staticmethod
+    def fields() -> dict[str, FieldFn]:
+        """Fields shared by several structures (computed once per slab)."""
+        return {
+            "radius": radius_field,
+            "fat_t": fat_thickness,
+            "muscle_t": muscle_thickness,
+            "body_sd": body_sd,
+            "muscle_sd": muscle_sd,
+            "cavity_sd": cavity_sd,
+            "diaphragm": diaphragm_field,
+            "diaphragm_n": diaphragm_norm,
+        }
+
+    # -- the list -------------------------------------------------------------------------
+
+    def structures(self) -> dict[str, list[Structure]]:
+        """Structures grouped by painting stage (the findings are inserted between stages)."""
+        return {
+            "wall": self.table() + self.body_wall(),
+            "thorax": self.thorax(),
+            "viscera": self.liver_spleen() + self.gut() + self.pancreas_gb(),
+            "retroperitoneum": self.back_muscles()
+            + self.ribs()
+            + self.pelvis()
+            + self.kidneys()
+            + self.psoas(),
+            "spine": self.spine(),
+            "vessels": self.arteries() + self.veins(),
+        }
+
+    # -- body wall ------------------------------------------------------------------------
+
+    FOV = Box(-260.0, 260.0, -260.0, 260.0, -300.0, 300.0)
+
+    def table(self) -> list[Structure]:
+        """The scanner table under the patient (HU only, no label)."""
+
+        def shell(b: Block) -> Arr:
+            # a shallow cradle: top at y = 107 on the midline, curving up at the sides
+            top = F32(107.0) - (b.x * b.x) / F32(2500.0)
+            s = np.maximum(top - b.y, b.y - (top + F32(14.0)))
+            s = np.maximum(s, np.abs(b.x) - F32(215.0))
+            return np.asarray(s + np.zeros_like(b.z), F32)
+
+        box = Box(-230, 230, 80, 130, -300, 300)
+        return [
+            Structure("table_shell", None, shell, box, HU(150.0)),
+            Structure("table_core", None, _offset(shell, 2.5), box, HU(-880.0)),
+        ]
+
+    def body_wall(self) -> list[Structure]:
+        """Skin, subcutaneous fat, muscle wall, and the fat filling the cavities."""
+        box = self.FOV
+        return [
+            Structure("skin", "skin", _field("body_sd"), box, HU(40.0, fine=3)),
+            Structure("subcutaneous_fat", "subcutaneous_fat", fat_sd, box, HU(-102.0, coarse=4, fine=6)),
+            Structure("abdominal_wall_muscle", "abdominal_wall_muscle", _field("muscle_sd"), box, HU(52.0, fine=4)),
+            Structure("torso_fat", "torso_fat", _field("cavity_sd"), box, HU(-96.0, coarse=6, fine=6)),
+        ]
+
+    def ribs(self) -> list[Structure]:
+        """Ribs 7-12 on both sides, with the costal cartilages of ribs 7-9, in the wall."""
+        out: list[Structure] = []
+        cart: list[Tube] = []
+        ends = {7: 2.35, 8: 2.25, 9: 2.1, 10: 1.95, 11: 1.65, 12: 1.25}
+        for r in RIBS:
+            name = f"T{r}"
+            zb, zt = BODIES[name][:2] if name in BODIES else (200.0, 220.0)
+            z0 = (zb + zt) / 2 + 4.0
+            for side, sname in ((1.0, "left"), (-1.0, "right")):
+                pts, rad = self._rib_path(side, z0, ends[r])
+                tube = Tube(tuple(map(tuple, pts)), tuple(rad), samples=4)
+                label = f"rib_{sname}_{r}"
+                out.append(Structure(f"{label}_cortex", label, tube.sd, tube.box(), HU(750.0, fine=40)))
+                out.append(
+                    Structure(f"{label}_marrow", label, _offset(tube.sd, 1.6), tube.box(), HU(260.0, fine=30))
+                )
+                if r <= 10:
+                    cp, cr = self._cartilage_path(side, pts[-1], r)
+                    cart.append(Tube(tuple(map(tuple, cp)), tuple(cr), samples=4))
+        for i, t in enumerate(cart):
+            out.insert(0, Structure(f"costal_cartilage_{i}", "costal_cartilages", t.sd, t.box(), HU(130.0, fine=15)))
+        return out
+
+    @staticmethod
+    def _wall_radius(z: float, phi: float) -> tuple[float, float]:
+        """x, y of the middle of the muscle wall at angle phi from the back (0) to the front (pi)."""
+        r = np.asarray(BODY_ROWS)
+        a = float(np.interp(z, r[:, 0], r[:, 1]))
+        ant = float(np.interp(z, r[:, 0], r[:, 2]))
+        post = float(np.interp(z, r[:, 0], r[:, 3]))
+        sx, cy = np.sin(phi), np.cos(phi)
+        bb = post if cy > 0 else ant
+        n = BODY_EXPONENT
+        rho = (abs(sx) ** n + abs(cy) ** n) ** (1.0 / n)
+        # point on the outline along the ray (sin*a, cos*b) then moved inwards
+        px, py = a * sx / rho, bb * cy / rho
+        norm = np.hypot(px, py)
+        depth = SKIN_MM + 17.0 + 12.0 * max(-cy, 0.0) ** 2 + 5.0 * sx * sx - 7.0 * max(cy, 0) ** 2 + 6.0
+        k = (norm - depth) / norm
+        return px * k, py * k
+
+    def _rib_path(self, side: float, z0: float, phi_end: float) -> tuple[NDArray[np.float64], list[float]]:
+        yv = float(spine_y(z0))
+        pts = [(side * 24.0, yv + 20.0, z0), (side * 42.0, yv + 34.0, z0 - 2.0)]
+        for phi in np.linspace(0.55, phi_end, 12):
+            drop = 58.0 * ((phi - 0.55) / 1.6) ** 1.5
+            z = z0 - 4.0 - drop
+            x, y = self._wall_radius(z, float(phi))
+            pts.append((side * abs(x), y, z))
+        rad = [4.5] + [5.0] * (len(pts) - 2) + [4.0]
+        return np.asarray(pts), rad
+
+    def _cartilage_path(
+        self, side: float, start: NDArray[np.float64], rib: int
+    ) -> tuple[NDArray[np.float64], list[float]]:
+        z1 = float(start[2]) + 6.0 + (10 - rib) * 6.0
+        pts = [tuple(start)]
+        for phi in np.linspace(2.45, 2.95, 4):
+            x, y = self._wall_radius(z1, float(phi))
+            zz = float(start[2]) + (z1 - float(start[2])) * (phi - 2.3) / 0.65
+            pts.append((side * abs(x) * 0.95, y + 2.0, zz))
+        return np.asarray(pts), [4.0] * len(pts)
+
+    def back_muscles(self) -> list[Structure]:
+        """Erector spinae and quadratus lumborum."""
+        out = []
+        for side, sname in ((1.0, "left"), (-1.0, "right")):
+            ys = lambda z: float(spine_y(z))  # noqa: E731
+            es = Extrusion(
+                tuple(
+                    (z, side * x, ys(z) + dy, a, b)
+                    for z, x, dy, a, b in (
+                        (-240.0, 26.0, 48.0, 22.0, 17.0),
+                        (-140.0, 30.0, 50.0, 26.0, 20.0),
+                        (-60.0, 33.0, 52.0, 27.0, 21.0),
+                        (20.0, 31.0, 52.0, 25.0, 20.0),
+                        (100.0, 29.0, 50.0, 21.0, 17.0),
+                        (260.0, 28.0, 48.0, 20.0, 16.0),
+                    )
+                )
+            )
+            out.append(
+                Structure(
+                    f"autochthon_{sname}",
+                    f"autochthon_{sname}",
+                    _inter(es.sd, _offset(_field("body_sd"), 8.0)),
+                    es.box(),
+                    HU(50.0, coarse=3, fine=4),
+                )
+            )
+            ql = Extrusion(
+                tuple(
+                    (z, side * x, ys(z) + dy, a, b)
+                    for z, x, dy, a, b in (
+                        (-118.0, 74.0, 28.0, 10.0, 7.0),
+                        (-100.0, 70.0, 30.0, 17.0, 10.0),
+                        (-40.0, 64.0, 34.0, 16.0, 9.0),
+                        (20.0, 58.0, 36.0, 12.0, 8.0),
+                        (48.0, 52.0, 36.0, 6.0, 5.0),
+                    )
+                )
+            )
+            out.append(
+                Structure(
+                    f"quadratus_lumborum_{sname}",
+                    f"quadratus_lumborum_{sname}",
+                    ql.sd,
+                    ql.box(),
+                    HU(50.0, coarse=3, fine=4),
+                )
+            )
+        return out
+
+    def pelvis(self) -> list[Structure]:
+        """Iliac wings with the iliacus inside and the gluteus medius outside."""
+        out = []
+        for side, sname in ((1.0, "left"), (-1.0, "right")):
+            # the wing: a curved plate around (side*40, 10), from the sacroiliac joint (back)
+            # round the flank to the anterior superior iliac spine
+            cx, cy = side * 38.0, -12.0
+
+            def wing_polar(b: Block, cx: float = cx, cy: float = cy) -> tuple[Arr, Arr]:
+                dx = (b.x - F32(cx)) * F32(np.sign(cx))
+                dy = b.y - F32(cy)
+                r = np.sqrt(dx * dx + dy * dy)
+                ang = np.arctan2(dy, dx)  # 0 lateral, +pi/2 posterior, -pi/2 anterior
+                return np.asarray(r, F32), np.asarray(ang, F32)
+
+            def wing_sd(b: Block, inner: float = 0.0, thick: float = 5.0, wing_polar=wing_polar) -> Arr:
+                r, ang = wing_polar(b)
+                radius = F32(84.0) - F32(6.0) * np.sin(ang)
+                d = np.abs(r - radius + F32(inner)) - F32(thick)
+                # angular extent: from the sacroiliac joint (back) to the anterior iliac spine
+                ang_out = np.maximum(ang - F32(1.40), F32(-0.35) - ang) * r
+                crest = F32(-104.0) - F32(30.0) * (ang - F32(0.45)) ** 2
+                top = b.z - crest
+                return np.asarray(np.maximum(np.maximum(d, ang_out), top), F32)
+
+            box = Box(
+                min(side * 20.0, side * 150.0),
+                max(side * 20.0, side * 150.0),
+                -85.0,
+                100.0,
+                -300.0,
+                -95.0,
+            )
+            hip = f"hip_{sname}"
+            out.append(
+                Structure(
+                    f"gluteus_medius_{sname}",
+                    f"gluteus_medius_{sname}",
+                    _inter(lambda b, f=wing_sd: f(b, -19.0, 14.0), _offset(_field("body_sd"), 20.0)),
+                    box.grow(30),
+                    HU(50.0, coarse=3, fine=4),
+                )
+            )
+            out.append(
+                Structure(
+                    f"iliacus_{sname}",
+                    f"iliopsoas_{sname}",
+                    lambda b, f=wing_sd: f(b, 18.0, 12.0),
+                    box,
+                    HU(50.0, coarse=3, fine=4),
+                )
+            )
+            out.append(Structure(f"{hip}_cortex", hip, lambda b, f=wing_sd: f(b, 0.0, 5.0), box, HU(800.0, fine=40)))
+            out.append(
+                Structure(
+                    f"{hip}_marrow", hip, lambda b, f=wing_sd: f(b, 0.0, 3.0), box, HU(280.0, fine=30)
+                )
+            )
+        return out
+
+    # -- thorax ---------------------------------------------------------------------------
+
+    def thorax(self) -> list[Structure]:
+        """Lung bases, diaphragm and crura, heart with the right atrium, oesophagus."""
+        lung_box = Box(-170, 170, -130, 110, 20, 300)
+
+        def lung(side: float) -> FieldFn:
+            def g(b: Block) -> Arr:
+                s = np.maximum(b.field("cavity_sd"), above_diaphragm_sd(b))
+                return np.asarray(np.maximum(s, F32(-side) * b.x + F32(2.0) + np.zeros_like(b.z)), F32)
+
+            return g
+
+        def lung_hu(b: Block) -> Arr:
+            t = b.field("tex_fine")
+            vessels = np.maximum(t - F32(2.0), F32(0)) * F32(450.0)
+            return np.asarray(F32(-866.0) + F32(18.0) * b.field("tex_coarse") + vessels, F32)
+
+        out = [
+            Structure("lung_left", "lung_left", lung(1.0), lung_box, lung_hu),
+            Structure("lung_right", "lung_right", lung(-1.0), lung_box, lung_hu),
+            Structure("diaphragm", "diaphragm", diaphragm_sheet_sd, Box(-170, 170, -130, 110, 20, 200), HU(50.0, fine=4)),
+        ]
+        # crura: from the front of L2/L3 up round the aorta into the dome
+        for k, pts in enumerate(
+            (
+                ((-9.0, 8.0, -45.0), (-14.0, 2.0, -10.0), (-17.0, -3.0, 25.0), (-16.0, -8.0, 55.0), (-18.0, -14.0, 95.0), (-22.0, -18.0, 140.0)),
+                ((8.0, 10.0, -25.0), (21.0, 6.0, 5.0), (27.0, 2.0, 35.0), (27.0, -2.0, 65.0), (26.0, -6.0, 100.0), (30.0, -10.0, 135.0)),
+            )
+        ):
+            t = Tube(pts, (3.5, 4.5, 5.0, 5.0, 4.5, 4.0))
+            out.append(
+                Structure(
+                    f"crus_{k}",
+                    "diaphragm",
+                    _inter(t.sd, below_diaphragm_sd),
+                    t.box(),
+                    HU(50.0, fine=4),
+                )
+            )
+        heart_rot = rotation(-30.0, 0.0, 20.0)
+        heart_c, heart_s = (18.0, -52.0, 222.0), (82.0, 58.0, 64.0)
+        heart = _ellipsoid(heart_c, heart_s, heart_rot)
+        ra_c, ra_s = (-36.0, -24.0, 194.0), (30.0, 27.0, 31.0)
+        ra = _ellipsoid(ra_c, ra_s)
+        above = _offset(above_diaphragm_sd, 1.0)
+        hbox = ellipsoid_box(heart_c, heart_s, heart_rot).grow(6)
+        out += [
+            Structure("pericardial_fat", "torso_fat", _inter(_offset(_union(heart, ra), -5.0), above), hbox, HU(-90.0, fine=6)),
+            Structure("heart", "heart", _inter(heart, above), hbox, HU(135.0, coarse=8, fine=5)),
+            Structure("heart_atrium_right", "heart_atrium_right", _inter(ra, above), ellipsoid_box(ra_c, ra_s).grow(3), HU(150.0, coarse=3)),
+        ]
+        eso = Tube(((24.0, 18.0, 260.0), (24.0, 16.0, 190.0), (30.0, 12.0, 160.0), (42.0, 6.0, 142.0), (54.0, 8.0, 134.0)), (8.0, 8.0, 8.0, 8.5, 10.0))
+        out.append(Structure("esophagus", "esophagus", eso.sd, eso.box(), HU(45.0, fine=5)))
+        return out
+
+    # -- abdominal organs -----------------------------------------------------------------
+
+    @staticmethod
+    def liver_sd(b: Block) -> Arr:
+        """The liver: under the right dome, above an oblique lower surface, left lobe in front."""
+        x, y, z = b.x, b.y, b.z
+        # lower surface: lowest at the right lateral tip (about L1-L2), rising to the left
+        low = F32(76.0) + F32(0.58) * x + F32(0.08) * (y + F32(40.0))
+        low = np.maximum(low, F32(72.0) + F32(0.35) * x)
+        s_low = (low - z) / F32(1.2)
+        # left edge: the left lobe reaches across in front, the caudate lobe to the IVC's left
+        xl = F32(4.0) + F32(66.0) / (F32(1.0) + np.exp((y + F32(45.0)) / F32(14.0)))
+        s_left = (x - xl) / F32(1.3)
+        # posterior limit at low levels (the right kidney lies behind the liver below T12)
+        yp = F32(10.0) + F32(1.3) * (z - F32(10.0))
+        s_post = (y - yp) / F32(1.6)
+        s = smooth_max(smooth_max(s_low, s_left, 10.0), s_post, 8.0)
+        s = np.maximum(s, below_diaphragm_sd(b))
+        s = np.maximum(s, b.field("cavity_sd"))
+        return np.asarray(s, F32)
+
+    def liver_spleen(self) -> list[Structure]:
+        """Liver and spleen."""
+        spl_c, spl_s = (98.0, 42.0, 105.0), (58.0, 42.0, 20.0)
+        spl_rot = rotation(52.0, 0.0, 0.0) @ rotation(0.0, 0.0, 0.0)
+        # long axis: from posterior-superior to anterior-inferior along the ribs
+        long = np.array([0.15, -0.55, -0.82])
+        long /= np.linalg.norm(long)
+        radial = np.array([0.7, 0.7, 0.0])
+        radial -= long * (radial @ long)
+        radial /= np.linalg.norm(radial)
+        spl_rot = np.stack([long, np.cross(radial, long), radial], axis=1)
+        spleen = _inter(_ellipsoid(spl_c, spl_s, spl_rot), below_diaphragm_sd, _field("cavity_sd"))
+        return [
+            Structure("liver", "liver", self.liver_sd, Box(-170, 110, -130, 100, -20, 200), HU(110.0, coarse=4, fine=2)),
+            Structure("spleen", "spleen", spleen, ellipsoid_box(spl_c, spl_s, spl_rot).grow(2), HU(116.0, coarse=4, fine=2)),
+        ]
+
+    def gut(self) -> list[Structure]:
+        """Stomach, colon and small bowel, with gas in front (supine)."""
+        out: list[Structure] = []
+        stomach = Tube(
+            ((52.0, 22.0, 152.0), (66.0, -4.0, 128.0), (60.0, -40.0, 104.0), (40.0, -62.0, 80.0), (8.0, -68.0, 60.0), (-18.0, -56.0, 48.0)),
+            (34.0, 33.0, 28.0, 22.0, 16.0, 10.0),
+        )
+        st = _inter(stomach.sd, below_diaphragm_sd, _field("cavity_sd"))
+        lumen = _offset(st, 4.0)
+        sbox = stomach.box()
+        out += [
+            Structure("stomach_wall", "stomach", st, sbox, HU(80.0, fine=5)),
+            Structure("stomach_content", "stomach", lumen, sbox, HU(18.0, coarse=5, fine=4)),
+            Structure("stomach_gas", "bowel_gas", _inter(lumen, _halfspace_y_below(-52.0)), sbox, HU(-1000.0)),
+        ]
+        colon = Tube(
+            (
+                (-98.0, -40.0, -150.0),
+                (-110.0, -52.0, -110.0),
+                (-114.0, -58.0, -45.0),
+                (-110.0, -62.0, 10.0),
+                (-88.0, -72.0, 38.0),
+                (-42.0, -90.0, 26.0),
+                (0.0, -96.0, 12.0),
+                (42.0, -90.0, 22.0),
+                (82.0, -68.0, 48.0),
+                (108.0, -32.0, 70.0),
+                (118.0, 2.0, 48.0),
+                (118.0, 10.0, 0.0),
+                (114.0, 8.0, -60.0),
+                (106.0, -4.0, -112.0),
+                (80.0, -26.0, -150.0),
+                (45.0, -42.0, -180.0),
+                (10.0, -40.0, -215.0),
+            ),
+            (27.0, 25.0, 23.0, 23.0, 22.0, 21.0, 21.0, 21.0, 21.0, 20.0, 19.0, 18.0, 17.0, 17.0, 17.0, 16.0, 16.0),
+        )
+        cl = _inter(colon.sd, _field("cavity_sd"))
+        clum = _offset(cl, 2.5)
+        cbox = colon.box()
+        out += [
+            Structure("colon_wall", "colon", cl, cbox, HU(70.0, fine=5)),
+            Structure("colon_content", "colon", clum, cbox, self._faeces_hu),
+        ]
+        # gas pockets: anterior part of the lumen below horizontal air-fluid levels
+        for k, (box, level) in enumerate(
+            (
+                (Box(-140, -80, -100, -20, -130, 20), -66.0),
+                (Box(-110, 100, -125, -50, 0, 60), -100.0),
+                (Box(70, 140, -70, 30, 30, 90), -40.0),
+                (Box(90, 140, -20, 40, -100, 30), -3.0),
+            )
+        ):
+            out.append(Structure(f"colon_gas_{k}", "bowel_gas", _inter(clum, _halfspace_y_below(level)), box, HU(-1000.0)))
+        for k, loop in enumerate(small_bowel_loops()):
+            t = Tube(tuple(map(tuple, loop[:, :3])), tuple(loop[:, 3]), samples=5)
+            sb = _inter(t.sd, _field("cavity_sd"))
+            out += [
+                Structure(f"small_bowel_{k}_wall", "small_bowel", sb, t.box(), HU(95.0, fine=5)),
+                Structure(f"small_bowel_{k}_lumen", "small_bowel", _offset(sb, 2.5), t.box(), HU(175.0, coarse=25, fine=10)),
+            ]
+        return out
+
+    @staticmethod
+    def _faeces_hu(b: Block) -> Arr:
+        """Mottled faeces: soft tissue with small gas bubbles."""
+        t = b.field("tex_fine")
+        bubbles = np.maximum(t - F32(1.4), F32(0)) * F32(-900.0)
+        return np.asarray(F32(-5.0) + F32(25.0) * b.field("tex_coarse") + F32(12.0) * t + np.maximum(bubbles, F32(-1000.0)), F32)
+
+    def pancreas_gb(self) -> list[Structure]:
+        """Pancreas (head to tail) and gallbladder."""
+        panc = Tube(
+            ((-30.0, -46.0, -2.0), (-22.0, -48.0, 16.0), (-2.0, -54.0, 30.0), (30.0, -46.0, 40.0), (60.0, -28.0, 50.0), (86.0, 2.0, 62.0)),
+            (15.0, 14.0, 11.0, 11.0, 10.0, 8.5),
+        )
+        gb_c, gb_s = (-52.0, -64.0, 34.0), (17.0, 16.0, 36.0)
+        gb_rot = rotation(0.0, 0.0, -25.0)
+        gb = _ellipsoid(gb_c, gb_s, gb_rot)
+        return [
+            Structure("pancreas", "pancreas", panc.sd, panc.box(), HU(102.0, coarse=8, fine=5)),
+            Structure("gallbladder_wall", "gallbladder", gb, ellipsoid_box(gb_c, gb_s, gb_rot).grow(2), HU(60.0)),
+            Structure("gallbladder", "gallbladder", _offset(gb, 2.0), ellipsoid_box(gb_c, gb_s, gb_rot).grow(2), HU(10.0, fine=2)),
+        ]
+
+    # -- retroperitoneum ------------------------------------------------------------------
+
+    def kidneys(self) -> list[Structure]:
+        """Kidneys: parenchyma, then the renal sinus (fat) and pelvis opening at the hilum."""
+        out = []
+        for kg, sname in ((self.p.kidney_left, "left"), (self.p.kidney_right, "right")):
+            rot = kg.rotation()
+            c = np.asarray(kg.centre)
+            body = _ellipsoid(kg.centre, kg.semi, rot)
+            sinus_c = c + rot[:, 1] * (kg.semi[1] * 0.58)
+            sinus_s = (kg.semi[0] * 0.58, kg.semi[1] * 0.5, kg.semi[2] * 0.5)
+            pelvis_c = c + rot[:, 1] * (kg.semi[1] * 0.75)
+            pelvis_s = (kg.semi[0] * 0.22, kg.semi[1] * 0.3, kg.semi[2] * 0.3)
+            box = ellipsoid_box(kg.centre, kg.semi, rot).grow(2)
+            out += [
+                Structure(f"kidney_{sname}", f"kidney_{sname}", body, box, HU(176.0, coarse=5, fine=3)),
+                Structure(f"renal_sinus_{sname}", f"renal_sinus_{sname}", _ellipsoid(sinus_c, sinus_s, rot), box.grow(10), HU(-70.0, fine=10)),
+                Structure(f"renal_pelvis_{sname}", f"renal_sinus_{sname}", _ellipsoid(pelvis_c, pelvis_s, rot), box.grow(10), HU(8.0)),
+            ]
+        return out
+
+    @staticmethod
+    def psoas_rows(side: float) -> tuple[tuple[float, float, float, float, float], ...]:
+        """Control rows ``(z, x, y, a, b)`` of a psoas: small at T12, growing downwards."""
+        rows = (
+            (46.0, 25.0, 24.0, 5.0, 6.0),
+            (20.0, 29.0, 28.0, 9.0, 10.0),
+            (0.0, 31.0, 30.0, 11.0, 12.5),
+            (-40.0, 39.0, 27.0, 15.5, 16.0),
+            (-80.0, 47.0, 23.0, 19.0, 19.0),
+            (-120.0, 55.0, 17.0, 21.0, 21.0),
+            (-165.0, 63.0, 8.0, 22.0, 21.0),
+            (-240.0, 72.0, -5.0, 22.0, 20.0),
+        )
+        return tuple((z, side * x, y, a, b) for z, x, y, a, b in reversed(rows))
+
+    def psoas(self) -> list[Structure]:
+        """Both psoas muscles."""
+        out = []
+        for side, sname in ((1.0, "left"), (-1.0, "right")):
+            e = Extrusion(self.psoas_rows(side))
+            out.append(Structure(f"psoas_{sname}", f"iliopsoas_{sname}", e.sd, e.box(), HU(50.0, coarse=3, fine=4)))
+        return out
+
+    # -- spine ----------------------------------------------------------------------------
+
+    def spine(self) -> list[Structure]:
+        """Vertebrae T7-L5 (arch, cortical rim, cancellous core), discs, sacrum, canal."""
+        out: list[Structure] = []
+        names = list(BODIES)
+        for i, name in enumerate(names):
+            zb, zt, a, b = BODIES[name]
+            label = f"vertebrae_{name}"
+            out += self._vertebra(label, zb, zt, a, b, lumbar=name.startswith("L"))
+            if i + 1 < len(names):
+                zb2, zt2, a2, b2 = BODIES[names[i + 1]]
+                out += self._disc(zt2, zb, (a + a2) / 2 + 0.8, (b + b2) / 2 + 0.8)
+        out += self._disc(SACRUM[1], BODIES["L5"][0], 26.5, 17.5)
+        out += self._vertebra("sacrum", SACRUM[0], SACRUM[1], SACRUM[2], SACRUM[3], lumbar=True, sacrum=True)
+
+        def canal(b: Block) -> Arr:
+            yv = spine_y(b.z)
+            lumbar = b.z < F32(35.0)
+            a = np.where(lumbar, F32(11.0), F32(8.5))
+            bb = np.where(lumbar, F32(8.0), F32(7.5))
+            cy = yv + F32(17.0) + bb + F32(1.0)
+            return ellipse_sd(b.x, b.y - cy, a, bb)
+
+        out.append(Structure("spinal_canal", "spinal_canal", canal, Box(-14, 14, 20, 70, -300, 300), HU(12.0, fine=3)))
+        return out
+
+    @staticmethod
+    def _disc(z_lo: float, z_hi: float, a: float, b: float) -> list[Structure]:
+        def sd(bk: Block) -> Arr:
+            yv = spine_y(bk.z)
+            s = ellipse_sd(bk.x, bk.y - yv, a, b)
+            return np.asarray(np.maximum(s, np.maximum(F32(z_lo) - bk.z, bk.z - F32(z_hi))), F32)
+
+        box = Box(-a - 3, a + 3, 10 - b, 32 + b, z_lo - 1, z_hi + 1)
+        return [
+            Structure(f"disc_{z_lo:.0f}", "intervertebral_discs", sd, box, HU(92.0, fine=4)),
+            Structure(f"disc_nucleus_{z_lo:.0f}", "intervertebral_discs", _offset(sd, 7.0), box, HU(78.0, fine=4)),
+        ]
+
+    @staticmethod
+    def _vertebra(
+        label: str, zb: float, zt: float, a: float, b: float, lumbar: bool, sacrum: bool = False
+    ) -> list[Structure]:
+        zc = (zb + zt) / 2
+        ca, cb = (11.0, 8.0) if lumbar else (8.5, 7.5)
+        if sacrum:
+            zc = zt - 15.0
+
+        def body(bk: Block) -> Arr:
+            yv = spine_y(bk.z)
+            s = ellipse_sd(bk.x, bk.y - yv, a, b)
+            return np.asarray(np.maximum(s, np.maximum(F32(zb) - bk.z, bk.z - F32(zt))), F32)
+
+        def arch(bk: Block) -> Arr:
+            yv = spine_y(bk.z)
+            cy = yv + F32(b + cb + 1.0)
+            ring = ellipse_sd(bk.x, bk.y - cy, ca + 6.5, cb + 6.5)
+            hole = ellipse_sd(bk.x, bk.y - cy, ca, cb)
+            s = np.maximum(ring, -hole)
+            # pedicles join the ring to the body
+            z_lo, z_hi = (zb - 4.0, zt - 3.0)
+            s = np.maximum(s, np.maximum(F32(z_lo) - bk.z, bk.z - F32(z_hi)))
+            # spinous process, sloping down in the thorax
+            drop = 0.0 if lumbar else 10.0
+            sp_len = 13.0 if lumbar else 12.0
+            sp = box_sd(
+                bk.x,
+                bk.y - (cy + F32(cb + 6.0 + sp_len)),
+                bk.z,
+                (0.0, 0.0, zc - 3.0 - drop),
+                (4.0 if not lumbar else 4.5, sp_len, (zt - zb) / 2 - 2.0),
+            )
+            s = np.minimum(s, sp)
+            # transverse processes
+            tp_len = 17.0 if lumbar else 13.0
+            for side in (-1.0, 1.0):
+                tp = box_sd(
+                    bk.x,
+                    bk.y - (cy + F32(-2.0 if lumbar else 3.0)),
+                    bk.z,
+                    (side * (ca + 5.0 + tp_len), 0.0, zc - 1.0),
+                    (tp_len, 4.5 if lumbar else 5.5, 6.5 if lumbar else 7.5),
+                )
+                s = np.minimum(s, tp)
+            return np.asarray(s, F32)
+
+        w = a + 45.0
+        box = Box(-w, w, 0.0, 80.0, zb - 30.0, zt + 5.0)
+        bbox = Box(-a - 2, a + 2, 5.0, 50.0, zb - 1, zt + 1)
+        out = [
+            Structure(f"{label}_arch", label, arch, box, HU(760.0, fine=40), region="posterior_elements"),
+            Structure(f"{label}_arch_marrow", label, _offset(arch, 1.8), box, HU(280.0, fine=30), region="posterior_elements"),
+            Structure(f"{label}_cortex", label, body, bbox, HU(1050.0, fine=40), region="vertebral_cortex"),
+            Structure(f"{label}_cancellous", label, _offset(body, 1.8), bbox, HU(252.0, coarse=6, fine=14), region="vertebral_cancellous"),
+        ]
+        return out
+
+    # -- vessels --------------------------------------------------------------------------
+
+    def arteries(self) -> list[Structure]:
+        """Aorta, common iliac arteries, coeliac trunk, SMA and renal arteries."""
+        aorta = Extrusion(
+            (
+                (-96.0, 8.0, -2.0, 8.8, 8.8),
+                (-60.0, 10.0, -4.0, 9.6, 9.6),
+                (0.0, 12.0, -6.0, 10.5, 10.5),
+                (50.0, 13.0, -3.0, 11.0, 11.0),
+                (100.0, 16.0, 4.0, 11.5, 11.5),
+                (150.0, 20.0, 12.0, 12.0, 12.0),
+                (260.0, 24.0, 18.0, 12.5, 12.5),
+            )
+        )
+        out = [Structure("aorta", "aorta", aorta.sd, aorta.box(), HU(176.0, fine=3))]
+        for side, sname in ((1.0, "left"), (-1.0, "right")):
+            t = Tube(
+                ((8.0, -2.0, -88.0), (8.0 + side * 14.0, 0.0, -112.0), (side * 36.0 + 4.0, 6.0, -140.0), (side * 48.0, 12.0, -170.0), (side * 58.0, 16.0, -210.0)),
+                (8.0, 7.0, 6.5, 6.0, 6.0),
+            )
+            out.append(Structure(f"iliac_artery_{sname}", f"iliac_artery_{sname}", t.sd, t.box(), HU(176.0, fine=3)))
+        kr, kl = self.p.kidney_right.hilum(), self.p.kidney_left.hilum()
+        branches = (
+            Tube(((12.0, -14.0, 40.0), (11.0, -30.0, 45.0), (14.0, -36.0, 48.0)), (4.0, 3.5, 3.0)),
+            Tube(((11.0, -15.0, 24.0), (10.0, -34.0, 14.0), (8.0, -44.0, -10.0), (6.0, -50.0, -60.0)), (4.0, 3.5, 3.2, 2.8)),
+            Tube(((10.0, -4.0, 6.0), (-24.0, 8.0, 2.0), (kr[0] + 8.0, kr[1] + 2.0, kr[2] + 2.0)), (3.0, 3.0, 2.8)),
+            Tube(((16.0, -2.0, 9.0), (kl[0] - 8.0, kl[1] + 2.0, kl[2] + 2.0)), (3.0, 2.8)),
+        )
+        for k, t in enumerate(branches):
+            out.append(Structure(f"aortic_branch_{k}", "aortic_branches", t.sd, t.box(), HU(176.0, fine=3)))
+        return out
+
+    def veins(self) -> list[Structure]:
+        """Portal system, renal and iliac veins, the IVC, hepatic veins."""
+        out: list[Structure] = []
+        portal = (
+            Tube(((88.0, 12.0, 66.0), (62.0, -14.0, 52.0), (30.0, -34.0, 40.0), (0.0, -38.0, 32.0)), (4.5, 4.5, 4.5, 5.0)),
+            Tube(((0.0, -38.0, 32.0), (-2.0, -47.0, 10.0), (-4.0, -53.0, -20.0), (-6.0, -56.0, -60.0)), (5.5, 5.0, 4.5, 4.0)),
+            Tube(((0.0, -38.0, 32.0), (-14.0, -32.0, 50.0), (-30.0, -26.0, 64.0)), (6.5, 7.0, 6.5)),
+            Tube(((-30.0, -26.0, 64.0), (-58.0, -16.0, 74.0), (-90.0, -8.0, 84.0)), (6.0, 5.0, 3.5)),
+            Tube(((-30.0, -26.0, 64.0), (-16.0, -46.0, 80.0), (4.0, -62.0, 94.0)), (5.0, 4.0, 3.0)),
+        )
+        for k, t in enumerate(portal):
+            out.append(Structure(f"portal_{k}", "portal_vein_and_splenic_vein", t.sd, t.box(), HU(172.0, fine=3)))
+        kr, kl = self.p.kidney_right.hilum(), self.p.kidney_left.hilum()
+        ivc_at = self.ivc.params(np.array([[[Z_RENAL]]], F32))
+        ix, iy = float(ivc_at[0].ravel()[0]), float(ivc_at[1].ravel()[0])
+        lrv = Tube(
+            ((kl[0] + 6.0, kl[1] + 2.0, kl[2]), (34.0, 2.0, 8.0), (12.0, -23.0, 5.0), (ix + 6.0, iy - 4.0, Z_RENAL + 2.0)),
+            (5.0, 5.0, 4.5, 6.0),
+        )
+        rrv_mid = ((kr[0] + ix) / 2, (kr[1] + iy) / 2 + 4.0, (kr[2] + Z_RENAL) / 2 + 1.0)
+        rrv = Tube(((kr[0] - 6.0, kr[1] + 2.0, kr[2]), rrv_mid, (ix - 5.0, iy + 1.0, Z_RENAL - 1.0)), (5.5, 5.5, 6.5))
+        out += [
+            Structure("renal_vein_left", "renal_vein_left", lrv.sd, lrv.box(), HU(155.0, fine=3)),
+            Structure("renal_vein_right", "renal_vein_right", rrv.sd, rrv.box(), HU(155.0, fine=3)),
+        ]
+        z0 = self.p.ivc_rows[0][0]
+        for side, sname in ((1.0, "left"), (-1.0, "right")):
+            t = Tube(
+                ((-10.0, 10.0, z0 + 2.0), (-10.0 + side * 22.0, 14.0 + (4.0 if side > 0 else 6.0), z0 - 18.0), (side * 42.0 - 4.0, 20.0, -165.0), (side * 54.0, 24.0, -210.0)),
+                (10.0, 8.5, 8.0, 8.0),
+            )
+            out.append(Structure(f"iliac_vena_{sname}", f"iliac_vena_{sname}", t.sd, t.box(), HU(108.0, fine=3)))
+        out.append(
+            Structure("inferior_vena_cava", "inferior_vena_cava", self.ivc.sd, self.ivc.box(), self._ivc_hu, region=None)
+        )
+        hv = (
+            Tube(((-112.0, -2.0, 108.0), (-72.0, -6.0, 130.0), (-34.0, -11.0, 148.0), (-26.0, -11.0, 150.0)), (3.5, 5.0, 6.0, 6.5)),
+            Tube(((-44.0, -78.0, 104.0), (-36.0, -48.0, 128.0), (-27.0, -20.0, 148.0), (-24.0, -14.0, 150.0)), (3.0, 4.5, 5.5, 6.0)),
+            Tube(((18.0, -84.0, 116.0), (0.0, -54.0, 134.0), (-14.0, -22.0, 149.0), (-20.0, -14.0, 151.0)), (3.0, 4.0, 5.0, 5.5)),
+        )
+        for k, t in enumerate(hv):
+            out.append(Structure(f"hepatic_vein_{k}", "hepatic_veins", _inter(t.sd, self.liver_sd_grown), t.box(), HU(146.0, fine=3)))
+        return out
+
+    def liver_sd_grown(self, b: Block) -> Arr:
+        """The liver grown by 3 mm (hepatic veins stay inside it)."""
+        return np.asarray(self.liver_sd(b) - F32(3.0), F32)
+
+    def _ivc_hu(self, b: Block) -> Arr:
+        """Less enhanced below the renal veins (unopacified leg return), brighter above."""
+        t = np.clip((b.z - F32(Z_RENAL - 6.0)) / F32(10.0), 0.0, 1.0)
+        base = F32(self.p.ivc_infrarenal_hu) + (F32(136.0) - F32(self.p.ivc_infrarenal_hu)) * t
+        return np.asarray(base + F32(3.0) * b.field("tex_fine"), F32)
+
+
+def small_bowel_loops() -> list[NDArray[np.float64]]:
+    """Deterministic small-bowel loops ``(n, 4)``: x, y, z, radius (mm), in the lower abdomen
+    away from the right retroperitoneum (where the case's mass lies)."""
+    rng = np.random.default_rng(1234)
+    loops = []
+    starts = (
+        (40.0, -70.0, -20.0),
+        (70.0, -40.0, -60.0),
+        (10.0, -75.0, -70.0),
+        (-30.0, -75.0, -110.0),
+        (50.0, -60.0, -120.0),
+        (-10.0, -60.0, -150.0),
+        (85.0, -45.0, -10.0),
+        (50.0, -60.0, 25.0),
+        (80.0, -45.0, 15.0),
+        (30.0, -82.0, 5.0),
+    )
+    for start in starts:
+        p = np.array(start)
+        d = rng.normal(size=3)
+        d /= np.linalg.norm(d)
+        pts = [p.copy()]
+        for _ in range(22):
+            for _try in range(30):
+                nd = d + 0.9 * rng.normal(size=3)
+                nd /= np.linalg.norm(nd)
+                q = p + 13.0 * nd
+                if _bowel_ok(q):
+                    d, p = nd, q
+                    break
+            pts.append(p.copy())
+        arr = np.asarray(pts)
+        r = np.full((len(arr), 1), 11.5)
+        loops.append(np.hstack([arr, r]))
+    return loops
+
+
+def _bowel_ok(q: NDArray[np.float64]) -> bool:
+    """Where a small-bowel loop may run: the anterior abdomen and pelvis, not in the right
+    retroperitoneum, not in the spine or great vessels."""
+    x, y, z = q
+    z_max = 40.0 if x > 18.0 else 0.0
+    if not (-165.0 < z < z_max and -100.0 < y < -12.0 and -75.0 < x < 98.0):
+        return False
+    # keep out of the case's mass (right retroperitoneum) and the vessels in front of the spine
+    if ((x + 70.0) / 66.0) ** 2 + (y / 58.0) ** 2 + (z / 80.0) ** 2 < 1.0:
+        return False
+    if abs(x) < 35.0 and y > -40.0:
+        return False
+    return ((x / 120.0) ** 2 + ((y + 30.0) / 80.0) ** 2) < 1.0

@@ -1,0 +1,214 @@
+"""The case's findings as analytic shapes: the mass and the tumour inside the IVC.
+
+Figures come from the case file (one definition, shared with :mod:`ivcviewer.annotations`):
+the mass's extents along the patient axes the case file assumes
+(:func:`reported_mass_extents_mm`), the label values and colours of the findings, and the
+levels the case file places them at (the mass centred on the renal-vein level; the
+intravascular tumour from the renal-vein confluence up to 1 cm below the hepatic-vein
+confluence).
+
+Shapes
+------
+mass
+    An ellipsoid with the reported extents as its axes, bosselated by a few lobes that stay
+    inside its bounding box (so the extents are exactly the reported ones), centred on the
+    renal-vein level with its medial pole just behind the IVC; it replaces the right psoas at
+    that level and wraps the IVC's right wall. Inside: an enhancing rim, solid tumour with a
+    coarse texture, and necrotic areas. Vessels and bone are painted after it (it encases the
+    right renal vein and stops at the vertebrae).
+intravascular tumour
+    Fills the IVC lumen from the renal-vein confluence upwards, except a thin crescent of
+    enhanced blood along the anterior wall (about 6 % of the section), with a rounded head.
+    Just below the confluence the mass breaks through the IVC's right wall into the lumen.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from .anatomy import Z_HEPATIC, Z_RENAL, Anatomy, _field, _inter, _offset, _union
+from .raster import HU, Block, FieldFn, Structure
+from .sdf import F32, Arr, Box, ellipse_sd, ellipsoid_sd, smooth_min
+
+#: Case-file id of the default case's findings.
+MASS_ID = "mass"
+TUMOUR_ID = "intravascular_tumour"
+
+#: Thickness of the mass's enhancing rim (mm).
+RIM_MM = 4.5
+#: Height of the open crescent of lumen along the IVC's anterior wall, as a fraction of the
+#: IVC's antero-posterior semi-axis (0.22 leaves about 6 % of the section open).
+OPEN_FRACTION_OF_SEMI_AXIS = 0.22
+#: Length of the tumour's rounded head (mm).
+HEAD_MM = 10.0
+#: Gap (mm) between the mass's medial pole and the IVC centreline, along x.
+MEDIAL_POLE_OFFSET_MM = 7.0
+
+
+@lru_cache(maxsize=1)
+def _default_case():  # type: ignore[no-untyped-def]
+    from ..annotations import default_case_path, load_case
+
+    return load_case(default_case_path())
+
+
+def reported_mass_extents_mm() -> dict[str, float]:
+    """The mass's reported extents in mm along the assumed axes: ``{'lr', 'ap', 'cc'}``.
+
+    The one place the phantom takes them from: the default case file, through
+    :meth:`ivcviewer.annotations.Finding.reported_extents_mm`.
+
+    >>> reported_mass_extents_mm()
+    {'lr': 105.0, 'ap': 89.0, 'cc': 132.0}
+    """
+    return dict(_default_case().finding(MASS_ID).reported_extents_mm())
+
+
+def tumour_top_offset_mm() -> float:
+    """Where the case file puts the tumour's upper end relative to the hepatic-vein confluence
+    (mm, negative = below)."""
+    rel = _default_case().finding(TUMOUR_ID).relations
+    if rel.to_landmark != "hepatic_vein_confluence":
+        return -10.0
+    return float(rel.to_offset_mm)
+
+
+def finding_label_specs() -> dict[str, tuple[int, tuple[int, int, int]]]:
+    """Finding id -> (label value, colour) from the case file.
+
+    >>> finding_label_specs()["mass"][0], finding_label_specs()["intravascular_tumour"][0]
+    (1, 2)
+    """
+    case = _default_case()
+    values = case.label_values()
+    out = {}
+    for fid in (MASS_ID, TUMOUR_ID):
+        rgb = case.finding(fid).colour_rgb or (255, 0, 0)
+        out[fid] = (int(values[fid]), (int(rgb[0]), int(rgb[1]), int(rgb[2])))
+    return out
+
+
+class Findings:
+    """The case's findings placed on the phantom's anatomy."""
+
+    def __init__(self, anatomy: Anatomy) -> None:
+        self.anatomy = anatomy
+        ext = reported_mass_extents_mm()
+        self.semi = (ext["lr"] / 2.0, ext["ap"] / 2.0, ext["cc"] / 2.0)
+        ivc = anatomy.ivc.params(np.array([[[Z_RENAL]]], F32))
+        ivc_x = float(ivc[0].ravel()[0])
+        self.centre = (ivc_x + MEDIAL_POLE_OFFSET_MM - self.semi[0], 0.0, Z_RENAL)
+        self.z_bottom = Z_RENAL
+        self.z_top = Z_HEPATIC + tumour_top_offset_mm()
+        a, b, c = self.semi
+        lobes = []
+        for d, k in (
+            ((-1.0, -1.0, 1.0), 0.36),
+            ((-1.0, 1.0, -1.0), 0.34),
+            ((-1.0, -1.0, -1.0), 0.33),
+            ((-1.0, 1.0, 1.0), 0.32),
+            ((0.6, -1.0, -1.0), 0.30),
+        ):
+            dv = np.asarray(d) / np.linalg.norm(d)
+            lc = tuple(float(self.centre[i] + 0.72 * (a, b, c)[i] * dv[i]) for i in range(3))
+            lobes.append((lc, (k * a, k * b, k * c)))
+        self.lobes = tuple(lobes)
+
+    # -- shapes ---------------------------------------------------------------------------
+
+    def box(self) -> Box:
+        """The bounding box of the mass (its reported extents)."""
+        (x, y, z), (a, b, c) = self.centre, self.semi
+        return Box(x - a, x + a, y - b, y + b, z - c, z + c)
+
+    def ellipsoid_sd(self, bk: Block) -> Arr:
+        """The main ellipsoid."""
+        return ellipsoid_sd(bk.x, bk.y, bk.z, self.centre, self.semi)
+
+    def mass_sd(self, bk: Block) -> Arr:
+        """Ellipsoid and lobes (the lobes never leave the ellipsoid's bounding box)."""
+        s = self.ellipsoid_sd(bk)
+        for c, r in self.lobes:
+            s = smooth_min(s, ellipsoid_sd(bk.x, bk.y, bk.z, c, r), 6.0)
+        return np.asarray(s, F32)
+
+    def necrosis_sd(self, bk: Block) -> Arr:
+        """Irregular necrotic areas inside the solid tumour."""
+        (x, y, z), (a, b, c) = self.centre, self.semi
+        blobs = (
+            ((x - 0.15 * a, y + 0.10 * b, z + 0.28 * c), (0.33 * a, 0.30 * b, 0.28 * c)),
+            ((x + 0.18 * a, y - 0.22 * b, z - 0.28 * c), (0.28 * a, 0.28 * b, 0.26 * c)),
+            ((x - 0.40 * a, y + 0.22 * b, z - 0.36 * c), (0.20 * a, 0.24 * b, 0.20 * c)),
+        )
+        s = None
+        for cc, r in blobs:
+            e = ellipsoid_sd(bk.x, bk.y, bk.z, cc, r)
+            s = e if s is None else np.minimum(s, e)
+        if s is None:  # pragma: no cover
+            raise ValueError("no blob")
+        s = s + F32(5.0) * bk.field("tex_coarse")
+        return np.asarray(np.maximum(s, self.mass_sd(bk) + F32(11.0)), F32)
+
+    def tumour_sd(self, bk: Block) -> Arr:
+        """The intravascular tumour: the IVC lumen from the renal-vein confluence to the head,
+        minus the open crescent along the anterior wall."""
+        cx, cy, a, b = self.anatomy.ivc.params(bk.z)
+        dx, dy = bk.x - cx, bk.y - cy
+        lumen = ellipse_sd(dx, dy, a, b)
+        crescent = (-b + F32(OPEN_FRACTION_OF_SEMI_AXIS) * b) - dy
+        z0 = F32(self.z_top - HEAD_MM)
+        t = np.clip((bk.z - z0) / F32(HEAD_MM), 0.0, 1.0)
+        s = np.sqrt(np.maximum(F32(1.0) - t * t, F32(1e-4)))
+        head = ellipse_sd(dx, dy - (F32(1.0) - s) * b * F32(0.3), a * s, b * s)
+        out = np.maximum(np.maximum(lumen, crescent), head)
+        out = np.maximum(out, np.maximum(F32(self.z_bottom) - bk.z, bk.z - F32(self.z_top)))
+        return np.asarray(out, F32)
+
+    def invasion_sd(self, bk: Block) -> Arr:
+        """Where the mass breaks into the IVC lumen, just below the renal-vein confluence."""
+        s = np.maximum(self.anatomy.ivc.sd(bk), self.ellipsoid_sd(bk) - F32(2.0))
+        z = bk.z
+        return np.asarray(
+            np.maximum(s, np.maximum(F32(self.z_bottom - 10.0) - z, z - F32(self.z_bottom))), F32
+        )
+
+    # -- structures -----------------------------------------------------------------------
+
+    def mass_structures(self) -> list[Structure]:
+        """Painted after the psoas and kidneys, before the spine and the vessels."""
+        box = self.box().grow(1.0)
+        mass: FieldFn = self.mass_sd
+        return [
+            Structure("mass_rim", MASS_ID, mass, box, HU(88.0, coarse=6, fine=4), region="mass_rim"),
+            Structure(
+                "mass_solid", MASS_ID, _offset(mass, RIM_MM), box, HU(48.0, coarse=9, fine=4),
+                region="mass_solid",
+            ),
+            Structure(
+                "mass_necrosis", MASS_ID, self.necrosis_sd, box, HU(15.0, coarse=1.5, fine=2),
+                region="mass_necrosis",
+            ),
+        ]
+
+    def vessel_structures(self) -> list[Structure]:
+        """Painted after the IVC: the invasion through its wall and the intravascular tumour."""
+        ivc_box = self.anatomy.ivc.box()
+        tbox = Box(ivc_box.xmin, ivc_box.xmax, ivc_box.ymin, ivc_box.ymax, self.z_bottom - 1, self.z_top + 1)
+        ibox = Box(ivc_box.xmin, ivc_box.xmax, ivc_box.ymin, ivc_box.ymax, self.z_bottom - 11, self.z_bottom + 1)
+        return [
+            Structure("mass_invasion", MASS_ID, self.invasion_sd, ibox, HU(50.0, coarse=6, fine=4)),
+            Structure("intravascular_tumour", TUMOUR_ID, self.tumour_sd, tbox, HU(50.0, coarse=7, fine=4)),
+        ]
+
+
+__all__ = [
+    "Findings",
+    "finding_label_specs",
+    "reported_mass_extents_mm",
+    "tumour_top_offset_mm",
+    "_field",
+    "_inter",
+    "_union",
+]
