@@ -36,7 +36,7 @@ typecheck: setup
 	$(VENV)/bin/mypy src/ivcviewer
 
 bench: setup
-	$(PY) benchmarks/bench_loader.py
+	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

@@ -377,3 +377,88 @@ def test_metadata_and_default_window(tmp_path: Path) -> None:
     assert got.metadata.frame_of_reference_uid == ds.FrameOfReferenceUID
     assert got.metadata.description == "d"
     assert got.metadata.source_files == files
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "MR_small_implicit.dcm",
+        "MR_small_bigendian.dcm",
+        "MR_small_RLE.dcm",
+        "MR_small_jpeg_ls_lossless.dcm",
+        "MR_small_jp2klossless.dcm",
+    ],
+)
+def test_pydicom_reference_files_in_other_syntaxes(tmp_path: Path, name: str) -> None:
+    """pydicom's MR_small, encoded by other tools in several syntaxes, loads to one image."""
+    from pydicom.data import get_testdata_file
+
+    paths = [get_testdata_file("MR_small.dcm"), get_testdata_file(name)]
+    if None in paths:
+        pytest.skip(f"pydicom test file {name} not bundled")
+    # the file says DERIVED\SECONDARY\OTHER, which the scan leaves out (and says so) ...
+    assert [s.code for s in scan(paths[1]).skipped] == ["secondary_capture_skipped"]
+    # ... so relabel copies as original images; the pixel data stays as the other tool wrote it
+    vols = []
+    for i, p in enumerate(paths):
+        ds = pydicom.dcmread(p)
+        ds.ImageType = ["ORIGINAL", "PRIMARY", "OTHER"]
+        ds.save_as(tmp_path / f"{i}.dcm")
+        vols.append(load_dicom(tmp_path / f"{i}.dcm")[0])
+    ref, got = vols
+    assert ref.shape == (1, 64, 64)
+    np.testing.assert_array_equal(got.array, ref.array)
+    np.testing.assert_allclose(got.affine, ref.affine)
+    assert "not_ct" in got.report and "single_slice" in got.report
+    np.testing.assert_array_equal(ref.array[0], pydicom.dcmread(paths[0]).pixel_array)
+
+
+def test_pydicom_jpeg2000_ct_with_pixel_representation_mismatch() -> None:
+    """A real CT JPEG 2000 file whose codestream signedness disagrees with its header."""
+    from pydicom.data import get_testdata_file
+    from pydicom.pixels import apply_rescale
+
+    path = get_testdata_file("J2K_pixelrep_mismatch.dcm")
+    if path is None:
+        pytest.skip("pydicom test file J2K_pixelrep_mismatch.dcm not bundled")
+    (vol,) = load_dicom(path)
+    ds = pydicom.dcmread(path)
+    np.testing.assert_array_equal(vol.array[0], apply_rescale(ds.pixel_array, ds))
+    assert {"compressed", "rescale_applied", "single_slice"} <= set(vol.report.codes)
+
+
+def test_single_slice_volume(tmp_path: Path) -> None:
+    files = write_volume(tmp_path / "ct", axial_volume(n=1))
+    (vol,) = load_dicom(files[0])
+    np.testing.assert_array_equal(vol.array, axial_volume(n=1).array)
+    np.testing.assert_allclose(vol.affine, _axial_affine(), atol=1e-9)
+    assert "single_slice" in vol.report
+
+
+def test_tilted_stack_with_a_gap_resampled_to_a_regular_orthogonal_grid(tmp_path: Path) -> None:
+    data = ramp(6)
+    keep = [0, 1, 2, 4, 5]
+    write_stack(
+        tmp_path / "ct",
+        data[keep],
+        [2.0 * k for k in keep],
+        lateral=(0.0, 0.4, 0.0),  # 0.8 mm posterior per 2 mm step = 1 row of 0.8 mm
+    )
+    (info,) = scan(tmp_path / "ct").series
+    assert {"gantry_tilt", "missing_slices"} <= set(info.report.codes)
+    vol = load_series(info, on_irregular=RESAMPLE)
+    np.testing.assert_allclose(vol.affine[:3, 0], [0, 0, 2.0], atol=1e-9)
+    assert gantry_tilt_deg(vol.affine) == pytest.approx(0.0, abs=1e-6)
+    # slice 3 was interpolated, then every slice k shifted by k rows
+    np.testing.assert_array_equal(vol.array[3, 3:], data[3, :29])
+    np.testing.assert_array_equal(vol.array[5, 5:], data[5, :27])
+
+
+def test_bad_orientation_is_reported_not_raised(tmp_path: Path) -> None:
+    write_stack(
+        tmp_path / "ct", ramp(2), [0, 1], extra_tags={"ImageOrientationPatient": [1, 0, 0, 1, 0, 0]}
+    )
+    result = scan(tmp_path / "ct")
+    assert result.series == []
+    assert [s.code for s in result.skipped] == ["unreadable_file"] * 2
+    assert "orthogonal" in result.skipped[0].reason

@@ -15,13 +15,16 @@ Steps, per finding drawn as a region (see ``docs/overlay.md``):
    (:mod:`.rasterise`);
 3. clip it, recording each step's effect on the voxel count, the volume and the extents:
    the field of view; the body (a ``body`` label, else the CT above ``body_hu`` between the
-   body's outermost voxels along each grid line, so gas and lung inside count as body); the
+   body's outermost voxels along each in-plane grid line, so gas and lung inside count as
+   body); the
    structures of the finding's ``avoids`` rules; for solids, bone (bone labels of the label
    map, and CT above ``bone_hu`` in pieces of at least ``min_bone_ml``, holes filled);
 4. resolve overlaps: a voxel claimed by a finding inside a vessel lumen and by a solid belongs
    to the lumen finding (the lumen holds the tumour thrombus, the mass lies outside it);
    between two solids, or two lumen findings, the one listed first in the case file keeps it;
-5. measure (with :mod:`ivcviewer.measure`) and check the rules on the final regions.
+5. measure the final regions (with :mod:`ivcviewer.measure`), and check the case file's rules
+   on each region as fitted and clipped, before step 4 (where a mass enters the IVC, the
+   label map shows the intravascular tumour, yet the mass does reach into the vessel).
 
 Examples
 --------
@@ -249,10 +252,12 @@ class ClipStep:
 
 @dataclass(frozen=True)
 class RuleCheck:
-    """Whether one of a finding's rules holds for its drawn region.
+    """Whether one of a finding's rules holds for its region (as fitted and clipped, before
+    overlaps with other findings are resolved).
 
     ``status``: ``satisfied``, ``violated`` or ``not_checked`` (the structure is not in the
-    anatomy source).
+    anatomy source). ``source``: where the structure came from (``label map`` or ``IVC
+    centreline and radius``).
     """
 
     rule: str
@@ -291,6 +296,9 @@ class FindingResult:
     clipping: list[ClipStep] = field(default_factory=list)
     rules: list[RuleCheck] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: The region after clipping, before overlaps with other findings were resolved (the
+    #: case file's rules are checked on it).
+    before_overlaps: CroppedMask | None = None
 
     @property
     def id(self) -> str:
@@ -660,22 +668,36 @@ class _Anatomy:
 # --------------------------------------------------------------------------- masks from the CT
 
 
-def body_mask(ct: Volume, box: GridBox, body_hu: float) -> NDArray[np.bool_]:
-    """The body on a box of the CT's grid: between the outermost voxels above ``body_hu``.
+def cranio_caudal_axis(affine: NDArray[np.float64]) -> int:
+    """The voxel axis whose direction is closest to cranio-caudal (z).
 
-    A voxel is body when, along each of the three grid lines through it, it lies between the
-    first and the last voxel above ``body_hu`` (air and lung inside the body count as body).
+    >>> cranio_caudal_axis(np.diag([2.5, 0.7, 0.7, 1.0])), cranio_caudal_axis(np.eye(4)[[2, 0, 1, 3]])
+    (2, 0)
+    """
+    cols = np.asarray(affine, dtype=float)[:3, :3]
+    cos = np.abs(cols[2]) / np.linalg.norm(cols, axis=0)
+    return int(np.argmax(cos))
+
+
+def body_mask(ct: Volume, box: GridBox, body_hu: float) -> NDArray[np.bool_]:
+    """The body on a box of the CT's grid: inside the body's outline, section by section.
+
+    A voxel is body when, along both in-plane grid lines through it (the two voxel axes other
+    than the one closest to cranio-caudal), it lies between the first and the last voxel above
+    ``body_hu``: the body's outline filled, so that gas, lung and fat inside count as body.
     Only the lines through the box are read.
 
-    >>> from ivcviewer.geometry import affine_from_dicom
-    >>> a = np.full((1, 1, 7), -1000); a[0, 0, 1] = a[0, 0, 5] = 40
-    >>> ct = Volume(a, np.eye(4))
-    >>> body_mask(ct, GridBox((0, 0, 0), (1, 1, 7)), -500).astype(int).ravel().tolist()
+    >>> a = np.full((1, 7, 7), -1000); a[0, 1:6, 1:6] = 40; a[0, 3, 3] = -1000
+    >>> ct = Volume(a, np.diag([1.0, 1.0, 1.0, 1.0])[[1, 2, 0, 3]])  # axis 0 runs along z
+    >>> body_mask(ct, GridBox((0, 3, 0), (1, 4, 7)), -500).astype(int).ravel().tolist()
     [0, 1, 1, 1, 1, 1, 0]
     """
     arr = ct.array
     out = np.ones(box.shape, dtype=bool)
+    cc = cranio_caudal_axis(ct.affine)
     for axis in range(3):
+        if axis == cc:
+            continue
         sl = list(box.slices)
         sl[axis] = slice(None)
         sub = np.asarray(arr[tuple(sl)] > body_hu)
@@ -1043,6 +1065,7 @@ def fit_case(
                     ct_bone_mask(ct, box, opts.bone_hu, opts.min_bone_ml),
                 )
         res = FindingResult(f, values[f.id], fit, clip.region)
+        res.before_overlaps = clip.region.copy()
         res.fitted_extents_mm = fitted
         res.clipping = clip.steps
         res.warnings = list(fit.warnings)
@@ -1108,10 +1131,11 @@ def fit_case(
                     "Measured extents differ from the reported ones by more than one voxel "
                     f"along {', '.join(off)}{why}."
                 )
+        checked = r.before_overlaps if r.before_overlaps is not None else region
         for rule in r.finding.relations.rules:
             r.rules.append(
                 _check_rule(
-                    rule.rule, rule.structure, rule.margin_mm, rule.min_fraction, region, anatomy
+                    rule.rule, rule.structure, rule.margin_mm, rule.min_fraction, checked, anatomy
                 )
             )
         for chk in r.rules:

@@ -194,12 +194,9 @@ def load_series(
     main = array[:n_out]
     if g.duplicates:
         _resolve_duplicates(
-            info, main, array, g.duplicates, first_of_slot, slots, extra_rows, mode, report
+            info, main, array, g.duplicates, first_of_slot, extra_rows, mode, report
         )
-    if extra_images:
-        main = np.ascontiguousarray(main) if mode is ValidationMode.RESAMPLE else main.copy()
-        del array
-        array = main
+    array = main  # the rows after n_out held the extra duplicates (a view: no copy)
 
     # gaps and uneven steps
     if g.missing_slots:
@@ -212,7 +209,8 @@ def load_series(
                 "from their neighbours.",
             )
         else:
-            fill = array.min() if array.size else 0
+            present = sorted(first_of_slot)
+            fill = array[present].min() if array.size else 0
             array[g.missing_slots] = fill
             metadata.extra["filled_slices"] = list(g.missing_slots)
             report.add(
@@ -226,7 +224,8 @@ def load_series(
         metadata.extra["slice_positions_mm"] = [float(v) for v in d - d[0]]
         if mode is ValidationMode.RESAMPLE:
             array, step = _resample_uneven(array, d - d[0])
-            affine[:3, 0] = affine[:3, 0] / np.linalg.norm(affine[:3, 0]) * step
+            # same direction (tilt included), ``step`` mm along the normal
+            affine[:3, 0] = affine[:3, 0] / float(affine[:3, 0] @ g.normal) * step
             report.add(
                 "resampled",
                 Severity.WARNING,
@@ -499,7 +498,6 @@ def _resolve_duplicates(
     array: NDArray[Any],
     groups: list[list[int]],
     first_of_slot: dict[int, int],
-    slots: NDArray[np.intp],
     extra_rows: dict[int, int],
     mode: ValidationMode,
     report: GeometryReport,
@@ -536,7 +534,6 @@ def _resolve_duplicates(
                 f"{_name(info.images[kept])} kept (lowest InstanceNumber); {names} at the same "
                 "position hold different pixel values and were left out.",
             )
-    del slots
 
 
 def _interpolate_gaps(array: NDArray[Any], present_slots: list[int]) -> None:

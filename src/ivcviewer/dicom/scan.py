@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import struct
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,7 +68,8 @@ NATIVE_LE_SYNTAXES: frozenset[str] = frozenset(
     {pduid.ImplicitVRLittleEndian, pduid.ExplicitVRLittleEndian}
 )
 
-_PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"
+#: (7FE0,0010) PixelData as stored little endian and big endian.
+_PIXEL_DATA_TAGS = (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10")
 
 
 @dataclass(frozen=True)
@@ -266,10 +267,14 @@ def scan(
     for h in headers:
         by_uid[h.series_uid].append(h)
     for uid, group in by_uid.items():
-        result.series.extend(
-            _build_series(uid, group, unreadable_by_series.get(uid, []), tolerance_mm)
-        )
-    # a truncated file whose series has no readable image is still reported in skipped
+        try:
+            result.series.extend(
+                _build_series(uid, group, unreadable_by_series.get(uid, []), tolerance_mm)
+            )
+        except DicomSeriesError as exc:  # a geometry no grid can hold: say so per file
+            result.skipped.extend(
+                SkippedFile(h.record.path, "unreadable_file", str(exc)) for h in group
+            )
     result.series.sort(
         key=lambda s: (
             s.study_uid,
@@ -401,7 +406,7 @@ def _read_header(path: Path) -> list[_Header] | SkippedFile | tuple[SkippedFile,
         if meta
         else str(pduid.ImplicitVRLittleEndian)
     )
-    if element_head[:4] != _PIXEL_DATA_TAG:
+    if element_head[:4] not in _PIXEL_DATA_TAGS:
         if pixel_offset >= size:
             return (
                 SkippedFile(path, "unreadable_file", "file ends before its pixel data (truncated)"),
@@ -611,6 +616,9 @@ def _records(
                     f"frame {i + 1} has no PlanePosition/PlaneOrientation/PixelMeasures; "
                     "it cannot be placed in patient space",
                 )
+            bad = _bad_geometry(fg.orientation, fg.pixel_spacing)
+            if bad:
+                return SkippedFile(path, "unreadable_file", f"frame {i + 1}: {bad}")
             out.append(
                 ImageRecord(
                     frame=i,
@@ -637,6 +645,9 @@ def _records(
             "no ImagePositionPatient/ImageOrientationPatient/PixelSpacing: the image cannot be "
             "placed in patient space",
         )
+    bad = _bad_geometry(iop, ps)
+    if bad:
+        return SkippedFile(path, "unreadable_file", bad)
     return [
         ImageRecord(
             frame=0,
@@ -650,6 +661,28 @@ def _records(
             **common,
         )
     ]
+
+
+def _bad_geometry(iop: Sequence[float], pixel_spacing: Sequence[float]) -> str:
+    """Why an orientation or pixel spacing cannot describe a grid ('' when it can).
+
+    >>> _bad_geometry([1, 0, 0, 1, 0, 0], [1, 1])
+    'ImageOrientationPatient [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]: the row and column directions must be orthogonal unit vectors'
+    """
+    v = np.asarray(iop, dtype=float)
+    row, col = v[:3], v[3:]
+    if (
+        abs(np.linalg.norm(row) - 1) > 1e-3
+        or abs(np.linalg.norm(col) - 1) > 1e-3
+        or abs(float(row @ col)) > 1e-3
+    ):
+        return (
+            f"ImageOrientationPatient {v.tolist()}: the row and column directions must be "
+            "orthogonal unit vectors"
+        )
+    if min(pixel_spacing) <= 0:
+        return f"PixelSpacing {list(pixel_spacing)} must be positive"
+    return ""
 
 
 # ----------------------------------------------------------------------------- grouping

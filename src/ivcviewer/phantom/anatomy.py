@@ -325,13 +325,15 @@ def cavity_sd(b: Block) -> Arr:
 DOMES = (
     (180.0, -78.0, 10.0, 115.0, 62.0, 115.0, 78.0),
     (172.0, 78.0, 10.0, 115.0, 62.0, 115.0, 78.0),
+    (150.0, 0.0, -30.0, 95.0, 95.0, 95.0, 70.0),
 )
 
 
 def diaphragm_height(x: NDArray[np.float32], y: NDArray[np.float32]) -> NDArray[np.float32]:
     """z (mm) of the upper surface of the diaphragm over ``(x, y)`` (2D arrays).
 
-    Two domes, flat on top and falling steeply into the costophrenic recesses at the wall.
+    Two domes and the central tendon between them (where the heart lies), flat on top and
+    falling steeply into the costophrenic recesses at the wall.
 
     >>> z = diaphragm_height(np.array([[-24.0]], np.float32), np.array([[-6.0]], np.float32))
     >>> 158 < float(z[0, 0]) < 166
@@ -340,7 +342,7 @@ def diaphragm_height(x: NDArray[np.float32], y: NDArray[np.float32]) -> NDArray[
     out = None
     for z0, cx, cy, rmed, rlat, rant, rpost in DOMES:
         dx = x - F32(cx)
-        medial = (dx * F32(np.sign(-cx))) > 0
+        medial = (dx * F32(-1.0 if cx > 0 else 1.0)) > 0
         rx = np.where(medial, F32(rmed), F32(rlat))
         dy = y - F32(cy)
         ry = np.where(dy < 0, F32(rant), F32(rpost))
@@ -582,10 +584,10 @@ class Anatomy:
 
     def _rib_path(self, side: float, z0: float, phi_end: float) -> tuple[NDArray[np.float64], list[float]]:
         yv = float(spine_y(z0))
-        pts = [(side * 24.0, yv + 20.0, z0), (side * 42.0, yv + 34.0, z0 - 2.0)]
+        pts = [(side * 24.0, yv + 20.0, z0), (side * 42.0, yv + 34.0, z0 - 5.0)]
         for phi in np.linspace(0.55, phi_end, 12):
-            drop = 58.0 * ((phi - 0.55) / 1.6) ** 1.5
-            z = z0 - 4.0 - drop
+            drop = 62.0 * ((phi - 0.45) / 1.6) ** 1.2
+            z = z0 - 6.0 - drop
             x, y = self._wall_radius(z, float(phi))
             pts.append((side * abs(x), y, z))
         rad = [4.5] + [5.0] * (len(pts) - 2) + [4.0]
@@ -673,7 +675,7 @@ class Anatomy:
                 d = np.abs(r - radius + F32(inner)) - F32(thick)
                 # angular extent: from the sacroiliac joint (back) to the anterior iliac spine
                 ang_out = np.maximum(ang - F32(1.40), F32(-0.35) - ang) * r
-                crest = F32(-104.0) - F32(30.0) * (ang - F32(0.45)) ** 2
+                crest = F32(-102.0) - F32(55.0) * (ang - F32(0.5)) ** 2
                 top = b.z - crest
                 return np.asarray(np.maximum(np.maximum(d, ang_out), top), F32)
 
@@ -776,6 +778,7 @@ class Anatomy:
         x, y, z = b.x, b.y, b.z
         # lower surface: lowest at the right lateral tip (about L1-L2), rising to the left
         low = F32(76.0) + F32(0.58) * x + F32(0.08) * (y + F32(40.0))
+        low = low + F32(0.0025) * (y + F32(35.0)) ** 2
         low = np.maximum(low, F32(72.0) + F32(0.35) * x)
         s_low = (low - z) / F32(1.2)
         # left edge: the left lobe reaches across in front, the caudate lobe to the IVC's left

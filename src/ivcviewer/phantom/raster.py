@@ -111,6 +111,10 @@ class Slab:
                 self._cache[name] = np.asarray(self._fields[name](self.full), dtype=F32)
         return self._cache[name]
 
+    def close(self) -> None:
+        """Free the cached fields (slabs and blocks refer to each other)."""
+        self._cache.clear()
+
     def block(self, box: Box) -> Block | None:
         """The block of voxels whose centres lie in ``box``, or None when there is none."""
         i0, i1 = _range(self.z, box.zmin, box.zmax)
@@ -390,6 +394,7 @@ def rasterise(
         labels[k0:k1] = lut[owner]
         for name, ids in region_ids.items():
             _region_fill(regions[name], owner, k0, ids)
+        slab.close()
         del slab, owner
         painted[i] = hu
         if i >= 1:

@@ -1,0 +1,247 @@
+"""``ivcviewer overlay CT_PATH --case FILE (--anatomy LABELMAP | --landmarks JSON | --phantom-truth DIR) --out DIR``.
+
+Fits a case file's findings to the anatomy of one CT and writes, into ``DIR``:
+
+``labels.nii.gz``
+    the findings as a label map on the CT's own grid and world space (with the sidecar
+    ``labels_labels.json`` that :func:`ivcviewer.io.load_labels` finds by itself);
+``labels.json``
+    label value -> finding id, name, kind, colour (also readable as a label table);
+``findings.json``
+    per finding: measured extents (cm, left-right / antero-posterior / cranio-caudal), volume
+    (mL), the reported figures, per-axis differences, clipping, rule checks and warnings; the
+    IVC involvement level; the landmarks used (LPS mm);
+``findings.md``
+    the same for people.
+
+The contract is documented in ``docs/overlay.md``. Files are written atomically and never into
+a folder that holds an input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+#: Version of the ``labels.json`` layout.
+LABELS_JSON_VERSION = 1
+
+#: Files the subcommand writes into ``--out``.
+OUTPUT_FILES: tuple[str, ...] = ("labels.nii.gz", "labels.json", "findings.json", "findings.md")
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``overlay`` subcommand."""
+    p = subparsers.add_parser(
+        "overlay",
+        help="place a case file's findings on a CT as labelled regions, measured",
+        description=(
+            "Fit the findings of a case file to the anatomy of CT_PATH (a DICOM folder or file, "
+            "or a .nii/.nii.gz/.nrrd/.mha volume) and write labels.nii.gz (on the CT's grid), "
+            "labels.json, findings.json and findings.md into --out. The anatomy comes from a "
+            "label map with structure names (--anatomy), a landmarks JSON file (--landmarks) "
+            "or a phantom's truth folder (--phantom-truth). See docs/overlay.md."
+        ),
+    )
+    p.add_argument("ct", metavar="CT_PATH", help="the CT: DICOM folder or file, or a volume file")
+    p.add_argument("--case", metavar="FILE", required=True, help="case file (YAML)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument(
+        "--anatomy",
+        metavar="LABELMAP",
+        help="anatomy label map (TotalSegmentator class names) from which landmarks are derived",
+    )
+    src.add_argument("--landmarks", metavar="JSON", help="landmarks JSON file (LPS mm)")
+    src.add_argument(
+        "--phantom-truth",
+        metavar="DIR",
+        dest="phantom_truth",
+        help="a phantom's truth folder (landmarks.json, and its label map if there is one)",
+    )
+    p.add_argument(
+        "--anatomy-names",
+        metavar="JSON",
+        dest="anatomy_names",
+        help="label table of --anatomy (value -> name); default: <stem>_labels.json beside it",
+    )
+    p.add_argument("--series", metavar="UID", help="for a DICOM folder with several series")
+    p.add_argument(
+        "--bone",
+        choices=["labels_and_ct", "labels", "ct", "none"],
+        default="labels_and_ct",
+        help="where the bone that a mass is clipped out of comes from (default labels_and_ct)",
+    )
+    p.add_argument("--out", metavar="DIR", required=True, help="output folder (created if needed)")
+    p.set_defaults(func=run)
+
+
+def _usage_error(message: str) -> Exception:
+    from ..errors import IvcviewerError
+
+    return IvcviewerError(message)
+
+
+def _open_ct(path: str, series: str | None) -> Any:
+    from ..errors import NoSeriesFoundError
+    from ..io import open_path
+
+    vols = open_path(path, series_uid=series)
+    if len(vols) > 1:
+        uids = ", ".join(v.metadata.series_uid or "?" for v in vols)
+        raise NoSeriesFoundError(
+            f"{path}: holds {len(vols)} series; choose one with --series UID (series: {uids})."
+        )
+    return vols[0]
+
+
+def _find_truth_labelmap(folder: Path) -> Path | None:
+    """The label map in a phantom's truth folder (the first volume file holding 'label')."""
+    from ..io import volume_format
+
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and volume_format(p) is not None and "label" in p.name.lower():
+            return p
+    return None
+
+
+def _phantom_anatomy(
+    folder: Path, case: Any
+) -> tuple[Any, Any, dict[int, str] | None, list[Path]]:
+    """Landmarks, label map and names of a phantom's truth folder.
+
+    The truth label map serves as anatomy: labels named after a solid finding are left out (the
+    fit must not see the answer); a label named after a finding inside a vessel counts as part
+    of that vessel (it fills the lumen).
+    """
+    from ..annotations import Landmarks
+    from ..errors import AnatomyError
+    from ..io import load_labels
+
+    if not folder.is_dir():
+        raise AnatomyError(
+            f"{folder}: --phantom-truth must be a folder holding landmarks.json (written with "
+            "the phantom). Fix: give the phantom's output folder."
+        )
+    lm_path = folder / "landmarks.json"
+    if not lm_path.is_file():
+        raise AnatomyError(
+            f"{folder}: holds no landmarks.json. Fix: write the phantom with its truth "
+            "('ivcviewer phantom ...') and give that folder."
+        )
+    landmarks = Landmarks.load_json(lm_path)
+    used = [lm_path]
+    lab_path = _find_truth_labelmap(folder)
+    if lab_path is None:
+        return landmarks, None, None, used
+    labels, table = load_labels(lab_path)
+    used.append(lab_path)
+    findings = {f.id: f for f in case.region_findings}
+    names: dict[int, str] = {}
+    for v, n in table.names.items():
+        f = findings.get(n)
+        if f is None:
+            names[int(v)] = n
+        elif f.relations.vessel is not None and f.kind in ("intravascular_tumour", "thrombus"):
+            names[int(v)] = f.relations.vessel
+    return landmarks, labels, names, used
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fit and write the overlay of ``args``; returns the exit status."""
+    from ..annotations import Landmarks, landmarks_from_labelmap, load_case
+    from ..annotations.overlay import BoneSource, FitOptions, fit_case
+    from ..io import LabelEntry, LabelTable, save_labels
+    from ..io.formats import check_output_path, write_text_atomic
+    from .info import dumps
+
+    if args.anatomy_names and not args.anatomy:
+        raise _usage_error(
+            "--anatomy-names needs --anatomy (it names the values of that label map); remove "
+            "it or give --anatomy LABELMAP."
+        )
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise _usage_error(f"--out {out}: is a file, not a folder. Fix: give a folder path.")
+    inputs: list[Path] = [Path(args.ct), Path(args.case)]
+    for extra in (args.anatomy, args.anatomy_names, args.landmarks):
+        if extra:
+            inputs.append(Path(extra))
+    if args.phantom_truth:
+        inputs.append(Path(args.phantom_truth) / "landmarks.json")
+    # refuse input folders before anything is read or created
+    check_output_path(out / OUTPUT_FILES[0], inputs)
+
+    case = load_case(args.case)
+    ct = _open_ct(args.ct, args.series)
+    anatomy_labels = None
+    names: dict[int, str] | None = None
+    if args.anatomy:
+        from ..io import load_labels
+
+        anatomy_labels, table = load_labels(args.anatomy, args.anatomy_names)
+        names = {int(v): str(n) for v, n in table.names.items()}
+        landmarks = landmarks_from_labelmap(
+            anatomy_labels, names, required=case.required_landmarks()
+        )
+        landmarks.provenance.description = landmarks.provenance.description or str(args.anatomy)
+    elif args.landmarks:
+        landmarks = Landmarks.load_json(args.landmarks)
+    else:
+        landmarks, anatomy_labels, names, _ = _phantom_anatomy(Path(args.phantom_truth), case)
+
+    result = fit_case(
+        ct, case, landmarks, anatomy_labels, names, options=FitOptions(bone=BoneSource(args.bone))
+    )
+
+    out.mkdir(parents=True, exist_ok=True)
+    table = LabelTable(
+        {r.value: LabelEntry(r.name, r.rgba) for r in result.regions}
+    )
+    labels_path, sidecar = save_labels(
+        result.labels, table, out / "labels.nii.gz", inputs=[str(p) for p in inputs]
+    )
+    labels_doc = {str(r.value): r.to_dict() for r in result.regions}
+    write_text_atomic(out / "labels.json", json.dumps(labels_doc, indent=1) + "\n")
+    doc = result.to_json_dict()
+    doc["inputs"] = {
+        "ct": str(args.ct),
+        "case": str(args.case),
+        "anatomy": args.anatomy,
+        "anatomy_names": args.anatomy_names,
+        "landmarks": args.landmarks,
+        "phantom_truth": args.phantom_truth,
+    }
+    doc["outputs"] = {
+        "labels": str(labels_path),
+        "labels_sidecar": str(sidecar),
+        "label_table": str(out / "labels.json"),
+        "findings_md": str(out / "findings.md"),
+    }
+    write_text_atomic(out / "findings.json", dumps(doc) + "\n")
+    write_text_atomic(out / "findings.md", result.to_markdown())
+
+    for w in result.warnings:
+        warnings.warn(w, stacklevel=1)
+    for f in result.findings:
+        for w in f.warnings:
+            warnings.warn(f"{f.id}: {w}", stacklevel=1)
+    lines = []
+    for f in result.findings:
+        ext = f.extents_mm
+        size = "not drawn" if ext is None else " x ".join(
+            f"{ext[a] / 10.0:.1f}" for a in ("lr", "ap", "cc")
+        ) + f" cm (lr x ap x cc), {f.volume_ml:.0f} mL"
+        lines.append(f"{f.id}: {size}")
+    lv = result.involvement
+    if lv is not None:
+        exp = result.expected_involvement
+        expected = "" if exp is None else f" (case file: Mayo {exp.mayo_level}, segment {exp.ivc_segment})"
+        bound = " or higher" if lv.lower_bound else ""
+        lines.append(f"IVC involvement: Mayo {lv.mayo_level}{bound}, segment {lv.ivc_segment}{expected}")
+    lines.append(f"wrote {', '.join(str(out / n) for n in OUTPUT_FILES)}")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
