@@ -4,9 +4,10 @@ Writes its own series (cached in a temporary folder, outside the repository): an
 one (default 400 slices of 512 x 512, Explicit VR Little Endian) and a JPEG 2000 lossless copy.
 Every load runs in a fresh subprocess (the way a viewer opens a series), the loaders in turn
 for ``--repeat`` rounds, so that other work on the machine slows all of them alike. Reported:
-the best and median wall time, and the largest peak resident memory above the interpreter's
-baseline after imports (Linux: the peak counter is reset through ``/proc/self/clear_refs``
-before loading). All loaders must return the same HU values (SHA-1 of the int32 array).
+the best and median wall time, the median CPU time (helper processes included), and the
+largest peak resident memory above the interpreter's baseline after imports (Linux: the peak
+counter is reset through ``/proc/self/clear_refs`` before loading). All loaders must return
+the same HU values (SHA-1 of the int32 array).
 
 Targets (issue 2): uncompressed load at least 2x faster than SimpleITK; peak memory above the
 baseline at most 1.3x the int16 volume's size; JPEG 2000 at least as fast as SimpleITK.
@@ -146,6 +147,17 @@ def _status_kib(field: str) -> int:
     return 0
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children (helper processes)."""
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        total += r.ru_utime + r.ru_stime
+    return total
+
+
 def worker(loader: str, folder: Path) -> dict[str, Any]:
     """Run in a fresh interpreter: one load, its wall time and its peak memory above baseline."""
     fn = {"ivcviewer": load_ivcviewer, "simpleitk": load_simpleitk, "pydicom": load_pydicom}[loader]
@@ -166,14 +178,17 @@ def worker(loader: str, folder: Path) -> dict[str, Any]:
     except OSError:
         pass
     baseline = _status_kib("VmRSS")
+    cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
     result = fn(folder)
     seconds = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0
     peak = _status_kib("VmHWM")
     arr = np.ascontiguousarray(_array_of(result), dtype=np.int32)  # SimpleITK may give int32
     return {
         "loader": loader,
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "peak_above_baseline_mib": (peak - baseline) / 1024.0,
         "sha1": hashlib.sha1(arr.data).hexdigest(),
         "shape": list(arr.shape),
@@ -203,6 +218,7 @@ def bench(folder: Path, rounds: int) -> dict[str, dict[str, Any]]:
         out[loader] = {
             "best_s": min(times),
             "median_s": float(np.median(times)),
+            "cpu_s": float(np.median([r["cpu_seconds"] for r in rs])),
             "times_s": times,
             "peak_above_baseline_mib": max(r["peak_above_baseline_mib"] for r in rs),
             "sha1": rs[0]["sha1"],
@@ -280,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
             r["peak_over_int16_volume"] = r["peak_above_baseline_mib"] / volume_mib
             rows.append(
                 f"| {name} | {loader} | {r['best_s']:.2f} | {r['median_s']:.2f} | "
+                f"{r['cpu_s']:.2f} | "
                 f"{r['speedup_vs_simpleitk']:.2f}x | {r['peak_above_baseline_mib']:.0f} | "
                 f"{r['peak_over_int16_volume']:.2f} |"
             )
@@ -307,10 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(
-        "| series | loader | best s | median s | speed vs SimpleITK (best) "
+        "| series | loader | best s | median s | CPU s | speed vs SimpleITK (best) "
         "| peak MiB above baseline | peak / int16 volume |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print()
     for text, ok in checks.items():

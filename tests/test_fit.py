@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from _overlay_factory import IVC_R, IVC_XY, PSOAS_XY, truth_landmarks
 
 from ivcviewer import geometry, measure
 from ivcviewer.annotations import default_case_path, load_case
@@ -24,8 +25,6 @@ from ivcviewer.annotations.levels import ivc_involvement, mayo_at_least
 from ivcviewer.annotations.rasterise import GridBox, block_coords, box_of_lps
 from ivcviewer.errors import AnatomyError, CaseFileError
 
-from _overlay_factory import IVC_R, IVC_XY, PSOAS_XY, truth_landmarks
-
 
 @pytest.fixture(scope="module")
 def case():  # type: ignore[no-untyped-def]
@@ -38,7 +37,7 @@ def _grid(spacing: tuple[float, float, float], shape: tuple[int, int, int], orig
 
 
 def _oblique_affine(spacing: tuple[float, float, float], origin: list[float]) -> np.ndarray:
-    """Rows and columns rotated 30 deg about z, slices tilted 15 deg: an oblique, anisotropic grid."""
+    """Rows and columns rotated 30 deg about z, slices tilted 15 deg: oblique and anisotropic."""
     a, t = math.radians(30.0), math.radians(15.0)
     row = np.array([math.cos(a), math.sin(a), 0.0])
     col = np.array([-math.sin(a), math.cos(a), 0.0])
@@ -162,7 +161,11 @@ def test_fit_solid_puts_ivc_and_psoas_on_its_outline(case) -> None:  # type: ign
     assert m.normalised_distance([*PSOAS_XY, 0.0]) == pytest.approx(1.0)
     assert m.centre_lps[0] < min(IVC_XY[0], PSOAS_XY[0])  # on the patient's right
     assert fit.parameters["side"] == "right"
-    assert set(fit.landmarks_used) == {"right_psoas_at_mass", "renal_vein_confluence", "ivc_centreline"}
+    assert set(fit.landmarks_used) == {
+        "right_psoas_at_mass",
+        "renal_vein_confluence",
+        "ivc_centreline",
+    }
     assert fit.warnings == []
 
 
@@ -195,7 +198,9 @@ def test_fit_lumen_runs_between_its_landmarks(case) -> None:  # type: ignore[no-
 
 
 def test_fit_lumen_from_a_truncated_landmark_is_a_bound(case) -> None:  # type: ignore[no-untyped-def]
-    lm = truth_landmarks(ivc_top=150.0, truncated=("hepatic_vein_confluence", "cavo_atrial_junction"))
+    lm = truth_landmarks(
+        ivc_top=150.0, truncated=("hepatic_vein_confluence", "cavo_atrial_junction")
+    )
     fit = fit_lumen(case.finding("intravascular_tumour"), lm)
     assert fit.upper_end_is_bound
     assert any("lower bound" in w for w in fit.warnings)

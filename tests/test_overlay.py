@@ -7,6 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _overlay_factory import (
+    AXIAL_SHAPE,
+    IDS,
+    NAMES,
+    World,
+    axial_affine,
+    sample_world,
+    truth_landmarks,
+)
 from scipy import ndimage as ndi
 
 from ivcviewer import geometry
@@ -23,8 +32,6 @@ from ivcviewer.annotations.overlay import (
 from ivcviewer.annotations.rasterise import GridBox
 from ivcviewer.errors import AnatomyError, CaseFileError
 from ivcviewer.volume import Volume
-
-from _overlay_factory import AXIAL_SHAPE, IDS, NAMES, World, axial_affine, sample_world, truth_landmarks
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +207,9 @@ def _bone_world(case):  # type: ignore[no-untyped-def]
     arr = w.ct.array.copy()
     ijk = np.indices(arr.shape).reshape(3, -1).T
     p = geometry.voxel_to_lps(w.ct.affine, ijk).reshape(*arr.shape, 3)
-    block = (np.abs(p[..., 0] + 110) <= 8) & (np.abs(p[..., 1] - 10) <= 10) & (np.abs(p[..., 2]) <= 30)
+    block = (
+        (np.abs(p[..., 0] + 110) <= 8) & (np.abs(p[..., 1] - 10) <= 10) & (np.abs(p[..., 2]) <= 30)
+    )
     arr[block] = 800
     return w.ct.with_array(arr), w, block
 
@@ -283,3 +292,24 @@ def test_dice() -> None:
 def test_names_table_matches_the_factory() -> None:
     assert set(NAMES.values()) >= {"inferior_vena_cava", "iliopsoas_right", "liver"}
     assert AXIAL_SHAPE == sample_world().ct.shape
+
+
+def test_oblique_anisotropic_ct_grid(case, from_labels: OverlayResult) -> None:  # type: ignore[no-untyped-def]
+    # rows and columns rotated 20 deg about z, 3 x 4.5 x 3.5 mm voxels
+    import math
+
+    a = math.radians(20.0)
+    aff = np.eye(4)
+    aff[:3, 0] = [0.0, 0.0, 3.0]
+    aff[:3, 1] = np.array([-math.sin(a), math.cos(a), 0.0]) * 4.5
+    aff[:3, 2] = np.array([math.cos(a), math.sin(a), 0.0]) * 3.5
+    shape = (100, 60, 90)
+    centre = np.array([-40.0, 0.0, 30.0])
+    aff[:3, 3] = centre - aff[:3, :3] @ ((np.array(shape) - 1) / 2.0)
+    w = sample_world(shape, aff)
+    res = fit_case(w.ct, case, truth_landmarks())
+    mass = res.finding("mass")
+    assert mass.volume_ml == pytest.approx(from_labels.finding("mass").volume_ml, rel=0.05)
+    assert mass.within_one_voxel() == {"lr": True, "ap": True, "cc": True}
+    assert res.involvement is not None and res.involvement.mayo_level == "III"
+    np.testing.assert_array_equal(res.labels.affine, aff)

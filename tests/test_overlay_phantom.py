@@ -50,7 +50,7 @@ def test_from_truth_landmarks(from_truth_landmarks: OverlayResult, ph) -> None: 
     res = from_truth_landmarks
     d = _dices(res, ph)
     assert d["mass"] >= 0.89  # 0.899
-    assert d["intravascular_tumour"] >= 0.85  # 0.865: a circle in the oval IVC
+    assert d["intravascular_tumour"] >= 0.89  # 0.900: a circle in the oval IVC
     lv = res.involvement
     assert lv is not None and lv.mayo_level == "III" and lv.ivc_segment == "II"
     mass = res.finding("mass")
@@ -61,7 +61,7 @@ def test_from_truth_landmarks_and_label_map(ph, case) -> None:  # type: ignore[n
     res = fit_case(ph.ct, case, ph.landmarks, ph.labels, anatomy_names(ph, case))
     d = _dices(res, ph)
     assert d["mass"] >= 0.89  # 0.8995
-    assert d["intravascular_tumour"] >= 0.94  # 0.951: the lumen's own section
+    assert d["intravascular_tumour"] >= 0.97  # 0.985: the lumen's own section
     assert res.involvement is not None and res.involvement.mayo_level == "III"
     assert [r.status for r in res.finding("mass").rules] == ["satisfied"] * 3
 
@@ -72,8 +72,27 @@ def test_from_the_truth_label_map_as_anatomy(ph, case) -> None:  # type: ignore[
     res = fit_case(ph.ct, case, lm, ph.labels, names)
     d = _dices(res, ph)
     assert d["mass"] >= 0.85  # 0.864: the derived landmarks sit a few mm off the truth
-    assert d["intravascular_tumour"] >= 0.93  # 0.945
+    assert d["intravascular_tumour"] >= 0.95  # 0.960
     assert res.involvement is not None and res.involvement.mayo_level == "III"
     np.testing.assert_allclose(
         lm.point("renal_vein_confluence"), ph.landmarks.point("renal_vein_confluence"), atol=6.0
     )
+
+
+def test_cli_from_a_written_phantom(ph, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    output = pytest.importorskip("ivcviewer.phantom.output")
+    from ivcviewer.cli.main import main
+    from ivcviewer.io import load_labels
+
+    folder = tmp_path / "phantom"
+    output.write_phantom(ph, folder)
+    out = tmp_path / "overlay"
+    args = ["overlay", str(folder / "ct"), "--case", str(default_case_path())]
+    assert main([*args, "--phantom-truth", str(folder), "--out", str(out)]) == 0
+    vol, _ = load_labels(out / "labels.nii.gz")
+    assert vol.shape == ph.labels.shape
+    np.testing.assert_allclose(vol.affine, ph.labels.affine, atol=1e-3)
+    assert dice(vol.array == 1, ph.mask("mass")) >= 0.89
+    assert dice(vol.array == 2, ph.mask("intravascular_tumour")) >= 0.97
+    # writing into the phantom's folder is refused
+    assert main([*args, "--phantom-truth", str(folder), "--out", str(folder / "o")]) == 2

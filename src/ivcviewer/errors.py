@@ -50,3 +50,7 @@ class MeasurementError(IvcviewerError):
 
 class DisplayError(IvcviewerError):
     """No screen (and no Xvfb to provide one) for rendering, or a renderer that failed."""
+
+
+class OutputExistsError(IvcviewerError):
+    """An output folder or file that already holds data a command would overwrite."""

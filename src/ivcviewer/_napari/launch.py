@@ -24,7 +24,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .. import geometry
+from .._atomic import atomic_file
 from ..errors import DisplayError, IvcviewerError
 from ..io.formats import path_kind, volume_format, volume_stem
 from ..report import ValidationMode
@@ -196,14 +196,8 @@ def _write_png(path: Path, image: NDArray[Any]) -> None:
     from PIL import Image
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(np.ascontiguousarray(image)).save(fh, format="PNG")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, suffix=".png") as tmp:
+        Image.fromarray(np.ascontiguousarray(image)).save(tmp, format="PNG")
 
 
 def set_canvas_size(viewer: napari.Viewer, size: tuple[int, int]) -> None:

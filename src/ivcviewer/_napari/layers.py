@@ -379,3 +379,107 @@ def layer_volume(metadata: Mapping[str, Any]) -> Volume | None:
 def lps_of_layer_index(metadata: Mapping[str, Any], ijk: Sequence[float]) -> NDArray[np.float64]:
     """LPS mm of a layer data index (the layer's own axis order) from its metadata."""
     return geometry.apply_affine(np.asarray(metadata["affine_lps"], dtype=float), ijk)
+
+
+def landmark_points_layer_data(
+    points_lps: ArrayLike,
+    features: Mapping[str, Sequence[Any]],
+    *,
+    reference: Volume | None = None,
+    colors: Sequence[Any] | None = None,
+    name: str = "Landmarks",
+    size_mm: float = 8.0,
+    text_color: str = "yellow",
+    feature_defaults: Mapping[str, Any] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> LayerDataTuple:
+    """A Points layer tuple of landmarks placed on a CT's grid, with per-point features.
+
+    Unlike :func:`points_layer_data` the layer takes the transform of ``reference`` (the CT the
+    points belong to), so the viewer's slice step stays the CT's and each point shows on the
+    CT slice nearest to it. Points may share a name (the clicked points of a centreline).
+
+    Parameters
+    ----------
+    points_lps
+        ``(n, 3)`` LPS mm (``n`` may be 0: an empty layer to click points into).
+    features
+        Feature columns, ``n`` values each; ``name`` (when present) is shown as text.
+    reference
+        The CT volume whose grid the layer takes (None: world mm, step 1 mm).
+    colors
+        One face colour per point (names, ``#rrggbb`` or RGBA); default ``text_color``.
+    name, size_mm, text_color
+        Layer name, point diameter (mm, in the image plane) and text colour.
+    feature_defaults
+        Feature values given to points added by clicking.
+    metadata
+        Extra layer metadata (``points_lps`` is added).
+
+    Returns
+    -------
+    tuple
+        ``(data (n, 3), kwargs, "points")``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ivcviewer import Volume
+    >>> aff = np.array([[0, 0, 2.0, 0], [0, 2.0, 0, 0], [5.0, 0, 0, 0], [0, 0, 0, 1]])
+    >>> ct = Volume(np.zeros((4, 5, 5), np.int16), aff)  # 5 mm slices, 2 mm pixels
+    >>> data, kw, kind = landmark_points_layer_data(
+    ...     [[4.0, 2.0, 10.0]], {"name": ["a"]}, reference=ct)
+    >>> data.tolist(), kw["scale"], kind
+    ([[2.0, 1.0, 2.0]], (5.0, 2.0, 2.0), 'points')
+    """
+    xyz = np.asarray(points_lps, dtype=float).reshape(-1, 3)
+    if not np.all(np.isfinite(xyz)):
+        raise ValueError(f"Points {name!r} must have finite LPS coordinates, got {xyz.tolist()}.")
+    n = len(xyz)
+    feats: dict[str, NDArray[Any]] = {}
+    for key, values in features.items():
+        if isinstance(values, np.ndarray):
+            col = values
+        else:
+            col = np.asarray(list(values), dtype=object if n == 0 else None)
+        if len(col) != n:
+            raise ValueError(
+                f"Feature {key!r} of points {name!r} has {len(col)} values for {n} points."
+            )
+        feats[key] = col
+    world = geometry.lps_to_napari(xyz)
+    kwargs: dict[str, Any] = {}
+    if reference is not None:
+        canonical = reference.to_canonical()
+        kwargs.update(canonical.napari_kwargs())
+        data_to_world = geometry.NAPARI_FROM_LPS @ canonical.affine
+        data = geometry.apply_affine(np.linalg.inv(data_to_world), world) if n else world
+        in_plane = float(np.mean(np.linalg.norm(data_to_world[:3, 1:3], axis=0)))
+    else:
+        data = world
+        in_plane = 1.0
+    size = size_mm / in_plane
+    text_string = "{name}" if "name" in feats else ""
+    kwargs.update(
+        name=name,
+        ndim=3,
+        size=size,
+        face_color=list(colors) if colors is not None and n else text_color,
+        border_color="black",
+        features=feats,
+        text={
+            "string": text_string,
+            "color": text_color,
+            "size": 10,
+            "anchor": "upper_left",
+        },
+        units=UNITS_MM,
+        out_of_slice_display=False,
+        metadata={
+            **dict(metadata or {}),
+            "points_lps": [p.tolist() for p in xyz],
+        },
+    )
+    if feature_defaults is not None:
+        kwargs["feature_defaults"] = dict(feature_defaults)
+    return (np.asarray(data, dtype=float).reshape(-1, 3), kwargs, "points")

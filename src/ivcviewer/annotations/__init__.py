@@ -2,6 +2,9 @@
 
 Qt-free. :mod:`.casefile` reads and validates case files, :mod:`.vocabulary` lists the names
 they may use, :mod:`.anatomy` derives the landmark set from a label map or reads it from JSON.
+:mod:`.fit` places the findings as shapes on the landmarks, :mod:`.rasterise` draws shapes on
+any voxel grid, :mod:`.levels` reads the IVC involvement level, and :mod:`.overlay` ties them
+together: :func:`fit_case` gives the labelled regions on a CT's grid, measured and checked.
 """
 
 from __future__ import annotations
@@ -22,20 +25,29 @@ from .casefile import (
     packaged_cases,
     packaged_cases_dir,
 )
+from .levels import InvolvementLevel, ivc_involvement
+from .overlay import BoneSource, FindingResult, FitOptions, OverlayResult, fit_case
 
 __all__ = [
+    "BoneSource",
     "CaseFile",
     "CaseInfo",
     "Citation",
     "ExpectedInvolvement",
     "Finding",
+    "FindingResult",
+    "FitOptions",
+    "InvolvementLevel",
     "LandmarkSpec",
     "Landmarks",
     "Measurement",
+    "OverlayResult",
     "Provenance",
     "Relations",
     "Rule",
     "default_case_path",
+    "fit_case",
+    "ivc_involvement",
     "landmarks_from_labelmap",
     "load_case",
     "packaged_cases",

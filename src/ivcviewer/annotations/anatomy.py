@@ -63,7 +63,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +72,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import ndimage as ndi
 
+from .._atomic import write_text
 from ..errors import AnatomyError
 from ..volume import Volume
 from . import vocabulary as voc
@@ -291,15 +291,7 @@ class Landmarks:
         """Write the landmarks as JSON, atomically (temporary file, then rename)."""
         p = Path(path)
         text = json.dumps(self.to_json_dict(), indent=1) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, p)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return p
+        return write_text(p, text)
 
     @classmethod
     def load_json(cls, path: str | os.PathLike[str]) -> Landmarks:

@@ -59,6 +59,7 @@ from .casefile import Finding
 from .rasterise import (
     Arr,
     CroppedMask,
+    GridBox,
     block_coords,
     box_of_lps,
     rasterise_inside,
@@ -180,8 +181,11 @@ class SolidModel:
             theta = np.arctan2(sy, sx)
             psi = np.arctan2(sz, np.sqrt(sx2 + sy2))
             p0, p1 = self.phases
-            h = F32(4.0) * pair * np.cos(F32(3.0) * theta + F32(p0)) * np.cos(
-                F32(2.0) * psi + F32(p1)
+            h = (
+                F32(4.0)
+                * pair
+                * np.cos(F32(3.0) * theta + F32(p0))
+                * np.cos(F32(2.0) * psi + F32(p1))
             )
             limit = F32(1.0) + F32(eps) * h
             out[shell] = s2 <= limit * limit
@@ -209,7 +213,8 @@ class SolidModel:
             "shape": "lobulated ellipsoid",
             "centre_lps": [round(float(v), 3) for v in self.centre_lps],
             "semi_axes_mm": {
-                k: round(float(v), 3) for k, v in zip(("lr", "ap", "cc"), self.semi_axes_mm, strict=True)
+                k: round(float(v), 3)
+                for k, v in zip(("lr", "ap", "cc"), self.semi_axes_mm, strict=True)
             },
             "lobulation": self.lobulation,
             "ellipsoid_volume_ml": round(self.volume_ml(), 3),
@@ -289,8 +294,16 @@ class TubeModel:
     def _between_ends(self, x: Arr, y: Arr, z: Arr) -> NDArray[np.bool_]:
         n0, n1 = self.end_planes()
         a, b = self.points_lps[0], self.points_lps[-1]
-        s0 = (x - F32(a[0])) * F32(n0[0]) + (y - F32(a[1])) * F32(n0[1]) + (z - F32(a[2])) * F32(n0[2])
-        s1 = (x - F32(b[0])) * F32(n1[0]) + (y - F32(b[1])) * F32(n1[1]) + (z - F32(b[2])) * F32(n1[2])
+        s0 = (
+            (x - F32(a[0])) * F32(n0[0])
+            + (y - F32(a[1])) * F32(n0[1])
+            + (z - F32(a[2])) * F32(n0[2])
+        )
+        s1 = (
+            (x - F32(b[0])) * F32(n1[0])
+            + (y - F32(b[1])) * F32(n1[1])
+            + (z - F32(b[2])) * F32(n1[2])
+        )
         return np.asarray((s0 >= F32(0.0)) & (s1 <= F32(0.0)))
 
     def inside(self, x: Arr, y: Arr, z: Arr) -> NDArray[np.bool_]:
@@ -301,10 +314,18 @@ class TubeModel:
             out |= self._segment_inside(k, x, y, z)
         return np.asarray(out & self._between_ends(x, y, z))
 
-    def rasterise(self, shape: tuple[int, int, int], affine: ArrayLike) -> CroppedMask:
-        """The voxels of a grid whose centres lie inside, each segment tested in its own box."""
+    def rasterise(
+        self, shape: tuple[int, int, int], affine: ArrayLike, within: GridBox | None = None
+    ) -> CroppedMask:
+        """The voxels of a grid whose centres lie inside, each segment tested in its own box.
+
+        ``within`` restricts the result to a box of the grid (the result's box is then that
+        box's overlap with the tube's).
+        """
         lo, hi = self.bounds_lps()
         box = box_of_lps(shape, affine, lo, hi)
+        if within is not None:
+            box = box.intersect(within)
         out = CroppedMask.empty_on(box)
         if box.empty:
             return out
@@ -394,7 +415,9 @@ def _lateral_sign(origin: str | None, dx: float) -> float:
     return 1.0 if dx >= 0 else -1.0
 
 
-def _origin_point(finding: Finding, landmarks: Landmarks) -> tuple[str | None, NDArray[np.float64] | None]:
+def _origin_point(
+    finding: Finding, landmarks: Landmarks
+) -> tuple[str | None, NDArray[np.float64] | None]:
     origin = finding.relations.origin_structure
     if origin is None:
         return None, None
@@ -445,7 +468,7 @@ def _outline_through(
 
     >>> c, ok = _outline_through(np.array([0.0, 0.0]), np.array([0.0, 20.0]), 50.0, 40.0, -1.0)
     >>> ok, np.round(c, 3).tolist()
-    (True, [-45.826, 10.0])
+    (True, [-48.412, 10.0])
     """
     scale = np.array([a, b], dtype=float)
     v = np.asarray(v_xy, dtype=float) / scale
@@ -701,4 +724,6 @@ def fit_lumen(
         "occlusion": occ,
         "radius_fraction": frac,
     }
-    return TubeFit(finding.id, model, method, z_from, z_to, frac, params, used, warnings, upper_bound)
+    return TubeFit(
+        finding.id, model, method, z_from, z_to, frac, params, used, warnings, upper_bound
+    )

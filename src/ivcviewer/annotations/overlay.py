@@ -329,7 +329,9 @@ class FindingResult:
     def clipping_changed_extents(self, tol_mm: float | None = None) -> list[ClipStep]:
         """The clipping steps that changed an extent (by more than ``tol_mm``, default 1e-6)."""
         tol = 1e-6 if tol_mm is None else tol_mm
-        return [c for c in self.clipping if any(abs(v) > tol for v in c.extent_changes_mm().values())]
+        return [
+            c for c in self.clipping if any(abs(v) > tol for v in c.extent_changes_mm().values())
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (extents in cm, volumes in mL, positions in LPS mm)."""
@@ -421,7 +423,8 @@ class OverlayResult:
             if f.id == finding_id:
                 return f
         raise KeyError(
-            f"No drawn finding {finding_id!r}; the drawn findings are {[f.id for f in self.findings]}."
+            f"No drawn finding {finding_id!r}; the drawn findings are "
+            f"{[f.id for f in self.findings]}."
         )
 
     def mask(self, finding_id: str) -> NDArray[np.bool_]:
@@ -649,8 +652,7 @@ class _Anatomy:
         elif src == "centreline":
             c, r = self.landmarks.centreline()
             tube = TubeModel(c, r + max(margin_mm, 0.0))
-            x, y, z = block_coords(self.affine, box)
-            return np.asarray(np.broadcast_to(tube.inside(x, y, z), box.shape))
+            return tube.rasterise(self.shape, self.affine, within=box).on(box)
         else:
             return np.zeros(box.shape, dtype=bool)
         if margin_mm <= 0:
@@ -671,8 +673,10 @@ class _Anatomy:
 def cranio_caudal_axis(affine: NDArray[np.float64]) -> int:
     """The voxel axis whose direction is closest to cranio-caudal (z).
 
-    >>> cranio_caudal_axis(np.diag([2.5, 0.7, 0.7, 1.0])), cranio_caudal_axis(np.eye(4)[[2, 0, 1, 3]])
-    (2, 0)
+    >>> cranio_caudal_axis(np.diag([2.5, 0.7, 0.7, 1.0]))
+    2
+    >>> cranio_caudal_axis(np.eye(4)[[1, 2, 0, 3]])  # the slice axis runs along z
+    0
     """
     cols = np.asarray(affine, dtype=float)[:3, :3]
     cos = np.abs(cols[2]) / np.linalg.norm(cols, axis=0)
@@ -712,9 +716,7 @@ def body_mask(ct: Volume, box: GridBox, body_hu: float) -> NDArray[np.bool_]:
     return out
 
 
-def ct_bone_mask(
-    ct: Volume, box: GridBox, bone_hu: float, min_ml: float
-) -> NDArray[np.bool_]:
+def ct_bone_mask(ct: Volume, box: GridBox, bone_hu: float, min_ml: float) -> NDArray[np.bool_]:
     """Bone on a box of the CT's grid: voxels above ``bone_hu``, small pieces dropped, holes filled.
 
     Pieces (connected within the box) under ``min_ml`` are calcifications or contrast specks,
@@ -772,15 +774,17 @@ def lumen_from_labels(
     box = box_of_lps(anatomy.shape, anatomy.affine, lo, hi)
     if box.empty:
         return CroppedMask.empty_on(box)
+    names = anatomy.names_for(vessel)
     x, y, z = (np.broadcast_to(a, box.shape) for a in block_coords(anatomy.affine, box))
-    keep = np.broadcast_to(tube._between_ends(x, y, z), box.shape)
+    # only voxels of the vessel can belong to its shrunk section
+    keep = np.broadcast_to(tube._between_ends(x, y, z), box.shape) & anatomy.mask(names, box)
     zz = z[keep].astype(float)
     cx = np.interp(zz, c[:, 2], c[:, 0])
     cy = np.interp(zz, c[:, 2], c[:, 1])
     qx = cx + (x[keep] - cx) / f
     qy = cy + (y[keep] - cy) / f
     q = np.stack([qx, qy, zz], axis=1)
-    member = anatomy.contains(anatomy.names_for(vessel), q)
+    member = anatomy.contains(names, q)
     out = CroppedMask.empty_on(box)
     out.mask[keep] = member
     return out
@@ -818,10 +822,25 @@ class _Clipper:
         before = self._ext
         self.region.mask &= ~cut
         self._ext = _extents(self.region, self.affine)
-        self.steps.append(
-            ClipStep(reason, description, n, n * self.voxel_ml, before, self._ext)
-        )
+        self.steps.append(ClipStep(reason, description, n, n * self.voxel_ml, before, self._ext))
         return n
+
+
+def _clip_warning(c: ClipStep) -> str:
+    """One line saying what a clipping step removed and how it changed the extents."""
+    what = (
+        "the part outside is not drawn"
+        if c.voxels_removed is None
+        else f"{c.voxels_removed} voxels ({c.volume_removed_ml or 0.0:.1f} mL) removed"
+    )
+    ch = {a: v for a, v in c.extent_changes_mm().items() if abs(v) > 1e-6}
+    if not c.extent_changes_mm():
+        eff = "extents not measured"
+    elif ch:
+        eff = "extents changed: " + ", ".join(f"{a} {v / 10.0:+.2f} cm" for a, v in ch.items())
+    else:
+        eff = "extents unchanged"
+    return f"Clipped ({c.reason}): {c.description}; {what}; {eff}."
 
 
 def _fit_one(
@@ -1040,7 +1059,13 @@ def fit_case(
                 fit.warnings.append(
                     f"Rule 'avoids {rule.structure}' not applied: the anatomy source has no "
                     f"{rule.structure}"
-                    + (" (bone from the CT is still avoided)." if is_solid and is_ct and opts.bone in (BoneSource.CT, BoneSource.LABELS_AND_CT) else ".")
+                    + (
+                        " (bone from the CT is still avoided)."
+                        if is_solid
+                        and is_ct
+                        and opts.bone in (BoneSource.CT, BoneSource.LABELS_AND_CT)
+                        else "."
+                    )
                 )
                 continue
             grown = f" grown by {rule.margin_mm:g} mm" if rule.margin_mm else ""
@@ -1053,8 +1078,10 @@ def fit_case(
             if bone_labels and opts.bone in (BoneSource.LABELS, BoneSource.LABELS_AND_CT):
                 clip.remove(
                     "bone_labels",
-                    "inside bone of the label map (" + ", ".join(bone_labels[:6])
-                    + (" ..." if len(bone_labels) > 6 else "") + ")",
+                    "inside bone of the label map ("
+                    + ", ".join(bone_labels[:6])
+                    + (" ..." if len(bone_labels) > 6 else "")
+                    + ")",
                     anatomy.mask(bone_labels, box),
                 )
             if is_ct and opts.bone in (BoneSource.CT, BoneSource.LABELS_AND_CT):
@@ -1065,7 +1092,7 @@ def fit_case(
                     ct_bone_mask(ct, box, opts.bone_hu, opts.min_bone_ml),
                 )
         res = FindingResult(f, values[f.id], fit, clip.region)
-        res.before_overlaps = clip.region.copy()
+        res.before_overlaps = clip.region.tight().copy()
         res.fitted_extents_mm = fitted
         res.clipping = clip.steps
         res.warnings = list(fit.warnings)
@@ -1116,6 +1143,9 @@ def fit_case(
         except MeasurementError as err:  # pragma: no cover - the region is not empty here
             r.warnings.append(f"Not measured: {err}")
         r.z_span_lps = region.z_span_lps(affine)
+        for c in r.clipping:
+            if c.reason != "overlap":
+                r.warnings.append(_clip_warning(c))
         rep = r.reported_extents_mm
         if rep is not None and r.extents_mm is not None:
             r.comparison = msr.compare_extents(r.extents_mm, rep, r.voxel_extent_mm)
@@ -1163,7 +1193,9 @@ def fit_case(
             inv_id = top.id
 
     regions = [
-        RegionLabel(values[r.id], r.id, r.finding.name, r.finding.colour or "#FF0000", r.finding.kind)
+        RegionLabel(
+            values[r.id], r.id, r.finding.name, r.finding.colour or "#FF0000", r.finding.kind
+        )
         for r in results
     ]
     regions.sort(key=lambda x: x.value)

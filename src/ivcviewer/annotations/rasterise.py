@@ -108,7 +108,12 @@ def full_box(shape: tuple[int, int, int]) -> GridBox:
 
 def _corners(lo: NDArray[np.float64], hi: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.array(
-        [[(lo, hi)[i][0], (lo, hi)[j][1], (lo, hi)[k][2]] for i in (0, 1) for j in (0, 1) for k in (0, 1)]
+        [
+            [(lo, hi)[i][0], (lo, hi)[j][1], (lo, hi)[k][2]]
+            for i in (0, 1)
+            for j in (0, 1)
+            for k in (0, 1)
+        ]
     )
 
 
@@ -187,7 +192,10 @@ class CroppedMask:
         """The same region cropped to its own bounding box (unchanged when empty)."""
         if not self.mask.any():
             return self
-        idx = [np.flatnonzero(self.mask.any(axis=tuple(a for a in range(3) if a != k))) for k in range(3)]
+        idx = [
+            np.flatnonzero(self.mask.any(axis=tuple(a for a in range(3) if a != k)))
+            for k in range(3)
+        ]
         lo = tuple(int(self.box.lo[k] + idx[k][0]) for k in range(3))
         hi = tuple(int(self.box.lo[k] + idx[k][-1] + 1) for k in range(3))
         box = GridBox((lo[0], lo[1], lo[2]), (hi[0], hi[1], hi[2]))
@@ -206,12 +214,23 @@ class CroppedMask:
         return self.on(full_box(shape))
 
     def z_span_lps(self, grid_affine: ArrayLike) -> tuple[float, float]:
-        """Lowest and highest LPS z of the region's voxel centres (mm)."""
-        idx = np.argwhere(self.mask)
-        if idx.size == 0:
+        """Lowest and highest LPS z of the region's voxel centres (mm).
+
+        z is linear in the indices, so along each grid line of the last axis its extremes lie
+        at the line's first and last voxel: only those are evaluated.
+        """
+        m = self.mask
+        has = m.any(axis=2)
+        if not has.any():
             return (float("nan"), float("nan"))
+        n = m.shape[2]
+        first = np.argmax(m, axis=2)[has]
+        last = (n - 1 - np.argmax(m[:, :, ::-1], axis=2))[has]
+        ii, jj = np.nonzero(has)
         aff = geometry.as_affine(grid_affine)
-        z = (idx + np.asarray(self.box.lo)) @ aff[2, :3] + aff[2, 3]
+        lo = np.asarray(self.box.lo, dtype=float)
+        base = (ii + lo[0]) * aff[2, 0] + (jj + lo[1]) * aff[2, 1] + aff[2, 3]
+        z = np.concatenate([base + (first + lo[2]) * aff[2, 2], base + (last + lo[2]) * aff[2, 2]])
         return float(z.min()), float(z.max())
 
 

@@ -47,10 +47,13 @@ def _finding_section(r: FindingResult) -> list[str]:
             + " cm."
         )
         if f.extents_assumed():
-            out.append("The axis assignment of the reported figures is an assumption of the case file.")
+            out.append(
+                "The axis assignment of the reported figures is an assumption of the case file."
+            )
     if r.z_span_lps is not None:
         out.append(
-            f"Drawn from z = {r.z_span_lps[0]:.1f} to {r.z_span_lps[1]:.1f} mm (LPS, voxel centres)."
+            f"Drawn from z = {r.z_span_lps[0]:.1f} to {r.z_span_lps[1]:.1f} mm "
+            "(LPS, voxel centres)."
         )
     out.append("")
     if r.clipping:

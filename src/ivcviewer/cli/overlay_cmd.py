@@ -1,4 +1,5 @@
-"""``ivcviewer overlay CT_PATH --case FILE (--anatomy LABELMAP | --landmarks JSON | --phantom-truth DIR) --out DIR``.
+"""``ivcviewer overlay CT_PATH --case FILE (--anatomy LABELMAP | --landmarks JSON |
+--phantom-truth DIR) --out DIR``.
 
 Fits a case file's findings to the anatomy of one CT and writes, into ``DIR``:
 
@@ -21,7 +22,6 @@ a folder that holds an input.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -108,9 +108,7 @@ def _find_truth_labelmap(folder: Path) -> Path | None:
     return None
 
 
-def _phantom_anatomy(
-    folder: Path, case: Any
-) -> tuple[Any, Any, dict[int, str] | None, list[Path]]:
+def _phantom_anatomy(folder: Path, case: Any) -> tuple[Any, Any, dict[int, str] | None, list[Path]]:
     """Landmarks, label map and names of a phantom's truth folder.
 
     The truth label map serves as anatomy: labels named after a solid finding are left out (the
@@ -184,9 +182,14 @@ def run(args: argparse.Namespace) -> int:
 
         anatomy_labels, table = load_labels(args.anatomy, args.anatomy_names)
         names = {int(v): str(n) for v, n in table.names.items()}
-        landmarks = landmarks_from_labelmap(
-            anatomy_labels, names, required=case.required_landmarks()
-        )
+        from ..errors import AnatomyError
+
+        try:
+            landmarks = landmarks_from_labelmap(
+                anatomy_labels, names, required=case.required_landmarks()
+            )
+        except AnatomyError as err:
+            raise AnatomyError(f"{args.anatomy}: {err}") from err
         landmarks.provenance.description = landmarks.provenance.description or str(args.anatomy)
     elif args.landmarks:
         landmarks = Landmarks.load_json(args.landmarks)
@@ -198,14 +201,12 @@ def run(args: argparse.Namespace) -> int:
     )
 
     out.mkdir(parents=True, exist_ok=True)
-    table = LabelTable(
-        {r.value: LabelEntry(r.name, r.rgba) for r in result.regions}
-    )
+    table = LabelTable({r.value: LabelEntry(r.name, r.rgba) for r in result.regions})
     labels_path, sidecar = save_labels(
         result.labels, table, out / "labels.nii.gz", inputs=[str(p) for p in inputs]
     )
     labels_doc = {str(r.value): r.to_dict() for r in result.regions}
-    write_text_atomic(out / "labels.json", json.dumps(labels_doc, indent=1) + "\n")
+    write_text_atomic(out / "labels.json", dumps(labels_doc) + "\n")
     doc = result.to_json_dict()
     doc["inputs"] = {
         "ct": str(args.ct),
@@ -232,16 +233,23 @@ def run(args: argparse.Namespace) -> int:
     lines = []
     for f in result.findings:
         ext = f.extents_mm
-        size = "not drawn" if ext is None else " x ".join(
-            f"{ext[a] / 10.0:.1f}" for a in ("lr", "ap", "cc")
-        ) + f" cm (lr x ap x cc), {f.volume_ml:.0f} mL"
+        size = (
+            "not drawn"
+            if ext is None
+            else " x ".join(f"{ext[a] / 10.0:.1f}" for a in ("lr", "ap", "cc"))
+            + f" cm (lr x ap x cc), {f.volume_ml:.0f} mL"
+        )
         lines.append(f"{f.id}: {size}")
     lv = result.involvement
     if lv is not None:
         exp = result.expected_involvement
-        expected = "" if exp is None else f" (case file: Mayo {exp.mayo_level}, segment {exp.ivc_segment})"
+        expected = (
+            "" if exp is None else f" (case file: Mayo {exp.mayo_level}, segment {exp.ivc_segment})"
+        )
         bound = " or higher" if lv.lower_bound else ""
-        lines.append(f"IVC involvement: Mayo {lv.mayo_level}{bound}, segment {lv.ivc_segment}{expected}")
+        lines.append(
+            f"IVC involvement: Mayo {lv.mayo_level}{bound}, segment {lv.ivc_segment}{expected}"
+        )
     lines.append(f"wrote {', '.join(str(out / n) for n in OUTPUT_FILES)}")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0

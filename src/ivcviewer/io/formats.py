@@ -8,11 +8,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
+from .._atomic import atomic_file
 from ..errors import NoSeriesFoundError, VolumeFormatError
 
 #: File-name endings of the volume formats, longest first, and the format each one means.
@@ -189,19 +189,8 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     out = Path(path)
     if not out.parent.is_dir():
         raise not_found(out.parent)
-    suffix = volume_suffix(out) or out.suffix
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{out.name}.", suffix=f".tmp{suffix}", dir=str(out.parent)
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_file(out, suffix=volume_suffix(out) or out.suffix) as tmp:
         yield tmp
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:

@@ -1,4 +1,13 @@
-"""The case phantom: a synthetic abdominal CT with the case's findings, and its ground truth."""
+"""The case phantom: a synthetic abdominal CT with the case's findings, and its ground truth.
+
+* :func:`build_phantom` generates it in memory (:class:`Phantom`: CT and label
+  :class:`~ivcviewer.volume.Volume`, label table, truth landmarks);
+* :func:`write_phantom` writes a DICOM CT series, the truth label map (NIfTI and its table),
+  the landmarks and a manifest;
+* :func:`cached_phantom` does both once and keeps the result in the user cache.
+
+See ``docs/phantom.md`` for what is modelled, the HU table and the limits.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +15,8 @@ from .build import PHANTOM_VERSION, Phantom, build_phantom, phantom_model
 from .findings import reported_mass_extents_mm
 from .grid import SIZES, PhantomGrid
 from .labels import LabelInfo, label_table
+from .output import cache_root, cached_phantom, measured_extents_mm, write_phantom
+from .raster import RegionMask
 
 __all__ = [
     "PHANTOM_VERSION",
@@ -13,8 +24,13 @@ __all__ = [
     "LabelInfo",
     "Phantom",
     "PhantomGrid",
+    "RegionMask",
     "build_phantom",
+    "cache_root",
+    "cached_phantom",
     "label_table",
+    "measured_extents_mm",
     "phantom_model",
     "reported_mass_extents_mm",
+    "write_phantom",
 ]

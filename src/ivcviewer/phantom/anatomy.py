@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
+from scipy.interpolate import PchipInterpolator
 
-from .labels import RIBS, VERTEBRAE
+from .labels import RIBS, UPPER_RIBS
 from .raster import HU, Block, FieldFn, Structure
 from .sdf import (
     F32,
@@ -36,7 +38,6 @@ from .sdf import (
     polyline_tube_sd,
     rotation,
     smooth_max,
-    superellipse_radial_sd,
 )
 
 #: z of the renal-vein confluence (the L1-L2 disc), mm.
@@ -67,7 +68,7 @@ SACRUM = (-240.0, -159.0, 26.0, 16.0)
 def spine_y(z: NDArray[np.float32] | float) -> NDArray[np.float32]:
     """y of the vertebral bodies' centre at height z (a gentle lumbar lordosis), mm.
 
-    >>> float(spine_y(140.0).round(1)), float(spine_y(-60.0).round(1))
+    >>> round(float(spine_y(140.0)), 1), round(float(spine_y(-60.0)), 1)
     (27.9, 18.0)
     """
     zz = np.asarray(z, dtype=F32)
@@ -77,17 +78,17 @@ def spine_y(z: NDArray[np.float32] | float) -> NDArray[np.float32]:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _interp(z: Arr, zs: Sequence[float], vs: Sequence[float]) -> Arr:
+def _interp(z: Arr, zs: ArrayLike, vs: ArrayLike) -> Arr:
     """Piecewise-linear profile of z (held constant beyond the ends), shape of ``z``."""
-    return np.interp(z.ravel(), zs, vs).astype(F32).reshape(z.shape)
+    za, va = np.asarray(zs, dtype=float), np.asarray(vs, dtype=float)
+    return np.interp(z.ravel(), za, va).astype(F32).reshape(z.shape)
 
 
-def _smooth_interp(z: Arr, zs: Sequence[float], vs: Sequence[float]) -> Arr:
+def _smooth_interp(z: Arr, zs: ArrayLike, vs: ArrayLike) -> Arr:
     """Monotone cubic profile of z (held constant beyond the ends)."""
-    from scipy.interpolate import PchipInterpolator
-
-    zz = np.clip(z.ravel(), zs[0], zs[-1])
-    return np.asarray(PchipInterpolator(zs, vs)(zz), dtype=F32).reshape(z.shape)
+    za, va = np.asarray(zs, dtype=float), np.asarray(vs, dtype=float)
+    zz = np.clip(z.ravel(), za[0], za[-1])
+    return np.asarray(PchipInterpolator(za, va)(zz), dtype=F32).reshape(z.shape)
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,27 @@ class Extrusion:
     z_hi: float | None = None
     smooth: bool = True
 
-    def params(self, z: Arr) -> tuple[Arr, Arr, Arr, Arr]:
-        """Centre x, y and semi-axes a, b at heights z."""
+    @cached_property
+    def _profiles(self) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:
         r = np.asarray(self.rows, dtype=float)
-        f = _smooth_interp if (self.smooth and len(r) > 2) else _interp
-        return f(z, r[:, 0], r[:, 1]), f(z, r[:, 0], r[:, 2]), f(z, r[:, 0], r[:, 3]), f(
-            z, r[:, 0], r[:, 4]
+        if self.smooth and len(r) > 2:
+            return PchipInterpolator(r[:, 0], r[:, 1:5], axis=0)
+
+        def lin(z: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.stack([np.interp(z, r[:, 0], r[:, k]) for k in range(1, 5)], axis=-1)
+
+        return lin
+
+    def params(self, z: Arr) -> tuple[Arr, Arr, Arr, Arr]:
+        """Centre x, y and semi-axes a, b at heights z (held constant beyond the ends)."""
+        r0, r1 = self.rows[0][0], self.rows[-1][0]
+        v = self._profiles(np.clip(z.ravel().astype(float), r0, r1)).astype(F32)
+        shape = z.shape
+        return (
+            v[:, 0].reshape(shape),
+            v[:, 1].reshape(shape),
+            v[:, 2].reshape(shape),
+            v[:, 3].reshape(shape),
         )
 
     def sd(self, b: Block) -> Arr:
@@ -141,13 +157,16 @@ class Tube:
     radii: tuple[float, ...]
     samples: int = 6
 
-    def curve(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Dense centreline points and radii."""
+    @cached_property
+    def _curve(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         p = catmull_rom(self.points, self.samples)
         s_ctrl = np.linspace(0.0, 1.0, len(self.points))
         s = np.linspace(0.0, 1.0, len(p))
-        r = np.interp(s, s_ctrl, np.asarray(self.radii, dtype=float))
-        return p, r
+        return p, np.interp(s, s_ctrl, np.asarray(self.radii, dtype=float))
+
+    def curve(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Dense centreline points and radii."""
+        return self._curve
 
     def sd(self, b: Block) -> Arr:
         """Signed distance on a block."""
@@ -210,9 +229,12 @@ def _field(name: str) -> FieldFn:
     return g
 
 
-def _ellipsoid(c: Sequence[float], s: Sequence[float], rot: NDArray[np.float64] | None = None) -> FieldFn:
+def _ellipsoid(c: ArrayLike, s: ArrayLike, rot: NDArray[np.float64] | None = None) -> FieldFn:
+    cc = tuple(float(v) for v in np.asarray(c, dtype=float))
+    ss = tuple(float(v) for v in np.asarray(s, dtype=float))
+
     def g(b: Block) -> Arr:
-        return ellipsoid_sd(b.x, b.y, b.z, c, s, rot)
+        return ellipsoid_sd(b.x, b.y, b.z, cc, ss, rot)
 
     return g
 
@@ -248,7 +270,7 @@ BODY_ROWS = (
     (260.0, 148.0, 114.0, 104.0),
 )
 BODY_EXPONENT = 2.4
-SKIN_MM = 2.5
+SKIN_MM = 3.0
 
 
 def body_sd(b: Block) -> Arr:
@@ -370,7 +392,7 @@ def diaphragm_norm(b: Block) -> Arr:
     return np.sqrt(F32(1.0) + gx * gx + gy * gy).astype(F32)[None]
 
 
-DIAPHRAGM_MM = 5.0
+DIAPHRAGM_MM = 6.0
 
 
 def below_diaphragm_sd(b: Block) -> Arr:
@@ -433,6 +455,7 @@ class AnatomyParams:
 def anatomy_params(case: bool) -> AnatomyParams:
     """Normal geometry, or the geometry displaced by the case's mass."""
     left = KidneyGeometry((74.0, 42.0, 10.0), (55.0, 30.0, 20.0), (-0.22, 0.18, 1.0), (-0.8, -0.6))
+    infra: tuple[tuple[float, float, float, float, float], ...]
     if case:
         right = KidneyGeometry(
             (-104.0, 50.0, -10.0), (52.0, 27.0, 19.0), (0.05, 0.2, 1.0), (0.45, -0.89)
@@ -467,6 +490,32 @@ def anatomy_params(case: bool) -> AnatomyParams:
         (165.0, -27.0, -20.0, 14.0, 12.0),
     )
     return AnatomyParams(right, left, infra + supra, hu)
+
+
+@dataclass(frozen=True)
+class IliacWing:
+    """A curved plate round the flank at the level of the iliac crests: the iliac wing, or a
+    layer beside it (``inner`` mm towards the pelvis, negative outwards) of half-thickness
+    ``thick`` mm. It runs from the sacroiliac joint (back) to the anterior iliac spine, its top
+    (the crest) highest on the flank."""
+
+    side: float
+    inner: float = 0.0
+    thick: float = 5.0
+    centre_x: float = 38.0
+    centre_y: float = -12.0
+
+    def sd(self, b: Block) -> Arr:
+        """Signed distance on a block."""
+        dx = (b.x - F32(self.side * self.centre_x)) * F32(self.side)
+        dy = b.y - F32(self.centre_y)
+        r = np.sqrt(dx * dx + dy * dy)
+        ang = np.arctan2(dy, dx)  # 0 lateral, +pi/2 posterior, -pi/2 anterior
+        radius = F32(84.0) - F32(6.0) * np.sin(ang)
+        d = np.abs(r - radius + F32(self.inner)) - F32(self.thick)
+        ang_out = np.maximum(ang - F32(1.40), F32(-0.35) - ang) * r
+        crest = F32(-102.0) - F32(55.0) * (ang - F32(0.5)) ** 2
+        return np.asarray(np.maximum(np.maximum(d, ang_out), b.z - crest), F32)
 
 
 class Anatomy:
@@ -534,39 +583,63 @@ class Anatomy:
         """Skin, subcutaneous fat, muscle wall, and the fat filling the cavities."""
         box = self.FOV
         return [
-            Structure("skin", "skin", _field("body_sd"), box, HU(40.0, fine=3)),
-            Structure("subcutaneous_fat", "subcutaneous_fat", fat_sd, box, HU(-102.0, coarse=4, fine=6)),
-            Structure("abdominal_wall_muscle", "abdominal_wall_muscle", _field("muscle_sd"), box, HU(52.0, fine=4)),
-            Structure("torso_fat", "torso_fat", _field("cavity_sd"), box, HU(-96.0, coarse=6, fine=6)),
+            Structure("skin", "skin", _field("body_sd"), box, HU(48.0, fine=3)),
+            Structure(
+                "subcutaneous_fat", "subcutaneous_fat", fat_sd, box, HU(-102.0, coarse=4, fine=6)
+            ),
+            Structure(
+                "abdominal_wall_muscle",
+                "abdominal_wall_muscle",
+                _field("muscle_sd"),
+                box,
+                HU(52.0, fine=4),
+            ),
+            Structure(
+                "torso_fat", "torso_fat", _field("cavity_sd"), box, HU(-96.0, coarse=6, fine=6)
+            ),
         ]
 
     def ribs(self) -> list[Structure]:
         """Ribs 7-12 on both sides, with the costal cartilages of ribs 7-9, in the wall."""
         out: list[Structure] = []
         cart: list[Tube] = []
-        ends = {7: 2.35, 8: 2.25, 9: 2.1, 10: 1.95, 11: 1.65, 12: 1.25}
-        for r in RIBS:
+        ends = {5: 2.45, 6: 2.4, 7: 2.35, 8: 2.25, 9: 2.1, 10: 1.95, 11: 1.65, 12: 1.25}
+        upper = {6: (206.0, 226.0), 5: (232.0, 252.0)}  # T6, T5 (above the field of view)
+        for r in UPPER_RIBS + RIBS:
             name = f"T{r}"
-            zb, zt = BODIES[name][:2] if name in BODIES else (200.0, 220.0)
+            zb, zt = BODIES[name][:2] if name in BODIES else upper[r]
             z0 = (zb + zt) / 2 + 4.0
             for side, sname in ((1.0, "left"), (-1.0, "right")):
                 pts, rad = self._rib_path(side, z0, ends[r])
                 tube = Tube(tuple(map(tuple, pts)), tuple(rad), samples=4)
                 label = f"rib_{sname}_{r}"
-                out.append(Structure(f"{label}_cortex", label, tube.sd, tube.box(), HU(750.0, fine=40)))
                 out.append(
-                    Structure(f"{label}_marrow", label, _offset(tube.sd, 1.6), tube.box(), HU(260.0, fine=30))
+                    Structure(f"{label}_cortex", label, tube.sd, tube.box(), HU(750.0, fine=40))
+                )
+                out.append(
+                    Structure(
+                        f"{label}_marrow",
+                        label,
+                        _offset(tube.sd, 1.6),
+                        tube.box(),
+                        HU(260.0, fine=30),
+                    )
                 )
                 if r <= 10:
                     cp, cr = self._cartilage_path(side, pts[-1], r)
                     cart.append(Tube(tuple(map(tuple, cp)), tuple(cr), samples=4))
         for i, t in enumerate(cart):
-            out.insert(0, Structure(f"costal_cartilage_{i}", "costal_cartilages", t.sd, t.box(), HU(130.0, fine=15)))
+            out.insert(
+                0,
+                Structure(
+                    f"costal_cartilage_{i}", "costal_cartilages", t.sd, t.box(), HU(130.0, fine=15)
+                ),
+            )
         return out
 
     @staticmethod
     def _wall_radius(z: float, phi: float) -> tuple[float, float]:
-        """x, y of the middle of the muscle wall at angle phi from the back (0) to the front (pi)."""
+        """x, y of the middle of the muscle wall at angle phi (0 at the back, pi in front)."""
         r = np.asarray(BODY_ROWS)
         a = float(np.interp(z, r[:, 0], r[:, 1]))
         ant = float(np.interp(z, r[:, 0], r[:, 2]))
@@ -578,11 +651,15 @@ class Anatomy:
         # point on the outline along the ray (sin*a, cos*b) then moved inwards
         px, py = a * sx / rho, bb * cy / rho
         norm = np.hypot(px, py)
-        depth = SKIN_MM + 17.0 + 12.0 * max(-cy, 0.0) ** 2 + 5.0 * sx * sx - 7.0 * max(cy, 0) ** 2 + 6.0
+        depth = (
+            SKIN_MM + 17.0 + 12.0 * max(-cy, 0.0) ** 2 + 5.0 * sx * sx - 7.0 * max(cy, 0) ** 2 + 6.0
+        )
         k = (norm - depth) / norm
         return px * k, py * k
 
-    def _rib_path(self, side: float, z0: float, phi_end: float) -> tuple[NDArray[np.float64], list[float]]:
+    def _rib_path(
+        self, side: float, z0: float, phi_end: float
+    ) -> tuple[NDArray[np.float64], list[float]]:
         yv = float(spine_y(z0))
         pts = [(side * 24.0, yv + 20.0, z0), (side * 42.0, yv + 34.0, z0 - 5.0)]
         for phi in np.linspace(0.55, phi_end, 12):
@@ -658,27 +735,6 @@ class Anatomy:
         """Iliac wings with the iliacus inside and the gluteus medius outside."""
         out = []
         for side, sname in ((1.0, "left"), (-1.0, "right")):
-            # the wing: a curved plate around (side*40, 10), from the sacroiliac joint (back)
-            # round the flank to the anterior superior iliac spine
-            cx, cy = side * 38.0, -12.0
-
-            def wing_polar(b: Block, cx: float = cx, cy: float = cy) -> tuple[Arr, Arr]:
-                dx = (b.x - F32(cx)) * F32(np.sign(cx))
-                dy = b.y - F32(cy)
-                r = np.sqrt(dx * dx + dy * dy)
-                ang = np.arctan2(dy, dx)  # 0 lateral, +pi/2 posterior, -pi/2 anterior
-                return np.asarray(r, F32), np.asarray(ang, F32)
-
-            def wing_sd(b: Block, inner: float = 0.0, thick: float = 5.0, wing_polar=wing_polar) -> Arr:
-                r, ang = wing_polar(b)
-                radius = F32(84.0) - F32(6.0) * np.sin(ang)
-                d = np.abs(r - radius + F32(inner)) - F32(thick)
-                # angular extent: from the sacroiliac joint (back) to the anterior iliac spine
-                ang_out = np.maximum(ang - F32(1.40), F32(-0.35) - ang) * r
-                crest = F32(-102.0) - F32(55.0) * (ang - F32(0.5)) ** 2
-                top = b.z - crest
-                return np.asarray(np.maximum(np.maximum(d, ang_out), top), F32)
-
             box = Box(
                 min(side * 20.0, side * 150.0),
                 max(side * 20.0, side * 150.0),
@@ -688,30 +744,26 @@ class Anatomy:
                 -95.0,
             )
             hip = f"hip_{sname}"
-            out.append(
+            glut = _inter(IliacWing(side, -19.0, 14.0).sd, _offset(_field("body_sd"), 20.0))
+            muscle = HU(50.0, coarse=3, fine=4)
+            out += [
                 Structure(
-                    f"gluteus_medius_{sname}",
-                    f"gluteus_medius_{sname}",
-                    _inter(lambda b, f=wing_sd: f(b, -19.0, 14.0), _offset(_field("body_sd"), 20.0)),
-                    box.grow(30),
-                    HU(50.0, coarse=3, fine=4),
-                )
-            )
-            out.append(
+                    f"gluteus_medius_{sname}", f"gluteus_medius_{sname}", glut, box.grow(30), muscle
+                ),
                 Structure(
                     f"iliacus_{sname}",
                     f"iliopsoas_{sname}",
-                    lambda b, f=wing_sd: f(b, 18.0, 12.0),
+                    IliacWing(side, 18.0, 12.0).sd,
                     box,
-                    HU(50.0, coarse=3, fine=4),
-                )
-            )
-            out.append(Structure(f"{hip}_cortex", hip, lambda b, f=wing_sd: f(b, 0.0, 5.0), box, HU(800.0, fine=40)))
-            out.append(
+                    muscle,
+                ),
                 Structure(
-                    f"{hip}_marrow", hip, lambda b, f=wing_sd: f(b, 0.0, 3.0), box, HU(280.0, fine=30)
-                )
-            )
+                    f"{hip}_cortex", hip, IliacWing(side, 0.0, 4.0).sd, box, HU(800.0, fine=40)
+                ),
+                Structure(
+                    f"{hip}_marrow", hip, IliacWing(side, 0.0, 2.4).sd, box, HU(230.0, fine=30)
+                ),
+            ]
         return out
 
     # -- thorax ---------------------------------------------------------------------------
@@ -723,7 +775,9 @@ class Anatomy:
         def lung(side: float) -> FieldFn:
             def g(b: Block) -> Arr:
                 s = np.maximum(b.field("cavity_sd"), above_diaphragm_sd(b))
-                return np.asarray(np.maximum(s, F32(-side) * b.x + F32(2.0) + np.zeros_like(b.z)), F32)
+                return np.asarray(
+                    np.maximum(s, F32(-side) * b.x + F32(2.0) + np.zeros_like(b.z)), F32
+                )
 
             return g
 
@@ -735,23 +789,43 @@ class Anatomy:
         out = [
             Structure("lung_left", "lung_left", lung(1.0), lung_box, lung_hu),
             Structure("lung_right", "lung_right", lung(-1.0), lung_box, lung_hu),
-            Structure("diaphragm", "diaphragm", diaphragm_sheet_sd, Box(-170, 170, -130, 110, 20, 200), HU(50.0, fine=4)),
+            Structure(
+                "diaphragm",
+                "diaphragm",
+                diaphragm_sheet_sd,
+                Box(-170, 170, -130, 110, 20, 200),
+                HU(54.0, fine=4),
+            ),
         ]
         # crura: from the front of L2/L3 up round the aorta into the dome
         for k, pts in enumerate(
             (
-                ((-9.0, 8.0, -45.0), (-14.0, 2.0, -10.0), (-17.0, -3.0, 25.0), (-16.0, -8.0, 55.0), (-18.0, -14.0, 95.0), (-22.0, -18.0, 140.0)),
-                ((8.0, 10.0, -25.0), (21.0, 6.0, 5.0), (27.0, 2.0, 35.0), (27.0, -2.0, 65.0), (26.0, -6.0, 100.0), (30.0, -10.0, 135.0)),
+                (
+                    (-9.0, 8.0, -45.0),
+                    (-14.0, 2.0, -10.0),
+                    (-17.0, -3.0, 25.0),
+                    (-16.0, -8.0, 55.0),
+                    (-18.0, -14.0, 95.0),
+                    (-22.0, -18.0, 140.0),
+                ),
+                (
+                    (8.0, 10.0, -25.0),
+                    (21.0, 6.0, 5.0),
+                    (27.0, 2.0, 35.0),
+                    (27.0, -2.0, 65.0),
+                    (26.0, -6.0, 100.0),
+                    (30.0, -10.0, 135.0),
+                ),
             )
         ):
-            t = Tube(pts, (3.5, 4.5, 5.0, 5.0, 4.5, 4.0))
+            t = Tube(pts, (4.0, 5.0, 5.5, 5.5, 5.0, 4.5))
             out.append(
                 Structure(
                     f"crus_{k}",
                     "diaphragm",
                     _inter(t.sd, below_diaphragm_sd),
                     t.box(),
-                    HU(50.0, fine=4),
+                    HU(54.0, fine=4),
                 )
             )
         heart_rot = rotation(-30.0, 0.0, 20.0)
@@ -762,11 +836,32 @@ class Anatomy:
         above = _offset(above_diaphragm_sd, 1.0)
         hbox = ellipsoid_box(heart_c, heart_s, heart_rot).grow(6)
         out += [
-            Structure("pericardial_fat", "torso_fat", _inter(_offset(_union(heart, ra), -5.0), above), hbox, HU(-90.0, fine=6)),
+            Structure(
+                "pericardial_fat",
+                "torso_fat",
+                _inter(_offset(_union(heart, ra), -5.0), above),
+                hbox,
+                HU(-90.0, fine=6),
+            ),
             Structure("heart", "heart", _inter(heart, above), hbox, HU(135.0, coarse=8, fine=5)),
-            Structure("heart_atrium_right", "heart_atrium_right", _inter(ra, above), ellipsoid_box(ra_c, ra_s).grow(3), HU(150.0, coarse=3)),
+            Structure(
+                "heart_atrium_right",
+                "heart_atrium_right",
+                _inter(ra, above),
+                ellipsoid_box(ra_c, ra_s).grow(3),
+                HU(150.0, coarse=3),
+            ),
         ]
-        eso = Tube(((24.0, 18.0, 260.0), (24.0, 16.0, 190.0), (30.0, 12.0, 160.0), (42.0, 6.0, 142.0), (54.0, 8.0, 134.0)), (8.0, 8.0, 8.0, 8.5, 10.0))
+        eso = Tube(
+            (
+                (24.0, 18.0, 260.0),
+                (24.0, 16.0, 190.0),
+                (30.0, 12.0, 160.0),
+                (42.0, 6.0, 142.0),
+                (54.0, 8.0, 134.0),
+            ),
+            (8.0, 8.0, 8.0, 8.5, 10.0),
+        )
         out.append(Structure("esophagus", "esophagus", eso.sd, eso.box(), HU(45.0, fine=5)))
         return out
 
@@ -779,15 +874,14 @@ class Anatomy:
         # lower surface: lowest at the right lateral tip (about L1-L2), rising to the left
         low = F32(76.0) + F32(0.58) * x + F32(0.08) * (y + F32(40.0))
         low = low + F32(0.0025) * (y + F32(35.0)) ** 2
-        low = np.maximum(low, F32(72.0) + F32(0.35) * x)
         s_low = (low - z) / F32(1.2)
         # left edge: the left lobe reaches across in front, the caudate lobe to the IVC's left
         xl = F32(4.0) + F32(66.0) / (F32(1.0) + np.exp((y + F32(45.0)) / F32(14.0)))
-        s_left = (x - xl) / F32(1.3)
+        s_left = np.asarray((x - xl) / F32(1.3), F32)
         # posterior limit at low levels (the right kidney lies behind the liver below T12)
         yp = F32(10.0) + F32(1.3) * (z - F32(10.0))
-        s_post = (y - yp) / F32(1.6)
-        s = smooth_max(smooth_max(s_low, s_left, 10.0), s_post, 8.0)
+        s_post = np.asarray((y - yp) / F32(1.6), F32)
+        s = smooth_max(smooth_max(np.asarray(s_low, F32), s_left, 10.0), s_post, 8.0)
         s = np.maximum(s, below_diaphragm_sd(b))
         s = np.maximum(s, b.field("cavity_sd"))
         return np.asarray(s, F32)
@@ -805,15 +899,34 @@ class Anatomy:
         spl_rot = np.stack([long, np.cross(radial, long), radial], axis=1)
         spleen = _inter(_ellipsoid(spl_c, spl_s, spl_rot), below_diaphragm_sd, _field("cavity_sd"))
         return [
-            Structure("liver", "liver", self.liver_sd, Box(-170, 110, -130, 100, -20, 200), HU(110.0, coarse=4, fine=2)),
-            Structure("spleen", "spleen", spleen, ellipsoid_box(spl_c, spl_s, spl_rot).grow(2), HU(116.0, coarse=4, fine=2)),
+            Structure(
+                "liver",
+                "liver",
+                self.liver_sd,
+                Box(-170, 110, -130, 100, -20, 200),
+                HU(110.0, coarse=4, fine=2),
+            ),
+            Structure(
+                "spleen",
+                "spleen",
+                spleen,
+                ellipsoid_box(spl_c, spl_s, spl_rot).grow(2),
+                HU(116.0, coarse=4, fine=2),
+            ),
         ]
 
     def gut(self) -> list[Structure]:
         """Stomach, colon and small bowel, with gas in front (supine)."""
         out: list[Structure] = []
         stomach = Tube(
-            ((52.0, 22.0, 152.0), (66.0, -4.0, 128.0), (60.0, -40.0, 104.0), (40.0, -62.0, 80.0), (8.0, -68.0, 60.0), (-18.0, -56.0, 48.0)),
+            (
+                (52.0, 22.0, 152.0),
+                (66.0, -4.0, 128.0),
+                (60.0, -40.0, 104.0),
+                (40.0, -62.0, 80.0),
+                (8.0, -68.0, 60.0),
+                (-18.0, -56.0, 48.0),
+            ),
             (34.0, 33.0, 28.0, 22.0, 16.0, 10.0),
         )
         st = _inter(stomach.sd, below_diaphragm_sd, _field("cavity_sd"))
@@ -822,7 +935,13 @@ class Anatomy:
         out += [
             Structure("stomach_wall", "stomach", st, sbox, HU(80.0, fine=5)),
             Structure("stomach_content", "stomach", lumen, sbox, HU(18.0, coarse=5, fine=4)),
-            Structure("stomach_gas", "bowel_gas", _inter(lumen, _halfspace_y_below(-52.0)), sbox, HU(-1000.0)),
+            Structure(
+                "stomach_gas",
+                "bowel_gas",
+                _inter(lumen, _halfspace_y_below(-52.0)),
+                sbox,
+                HU(-1000.0),
+            ),
         ]
         colon = Tube(
             (
@@ -844,7 +963,25 @@ class Anatomy:
                 (45.0, -42.0, -180.0),
                 (10.0, -40.0, -215.0),
             ),
-            (27.0, 25.0, 23.0, 23.0, 22.0, 21.0, 21.0, 21.0, 21.0, 20.0, 19.0, 18.0, 17.0, 17.0, 17.0, 16.0, 16.0),
+            (
+                27.0,
+                25.0,
+                23.0,
+                23.0,
+                22.0,
+                21.0,
+                21.0,
+                21.0,
+                21.0,
+                20.0,
+                19.0,
+                18.0,
+                17.0,
+                17.0,
+                17.0,
+                16.0,
+                16.0,
+            ),
         )
         cl = _inter(colon.sd, _field("cavity_sd"))
         clum = _offset(cl, 2.5)
@@ -862,13 +999,27 @@ class Anatomy:
                 (Box(90, 140, -20, 40, -100, 30), -3.0),
             )
         ):
-            out.append(Structure(f"colon_gas_{k}", "bowel_gas", _inter(clum, _halfspace_y_below(level)), box, HU(-1000.0)))
+            out.append(
+                Structure(
+                    f"colon_gas_{k}",
+                    "bowel_gas",
+                    _inter(clum, _halfspace_y_below(level)),
+                    box,
+                    HU(-1000.0),
+                )
+            )
         for k, loop in enumerate(small_bowel_loops()):
             t = Tube(tuple(map(tuple, loop[:, :3])), tuple(loop[:, 3]), samples=5)
             sb = _inter(t.sd, _field("cavity_sd"))
             out += [
                 Structure(f"small_bowel_{k}_wall", "small_bowel", sb, t.box(), HU(95.0, fine=5)),
-                Structure(f"small_bowel_{k}_lumen", "small_bowel", _offset(sb, 2.5), t.box(), HU(175.0, coarse=25, fine=10)),
+                Structure(
+                    f"small_bowel_{k}_lumen",
+                    "small_bowel",
+                    _offset(sb, 2.5),
+                    t.box(),
+                    HU(175.0, coarse=25, fine=10),
+                ),
             ]
         return out
 
@@ -877,12 +1028,25 @@ class Anatomy:
         """Mottled faeces: soft tissue with small gas bubbles."""
         t = b.field("tex_fine")
         bubbles = np.maximum(t - F32(1.4), F32(0)) * F32(-900.0)
-        return np.asarray(F32(-5.0) + F32(25.0) * b.field("tex_coarse") + F32(12.0) * t + np.maximum(bubbles, F32(-1000.0)), F32)
+        return np.asarray(
+            F32(-5.0)
+            + F32(25.0) * b.field("tex_coarse")
+            + F32(12.0) * t
+            + np.maximum(bubbles, F32(-1000.0)),
+            F32,
+        )
 
     def pancreas_gb(self) -> list[Structure]:
         """Pancreas (head to tail) and gallbladder."""
         panc = Tube(
-            ((-30.0, -46.0, -2.0), (-22.0, -48.0, 16.0), (-2.0, -54.0, 30.0), (30.0, -46.0, 40.0), (60.0, -28.0, 50.0), (86.0, 2.0, 62.0)),
+            (
+                (-30.0, -46.0, -2.0),
+                (-22.0, -48.0, 16.0),
+                (-2.0, -54.0, 30.0),
+                (30.0, -46.0, 40.0),
+                (60.0, -28.0, 50.0),
+                (86.0, 2.0, 62.0),
+            ),
             (15.0, 14.0, 11.0, 11.0, 10.0, 8.5),
         )
         gb_c, gb_s = (-52.0, -64.0, 34.0), (17.0, 16.0, 36.0)
@@ -890,8 +1054,20 @@ class Anatomy:
         gb = _ellipsoid(gb_c, gb_s, gb_rot)
         return [
             Structure("pancreas", "pancreas", panc.sd, panc.box(), HU(102.0, coarse=8, fine=5)),
-            Structure("gallbladder_wall", "gallbladder", gb, ellipsoid_box(gb_c, gb_s, gb_rot).grow(2), HU(60.0)),
-            Structure("gallbladder", "gallbladder", _offset(gb, 2.0), ellipsoid_box(gb_c, gb_s, gb_rot).grow(2), HU(10.0, fine=2)),
+            Structure(
+                "gallbladder_wall",
+                "gallbladder",
+                gb,
+                ellipsoid_box(gb_c, gb_s, gb_rot).grow(2),
+                HU(60.0),
+            ),
+            Structure(
+                "gallbladder",
+                "gallbladder",
+                _offset(gb, 2.0),
+                ellipsoid_box(gb_c, gb_s, gb_rot).grow(2),
+                HU(10.0, fine=2),
+            ),
         ]
 
     # -- retroperitoneum ------------------------------------------------------------------
@@ -909,9 +1085,23 @@ class Anatomy:
             pelvis_s = (kg.semi[0] * 0.22, kg.semi[1] * 0.3, kg.semi[2] * 0.3)
             box = ellipsoid_box(kg.centre, kg.semi, rot).grow(2)
             out += [
-                Structure(f"kidney_{sname}", f"kidney_{sname}", body, box, HU(176.0, coarse=5, fine=3)),
-                Structure(f"renal_sinus_{sname}", f"renal_sinus_{sname}", _ellipsoid(sinus_c, sinus_s, rot), box.grow(10), HU(-70.0, fine=10)),
-                Structure(f"renal_pelvis_{sname}", f"renal_sinus_{sname}", _ellipsoid(pelvis_c, pelvis_s, rot), box.grow(10), HU(8.0)),
+                Structure(
+                    f"kidney_{sname}", f"kidney_{sname}", body, box, HU(176.0, coarse=5, fine=3)
+                ),
+                Structure(
+                    f"renal_sinus_{sname}",
+                    f"renal_sinus_{sname}",
+                    _ellipsoid(sinus_c, sinus_s, rot),
+                    box.grow(10),
+                    HU(-70.0, fine=10),
+                ),
+                Structure(
+                    f"renal_pelvis_{sname}",
+                    f"renal_sinus_{sname}",
+                    _ellipsoid(pelvis_c, pelvis_s, rot),
+                    box.grow(10),
+                    HU(8.0),
+                ),
             ]
         return out
 
@@ -935,7 +1125,15 @@ class Anatomy:
         out = []
         for side, sname in ((1.0, "left"), (-1.0, "right")):
             e = Extrusion(self.psoas_rows(side))
-            out.append(Structure(f"psoas_{sname}", f"iliopsoas_{sname}", e.sd, e.box(), HU(50.0, coarse=3, fine=4)))
+            out.append(
+                Structure(
+                    f"psoas_{sname}",
+                    f"iliopsoas_{sname}",
+                    e.sd,
+                    e.box(),
+                    HU(50.0, coarse=3, fine=4),
+                )
+            )
         return out
 
     # -- spine ----------------------------------------------------------------------------
@@ -952,7 +1150,9 @@ class Anatomy:
                 zb2, zt2, a2, b2 = BODIES[names[i + 1]]
                 out += self._disc(zt2, zb, (a + a2) / 2 + 0.8, (b + b2) / 2 + 0.8)
         out += self._disc(SACRUM[1], BODIES["L5"][0], 26.5, 17.5)
-        out += self._vertebra("sacrum", SACRUM[0], SACRUM[1], SACRUM[2], SACRUM[3], lumbar=True, sacrum=True)
+        out += self._vertebra(
+            "sacrum", SACRUM[0], SACRUM[1], SACRUM[2], SACRUM[3], lumbar=True, sacrum=True
+        )
 
         def canal(b: Block) -> Arr:
             yv = spine_y(b.z)
@@ -962,7 +1162,15 @@ class Anatomy:
             cy = yv + F32(17.0) + bb + F32(1.0)
             return ellipse_sd(b.x, b.y - cy, a, bb)
 
-        out.append(Structure("spinal_canal", "spinal_canal", canal, Box(-14, 14, 20, 70, -300, 300), HU(12.0, fine=3)))
+        out.append(
+            Structure(
+                "spinal_canal",
+                "spinal_canal",
+                canal,
+                Box(-14, 14, 20, 70, -300, 300),
+                HU(12.0, fine=3),
+            )
+        )
         return out
 
     @staticmethod
@@ -975,7 +1183,13 @@ class Anatomy:
         box = Box(-a - 3, a + 3, 10 - b, 32 + b, z_lo - 1, z_hi + 1)
         return [
             Structure(f"disc_{z_lo:.0f}", "intervertebral_discs", sd, box, HU(92.0, fine=4)),
-            Structure(f"disc_nucleus_{z_lo:.0f}", "intervertebral_discs", _offset(sd, 7.0), box, HU(78.0, fine=4)),
+            Structure(
+                f"disc_nucleus_{z_lo:.0f}",
+                "intervertebral_discs",
+                _offset(sd, 7.0),
+                box,
+                HU(78.0, fine=4),
+            ),
         ]
 
     @staticmethod
@@ -1029,10 +1243,28 @@ class Anatomy:
         box = Box(-w, w, 0.0, 80.0, zb - 30.0, zt + 5.0)
         bbox = Box(-a - 2, a + 2, 5.0, 50.0, zb - 1, zt + 1)
         out = [
-            Structure(f"{label}_arch", label, arch, box, HU(760.0, fine=40), region="posterior_elements"),
-            Structure(f"{label}_arch_marrow", label, _offset(arch, 1.8), box, HU(280.0, fine=30), region="posterior_elements"),
-            Structure(f"{label}_cortex", label, body, bbox, HU(1050.0, fine=40), region="vertebral_cortex"),
-            Structure(f"{label}_cancellous", label, _offset(body, 1.8), bbox, HU(252.0, coarse=6, fine=14), region="vertebral_cancellous"),
+            Structure(
+                f"{label}_arch", label, arch, box, HU(760.0, fine=40), region="posterior_elements"
+            ),
+            Structure(
+                f"{label}_arch_marrow",
+                label,
+                _offset(arch, 1.8),
+                box,
+                HU(280.0, fine=30),
+                region="posterior_elements",
+            ),
+            Structure(
+                f"{label}_cortex", label, body, bbox, HU(1050.0, fine=40), region="vertebral_cortex"
+            ),
+            Structure(
+                f"{label}_cancellous",
+                label,
+                _offset(body, 1.8),
+                bbox,
+                HU(252.0, coarse=6, fine=14),
+                region="vertebral_cancellous",
+            ),
         ]
         return out
 
@@ -1054,42 +1286,94 @@ class Anatomy:
         out = [Structure("aorta", "aorta", aorta.sd, aorta.box(), HU(176.0, fine=3))]
         for side, sname in ((1.0, "left"), (-1.0, "right")):
             t = Tube(
-                ((8.0, -2.0, -88.0), (8.0 + side * 14.0, 0.0, -112.0), (side * 36.0 + 4.0, 6.0, -140.0), (side * 48.0, 12.0, -170.0), (side * 58.0, 16.0, -210.0)),
+                (
+                    (8.0, -2.0, -88.0),
+                    (8.0 + side * 14.0, 0.0, -112.0),
+                    (side * 36.0 + 4.0, 6.0, -140.0),
+                    (side * 48.0, 12.0, -170.0),
+                    (side * 58.0, 16.0, -210.0),
+                ),
                 (8.0, 7.0, 6.5, 6.0, 6.0),
             )
-            out.append(Structure(f"iliac_artery_{sname}", f"iliac_artery_{sname}", t.sd, t.box(), HU(176.0, fine=3)))
+            out.append(
+                Structure(
+                    f"iliac_artery_{sname}",
+                    f"iliac_artery_{sname}",
+                    t.sd,
+                    t.box(),
+                    HU(176.0, fine=3),
+                )
+            )
         kr, kl = self.p.kidney_right.hilum(), self.p.kidney_left.hilum()
         branches = (
             Tube(((12.0, -14.0, 40.0), (11.0, -30.0, 45.0), (14.0, -36.0, 48.0)), (4.0, 3.5, 3.0)),
-            Tube(((11.0, -15.0, 24.0), (10.0, -34.0, 14.0), (8.0, -44.0, -10.0), (6.0, -50.0, -60.0)), (4.0, 3.5, 3.2, 2.8)),
-            Tube(((10.0, -4.0, 6.0), (-24.0, 8.0, 2.0), (kr[0] + 8.0, kr[1] + 2.0, kr[2] + 2.0)), (3.0, 3.0, 2.8)),
+            Tube(
+                (
+                    (11.0, -15.0, 24.0),
+                    (10.0, -34.0, 14.0),
+                    (8.0, -44.0, -10.0),
+                    (6.0, -50.0, -60.0),
+                ),
+                (4.0, 3.5, 3.2, 2.8),
+            ),
+            Tube(
+                ((10.0, -4.0, 6.0), (-24.0, 8.0, 2.0), (kr[0] + 8.0, kr[1] + 2.0, kr[2] + 2.0)),
+                (3.0, 3.0, 2.8),
+            ),
             Tube(((16.0, -2.0, 9.0), (kl[0] - 8.0, kl[1] + 2.0, kl[2] + 2.0)), (3.0, 2.8)),
         )
         for k, t in enumerate(branches):
-            out.append(Structure(f"aortic_branch_{k}", "aortic_branches", t.sd, t.box(), HU(176.0, fine=3)))
+            out.append(
+                Structure(f"aortic_branch_{k}", "aortic_branches", t.sd, t.box(), HU(182.0, fine=3))
+            )
         return out
 
     def veins(self) -> list[Structure]:
         """Portal system, renal and iliac veins, the IVC, hepatic veins."""
         out: list[Structure] = []
         portal = (
-            Tube(((88.0, 12.0, 66.0), (62.0, -14.0, 52.0), (30.0, -34.0, 40.0), (0.0, -38.0, 32.0)), (4.5, 4.5, 4.5, 5.0)),
-            Tube(((0.0, -38.0, 32.0), (-2.0, -47.0, 10.0), (-4.0, -53.0, -20.0), (-6.0, -56.0, -60.0)), (5.5, 5.0, 4.5, 4.0)),
+            Tube(
+                ((88.0, 12.0, 66.0), (62.0, -14.0, 52.0), (30.0, -34.0, 40.0), (0.0, -38.0, 32.0)),
+                (4.5, 4.5, 4.5, 5.0),
+            ),
+            Tube(
+                (
+                    (0.0, -38.0, 32.0),
+                    (-2.0, -47.0, 10.0),
+                    (-4.0, -53.0, -20.0),
+                    (-6.0, -56.0, -60.0),
+                ),
+                (5.5, 5.0, 4.5, 4.0),
+            ),
             Tube(((0.0, -38.0, 32.0), (-14.0, -32.0, 50.0), (-30.0, -26.0, 64.0)), (6.5, 7.0, 6.5)),
-            Tube(((-30.0, -26.0, 64.0), (-58.0, -16.0, 74.0), (-90.0, -8.0, 84.0)), (6.0, 5.0, 3.5)),
+            Tube(
+                ((-30.0, -26.0, 64.0), (-58.0, -16.0, 74.0), (-90.0, -8.0, 84.0)), (6.0, 5.0, 3.5)
+            ),
             Tube(((-30.0, -26.0, 64.0), (-16.0, -46.0, 80.0), (4.0, -62.0, 94.0)), (5.0, 4.0, 3.0)),
         )
         for k, t in enumerate(portal):
-            out.append(Structure(f"portal_{k}", "portal_vein_and_splenic_vein", t.sd, t.box(), HU(172.0, fine=3)))
+            out.append(
+                Structure(
+                    f"portal_{k}", "portal_vein_and_splenic_vein", t.sd, t.box(), HU(172.0, fine=3)
+                )
+            )
         kr, kl = self.p.kidney_right.hilum(), self.p.kidney_left.hilum()
         ivc_at = self.ivc.params(np.array([[[Z_RENAL]]], F32))
         ix, iy = float(ivc_at[0].ravel()[0]), float(ivc_at[1].ravel()[0])
         lrv = Tube(
-            ((kl[0] + 6.0, kl[1] + 2.0, kl[2]), (34.0, 2.0, 8.0), (12.0, -23.0, 5.0), (ix + 6.0, iy - 4.0, Z_RENAL + 2.0)),
+            (
+                (kl[0] + 6.0, kl[1] + 2.0, kl[2]),
+                (34.0, 2.0, 8.0),
+                (12.0, -23.0, 5.0),
+                (ix + 6.0, iy - 4.0, Z_RENAL + 2.0),
+            ),
             (5.0, 5.0, 4.5, 6.0),
         )
         rrv_mid = ((kr[0] + ix) / 2, (kr[1] + iy) / 2 + 4.0, (kr[2] + Z_RENAL) / 2 + 1.0)
-        rrv = Tube(((kr[0] - 6.0, kr[1] + 2.0, kr[2]), rrv_mid, (ix - 5.0, iy + 1.0, Z_RENAL - 1.0)), (5.5, 5.5, 6.5))
+        rrv = Tube(
+            ((kr[0] - 6.0, kr[1] + 2.0, kr[2]), rrv_mid, (ix - 5.0, iy + 1.0, Z_RENAL - 1.0)),
+            (5.5, 5.5, 6.5),
+        )
         out += [
             Structure("renal_vein_left", "renal_vein_left", lrv.sd, lrv.box(), HU(155.0, fine=3)),
             Structure("renal_vein_right", "renal_vein_right", rrv.sd, rrv.box(), HU(155.0, fine=3)),
@@ -1097,20 +1381,68 @@ class Anatomy:
         z0 = self.p.ivc_rows[0][0]
         for side, sname in ((1.0, "left"), (-1.0, "right")):
             t = Tube(
-                ((-10.0, 10.0, z0 + 2.0), (-10.0 + side * 22.0, 14.0 + (4.0 if side > 0 else 6.0), z0 - 18.0), (side * 42.0 - 4.0, 20.0, -165.0), (side * 54.0, 24.0, -210.0)),
+                (
+                    (-10.0, 10.0, z0 + 2.0),
+                    (-10.0 + side * 22.0, 14.0 + (4.0 if side > 0 else 6.0), z0 - 18.0),
+                    (side * 42.0 - 4.0, 20.0, -165.0),
+                    (side * 54.0, 24.0, -210.0),
+                ),
                 (10.0, 8.5, 8.0, 8.0),
             )
-            out.append(Structure(f"iliac_vena_{sname}", f"iliac_vena_{sname}", t.sd, t.box(), HU(108.0, fine=3)))
+            out.append(
+                Structure(
+                    f"iliac_vena_{sname}", f"iliac_vena_{sname}", t.sd, t.box(), HU(108.0, fine=3)
+                )
+            )
         out.append(
-            Structure("inferior_vena_cava", "inferior_vena_cava", self.ivc.sd, self.ivc.box(), self._ivc_hu, region=None)
+            Structure(
+                "inferior_vena_cava",
+                "inferior_vena_cava",
+                self.ivc.sd,
+                self.ivc.box(),
+                self._ivc_hu,
+                supersample=4,
+            )
         )
         hv = (
-            Tube(((-112.0, -2.0, 108.0), (-72.0, -6.0, 130.0), (-34.0, -11.0, 148.0), (-26.0, -11.0, 150.0)), (3.5, 5.0, 6.0, 6.5)),
-            Tube(((-44.0, -78.0, 104.0), (-36.0, -48.0, 128.0), (-27.0, -20.0, 148.0), (-24.0, -14.0, 150.0)), (3.0, 4.5, 5.5, 6.0)),
-            Tube(((18.0, -84.0, 116.0), (0.0, -54.0, 134.0), (-14.0, -22.0, 149.0), (-20.0, -14.0, 151.0)), (3.0, 4.0, 5.0, 5.5)),
+            Tube(
+                (
+                    (-112.0, -2.0, 108.0),
+                    (-72.0, -6.0, 130.0),
+                    (-34.0, -11.0, 148.0),
+                    (-26.0, -11.0, 150.0),
+                ),
+                (3.5, 5.0, 6.0, 6.5),
+            ),
+            Tube(
+                (
+                    (-44.0, -78.0, 104.0),
+                    (-36.0, -48.0, 128.0),
+                    (-27.0, -20.0, 148.0),
+                    (-24.0, -14.0, 150.0),
+                ),
+                (3.0, 4.5, 5.5, 6.0),
+            ),
+            Tube(
+                (
+                    (18.0, -84.0, 116.0),
+                    (0.0, -54.0, 134.0),
+                    (-14.0, -22.0, 149.0),
+                    (-20.0, -14.0, 151.0),
+                ),
+                (3.0, 4.0, 5.0, 5.5),
+            ),
         )
         for k, t in enumerate(hv):
-            out.append(Structure(f"hepatic_vein_{k}", "hepatic_veins", _inter(t.sd, self.liver_sd_grown), t.box(), HU(146.0, fine=3)))
+            out.append(
+                Structure(
+                    f"hepatic_vein_{k}",
+                    "hepatic_veins",
+                    _inter(t.sd, self.liver_sd_grown),
+                    t.box(),
+                    HU(146.0, fine=3),
+                )
+            )
         return out
 
     def liver_sd_grown(self, b: Block) -> Arr:

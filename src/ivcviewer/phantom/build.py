@@ -1,8 +1,8 @@
 """Build the phantom: the model, its rasterisation on a grid, and the truth (labels, landmarks).
 
->>> p = build_phantom("small", seed=0)          # doctest: +SKIP
->>> p.ct.shape, p.labels.array.dtype             # doctest: +SKIP
-((72, 96, 96), dtype('uint8'))
+The model is the ordered list of structures of :mod:`.anatomy` with the findings of
+:mod:`.findings` inserted where they belong in the painting order (the mass after the muscles
+and kidneys and before bone and vessels; the intravascular tumour after the IVC).
 """
 
 from __future__ import annotations
@@ -78,9 +78,8 @@ class Phantom:
         for v, e in self.label_table.items():
             if e.name == name:
                 return v
-        raise KeyError(
-            f"The phantom has no label {name!r}; labels: {sorted(e.name for e in self.label_table.values())}."
-        )
+        names = sorted(e.name for e in self.label_table.values())
+        raise KeyError(f"The phantom has no label {name!r}; labels: {names}.")
 
     def mask(self, name: str) -> NDArray[np.bool_]:
         """Boolean mask of a label (by name) or of a recorded sub-region."""
@@ -169,9 +168,8 @@ def build_phantom(
         "version": PHANTOM_VERSION,
         "ivcviewer_version": __version__,
     }
-    desc = (
-        "Synthetic abdominal CT phantom (ivcviewer)"
-        + (", normal baseline" if normal else ", retroperitoneal leiomyosarcoma invading the IVC")
+    desc = "Synthetic abdominal CT phantom (ivcviewer)" + (
+        ", normal baseline" if normal else ", retroperitoneal leiomyosarcoma invading the IVC"
     )
     meta = VolumeMetadata(
         modality="CT",
@@ -195,24 +193,32 @@ def build_phantom(
             "mass": {
                 "centre_lps": list(find.centre),
                 "semi_axes_mm": {"lr": find.semi[0], "ap": find.semi[1], "cc": find.semi[2]},
-                "extents_mm": {"lr": 2 * find.semi[0], "ap": 2 * find.semi[1], "cc": 2 * find.semi[2]},
+                "extents_mm": {
+                    "lr": 2 * find.semi[0],
+                    "ap": 2 * find.semi[1],
+                    "cc": 2 * find.semi[2],
+                },
             },
             "intravascular_tumour": {
                 "z_bottom_mm": find.z_bottom,
                 "z_top_mm": find.z_top,
-                "open_lumen_fraction": _open_fraction(),
+                "open_lumen_fraction": _open_fraction(find),
             },
         }
     return Phantom(ct, labels, table, landmarks, r.regions, params, truth)
 
 
-def _open_fraction() -> float:
-    """Area fraction of the IVC section left open by the tumour (the anterior crescent)."""
-    from .findings import OPEN_FRACTION_OF_SEMI_AXIS as h
+def _open_fraction(find: Findings) -> float:
+    """Largest area fraction of the IVC section left open by the tumour (the crescent) below
+    its head."""
+    from .findings import OPEN_FRACTION_OF_SEMI_AXIS, OPEN_MAX_MM
 
-    # segment of a unit circle of height h (the ellipse scales both ways)
+    z = np.arange(find.z_bottom, find.z_top - 10.0, 1.0, dtype=np.float32).reshape(-1, 1, 1)
+    b = find.anatomy.ivc.params(z)[3].ravel().astype(float)
+    h = np.minimum(OPEN_FRACTION_OF_SEMI_AXIS * b, OPEN_MAX_MM) / b
+    # segment of a circle of height h (relative): scales to the ellipse
     th = np.arccos(1.0 - h)
-    return float((th - np.sin(th) * np.cos(th)) / np.pi)
+    return float(np.max((th - np.sin(th) * np.cos(th)) / np.pi))
 
 
 # ----------------------------------------------------------------------------- landmarks
@@ -247,13 +253,16 @@ def truth_landmarks(normal: bool, params: dict[str, Any]) -> Landmarks:
         "liver_lower_edge": list(liver_low),
     }
     methods = {
-        "renal_vein_confluence": "model: IVC centreline at the level where the renal veins join (L1-L2 disc)",
-        "intrahepatic_ivc_lower": "model at 1 mm: lowest level of the longest run where liver fills at least half of a 5 mm ring round the IVC",
+        "renal_vein_confluence": "model: IVC centreline where the renal veins join (L1-L2 disc)",
+        "intrahepatic_ivc_lower": "model sampled at 1 mm: lowest level of the longest run where "
+        "liver fills at least half of a 5 mm ring round the IVC",
         "hepatic_vein_confluence": "model: IVC centreline where the hepatic veins join",
         "cavo_atrial_junction": "model: upper end of the IVC (entry into the right atrium)",
-        "right_psoas_at_mass": "model: centre of the right psoas section at the mass's centre level (the renal-vein level)",
-        "liver_lower_edge": "model at 1 mm: centroid of the lowest liver section on the right of the IVC",
-        "ivc_centreline": "model: IVC centre every 2.5 mm, radius sqrt(a*b) of its elliptic section",
+        "right_psoas_at_mass": "model: centre of the right psoas section at the mass's centre "
+        "level (the renal-vein level)",
+        "liver_lower_edge": "model sampled at 1 mm: centroid of the lowest liver section on the "
+        "patient's right",
+        "ivc_centreline": "model: IVC centre every 2.5 mm, radius sqrt(a*b) of its section",
     }
     prov = Provenance(
         "phantom",
@@ -279,8 +288,8 @@ def _liver_truth(normal: bool) -> tuple[float, tuple[float, float, float]]:
     liver_v, ivc_v = values["liver"], values["inferior_vena_cava"]
     tum_v = values.get("intravascular_tumour", -1)
     # 1) ring of liver around the IVC
-    g = PhantomGrid.around((-24.0, -10.0, 90.0), (91, 80, 80), (2.0, 1.0, 1.0))
-    r = rasterise(model, g, values, noise=False, blur_sigma_mm=(0.0, 0.0, 0.0))
+    g = PhantomGrid.around((-24.0, -12.0, 90.0), (91, 64, 64), (2.0, 1.0, 1.0))
+    r = rasterise(model, g, values, labels_only=True)
     from scipy import ndimage
 
     zs, _, _ = g.axes_lps()
@@ -300,14 +309,16 @@ def _liver_truth(normal: bool) -> tuple[float, tuple[float, float, float]]:
     lo, hi = max(runs, key=lambda t: t[1] - t[0]) if runs else (0, 0)
     ih_lower = float(zs[lo])
     # 2) lowest liver section on the right of the IVC
-    g2 = PhantomGrid.around((-95.0, -30.0, 15.0), (61, 100, 85), (1.0, 2.0, 2.0))
-    r2 = rasterise(model, g2, values, noise=False, blur_sigma_mm=(0.0, 0.0, 0.0))
+    g2 = PhantomGrid.around((-95.0, -30.0, 15.0), (61, 80, 68), (1.0, 2.5, 2.5))
+    r2 = rasterise(model, g2, values, labels_only=True)
     z2, y2, x2 = g2.axes_lps()
     liver = r2.labels == liver_v
     ks = np.nonzero(liver.any(axis=(1, 2)))[0]
     k0 = int(ks[0]) if len(ks) else 0
     jj, ii = np.nonzero(liver[k0])
-    low = (float(x2[ii].mean()), float(y2[jj].mean()), float(z2[k0])) if len(ii) else (0.0, 0.0, 0.0)
+    low = (
+        (float(x2[ii].mean()), float(y2[jj].mean()), float(z2[k0])) if len(ii) else (0.0, 0.0, 0.0)
+    )
     del anat
     return ih_lower, low
 

@@ -38,9 +38,11 @@ TUMOUR_ID = "intravascular_tumour"
 
 #: Thickness of the mass's enhancing rim (mm).
 RIM_MM = 4.5
-#: Height of the open crescent of lumen along the IVC's anterior wall, as a fraction of the
-#: IVC's antero-posterior semi-axis (0.22 leaves about 6 % of the section open).
-OPEN_FRACTION_OF_SEMI_AXIS = 0.22
+#: Height of the open crescent of lumen along the IVC's anterior wall: a fraction of the IVC's
+#: antero-posterior semi-axis, at most ``OPEN_MAX_MM`` (1 mm leaves about 3 % of the section
+#: open: near-total occlusion).
+OPEN_FRACTION_OF_SEMI_AXIS = 0.2
+OPEN_MAX_MM = 1.0
 #: Length of the tumour's rounded head (mm).
 HEAD_MM = 10.0
 #: Gap (mm) between the mass's medial pole and the IVC centreline, along x.
@@ -157,7 +159,8 @@ class Findings:
         cx, cy, a, b = self.anatomy.ivc.params(bk.z)
         dx, dy = bk.x - cx, bk.y - cy
         lumen = ellipse_sd(dx, dy, a, b)
-        crescent = (-b + F32(OPEN_FRACTION_OF_SEMI_AXIS) * b) - dy
+        h = np.minimum(F32(OPEN_FRACTION_OF_SEMI_AXIS) * b, F32(OPEN_MAX_MM))
+        crescent = (h - b) - dy
         z0 = F32(self.z_top - HEAD_MM)
         t = np.clip((bk.z - z0) / F32(HEAD_MM), 0.0, 1.0)
         s = np.sqrt(np.maximum(F32(1.0) - t * t, F32(1e-4)))
@@ -168,7 +171,7 @@ class Findings:
 
     def invasion_sd(self, bk: Block) -> Arr:
         """Where the mass breaks into the IVC lumen, just below the renal-vein confluence."""
-        s = np.maximum(self.anatomy.ivc.sd(bk), self.ellipsoid_sd(bk) - F32(2.0))
+        s = np.maximum(self.anatomy.ivc.sd(bk), self.ellipsoid_sd(bk))
         z = bk.z
         return np.asarray(
             np.maximum(s, np.maximum(F32(self.z_bottom - 10.0) - z, z - F32(self.z_bottom))), F32
@@ -181,13 +184,23 @@ class Findings:
         box = self.box().grow(1.0)
         mass: FieldFn = self.mass_sd
         return [
-            Structure("mass_rim", MASS_ID, mass, box, HU(88.0, coarse=6, fine=4), region="mass_rim"),
             Structure(
-                "mass_solid", MASS_ID, _offset(mass, RIM_MM), box, HU(48.0, coarse=9, fine=4),
+                "mass_rim", MASS_ID, mass, box, HU(88.0, coarse=6, fine=4), region="mass_rim"
+            ),
+            Structure(
+                "mass_solid",
+                MASS_ID,
+                _offset(mass, RIM_MM),
+                box,
+                HU(48.0, coarse=9, fine=4),
                 region="mass_solid",
             ),
             Structure(
-                "mass_necrosis", MASS_ID, self.necrosis_sd, box, HU(15.0, coarse=1.5, fine=2),
+                "mass_necrosis",
+                MASS_ID,
+                self.necrosis_sd,
+                box,
+                HU(15.0, coarse=1.5, fine=2),
                 region="mass_necrosis",
             ),
         ]
@@ -195,11 +208,33 @@ class Findings:
     def vessel_structures(self) -> list[Structure]:
         """Painted after the IVC: the invasion through its wall and the intravascular tumour."""
         ivc_box = self.anatomy.ivc.box()
-        tbox = Box(ivc_box.xmin, ivc_box.xmax, ivc_box.ymin, ivc_box.ymax, self.z_bottom - 1, self.z_top + 1)
-        ibox = Box(ivc_box.xmin, ivc_box.xmax, ivc_box.ymin, ivc_box.ymax, self.z_bottom - 11, self.z_bottom + 1)
+        tbox = Box(
+            ivc_box.xmin,
+            ivc_box.xmax,
+            ivc_box.ymin,
+            ivc_box.ymax,
+            self.z_bottom - 1,
+            self.z_top + 1,
+        )
+        ibox = Box(
+            ivc_box.xmin,
+            ivc_box.xmax,
+            ivc_box.ymin,
+            ivc_box.ymax,
+            self.z_bottom - 11,
+            self.z_bottom + 1,
+        )
         return [
             Structure("mass_invasion", MASS_ID, self.invasion_sd, ibox, HU(50.0, coarse=6, fine=4)),
-            Structure("intravascular_tumour", TUMOUR_ID, self.tumour_sd, tbox, HU(50.0, coarse=7, fine=4)),
+            Structure(
+                "intravascular_tumour",
+                TUMOUR_ID,
+                self.tumour_sd,
+                tbox,
+                HU(50.0, coarse=7, fine=4),
+                supersample=4,
+                within=self.anatomy.ivc.sd,
+            ),
         ]
 
 

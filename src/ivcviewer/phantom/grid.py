@@ -77,9 +77,7 @@ class PhantomGrid:
             dz, dxy, n = 2.5, 0.75, 512
             slab = 8
         else:
-            raise GeometryError(
-                f"Argument 'size' must be one of {list(SIZES)}, got {size!r}."
-            )
+            raise GeometryError(f"Argument 'size' must be one of {list(SIZES)}, got {size!r}.")
         nz = int(round((z1 - z0) / dz)) + 1
         half = (n - 1) * dxy / 2.0
         # field of view centred on x = 0 and on y = -10 mm (the body is deeper in front)

@@ -20,8 +20,9 @@ VERTEBRAE: tuple[str, ...] = (
     "T7", "T8", "T9", "T10", "T11", "T12", "L1", "L2", "L3", "L4", "L5",
 )  # fmt: skip
 
-#: Ribs drawn (both sides).
+#: Ribs drawn (both sides): 7-12 (values 44-55), then 5-6 (values 91-94, added later).
 RIBS: tuple[int, ...] = (7, 8, 9, 10, 11, 12)
+UPPER_RIBS: tuple[int, ...] = (5, 6)
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,22 @@ def _hex(c: str) -> tuple[int, int, int]:
 
 #: Anatomy entries: name -> (value, colour, HU range, description). Findings come from the case.
 _ANATOMY: list[tuple[int, str, str, tuple[float, float] | None, str]] = [
-    (10, "skin", "#f0c8a0", (0.0, 80.0), "skin (outer 2.5 mm of the body)"),
+    (10, "skin", "#f0c8a0", (0.0, 80.0), "skin (outer 3 mm of the body)"),
     (11, "subcutaneous_fat", "#f5e6a0", (-120.0, -80.0), "subcutaneous fat"),
-    (12, "abdominal_wall_muscle", "#c86450", (40.0, 60.0),
-     "muscles of the abdominal and lower thoracic wall (rectus, obliques, intercostals)"),
-    (13, "torso_fat", "#e6d278", (-120.0, -70.0),
-     "intra-abdominal, retroperitoneal and mediastinal fat"),
+    (
+        12,
+        "abdominal_wall_muscle",
+        "#c86450",
+        (40.0, 60.0),
+        "muscles of the abdominal and lower thoracic wall (rectus, obliques, intercostals)",
+    ),
+    (
+        13,
+        "torso_fat",
+        "#e6d278",
+        (-120.0, -70.0),
+        "intra-abdominal, retroperitoneal and mediastinal fat",
+    ),
     (14, "autochthon_left", "#b45a46", (40.0, 60.0), "erector spinae, left"),
     (15, "autochthon_right", "#b45a46", (40.0, 60.0), "erector spinae, right"),
     (16, "quadratus_lumborum_left", "#be6e5a", (40.0, 60.0), "quadratus lumborum, left"),
@@ -79,21 +90,26 @@ _ANATOMY: list[tuple[int, str, str, tuple[float, float] | None, str]] = [
     (21, "gluteus_medius_right", "#aa5a4b", (40.0, 60.0), "gluteus medius, right"),
     (22, "diaphragm", "#c8785a", (40.0, 60.0), "diaphragm and its crura"),
     *[
-        (30 + i, f"vertebrae_{v}", "#f1d691", (250.0, 450.0),
-         f"vertebra {v}: body (cortical rim, cancellous core) and posterior elements")
+        (
+            30 + i,
+            f"vertebrae_{v}",
+            "#f1d691",
+            (200.0, 600.0),
+            f"vertebra {v}: body (cortical rim, cancellous core) and posterior elements",
+        )
         for i, v in enumerate(VERTEBRAE)
     ],
-    (41, "sacrum", "#e6c882", (250.0, 450.0), "sacrum (S1)"),
+    (41, "sacrum", "#e6c882", (200.0, 600.0), "sacrum (S1)"),
     (42, "intervertebral_discs", "#96c8dc", (60.0, 110.0), "intervertebral discs"),
     (43, "spinal_canal", "#a0b4ff", (0.0, 30.0), "spinal canal contents (CSF, cord, cauda equina)"),
     *[
-        (44 + 2 * i + j, f"rib_{side}_{r}", "#fae1b4", None, f"rib {r}, {side}")
+        (44 + 2 * i + j, f"rib_{side}_{r}", "#fae1b4", (300.0, 800.0), f"rib {r}, {side}")
         for i, r in enumerate(RIBS)
         for j, side in enumerate(("left", "right"))
     ],
     (56, "costal_cartilages", "#c8dcbe", (80.0, 220.0), "costal cartilages"),
-    (57, "hip_left", "#f0d28c", None, "ilium (iliac wing), left"),
-    (58, "hip_right", "#f0d28c", None, "ilium (iliac wing), right"),
+    (57, "hip_left", "#f0d28c", (300.0, 800.0), "ilium (iliac wing), left"),
+    (58, "hip_right", "#f0d28c", (300.0, 800.0), "ilium (iliac wing), right"),
     (60, "lung_left", "#c8e6ff", (-900.0, -800.0), "lung base, left"),
     (61, "lung_right", "#c8e6ff", (-900.0, -800.0), "lung base, right"),
     (62, "heart", "#c83c3c", (100.0, 180.0), "heart (ventricles and myocardium)"),
@@ -104,8 +120,13 @@ _ANATOMY: list[tuple[int, str, str, tuple[float, float] | None, str]] = [
     (67, "pancreas", "#f0b478", (80.0, 120.0), "pancreas"),
     (68, "stomach", "#dcaa8c", (0.0, 60.0), "stomach (wall and fluid content)"),
     (69, "esophagus", "#d2a082", (20.0, 70.0), "oesophagus"),
-    (70, "small_bowel", "#f0a0aa", (80.0, 200.0),
-     "small bowel (enhancing wall, lumen with positive oral contrast)"),
+    (
+        70,
+        "small_bowel",
+        "#f0a0aa",
+        (80.0, 200.0),
+        "small bowel (enhancing wall, lumen with positive oral contrast)",
+    ),
     (71, "colon", "#c88c78", (-80.0, 60.0), "colon (wall and faecal content)"),
     (72, "bowel_gas", "#404040", (-1024.0, -950.0), "gas in the stomach and bowel"),
     (73, "kidney_left", "#b96653", (150.0, 200.0), "left kidney parenchyma (nephrographic)"),
@@ -115,17 +136,37 @@ _ANATOMY: list[tuple[int, str, str, tuple[float, float] | None, str]] = [
     (80, "aorta", "#e0614c", (150.0, 200.0), "aorta"),
     (81, "iliac_artery_left", "#e0614c", (150.0, 200.0), "common iliac artery, left"),
     (82, "iliac_artery_right", "#e0614c", (150.0, 200.0), "common iliac artery, right"),
-    (83, "aortic_branches", "#f07864", (150.0, 200.0),
-     "coeliac trunk, superior mesenteric and renal arteries"),
-    (84, "inferior_vena_cava", "#0097ce", (120.0, 150.0),
-     "inferior vena cava lumen (HU range above the renal veins)"),
+    (
+        83,
+        "aortic_branches",
+        "#f07864",
+        (150.0, 200.0),
+        "coeliac trunk, superior mesenteric and renal arteries",
+    ),
+    (
+        84,
+        "inferior_vena_cava",
+        "#0097ce",
+        (120.0, 150.0),
+        "inferior vena cava lumen (HU range above the renal veins)",
+    ),
     (85, "iliac_vena_left", "#0082b4", (90.0, 130.0), "common iliac vein, left"),
     (86, "iliac_vena_right", "#0082b4", (90.0, 130.0), "common iliac vein, right"),
     (87, "renal_vein_left", "#3caadc", (120.0, 180.0), "left renal vein"),
     (88, "renal_vein_right", "#3caadc", (120.0, 180.0), "right renal vein"),
     (89, "hepatic_veins", "#46b4e6", (120.0, 170.0), "right, middle and left hepatic veins"),
-    (90, "portal_vein_and_splenic_vein", "#00699d", (150.0, 200.0),
-     "portal, splenic and superior mesenteric veins"),
+    (
+        90,
+        "portal_vein_and_splenic_vein",
+        "#00699d",
+        (150.0, 200.0),
+        "portal, splenic and superior mesenteric veins",
+    ),
+    *[
+        (91 + 2 * i + j, f"rib_{side}_{r}", "#fae1b4", (300.0, 800.0), f"rib {r}, {side}")
+        for i, r in enumerate(UPPER_RIBS)
+        for j, side in enumerate(("left", "right"))
+    ],
 ]
 
 

@@ -61,12 +61,19 @@ class HU:
 class Block:
     """A box-shaped part of a slab: broadcastable coordinates and access to slab fields."""
 
-    def __init__(self, slab: Slab, sz: slice, sy: slice, sx: slice) -> None:
+    def __init__(
+        self, slab: Slab, sz: slice, sy: slice, sx: slice, shift: tuple[float, float] = (0.0, 0.0)
+    ) -> None:
         self.slab = slab
         self.sl = (sz, sy, sx)
         self.z = slab.z[sz].reshape(-1, 1, 1)
-        self.y = slab.y[sy].reshape(1, -1, 1)
-        self.x = slab.x[sx].reshape(1, 1, -1)
+        self.y = slab.y[sy].reshape(1, -1, 1) + F32(shift[1])
+        self.x = slab.x[sx].reshape(1, 1, -1) + F32(shift[0])
+
+    def shifted(self, dx: float, dy: float) -> Block:
+        """The same block with its in-plane sample points moved by ``(dx, dy)`` mm (fields are
+        still read at the voxel centres)."""
+        return Block(self.slab, *self.sl, shift=(dx, dy))
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -148,6 +155,15 @@ class Structure:
     region
         Optional sub-region name recorded in :attr:`Raster.regions` (for example
         ``"mass_necrosis"``), for parts that share a label.
+    supersample
+        ``n > 1``: the partial-volume fraction is the share of ``n x n`` in-plane sample
+        points inside the shape (for parts thinner than a voxel, whose label must follow the
+        share of the voxel they really fill rather than its centre).
+    within
+        The container this structure fills part of (a vessel lumen for a tumour inside it).
+        With it, a voxel takes the label when the container fills at least half of the voxel
+        and this structure at least half of the container's share (the majority of the
+        vessel's content decides), sampled as ``supersample``.
     """
 
     key: str
@@ -156,6 +172,8 @@ class Structure:
     box: Box
     hu: HU | FieldFn
     region: str | None = None
+    supersample: int = 1
+    within: FieldFn | None = None
 
 
 @dataclass
@@ -201,9 +219,7 @@ class Raster:
 def _lattice(name: str) -> tuple[tuple[NDArray[np.float64], ...], NDArray[np.float32], float]:
     """Lattice axes (x, y, z), values ``(nz, ny, nx)`` and the unit-variance scale of a field."""
     spacing, sigma = TEXTURES[name]
-    axes = tuple(
-        np.arange(lo, hi + spacing / 2, spacing, dtype=float) for lo, hi in _TEX_DOMAIN
-    )
+    axes = tuple(np.arange(lo, hi + spacing / 2, spacing, dtype=float) for lo, hi in _TEX_DOMAIN)
     rng = np.random.default_rng([TEXTURE_SEED, sorted(TEXTURES).index(name)])
     values = rng.standard_normal((len(axes[2]), len(axes[1]), len(axes[0])), dtype=np.float32)
     # variance of sum_k v_k g(x - x_k) with unit-variance v_k: product over axes of sum g^2
@@ -244,11 +260,11 @@ def texture_field(
     c = values[z0:z1, y0:y1, x0:x1]
     lzn, lyn, lxn = c.shape
     nz, ny, nx = len(z), len(y), len(x)
-    t = np.asarray(wz @ c.reshape(lzn, -1), dtype=F32).reshape(nz, lyn, lxn)
-    t = np.asarray(wx @ t.reshape(-1, lxn).T, dtype=F32)  # (nx, nz*Ly)
-    t = t.reshape(nx, nz, lyn).transpose(2, 1, 0).reshape(lyn, -1)  # (Ly, nz*nx)
-    t = np.asarray(wy @ t, dtype=F32).reshape(ny, nz, nx).transpose(1, 0, 2)
-    out = np.ascontiguousarray(t)
+    t1 = np.asarray(wz @ c.reshape(lzn, -1), dtype=F32).reshape(nz, lyn, lxn)
+    t2 = np.asarray(wx @ t1.reshape(-1, lxn).T, dtype=F32)  # (nx, nz*Ly)
+    t3 = t2.reshape(nx, nz, lyn).transpose(2, 1, 0).reshape(lyn, -1)  # (Ly, nz*nx)
+    t4 = np.asarray(wy @ t3, dtype=F32).reshape(ny, nz, nx).transpose(1, 0, 2)
+    out = np.ascontiguousarray(t4)
     out *= F32(scale)
     return out
 
@@ -260,7 +276,7 @@ def _paint_slab(
     model: Model,
     slab: Slab,
     width: float,
-    out_hu: Arr,
+    out_hu: Arr | None,
     owner: NDArray[np.uint16],
 ) -> None:
     """Paint every structure of ``model`` intersecting ``slab`` into ``out_hu`` and ``owner``."""
@@ -273,9 +289,20 @@ def _paint_slab(
         blk = slab.block(b.grow(margin))
         if blk is None:
             continue
-        sd = s.sdf(blk)
-        f = coverage(np.broadcast_to(sd, blk.shape), width)
+        if s.supersample > 1:
+            f = _supersampled_coverage(s.sdf, blk, s.supersample)
+        else:
+            f = coverage(np.broadcast_to(s.sdf(blk), blk.shape), width)
         if not f.any():
+            continue
+        if s.within is not None:
+            fw = _supersampled_coverage(s.within, blk, max(2, s.supersample))
+            take = (f > 0) & (fw >= 0.5) & (f >= F32(0.5) * fw)
+        else:
+            take = f >= 0.5
+        o = owner[blk.sl]
+        o[take] = idx
+        if out_hu is None:
             continue
         if isinstance(s.hu, HU):
             hu: Arr | np.float32 = F32(s.hu.base)
@@ -287,8 +314,18 @@ def _paint_slab(
             hu = np.asarray(s.hu(blk), dtype=F32)
         v = out_hu[blk.sl]
         v += f * (hu - v)
-        o = owner[blk.sl]
-        o[f >= 0.5] = idx
+
+
+def _supersampled_coverage(sdf: FieldFn, blk: Block, n: int) -> Arr:
+    """Share of ``n x n`` in-plane sample points of each voxel that lie inside the shape."""
+    dy, dx = (float(v) for v in blk.slab.grid.spacing[1:])
+    offs = (np.arange(n) + 0.5) / n - 0.5
+    f = np.zeros(blk.shape, dtype=F32)
+    for oy in offs:
+        for ox in offs:
+            f += np.broadcast_to(sdf(blk.shifted(float(ox * dx), float(oy * dy))) <= 0, blk.shape)
+    f *= F32(1.0 / (n * n))
+    return f
 
 
 def _kernel_sumsq(sigma: float) -> float:
@@ -312,6 +349,7 @@ def rasterise(
     blur_sigma_mm: tuple[float, float, float] = (0.9, 0.45, 0.45),
     background_hu: float = -1000.0,
     noise: bool = True,
+    labels_only: bool = False,
 ) -> Raster:
     """Paint ``model`` on ``grid``; blur, add noise, round to ``int16``.
 
@@ -336,6 +374,8 @@ def rasterise(
         HU outside every structure (air).
     noise
         Add noise (False gives the noise-free image, for checks).
+    labels_only
+        Compute the labels only (the CT returned is empty).
     """
     nz, ny, nx = grid.shape
     width = grid.in_plane_spacing
@@ -360,7 +400,7 @@ def rasterise(
     step = max(grid.slab, halo, 1)
     bounds = [(k0, min(nz, k0 + step)) for k0 in range(0, nz, step)]
 
-    ct = np.empty(grid.shape, dtype=np.int16)
+    ct = np.empty((0, 0, 0) if labels_only else grid.shape, dtype=np.int16)
     labels = np.zeros(grid.shape, dtype=np.uint8)
     painted: dict[int, Arr] = {}
 
@@ -388,7 +428,7 @@ def rasterise(
 
     for i, (k0, k1) in enumerate(bounds):
         slab = Slab(grid, k0, k1, model.fields)
-        hu = np.full((k1 - k0, ny, nx), background_hu, dtype=F32)
+        hu = None if labels_only else np.full((k1 - k0, ny, nx), background_hu, dtype=F32)
         owner = np.zeros((k1 - k0, ny, nx), dtype=np.uint16)
         _paint_slab(model, slab, width, hu, owner)
         labels[k0:k1] = lut[owner]
@@ -396,11 +436,14 @@ def rasterise(
             _region_fill(regions[name], owner, k0, ids)
         slab.close()
         del slab, owner
+        if hu is None:
+            continue
         painted[i] = hu
         if i >= 1:
             finish(i - 1)
             painted.pop(i - 2, None)
-    finish(len(bounds) - 1)
+    if not labels_only:
+        finish(len(bounds) - 1)
     painted.clear()
     return Raster(ct, labels, {k: v for k, v in regions.items() if v.mask.size})
 

@@ -12,7 +12,9 @@ and first-order correct near it, which is all a one-voxel ramp or a thin shell n
 
 Examples
 --------
->>> z = np.zeros((1, 1, 1), np.float32); y = z.copy(); x = np.array([[[0.0, 9.0, 10.0, 12.0]]], np.float32)
+>>> z = np.zeros((1, 1, 1), np.float32)
+>>> x = np.array([[[0.0, 9.0, 10.0, 12.0]]], np.float32)
+>>> y = z.copy()
 >>> ellipsoid_sd(x, y, z, (0, 0, 0), (10, 10, 10)).round(3).ravel().tolist()
 [-10.0, -1.0, 0.0, 2.0]
 >>> coverage(np.array([-1.0, 0.0, 1.0], np.float32), 2.0).tolist()
@@ -123,8 +125,11 @@ def ellipsoid_sd(
     a, b, c = (F32(s) for s in semi)
     k0 = np.sqrt((u / a) ** 2 + (v / b) ** 2 + (w / c) ** 2)
     k1 = np.sqrt((u / (a * a)) ** 2 + (v / (b * b)) ** 2 + (w / (c * c)) ** 2)
-    np.maximum(k1, F32(1e-6), out=k1)
-    return np.asarray(k0 * (k0 - F32(1.0)) / k1, dtype=F32)
+    centre = k1 < F32(1e-9)
+    np.maximum(k1, F32(1e-9), out=k1)
+    out = k0 * (k0 - F32(1.0)) / k1
+    # the formula's limit at the centre depends on the direction: take the smallest semi-axis
+    return np.asarray(np.where(centre, -min(a, b, c), out), dtype=F32)
 
 
 def ellipse_sd(dx: Arr, dy: Arr, a: ArrayLike, b: ArrayLike) -> Arr:
@@ -136,8 +141,10 @@ def ellipse_sd(dx: Arr, dy: Arr, a: ArrayLike, b: ArrayLike) -> Arr:
     b32 = np.asarray(b, dtype=F32)
     k0 = np.sqrt((dx / a32) ** 2 + (dy / b32) ** 2)
     k1 = np.sqrt((dx / (a32 * a32)) ** 2 + (dy / (b32 * b32)) ** 2)
-    np.maximum(k1, F32(1e-6), out=k1)
-    return np.asarray(k0 * (k0 - F32(1.0)) / k1, dtype=F32)
+    centre = k1 < F32(1e-9)
+    np.maximum(k1, F32(1e-9), out=k1)
+    out = k0 * (k0 - F32(1.0)) / k1
+    return np.asarray(np.where(centre, -np.minimum(a32, b32), out), dtype=F32)
 
 
 def superellipse_radial_sd(dx: Arr, dy: Arr, a: ArrayLike, b: ArrayLike, n: float) -> Arr:
@@ -270,8 +277,10 @@ def catmull_rom(points: ArrayLike, samples_per_segment: int = 8) -> NDArray[np.f
     return np.vstack(out)
 
 
-def rotation(yaw_deg: float = 0.0, pitch_deg: float = 0.0, roll_deg: float = 0.0) -> NDArray[np.float64]:
-    """Rotation matrix (columns = rotated axes in LPS): about z (yaw), then y (pitch), then x (roll).
+def rotation(
+    yaw_deg: float = 0.0, pitch_deg: float = 0.0, roll_deg: float = 0.0
+) -> NDArray[np.float64]:
+    """Rotation matrix (columns: the rotated axes in LPS): about z, then y, then x (degrees).
 
     >>> np.allclose(rotation(90)[:, 0], [0, 1, 0])
     True
@@ -293,4 +302,11 @@ def ellipsoid_box(
     r = np.eye(3) if rot is None else np.asarray(rot, dtype=float)
     half = np.sqrt(((r * s[None, :]) ** 2).sum(axis=1))
     c = np.asarray(centre, dtype=float)
-    return Box(c[0] - half[0], c[0] + half[0], c[1] - half[1], c[1] + half[1], c[2] - half[2], c[2] + half[2])
+    return Box(
+        c[0] - half[0],
+        c[0] + half[0],
+        c[1] - half[1],
+        c[1] + half[1],
+        c[2] - half[2],
+        c[2] + half[2],
+    )

@@ -1,0 +1,378 @@
+"""The teaching demo in napari: the case phantom with the case overlay, shown or rendered.
+
+:func:`setup_case_viewer` puts a CT, the "Case overlay" widget (fitted from an anatomy source)
+and the "Measurement table" (when available) into a viewer. :func:`render_overlay_views` renders
+the overlay's standard views: axial at the renal-vein level, coronal through the IVC and an
+anterior 3D view. :func:`open_demo` opens a window; :func:`render_demo` writes PNG files.
+
+The command line of this module (``python -m ivcviewer._napari.demo open|render ...``) is what
+``ivcviewer demo`` runs in a child process, so the ``ivcviewer`` command itself never imports
+napari. Without a display, ``render`` starts a private Xvfb and runs itself again under it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..annotations import Landmarks
+from ..errors import AnatomyError, DisplayError, IvcviewerError
+from ..report import ValidationMode
+from ._display import has_display, xvfb_display
+
+if TYPE_CHECKING:
+    import napari
+    from napari.layers import Image
+
+    from .widgets.case_overlay import CaseOverlayWidget
+
+#: File names of the rendered views (``<prefix>_<view>.png``).
+VIEW_FILES: dict[str, str] = {
+    "axial_renal_veins": "axial at the renal-vein level",
+    "coronal_ivc": "coronal through the IVC",
+    "3d": "anterior 3D view",
+}
+
+#: Default screenshot size (height, width) in pixels.
+DEFAULT_SHOT: tuple[int, int] = (768, 768)
+
+
+@dataclass
+class CaseViewer:
+    """What :func:`setup_case_viewer` put into a viewer."""
+
+    viewer: napari.Viewer
+    ct_layer: Image
+    overlay: CaseOverlayWidget
+    table: Any = None
+
+
+def setup_case_viewer(
+    viewer: napari.Viewer,
+    ct_path: str | os.PathLike[str],
+    case_path: str | os.PathLike[str],
+    *,
+    phantom_truth: str | os.PathLike[str] | None = None,
+    labelmap: str | os.PathLike[str] | None = None,
+    labelmap_names: str | os.PathLike[str] | None = None,
+    landmarks: str | os.PathLike[str] | None = None,
+    report: bool = True,
+    table: bool = True,
+) -> CaseViewer:
+    """Show a CT with the case overlay fitted from one anatomy source.
+
+    Parameters
+    ----------
+    viewer
+        A napari viewer.
+    ct_path
+        The CT (DICOM folder or file, or a volume file) holding one series.
+    case_path
+        The case file.
+    phantom_truth, labelmap, labelmap_names, landmarks
+        The anatomy source: a phantom's truth folder, a label map with structure names (and
+        its names file), or a landmarks JSON file (exactly one).
+    report
+        Notify the CT's geometry report and dock the report widget.
+    table
+        Dock the measurement table (when the measurement widgets are installed).
+
+    Raises
+    ------
+    IvcviewerError
+        For unreadable inputs or a fit that fails.
+    """
+    from .launch import add_volumes
+    from .reader import load_volumes
+    from .widgets.case_overlay import AnatomySource, CaseOverlayWidget
+
+    given = [s for s in (phantom_truth, labelmap, landmarks) if s is not None]
+    if len(given) != 1:
+        raise AnatomyError(
+            "Give exactly one anatomy source (phantom truth folder, label map or landmarks "
+            f"file), got {len(given)}."
+        )
+    volumes = load_volumes([ct_path], on_irregular=ValidationMode.RESAMPLE)
+    if len(volumes) != 1:
+        raise IvcviewerError(f"{ct_path}: holds {len(volumes)} series; give one series.")
+    ct_layer = add_volumes(viewer, volumes, report=report)[0]
+    overlay = CaseOverlayWidget(viewer)
+    viewer.window.add_dock_widget(overlay, name="Case overlay", area="right")
+    overlay.set_case(case_path)
+    overlay.set_ct_layer(ct_layer)
+    if phantom_truth is not None:
+        overlay.set_source(AnatomySource.PHANTOM_TRUTH, phantom_truth)
+    elif labelmap is not None:
+        overlay.set_source(AnatomySource.LABELMAP_FILE, labelmap, names_path=labelmap_names)
+    else:
+        overlay.set_source(AnatomySource.LANDMARKS_JSON, landmarks)
+    overlay.run()
+    widget = None
+    if table:
+        widget = _dock_table(viewer, case_path, overlay, ct_layer)
+    viewer.layers.selection.active = ct_layer
+    return CaseViewer(viewer, ct_layer, overlay, widget)
+
+
+def _dock_table(
+    viewer: napari.Viewer, case_path: str | os.PathLike[str], overlay: Any, ct_layer: Any
+) -> Any:
+    """Dock the measurement table on the findings layer, or None when it is not installed."""
+    try:
+        from .widgets.measure_table import MeasurementTableWidget
+    except ImportError:
+        return None
+    table = MeasurementTableWidget(viewer)
+    viewer.window.add_dock_widget(table, name="Measurement table", area="bottom")
+    table.set_case(case_path)
+    table.set_ct_layer(ct_layer)
+    table.set_labels_layer(overlay.findings_layer)
+    return table
+
+
+def view_points(landmarks: Landmarks) -> dict[str, NDArray[np.float64]]:
+    """The LPS points the standard views go through.
+
+    ``axial_renal_veins``: the renal-vein confluence. ``coronal_ivc``: the confluence moved to
+    the mean antero-posterior position of the IVC centreline between the renal veins and the
+    hepatic-vein confluence (so the coronal plane runs along the vein). ``3d``: the confluence.
+    """
+    renal = landmarks.point("renal_vein_confluence")
+    coronal = renal.copy()
+    if landmarks.centreline_lps is not None:
+        c = landmarks.centreline_lps
+        top = (
+            landmarks.z("hepatic_vein_confluence")
+            if landmarks.has("hepatic_vein_confluence")
+            else c[-1, 2]
+        )
+        sel = (c[:, 2] >= renal[2]) & (c[:, 2] <= top)
+        if sel.any():
+            coronal[1] = float(c[sel, 1].mean())
+    return {"axial_renal_veins": renal, "coronal_ivc": coronal, "3d": renal}
+
+
+def render_overlay_views(
+    case_viewer: CaseViewer,
+    out_dir: str | os.PathLike[str],
+    prefix: str,
+    size: tuple[int, int] = DEFAULT_SHOT,
+    views: Sequence[str] = tuple(VIEW_FILES),
+) -> list[Path]:
+    """Render the overlay's standard views to ``<out_dir>/<prefix>_<view>.png``.
+
+    2D views show the CT in its window with the findings and landmarks; the 3D view shows the
+    CT as a maximum intensity projection (:data:`ivcviewer._napari.launch.MIP_LIMITS_3D`) with
+    the findings as surfaces.
+    """
+    from .launch import MIP_LIMITS_3D, _write_png, screenshot, set_view
+    from .widgets.case_overlay import ALL_FINDINGS
+
+    viewer = case_viewer.viewer
+    overlay = case_viewer.overlay
+    if overlay.result is None:
+        raise AnatomyError("The case overlay has not been fitted; nothing to render.")
+    overlay.select_finding(ALL_FINDINGS)
+    points = view_points(overlay.result.landmarks)
+    ct = case_viewer.ct_layer
+    window = tuple(ct.contrast_limits)
+    findings = overlay.findings_layer
+    marks = overlay.landmarks_layer
+    out = Path(out_dir)
+    written: list[Path] = []
+    for view in views:
+        if view not in VIEW_FILES:
+            raise ValueError(f"Argument 'views' must hold names from {list(VIEW_FILES)}, got {view!r}.")
+        is_3d = view == "3d"
+        set_view(viewer, "3d" if is_3d else view.split("_")[0], points[view], size)
+        ct.contrast_limits = MIP_LIMITS_3D if is_3d else window
+        if findings is not None:
+            findings.opacity = 0.7 if is_3d else 0.5
+        if marks is not None:
+            marks.visible = True
+        target = out / f"{prefix}_{view}.png"
+        _write_png(target, screenshot(viewer))
+        written.append(target)
+    ct.contrast_limits = window
+    return written
+
+
+def _save_window(viewer: napari.Viewer, path: Path) -> Path:
+    """A screenshot of the whole window (canvas and dock widgets), atomically."""
+    from .launch import _write_png
+
+    image = np.asarray(viewer.screenshot(canvas_only=False, flash=False))
+    _write_png(path, image)
+    return path
+
+
+def open_demo(
+    ct_path: str | os.PathLike[str],
+    case_path: str | os.PathLike[str],
+    phantom_truth: str | os.PathLike[str],
+) -> None:
+    """Open the demo in a napari window and run napari until it is closed."""
+    import napari
+
+    from ._viewer import prepare_viewer
+    from .launch import set_view
+    from .widgets.case_overlay import ALL_FINDINGS
+
+    viewer = napari.Viewer(title="ivcviewer demo: case overlay on the case phantom")
+    prepare_viewer(viewer)
+    cv = setup_case_viewer(viewer, ct_path, case_path, phantom_truth=phantom_truth)
+    if cv.overlay.result is not None:
+        cv.overlay.select_finding(ALL_FINDINGS)
+        set_view(viewer, "axial", view_points(cv.overlay.result.landmarks)["axial_renal_veins"])
+    napari.run()
+
+
+def render_demo(
+    ct_path: str | os.PathLike[str],
+    case_path: str | os.PathLike[str],
+    phantom_truth: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    size: tuple[int, int] = DEFAULT_SHOT,
+    prefix: str = "demo",
+) -> list[Path]:
+    """Render the demo's views (and the whole window) to PNG files; needs a display."""
+    import napari
+
+    from ._viewer import prepare_viewer
+
+    viewer = napari.Viewer(show=True, title="ivcviewer demo")
+    try:
+        prepare_viewer(viewer)
+        cv = setup_case_viewer(
+            viewer, ct_path, case_path, phantom_truth=phantom_truth, report=False
+        )
+        written = render_overlay_views(cv, out_dir, prefix, size)
+        from .launch import set_canvas_size, set_view
+        from .widgets.case_overlay import ALL_FINDINGS
+
+        if cv.overlay.result is not None:
+            canvas = viewer.window._qt_viewer.canvas.native
+            canvas.setMinimumSize(0, 0)
+            canvas.setMaximumSize(16777215, 16777215)
+            viewer.window._qt_window.resize(1500, 1000)
+            set_canvas_size(viewer, (size[0], size[1]))
+            cv.overlay.select_finding("mass" if "mass" in cv.overlay.finding_keys() else ALL_FINDINGS)
+            set_view(viewer, "axial", None)
+            cv.overlay.select_finding("mass" if "mass" in cv.overlay.finding_keys() else ALL_FINDINGS)
+            written.append(_save_window(viewer, Path(out_dir) / f"{prefix}_window.png"))
+    finally:
+        viewer.close()
+    return written
+
+
+# ---------------------------------------------------------------------------------------------
+# command line (run by `ivcviewer demo` in a child process)
+# ---------------------------------------------------------------------------------------------
+
+
+def _size(text: str) -> tuple[int, int]:
+    from .launch import _size as parse
+
+    return parse(text)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m ivcviewer._napari.demo",
+        description="Open the case-overlay demo in napari, or render its views to PNG files.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    for name in ("open", "render"):
+        s = sub.add_parser(name)
+        s.add_argument("--ct", required=True, help="the CT (DICOM folder or volume file)")
+        s.add_argument("--case", required=True, help="case file")
+        s.add_argument("--phantom-truth", required=True, dest="phantom_truth",
+                       help="the phantom's truth folder")
+        if name == "render":
+            s.add_argument("--out", required=True, help="folder for the PNG files")
+            s.add_argument("--size", type=_size, default=DEFAULT_SHOT, help="HEIGHTxWIDTH")
+            s.add_argument("--prefix", default="demo", help="file name prefix")
+    return p
+
+
+def render_in_child(
+    ct_path: str | os.PathLike[str],
+    case_path: str | os.PathLike[str],
+    phantom_truth: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    size: tuple[int, int] = DEFAULT_SHOT,
+) -> list[Path]:
+    """Render the demo under a private Xvfb in a child process; returns the files written."""
+    args = [
+        "render",
+        "--ct", os.fspath(ct_path),
+        "--case", os.fspath(case_path),
+        "--phantom-truth", os.fspath(phantom_truth),
+        "--out", os.fspath(out_dir),
+        "--size", f"{size[0]}x{size[1]}",
+    ]
+    with xvfb_display() as display:
+        env = dict(os.environ, DISPLAY=display)
+        env.pop("WAYLAND_DISPLAY", None)
+        proc = subprocess.run(
+            [sys.executable, "-m", "ivcviewer._napari.demo", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    return _child_result(proc)
+
+
+def _child_result(proc: subprocess.CompletedProcess[str]) -> list[Path]:
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        reason = lines[-1] if lines else f"exit status {proc.returncode}"
+        reason = reason.removeprefix("ivcviewer: ")
+        if proc.returncode == 2:
+            raise IvcviewerError(reason)
+        raise DisplayError(f"Rendering the demo failed: {reason}")
+    last = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()][-1]
+    return [Path(p) for p in json.loads(last)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``open`` (blocks until the window closes) or ``render`` (prints the
+    written paths as a JSON list). Exit status 2 with one line on stderr for input errors,
+    3 for display errors."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "open":
+            if not has_display():
+                raise DisplayError(
+                    "No display to open a window on (DISPLAY is unset); use 'render' (or "
+                    "'ivcviewer demo --no-window')."
+                )
+            open_demo(args.ct, args.case, args.phantom_truth)
+            return 0
+        if has_display():
+            written = render_demo(args.ct, args.case, args.phantom_truth, args.out, args.size)
+        else:
+            written = render_in_child(args.ct, args.case, args.phantom_truth, args.out, args.size)
+    except DisplayError as err:
+        print(f"ivcviewer: {err}", file=sys.stderr)
+        return 3
+    except (ValueError, OSError) as err:  # IvcviewerError is a ValueError
+        print(f"ivcviewer: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps([os.fspath(p) for p in written]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,435 @@
+"""What the measurement table shows and exports: region rows, manual measurements, CSV, JSON.
+
+Qt-free and napari-free: it works on core objects (:class:`ivcviewer.measure.RegionMeasurements`,
+:class:`ivcviewer.annotations.CaseFile`) and on :class:`ManualMeasurement` records that
+:mod:`ivcviewer._napari.measure_tools` reads from the ruler and bidirectional layers. The widget
+(:mod:`ivcviewer._napari.widgets.measure_table`) only lays these rows out.
+
+Units: lengths in mm, volumes in mL, positions in LPS mm (the project's conventions); the
+exported JSON uses the core's ``to_dict`` forms.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .. import measure
+from ..annotations import CaseFile, Finding
+from ..io.formats import write_text_atomic
+from ..measure import ExtentComparison, RegionMeasurements
+
+#: Version of the exported JSON layout.
+EXPORT_SCHEMA_VERSION = 1
+
+#: Kinds of manual measurement.
+RULER = "ruler"
+BIDIRECTIONAL = "bidirectional"
+
+#: A region named ``label_<v>`` has no name of its own (the core's default name).
+_DEFAULT_NAME = re.compile(r"^label_(\d+)$")
+
+#: Columns of the CSV export, in order (one row per region or manual measurement).
+CSV_COLUMNS: tuple[str, ...] = (
+    "kind",
+    "name",
+    "label",
+    "layer",
+    "finding",
+    "lr_mm",
+    "ap_mm",
+    "cc_mm",
+    "reported_lr_mm",
+    "reported_ap_mm",
+    "reported_cc_mm",
+    "difference_lr_mm",
+    "difference_ap_mm",
+    "difference_cc_mm",
+    "passed_by_axis",
+    "passed_order_free",
+    "length_mm",
+    "long_axis_mm",
+    "short_axis_mm",
+    "angle_deg",
+    "max_diameter_mm",
+    "obb_mm",
+    "volume_ml",
+    "hu_mean",
+    "hu_std",
+    "start_lps",
+    "end_lps",
+)
+
+
+def _vec(v: Any) -> list[float]:
+    return [float(x) for x in np.asarray(v, dtype=float).ravel()]
+
+
+@dataclass(frozen=True)
+class ManualMeasurement:
+    """A measurement drawn (or computed) on a ruler or bidirectional layer.
+
+    Attributes
+    ----------
+    kind
+        :data:`RULER` or :data:`BIDIRECTIONAL`.
+    name
+        ``Ruler 1``, ``Bidirectional 2``, ... (numbered per layer in drawing order).
+    layer
+        Name of the napari layer it was read from.
+    segments
+        For a ruler, its segments (one for a line, more for a path): ``(start_lps, end_lps,
+        length_mm)``; for a bidirectional, the long axis then the short axis.
+    source
+        Where a computed bidirectional came from (``label 1 (mass), section 12``), else empty.
+    """
+
+    kind: str
+    name: str
+    layer: str
+    segments: tuple[measure.Segment, ...]
+    source: str = ""
+
+    @property
+    def length_mm(self) -> float:
+        """A ruler's length (sum of its segments); a bidirectional's long axis."""
+        if self.kind == BIDIRECTIONAL:
+            return self.segments[0].length_mm
+        return float(sum(s.length_mm for s in self.segments))
+
+    @property
+    def short_mm(self) -> float | None:
+        """A bidirectional's short axis, mm (None for a ruler)."""
+        return self.segments[1].length_mm if self.kind == BIDIRECTIONAL else None
+
+    @property
+    def angle_deg(self) -> float | None:
+        """Angle between a bidirectional's two axes, degrees (90 when perpendicular)."""
+        if self.kind != BIDIRECTIONAL:
+            return None
+        return axes_angle_deg(self.segments[0], self.segments[1])
+
+    @property
+    def start_lps(self) -> NDArray[np.float64]:
+        """First point, LPS mm."""
+        return self.segments[0].start_lps
+
+    @property
+    def end_lps(self) -> NDArray[np.float64]:
+        """Last point of a ruler (end of the long axis for a bidirectional), LPS mm."""
+        seg = self.segments[0] if self.kind == BIDIRECTIONAL else self.segments[-1]
+        return seg.end_lps
+
+    def delta_mm(self) -> dict[str, float]:
+        """Absolute span of a ruler (or of a long axis) along ``lr``, ``ap``, ``cc``, mm."""
+        d = np.abs(self.end_lps - self.start_lps)
+        return {ax: float(v) for ax, v in zip(measure.PATIENT_AXES, d, strict=True)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (mm, LPS mm)."""
+        out: dict[str, Any] = {"kind": self.kind, "name": self.name, "layer": self.layer}
+        if self.kind == BIDIRECTIONAL:
+            out.update(
+                long_axis=self.segments[0].to_dict(),
+                short_axis=self.segments[1].to_dict(),
+                angle_deg=self.angle_deg,
+                source=self.source,
+            )
+        else:
+            out.update(
+                length_mm=self.length_mm,
+                start_lps=_vec(self.start_lps),
+                end_lps=_vec(self.end_lps),
+                delta_mm=self.delta_mm(),
+                segments=[s.to_dict() for s in self.segments],
+            )
+        return out
+
+
+def axes_angle_deg(a: measure.Segment, b: measure.Segment) -> float:
+    """Angle between two segments' directions, in ``[0, 90]`` degrees.
+
+    >>> s = measure.Segment
+    >>> o = np.zeros(3)
+    >>> round(axes_angle_deg(s(1.0, o, np.array([1.0, 0, 0])), s(1.0, o, np.array([0, 2.0, 0]))), 6)
+    90.0
+    """
+    u = np.asarray(a.end_lps - a.start_lps, dtype=float)
+    v = np.asarray(b.end_lps - b.start_lps, dtype=float)
+    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
+    if nu == 0.0 or nv == 0.0:
+        return float("nan")
+    c = abs(float(u @ v)) / (nu * nv)
+    return float(math.degrees(math.acos(min(1.0, c))))
+
+
+@dataclass(frozen=True)
+class RegionRow:
+    """One region of a label map with its finding and comparison (when a case file is set)."""
+
+    region: RegionMeasurements
+    finding: Finding | None = None
+    comparison: ExtentComparison | None = None
+
+    @property
+    def reported_mm(self) -> dict[str, float]:
+        """The finding's reported extents (empty without a finding)."""
+        if self.finding is None or not self.finding.measurements:
+            return {}
+        return self.finding.reported_extents_mm()
+
+    def axis_comparison(self, axis: str) -> measure.AxisComparison | None:
+        """The axis-by-axis comparison of one patient axis, if that axis is reported."""
+        if self.comparison is None:
+            return None
+        for c in self.comparison.by_axis:
+            if c.measured_axis == axis:
+                return c
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form: the core's region dict plus ``finding``, ``reported_mm``, ``comparison``."""
+        out = self.region.to_dict()
+        out["finding"] = None if self.finding is None else self.finding.id
+        out["axes_assumed"] = None if self.finding is None else self.finding.extents_assumed()
+        out["reported_mm"] = self.reported_mm or None
+        out["comparison"] = None if self.comparison is None else self.comparison.to_dict()
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Findings and comparisons
+# ---------------------------------------------------------------------------------------------
+
+
+def findings_with_figures(case: CaseFile) -> list[Finding]:
+    """Region findings of a case file that report extents, in file order."""
+    return [f for f in case.region_findings if f.measurements]
+
+
+def match_findings(
+    regions: Sequence[RegionMeasurements],
+    case: CaseFile,
+    label_findings: Mapping[int, str] | None = None,
+) -> dict[int, Finding]:
+    """The finding each region is compared with, keyed by label value.
+
+    The rule of ``ivcviewer measure --case``: a region matches the finding whose id or name is
+    the region's name (case-insensitive); a region with a default name ``label_<v>`` matches the
+    finding the case file gives label value ``v``. ``label_findings`` (value -> finding id, for
+    example from an overlay layer, or chosen in the table) comes first. Findings that report no
+    figures are not matched.
+    """
+    by_name: dict[str, Finding] = {}
+    for f in case.region_findings:
+        by_name.setdefault(f.id.lower(), f)
+        by_name.setdefault(f.name.lower(), f)
+    by_value = {v: case.finding(fid) for fid, v in case.label_values().items()}
+    explicit = dict(label_findings or {})
+    out: dict[int, Finding] = {}
+    for r in regions:
+        finding: Finding | None = None
+        if r.label in explicit:
+            finding = by_name.get(str(explicit[r.label]).lower())
+        if finding is None:
+            finding = by_name.get(r.name.lower())
+        if finding is None and _DEFAULT_NAME.match(r.name):
+            finding = by_value.get(r.label)
+        if finding is not None and finding.measurements:
+            out[r.label] = finding
+    return out
+
+
+def region_rows(
+    regions: Sequence[RegionMeasurements],
+    case: CaseFile | None = None,
+    tolerance_rel: float = measure.DEFAULT_TOLERANCE_REL,
+    label_findings: Mapping[int, str] | None = None,
+    unmatched: Sequence[int] = (),
+) -> list[RegionRow]:
+    """Rows of the table for measured regions, each with its comparison when a case is set.
+
+    Parameters
+    ----------
+    regions
+        From :func:`ivcviewer.measure.measure_labels`.
+    case
+        Case file whose reported figures are compared; None for no comparison.
+    tolerance_rel
+        Relative tolerance of :func:`ivcviewer.measure.compare_extents` (floor: one voxel).
+    label_findings
+        Explicit value -> finding id choices (see :func:`match_findings`).
+    unmatched
+        Label values that must not be compared (the user chose "no finding").
+    """
+    if case is None:
+        return [RegionRow(r) for r in regions]
+    matched = match_findings(regions, case, label_findings)
+    rows = []
+    skip = set(unmatched)
+    for r in regions:
+        f = None if r.label in skip else matched.get(r.label)
+        if f is None:
+            rows.append(RegionRow(r))
+            continue
+        cmp = measure.compare_extents(
+            r.extents_mm, f.reported_extents_mm(), r.voxel_extent_mm, tolerance_rel
+        )
+        rows.append(RegionRow(r, f, cmp))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Export
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MeasurementReport:
+    """Everything the table shows, ready to export.
+
+    Attributes
+    ----------
+    regions
+        Region rows (may be empty: no label layer chosen).
+    manual
+        Ruler and bidirectional measurements.
+    labels_layer, ct_layer
+        Names of the layers measured (empty when none).
+    case_path
+        The case file compared with, or empty.
+    tolerance_rel
+        The comparison's relative tolerance.
+    notes
+        What the user should know (for example "CT on another grid: no HU").
+    """
+
+    regions: list[RegionRow] = field(default_factory=list)
+    manual: list[ManualMeasurement] = field(default_factory=list)
+    labels_layer: str = ""
+    ct_layer: str = ""
+    case_path: str = ""
+    tolerance_rel: float = measure.DEFAULT_TOLERANCE_REL
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (schema :data:`EXPORT_SCHEMA_VERSION`; mm, mL, LPS mm)."""
+        return {
+            "schema_version": EXPORT_SCHEMA_VERSION,
+            "units": {"length": "mm", "volume": "mL", "position": "LPS mm", "hu": "HU"},
+            "labels_layer": self.labels_layer or None,
+            "ct_layer": self.ct_layer or None,
+            "case": self.case_path or None,
+            "tolerance_rel": self.tolerance_rel,
+            "notes": list(self.notes),
+            "regions": [r.to_dict() for r in self.regions],
+            "rulers": [m.to_dict() for m in self.manual if m.kind == RULER],
+            "bidirectionals": [m.to_dict() for m in self.manual if m.kind == BIDIRECTIONAL],
+        }
+
+    def csv_rows(self) -> list[dict[str, str]]:
+        """One dict per region and manual measurement, keyed by :data:`CSV_COLUMNS`."""
+        rows = [_region_csv(r, self.labels_layer) for r in self.regions]
+        rows += [_manual_csv(m) for m in self.manual]
+        return rows
+
+    def to_csv(self) -> str:
+        """The CSV text (header :data:`CSV_COLUMNS`, ``\\n`` line ends)."""
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.csv_rows())
+        return buf.getvalue()
+
+    def export_csv(self, path: str) -> None:
+        """Write :meth:`to_csv` to ``path`` atomically (temporary file, then rename)."""
+        write_text_atomic(path, self.to_csv())
+
+    def export_json(self, path: str) -> None:
+        """Write :meth:`to_dict` as indented JSON to ``path`` atomically."""
+        write_text_atomic(path, json.dumps(_jsonable(self.to_dict()), indent=2) + "\n")
+
+
+def _jsonable(obj: Any) -> Any:
+    """Plain JSON values: numpy scalars and arrays become floats and lists; NaN becomes null."""
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return f if math.isfinite(f) else None
+    return obj
+
+
+def _num(x: float | None, digits: int = 4) -> str:
+    if x is None or not math.isfinite(float(x)):
+        return ""
+    return f"{float(x):.{digits}f}"
+
+
+def _lps(p: Any) -> str:
+    return " ".join(f"{float(v):.4f}" for v in np.asarray(p, dtype=float))
+
+
+def _region_csv(row: RegionRow, layer: str) -> dict[str, str]:
+    r = row.region
+    out = dict.fromkeys(CSV_COLUMNS, "")
+    out.update(
+        kind="region",
+        name=r.name,
+        label=str(r.label),
+        layer=layer,
+        finding="" if row.finding is None else row.finding.id,
+        long_axis_mm=_num(r.recist.long_mm),
+        short_axis_mm=_num(r.recist.short_mm),
+        max_diameter_mm=_num(r.max_diameter.length_mm),
+        obb_mm=" ".join(_num(v) for v in r.obb.sizes_mm),
+        volume_ml=_num(r.volume_ml),
+    )
+    for ax in measure.PATIENT_AXES:
+        out[f"{ax}_mm"] = _num(r.extents_mm[ax])
+        c = row.axis_comparison(ax)
+        if c is not None:
+            out[f"reported_{ax}_mm"] = _num(c.reported_mm)
+            out[f"difference_{ax}_mm"] = _num(c.difference_mm)
+    if row.comparison is not None:
+        out["passed_by_axis"] = str(row.comparison.passed_by_axis).lower()
+        out["passed_order_free"] = str(row.comparison.passed_order_free).lower()
+    if r.hu is not None:
+        out["hu_mean"] = _num(r.hu.mean, 2)
+        out["hu_std"] = _num(r.hu.std, 2)
+    return out
+
+
+def _manual_csv(m: ManualMeasurement) -> dict[str, str]:
+    out = dict.fromkeys(CSV_COLUMNS, "")
+    out.update(kind=m.kind, name=m.name, layer=m.layer)
+    if m.kind == BIDIRECTIONAL:
+        out.update(
+            long_axis_mm=_num(m.length_mm),
+            short_axis_mm=_num(m.short_mm),
+            angle_deg=_num(m.angle_deg, 2),
+        )
+    else:
+        out["length_mm"] = _num(m.length_mm)
+        for ax, v in m.delta_mm().items():
+            out[f"{ax}_mm"] = _num(v)
+    out["start_lps"] = _lps(m.start_lps)
+    out["end_lps"] = _lps(m.end_lps)
+    return out

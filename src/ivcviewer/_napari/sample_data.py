@@ -1,0 +1,101 @@
+"""napari sample data: the case phantom (File > Open Sample > ivcviewer).
+
+* **Case phantom CT**: the synthetic abdominal CT with the case's findings, read from its DICOM
+  series as any CT is (so the layer carries its geometry report and window).
+* **Case phantom CT with truth labels**: the same CT, the truth label map (every structure and
+  the two findings, named and coloured) and the truth landmarks (named points).
+
+The phantom is generated on first use and kept in the user cache
+(:func:`ivcviewer.phantom.cached_phantom`, about 7 s for the standard size, a second after
+that). Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..annotations import Landmarks, default_case_path, load_case
+from ..annotations import vocabulary as voc
+from ..errors import IvcviewerError
+from ..io import load_labels, open_path
+from ..phantom import cached_phantom
+from ..phantom.output import CT_DIR, LABELS_FILE, LANDMARKS_FILE
+from ..report import ValidationMode
+from .layers import (
+    LayerDataTuple,
+    image_layer_data,
+    labels_layer_data,
+    landmark_points_layer_data,
+)
+
+#: Phantom size the sample data use (``small`` for quick tests).
+DEFAULT_SIZE = "standard"
+
+#: Layer names.
+CT_NAME = "Case phantom CT"
+TRUTH_NAME = "Case phantom truth labels"
+LANDMARKS_NAME = "Case phantom truth landmarks"
+
+#: Opacity of the truth labels over the CT.
+TRUTH_OPACITY = 0.35
+
+
+def phantom_folder(size: str = DEFAULT_SIZE, seed: int = 0) -> Path:
+    """The cached phantom's folder (generated the first time)."""
+    return cached_phantom(size, seed=seed)
+
+
+def _ct_layer(folder: Path) -> LayerDataTuple:
+    vols = open_path(folder / CT_DIR, on_irregular=ValidationMode.RAISE)
+    if len(vols) != 1:
+        raise IvcviewerError(
+            f"{folder / CT_DIR}: expected one CT series in the phantom folder, found {len(vols)}; "
+            "delete the folder so that it is generated again."
+        )
+    return image_layer_data(vols[0], name=CT_NAME)
+
+
+def phantom_ct(size: str = DEFAULT_SIZE) -> list[LayerDataTuple]:
+    """Sample data "Case phantom CT": one Image layer (HU, mm, window 400/40)."""
+    return [_ct_layer(phantom_folder(size))]
+
+
+def truth_landmarks_layer_data(
+    landmarks: Landmarks, reference: Any = None, name: str = LANDMARKS_NAME
+) -> LayerDataTuple:
+    """The truth landmarks as named points, with the case file's display names and colours."""
+    case = load_case(default_case_path())
+    ids = [n for n in voc.POINT_LANDMARKS if n in landmarks.points_lps]
+    specs = [case.landmark_spec(n) for n in ids]
+    return landmark_points_layer_data(
+        [landmarks.points_lps[n] for n in ids],
+        {"name": [s.name for s in specs], "landmark": ids},
+        reference=reference,
+        colors=[s.colour for s in specs],
+        name=name,
+    )
+
+
+def phantom_ct_with_truth(size: str = DEFAULT_SIZE) -> list[LayerDataTuple]:
+    """Sample data "Case phantom CT with truth labels": CT, truth labels and truth landmarks."""
+    folder = phantom_folder(size)
+    ct = _ct_layer(folder)
+    labels, table = load_labels(folder / LABELS_FILE)
+    truth = labels_layer_data(labels, table, name=TRUTH_NAME, opacity=TRUTH_OPACITY)
+    landmarks = Landmarks.load_json(folder / LANDMARKS_FILE)
+    reference = ct[1]["metadata"].get("ivcviewer_volume")
+    points = truth_landmarks_layer_data(landmarks, reference)
+    return [ct, truth, points]
+
+
+__all__ = [
+    "CT_NAME",
+    "DEFAULT_SIZE",
+    "LANDMARKS_NAME",
+    "TRUTH_NAME",
+    "phantom_ct",
+    "phantom_ct_with_truth",
+    "phantom_folder",
+    "truth_landmarks_layer_data",
+]

@@ -1,0 +1,282 @@
+"""Write the phantom to disk (DICOM series, truth labels, landmarks, manifest) and cache it.
+
+Layout of a phantom folder::
+
+    ct/                      DICOM CT Image Storage series, one file per slice (CT0001.dcm ...)
+    labels.nii.gz            truth label map (NIfTI, RAS on disk, same grid as the series)
+    labels_labels.json       its label table: value -> {"name", "rgba"}
+    landmarks.json           truth landmarks, LPS mm (format "ivcviewer.landmarks")
+    manifest.json            parameters, versions, geometry, files, label table with HU
+                             ranges, the findings' truth and the citation
+
+Every file is written through a temporary file and renamed into place; the series folder is
+written beside its final place and renamed too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from .._atomic import temp_dir_beside
+from ..dicom import write_ct_series
+from ..errors import OutputExistsError
+from ..io import LabelEntry, LabelTable, save_labels
+from ..io.formats import write_text_atomic
+from .build import PHANTOM_VERSION, Phantom, build_phantom
+from .findings import MASS_ID, reported_mass_extents_mm
+
+log = logging.getLogger(__name__)
+
+#: ``format`` of a phantom manifest and its version.
+MANIFEST_FORMAT = "ivcviewer.phantom"
+MANIFEST_FORMAT_VERSION = 1
+
+#: File and folder names inside a phantom folder.
+CT_DIR = "ct"
+LABELS_FILE = "labels.nii.gz"
+LANDMARKS_FILE = "landmarks.json"
+MANIFEST_FILE = "manifest.json"
+
+#: Text that marks the data as synthetic in the DICOM headers.
+SYNTHETIC_NOTE = "SYNTHETIC PHANTOM - not patient data"
+
+
+def label_table_for_io(phantom: Phantom) -> LabelTable:
+    """The phantom's label table as an :class:`ivcviewer.io.LabelTable` (names and colours)."""
+    return LabelTable({v: LabelEntry(e.name, e.rgba) for v, e in phantom.label_table.items()})
+
+
+def _uid_seed(phantom: Phantom) -> str:
+    p = phantom.params
+    return (
+        f"ivcviewer-phantom-v{p['version']}-{p['size']}-seed{p['seed']}-"
+        f"{'normal' if p['normal'] else 'case'}"
+    )
+
+
+def measured_extents_mm(phantom: Phantom, name: str = MASS_ID) -> dict[str, float]:
+    """Extents (mm) of a label along x (lr), y (ap), z (cc): ``(max - min + 1) * spacing``."""
+    m = phantom.labels.array == phantom.label_value(name)
+    out: dict[str, float] = {}
+    sp = phantom.labels.spacing
+    for axis, k in (("lr", 2), ("ap", 1), ("cc", 0)):
+        other = tuple(i for i in range(3) if i != k)
+        idx = np.nonzero(m.any(axis=other))[0]
+        out[axis] = float((idx[-1] - idx[0] + 1) * sp[k]) if len(idx) else 0.0
+    return out
+
+
+def manifest(phantom: Phantom, files: dict[str, str], dicom: dict[str, Any]) -> dict[str, Any]:
+    """The manifest document of a written phantom."""
+    from .findings import _default_case
+
+    ct = phantom.ct
+    doc: dict[str, Any] = {
+        "format": MANIFEST_FORMAT,
+        "format_version": MANIFEST_FORMAT_VERSION,
+        "synthetic": True,
+        "description": ct.metadata.description,
+        "phantom_version": PHANTOM_VERSION,
+        "ivcviewer_version": __version__,
+        "params": {k: phantom.params[k] for k in ("size", "seed", "normal")},
+        "coordinate_system": "LPS",
+        "units": "mm",
+        "grid": {
+            "shape": list(ct.shape),
+            "spacing_mm": [float(v) for v in ct.spacing],
+            "origin_lps": [float(v) for v in ct.origin_lps],
+            "affine": np.round(ct.affine, 6).tolist(),
+        },
+        "files": files,
+        "dicom": dicom,
+        "labels": [
+            {
+                "value": v,
+                "name": e.name,
+                "colour": list(e.colour),
+                "hu_range": list(e.hu_range) if e.hu_range else None,
+                "description": e.description,
+            }
+            for v, e in phantom.label_table.items()
+        ],
+        "noise_sd_hu": 12.0,
+    }
+    if not phantom.params["normal"]:
+        truth = json.loads(json.dumps(phantom.truth))
+        truth["mass"]["reported_extents_mm"] = reported_mass_extents_mm()
+        truth["mass"]["label_extents_mm"] = measured_extents_mm(phantom)
+        doc["truth"] = truth
+        case = _default_case()
+        doc["case"] = {
+            "id": case.case.id,
+            "citation": case.case.citation.text,
+            "doi": case.case.citation.doi,
+        }
+    return doc
+
+
+def write_phantom(
+    phantom: Phantom, out_dir: str | os.PathLike[str], *, overwrite: bool = False
+) -> dict[str, Path]:
+    """Write the phantom as a DICOM CT series with its truth (see the module docstring).
+
+    Parameters
+    ----------
+    phantom
+        From :func:`~ivcviewer.phantom.build_phantom`.
+    out_dir
+        Folder to write into (created if needed).
+    overwrite
+        Replace the files of an earlier phantom in ``out_dir``. Without it a folder that holds
+        anything is refused.
+
+    Returns
+    -------
+    dict
+        ``{"ct", "labels", "label_table", "landmarks", "manifest"}`` -> path written.
+
+    Raises
+    ------
+    OutputExistsError
+        When ``out_dir`` is not empty and ``overwrite`` is false.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"Output path {out} exists and is not a folder; choose a folder.")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise OutputExistsError(
+            f"Output folder {out} is not empty; choose an empty or new folder, or overwrite it "
+            "(--force on the command line)."
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    p = phantom.params
+    kind = "normal baseline" if p["normal"] else "leiomyosarcoma invading the IVC"
+    short = "normal" if p["normal"] else "IVC leiomyosarcoma"
+    series = out / CT_DIR
+    dcm = write_ct_series(
+        phantom.ct,
+        series,
+        series_description=f"Synthetic CT phantom ({short}) {p['size']} seed {p['seed']}"[:64],
+        patient_name="PHANTOM^SYNTHETIC",
+        patient_id=f"IVCVIEWER-PHANTOM-{p['seed']}"[:64],
+        study_description=f"SYNTHETIC PHANTOM ivcviewer abdominal CT v{p['version']}"[:64],
+        uid_seed=_uid_seed(phantom),
+        window=(40.0, 400.0),
+        rescale_intercept=-1024.0,
+        rescale_slope=1.0,
+        extra_tags={
+            "PatientComments": f"{SYNTHETIC_NOTE}. Generated by ivcviewer {__version__}.",
+            "ImageComments": f"{SYNTHETIC_NOTE} ({kind})",
+            "ContrastBolusAgent": "IV and oral contrast (simulated, portal venous phase)",
+        },
+        overwrite=overwrite,
+    )
+    labels_path, table_path = save_labels(
+        phantom.labels, label_table_for_io(phantom), out / LABELS_FILE
+    )
+    landmarks_path = phantom.landmarks.save_json(out / LANDMARKS_FILE)
+    import pydicom
+
+    first = pydicom.dcmread(dcm[0], stop_before_pixels=True)
+    files = {
+        "ct": CT_DIR,
+        "labels": labels_path.name,
+        "label_table": table_path.name,
+        "landmarks": landmarks_path.name,
+    }
+    dicom = {
+        "n_files": len(dcm),
+        "study_instance_uid": str(first.StudyInstanceUID),
+        "series_instance_uid": str(first.SeriesInstanceUID),
+        "frame_of_reference_uid": str(first.FrameOfReferenceUID),
+        "rescale_intercept": -1024.0,
+        "window_center_width": [40.0, 400.0],
+    }
+    manifest_path = out / MANIFEST_FILE
+    write_text_atomic(manifest_path, json.dumps(manifest(phantom, files, dicom), indent=1) + "\n")
+    return {
+        "ct": series,
+        "labels": labels_path,
+        "label_table": table_path,
+        "landmarks": landmarks_path,
+        "manifest": manifest_path,
+    }
+
+
+# ----------------------------------------------------------------------------- cache
+
+
+def cache_root() -> Path:
+    """``$XDG_CACHE_HOME/ivcviewer/phantom`` (default ``~/.cache/ivcviewer/phantom``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ivcviewer" / "phantom"
+
+
+def cache_key(size: str, seed: int, normal: bool) -> str:
+    """Folder name of a cached phantom: its parameters and the model and package versions.
+
+    >>> cache_key("small", 0, False).startswith("small-seed0-case-v")
+    True
+    """
+    return (
+        f"{size}-seed{int(seed)}-{'normal' if normal else 'case'}-v{PHANTOM_VERSION}-{__version__}"
+    )
+
+
+def _complete(folder: Path, size: str, seed: int, normal: bool) -> bool:
+    try:
+        doc = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        doc.get("format") == MANIFEST_FORMAT
+        and doc.get("phantom_version") == PHANTOM_VERSION
+        and doc.get("params") == {"size": size, "seed": int(seed), "normal": bool(normal)}
+        and (folder / CT_DIR).is_dir()
+    )
+
+
+def cached_phantom(size: str = "standard", seed: int = 0, normal: bool = False) -> Path:
+    """The folder of a written phantom in the user cache, generating it the first time.
+
+    The folder is built under a temporary name in the cache and renamed into place, so a
+    concurrent or interrupted run never leaves a half-written phantom behind.
+
+    Returns
+    -------
+    Path
+        A folder laid out as :func:`write_phantom` writes it.
+    """
+    root = cache_root()
+    key = cache_key(size, seed, normal)
+    target = root / key
+    if _complete(target, size, seed, normal):
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    log.info("generating the %s phantom (seed %s) into the cache %s", size, seed, target)
+    tmp = temp_dir_beside(target)
+    try:
+        write_phantom(build_phantom(size, seed=seed, normal=normal), tmp, overwrite=True)
+        if target.exists():
+            if _complete(target, size, seed, normal):  # another process finished first
+                shutil.rmtree(tmp, ignore_errors=True)
+                return target
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            if not _complete(target, size, seed, normal):
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
