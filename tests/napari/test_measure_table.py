@@ -312,3 +312,16 @@ def test_a_closed_table_leaves_the_viewer_working(table, qtbot) -> None:
     viewer.add_layer(Layer.create(*labels_layer_data(labels_vol, NAMES, name="more")))
     viewer.layers.remove("more")
     assert ruler.features["length_mm"].iloc[0] == pytest.approx(10.0)
+
+
+def test_finding_ids_in_layer_metadata_choose_the_findings(table) -> None:
+    viewer, widget, labels_vol, _ = table
+    widget.set_case(default_case_path())
+    data, kwargs, kind = labels_layer_data(labels_vol, NAMES, name="overlay")
+    kwargs["metadata"]["finding_ids"] = {2: "mass"}  # as the case overlay widget writes it
+    overlay = viewer.add_layer(Layer.create(data, kwargs, kind))
+    widget.set_labels_layer(overlay)
+    rows = {r.region.label: r for r in widget.report.regions}
+    assert rows[2].finding is not None and rows[2].finding.id == "mass"
+    assert widget.cell_text(widget.row_of("mass shrunk 10%"), "By axis") == "fail"
+    assert rows[1].finding is not None  # still matched by its name

@@ -87,6 +87,8 @@ NO_FINDING = "\N{EM DASH}"
 #: and the finding id of each label value.
 CASE_PATH_KEY = "case_path"
 LABEL_FINDINGS_KEY = "label_findings"
+#: The same mapping as written by the "Case overlay" widget on its findings layer.
+FINDING_IDS_KEY = "finding_ids"
 
 
 def _is_3d(layer: Any) -> bool:
@@ -490,7 +492,7 @@ class MeasurementTableWidget(QWidget):
                     self.case_edit.setText(str(case_path))
                 except IvcviewerError as err:
                     self._notes.append(str(err))
-            findings = md.get(LABEL_FINDINGS_KEY)
+            findings = md.get(LABEL_FINDINGS_KEY, md.get(FINDING_IDS_KEY))
             self._overrides = (
                 {int(k): str(v) for k, v in findings.items()} if isinstance(findings, dict) else {}
             )
