@@ -13,6 +13,7 @@ import SimpleITK as sitk
 from _dicom_factory import AXIAL, ORIGIN, PIXEL_SPACING, SAGITTAL, axial_volume, ramp
 from pydicom import uid as pduid
 
+from ivcviewer._atomic import dir_mode
 from ivcviewer.dicom import load_dicom, write_ct_series, write_ct_slices
 from ivcviewer.errors import DicomSeriesError, GeometryError
 from ivcviewer.geometry import affine_from_dicom, affine_from_itk
@@ -110,6 +111,7 @@ def test_rescale_and_values_that_do_not_fit(tmp_path: Path) -> None:
 def test_output_is_atomic_and_never_overwrites(tmp_path: Path) -> None:
     out = tmp_path / "ct"
     write_ct_series(axial_volume(n=2), out, uid_seed="x")
+    assert out.stat().st_mode & 0o777 == dir_mode()  # not the private mode of a temp folder
     before = sorted(p.name for p in out.iterdir())
     with pytest.raises(DicomSeriesError, match="not empty"):
         write_ct_series(axial_volume(n=3), out, uid_seed="x")

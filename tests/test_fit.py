@@ -10,16 +10,18 @@ import pytest
 from _overlay_factory import IVC_R, IVC_XY, PSOAS_XY, truth_landmarks
 
 from ivcviewer import geometry, measure
-from ivcviewer.annotations import default_case_path, load_case
+from ivcviewer.annotations import default_case_path
 from ivcviewer.annotations.anatomy import Landmarks, Provenance
-from ivcviewer.annotations.casefile import Measurement
+from ivcviewer.annotations.casefile import Measurement, Placement, PlacementPoint, load_case
 from ivcviewer.annotations.fit import (
     SolidModel,
     TubeModel,
     _outline_through,
     fit_lumen,
     fit_solid,
+    mass_centre_from_relations,
     model_leaves_grid,
+    placement_of,
 )
 from ivcviewer.annotations.levels import ivc_involvement, mayo_at_least
 from ivcviewer.annotations.rasterise import GridBox, block_coords, box_of_lps
@@ -186,6 +188,135 @@ def test_fit_solid_needs_its_landmarks_and_extents(case) -> None:  # type: ignor
     two = Measurement("size", (10.5, 8.9), "cm", ("lr", "ap"), True, "two only")
     with pytest.raises(CaseFileError, match="cc"):
         fit_solid(replace(mass, measurements=(two,)), truth_landmarks())
+
+
+def test_the_case_file_states_the_mass_placement(case) -> None:  # type: ignore[no-untyped-def]
+    rel = case.finding("mass").relations
+    pl = rel.placement
+    assert pl is not None and pl.rule == "outline_through" and pl.side == "right"
+    assert [(t.landmark, t.depth_mm) for t in pl.through] == [
+        ("ivc_centreline", 0.0),
+        ("right_psoas_at_mass", 0.0),
+    ]
+    assert rel.centre_level == "renal_vein_confluence"
+    assert "placement" in rel.assumed
+    assert placement_of(case.finding("mass")) is pl
+    # the tumour inside the IVC has none (it is placed along the vessel)
+    assert placement_of(case.finding("intravascular_tumour")) is None
+
+
+def test_fit_solid_applies_the_shared_placement_function(case) -> None:  # type: ignore[no-untyped-def]
+    lm = truth_landmarks()
+    mass = case.finding("mass")
+    fit = fit_solid(mass, lm)
+    z0 = lm.z("renal_vein_confluence")
+    points = {
+        "ivc_centreline": lm.centreline_at_z(z0)[0],
+        "right_psoas_at_mass": lm.point("right_psoas_at_mass"),
+    }
+    sp = mass_centre_from_relations(mass, points, z0)
+    np.testing.assert_allclose(fit.model.centre_lps, sp.centre_lps)
+    assert sp.through_all
+    assert fit.parameters["placement"]["stated_in_case_file"] is True
+    assert [t["landmark"] for t in fit.parameters["placement"]["through"]] == [
+        "ivc_centreline",
+        "right_psoas_at_mass",
+    ]
+
+
+def test_placement_depth_moves_the_outline_towards_the_midline(case) -> None:  # type: ignore[no-untyped-def]
+    mass = case.finding("mass")
+    pts = {"ivc_centreline": [*IVC_XY, 0.0], "right_psoas_at_mass": [*PSOAS_XY, 0.0]}
+    # one point, 11 mm deep: the outline's medial end lies 11 mm past the IVC axis
+    one = Placement("outline_through", (PlacementPoint("ivc_centreline", 11.0),), "right")
+    m1 = replace(mass, relations=replace(mass.relations, placement=one))
+    c1 = mass_centre_from_relations(m1, pts, 0.0).centre_lps
+    assert c1[0] + 52.5 == pytest.approx(IVC_XY[0] + 11.0)
+    assert c1[1] == pytest.approx(IVC_XY[1])
+    # two points: each shifted point lies on the outline, the centre on the right
+    two = Placement(
+        "outline_through",
+        (PlacementPoint("ivc_centreline", 5.0), PlacementPoint("right_psoas_at_mass", 0.0)),
+        "right",
+    )
+    m2 = replace(mass, relations=replace(mass.relations, placement=two))
+    c2 = mass_centre_from_relations(m2, pts, 0.0).centre_lps
+    probe = SolidModel(c2, (52.5, 44.5, 66.0), 0.0)
+    assert probe.normalised_distance([IVC_XY[0] + 5.0, IVC_XY[1], 0.0]) == pytest.approx(1.0)
+    assert probe.normalised_distance([*PSOAS_XY, 0.0]) == pytest.approx(1.0)
+    assert c2[0] < IVC_XY[0]
+    # the left side mirrors it
+    left = replace(two, side="left")
+    m3 = replace(mass, relations=replace(mass.relations, placement=left, origin_structure=None))
+    assert mass_centre_from_relations(m3, pts, 0.0).centre_lps[0] > IVC_XY[0]
+    with pytest.raises(AnatomyError, match="right_psoas_at_mass"):
+        mass_centre_from_relations(m2, {"ivc_centreline": [0.0, 0.0, 0.0]}, 0.0)
+
+
+def _case_with(tmp_path, edit) -> object:  # type: ignore[no-untyped-def]
+    import yaml
+
+    doc = yaml.safe_load(default_case_path().read_text(encoding="utf-8"))
+    edit(doc["findings"][0]["relations"], doc)
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return load_case(path)
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "fix"),
+    [
+        (
+            lambda r, d: (r.pop("centre_level"), r.update(assumed=["placement"])),
+            "relations.centre_level",
+            "add 'centre_level:'",
+        ),
+        (lambda r, d: r["placement"].update(side="left"), "placement.side", "side: right"),
+        (lambda r, d: r["placement"].update(side="up"), "placement.side", "known side"),
+        (lambda r, d: r["placement"].update(rule="near"), "placement.rule", "placement rule"),
+        (
+            lambda r, d: r["placement"]["through"][1].update(landmark="psoas"),
+            "placement.through[1].landmark",
+            "known landmark",
+        ),
+        (
+            lambda r, d: r["placement"]["through"].append({"landmark": "liver_lower_edge"}),
+            "placement.through",
+            "one or two",
+        ),
+        (
+            lambda r, d: r["placement"]["through"][0].update(depth_mm="5 mm"),
+            "through[0].depth_mm",
+            "plain number",
+        ),
+        (
+            lambda r, d: r["placement"]["through"][0].update(depth="5"),
+            "through[0].depth",
+            "depth_mm",
+        ),
+        (
+            lambda r, d: d["findings"][1]["relations"].update(
+                placement={"rule": "outline_through", "side": "right",
+                           "through": [{"landmark": "ivc_centreline"}]}
+            ),
+            "findings[1].relations.placement",
+            "remove 'placement'",
+        ),
+    ],
+)
+def test_a_bad_placement_is_refused_with_its_field(tmp_path, edit, field: str, fix: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CaseFileError) as err:
+        _case_with(tmp_path, edit)
+    msg = str(err.value)
+    assert field in msg and fix in msg and "case.yaml" in msg
+
+
+def test_the_landmarks_list_must_hold_the_placement_points(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    def edit(rel, doc) -> None:  # type: ignore[no-untyped-def]
+        doc["findings"][0]["landmarks"] = ["renal_vein_confluence", "right_psoas_at_mass"]
+
+    with pytest.raises(CaseFileError, match="lacks 'ivc_centreline'"):
+        _case_with(tmp_path, edit)
 
 
 def test_fit_lumen_runs_between_its_landmarks(case) -> None:  # type: ignore[no-untyped-def]

@@ -1,9 +1,12 @@
 """The fit against the phantom's truth: placement from its landmarks or its label map.
 
-The phantom builds its truth mass and tumour from the case file's extents and relations with
-its own placement; the fit places them from the landmarks (or a label map) only, never from the
-phantom's parameters. The Dice figures below are what the fit reaches on the ``small`` preset
-(4 x 4 x 5 mm voxels); the floors are set just under them so that a regression shows.
+The phantom builds its truth mass and tumour from the case file's extents and relations: the
+mass is placed by the case file's placement rule (``relations.placement``) through the same
+function the fit uses (``mass_centre_from_relations``), fed with the phantom's own anatomy; the
+fit places them from the landmarks (or a label map) only, never from the phantom's parameters.
+The issue's target is Dice >= 0.9 for both findings and Mayo level III, from the truth
+landmarks and from the phantom's truth folder; the figures in the comments are what the fit
+reaches on the ``small`` preset (4 x 4 x 5 mm voxels).
 """
 
 from __future__ import annotations
@@ -49,8 +52,8 @@ def from_truth_landmarks(ph, case) -> OverlayResult:  # type: ignore[no-untyped-
 def test_from_truth_landmarks(from_truth_landmarks: OverlayResult, ph) -> None:  # type: ignore[no-untyped-def]
     res = from_truth_landmarks
     d = _dices(res, ph)
-    assert d["mass"] >= 0.89  # 0.899
-    assert d["intravascular_tumour"] >= 0.89  # 0.900: a circle in the oval IVC
+    assert d["mass"] >= 0.9  # 0.968
+    assert d["intravascular_tumour"] >= 0.9  # 0.900: a circle in the oval IVC
     lv = res.involvement
     assert lv is not None and lv.mayo_level == "III" and lv.ivc_segment == "II"
     mass = res.finding("mass")
@@ -60,7 +63,7 @@ def test_from_truth_landmarks(from_truth_landmarks: OverlayResult, ph) -> None: 
 def test_from_truth_landmarks_and_label_map(ph, case) -> None:  # type: ignore[no-untyped-def]
     res = fit_case(ph.ct, case, ph.landmarks, ph.labels, anatomy_names(ph, case))
     d = _dices(res, ph)
-    assert d["mass"] >= 0.89  # 0.8995
+    assert d["mass"] >= 0.9  # 0.968
     assert d["intravascular_tumour"] >= 0.97  # 0.985: the lumen's own section
     assert res.involvement is not None and res.involvement.mayo_level == "III"
     assert [r.status for r in res.finding("mass").rules] == ["satisfied"] * 3
@@ -71,12 +74,39 @@ def test_from_the_truth_label_map_as_anatomy(ph, case) -> None:  # type: ignore[
     lm = landmarks_from_labelmap(ph.labels, names, required=case.required_landmarks())
     res = fit_case(ph.ct, case, lm, ph.labels, names)
     d = _dices(res, ph)
-    assert d["mass"] >= 0.85  # 0.864: the derived landmarks sit a few mm off the truth
+    assert d["mass"] >= 0.86  # 0.886: the psoas centroid is derived where the mass replaced it
     assert d["intravascular_tumour"] >= 0.95  # 0.960
     assert res.involvement is not None and res.involvement.mayo_level == "III"
     np.testing.assert_allclose(
         lm.point("renal_vein_confluence"), ph.landmarks.point("renal_vein_confluence"), atol=6.0
     )
+
+
+def test_phantom_and_fit_apply_the_same_placement(ph, case) -> None:  # type: ignore[no-untyped-def]
+    from ivcviewer.annotations.fit import fit_solid, mass_centre_from_relations
+
+    lm = ph.landmarks
+    z0 = lm.z("renal_vein_confluence")
+    points = {
+        "ivc_centreline": lm.centreline_at_z(z0)[0],
+        "right_psoas_at_mass": lm.point("right_psoas_at_mass"),
+    }
+    truth = np.asarray(ph.truth["mass"]["centre_lps"])
+    rule = mass_centre_from_relations(case.finding("mass"), points, z0).centre_lps
+    np.testing.assert_allclose(truth, rule, atol=0.05)
+    np.testing.assert_allclose(fit_solid(case.finding("mass"), lm).model.centre_lps, rule)
+    assert ph.truth["mass"]["placement"]["rule"] == "outline_through"
+
+
+def test_normal_phantom_landmarks_place_the_mass_as_well(ph, case) -> None:  # type: ignore[no-untyped-def]
+    normal = phantom.build_phantom("small", seed=0, normal=True)
+    names = normal.label_names()
+    lm = landmarks_from_labelmap(normal.labels, names, required=case.required_landmarks())
+    res = fit_case(ph.ct, case, lm, normal.labels, names)
+    d = _dices(res, ph)
+    assert d["mass"] >= 0.9  # 0.966
+    assert d["intravascular_tumour"] >= 0.9  # 0.957
+    assert res.involvement is not None and res.involvement.mayo_level == "III"
 
 
 def test_cli_from_a_written_phantom(ph, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -92,7 +122,7 @@ def test_cli_from_a_written_phantom(ph, tmp_path) -> None:  # type: ignore[no-un
     vol, _ = load_labels(out / "labels.nii.gz")
     assert vol.shape == ph.labels.shape
     np.testing.assert_allclose(vol.affine, ph.labels.affine, atol=1e-3)
-    assert dice(vol.array == 1, ph.mask("mass")) >= 0.89
+    assert dice(vol.array == 1, ph.mask("mass")) >= 0.9
     assert dice(vol.array == 2, ph.mask("intravascular_tumour")) >= 0.97
     # writing into the phantom's folder is refused
     assert main([*args, "--phantom-truth", str(folder), "--out", str(folder / "o")]) == 2

@@ -46,6 +46,10 @@ VIEW_FILES: dict[str, str] = {
 #: Default screenshot size (height, width) in pixels.
 DEFAULT_SHOT: tuple[int, int] = (768, 768)
 
+#: HU shown black to white in the 3D views (maximum intensity projection): bone, and the
+#: contrast-filled vessels and kidneys faintly.
+MIP_LIMITS_OVERLAY: tuple[float, float] = (120.0, 900.0)
+
 
 @dataclass
 class CaseViewer:
@@ -108,14 +112,15 @@ def setup_case_viewer(
     ct_layer = add_volumes(viewer, volumes, report=report)[0]
     overlay = CaseOverlayWidget(viewer)
     viewer.window.add_dock_widget(overlay, name="Case overlay", area="right")
-    overlay.set_case(case_path)
+    overlay.set_case(Path(case_path))
     overlay.set_ct_layer(ct_layer)
     if phantom_truth is not None:
-        overlay.set_source(AnatomySource.PHANTOM_TRUTH, phantom_truth)
+        overlay.set_source(AnatomySource.PHANTOM_TRUTH, Path(phantom_truth))
     elif labelmap is not None:
-        overlay.set_source(AnatomySource.LABELMAP_FILE, labelmap, names_path=labelmap_names)
-    else:
-        overlay.set_source(AnatomySource.LANDMARKS_JSON, landmarks)
+        names = None if labelmap_names is None else Path(labelmap_names)
+        overlay.set_source(AnatomySource.LABELMAP_FILE, Path(labelmap), names_path=names)
+    elif landmarks is not None:
+        overlay.set_source(AnatomySource.LANDMARKS_JSON, Path(landmarks))
     overlay.run()
     widget = None
     if table:
@@ -134,7 +139,7 @@ def _dock_table(
         return None
     table = MeasurementTableWidget(viewer)
     viewer.window.add_dock_widget(table, name="Measurement table", area="bottom")
-    table.set_case(case_path)
+    table.set_case(Path(case_path))
     table.set_ct_layer(ct_layer)
     table.set_labels_layer(overlay.findings_layer)
     return table
@@ -171,11 +176,11 @@ def render_overlay_views(
 ) -> list[Path]:
     """Render the overlay's standard views to ``<out_dir>/<prefix>_<view>.png``.
 
-    2D views show the CT in its window with the findings and landmarks; the 3D view shows the
-    CT as a maximum intensity projection (:data:`ivcviewer._napari.launch.MIP_LIMITS_3D`) with
-    the findings as surfaces.
+    2D views show the CT in its window with the findings and landmarks (named); the 3D view
+    shows the CT as a maximum intensity projection (:data:`MIP_LIMITS_OVERLAY`) with the
+    findings as surfaces and the landmarks as dots.
     """
-    from .launch import MIP_LIMITS_3D, _write_png, screenshot, set_view
+    from .launch import _write_png, screenshot, set_view
     from .widgets.case_overlay import ALL_FINDINGS
 
     viewer = case_viewer.viewer
@@ -192,27 +197,59 @@ def render_overlay_views(
     written: list[Path] = []
     for view in views:
         if view not in VIEW_FILES:
-            raise ValueError(f"Argument 'views' must hold names from {list(VIEW_FILES)}, got {view!r}.")
+            raise ValueError(
+                f"Argument 'views' must hold names from {list(VIEW_FILES)}, got {view!r}."
+            )
         is_3d = view == "3d"
         set_view(viewer, "3d" if is_3d else view.split("_")[0], points[view], size)
-        ct.contrast_limits = MIP_LIMITS_3D if is_3d else window
+        ct.contrast_limits = MIP_LIMITS_OVERLAY if is_3d else window
         if findings is not None:
-            findings.opacity = 0.7 if is_3d else 0.5
+            # without depth: the surfaces are not cut by the projection's depth
+            findings.blending = "translucent_no_depth" if is_3d else "translucent"
+            findings.opacity = 1.0 if is_3d else 0.5
         if marks is not None:
-            marks.visible = True
+            marks.text.visible = not is_3d
         target = out / f"{prefix}_{view}.png"
         _write_png(target, screenshot(viewer))
+        os.chmod(target, 0o644)  # an ordinary output file (the temporary file was private)
         written.append(target)
     ct.contrast_limits = window
+    if findings is not None:
+        findings.blending = "translucent"
+        findings.opacity = 0.5
+    if marks is not None:
+        marks.text.visible = True
     return written
 
 
-def _save_window(viewer: napari.Viewer, path: Path) -> Path:
-    """A screenshot of the whole window (canvas and dock widgets), atomically."""
-    from .launch import _write_png
+def window_screenshot(
+    case_viewer: CaseViewer, path: Path, size: tuple[int, int] = (1000, 1500)
+) -> Path:
+    """The whole window (canvas and dock widgets) with the mass selected, written atomically.
 
+    The canvas is freed from the fixed size of the views and the window set to ``size``
+    (height, width; the docks may make it larger); the slices go to the mass's centre.
+    """
+    from qtpy.QtWidgets import QApplication
+
+    from .launch import _write_png
+    from .widgets.case_overlay import ALL_FINDINGS
+
+    viewer = case_viewer.viewer
+    canvas = viewer.window._qt_viewer.canvas.native
+    canvas.setMinimumSize(0, 0)
+    canvas.setMaximumSize(16777215, 16777215)
+    viewer.window._qt_window.resize(size[1], size[0])
+    QApplication.processEvents()
+    viewer.dims.ndisplay = 2
+    viewer.dims.order = (0, 1, 2)
+    overlay = case_viewer.overlay
+    overlay.select_finding("mass" if "mass" in overlay.finding_keys() else ALL_FINDINGS)
+    viewer.reset_view()
+    QApplication.processEvents()
     image = np.asarray(viewer.screenshot(canvas_only=False, flash=False))
     _write_png(path, image)
+    os.chmod(path, 0o644)
     return path
 
 
@@ -257,19 +294,7 @@ def render_demo(
             viewer, ct_path, case_path, phantom_truth=phantom_truth, report=False
         )
         written = render_overlay_views(cv, out_dir, prefix, size)
-        from .launch import set_canvas_size, set_view
-        from .widgets.case_overlay import ALL_FINDINGS
-
-        if cv.overlay.result is not None:
-            canvas = viewer.window._qt_viewer.canvas.native
-            canvas.setMinimumSize(0, 0)
-            canvas.setMaximumSize(16777215, 16777215)
-            viewer.window._qt_window.resize(1500, 1000)
-            set_canvas_size(viewer, (size[0], size[1]))
-            cv.overlay.select_finding("mass" if "mass" in cv.overlay.finding_keys() else ALL_FINDINGS)
-            set_view(viewer, "axial", None)
-            cv.overlay.select_finding("mass" if "mass" in cv.overlay.finding_keys() else ALL_FINDINGS)
-            written.append(_save_window(viewer, Path(out_dir) / f"{prefix}_window.png"))
+        written.append(window_screenshot(cv, Path(out_dir) / f"{prefix}_window.png"))
     finally:
         viewer.close()
     return written
@@ -341,7 +366,7 @@ def _child_result(proc: subprocess.CompletedProcess[str]) -> list[Path]:
         reason = reason.removeprefix("ivcviewer: ")
         if proc.returncode == 2:
             raise IvcviewerError(reason)
-        raise DisplayError(f"Rendering the demo failed: {reason}")
+        raise DisplayError(reason)
     last = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()][-1]
     return [Path(p) for p in json.loads(last)]
 

@@ -383,7 +383,7 @@ def lps_of_layer_index(metadata: Mapping[str, Any], ijk: Sequence[float]) -> NDA
 
 def landmark_points_layer_data(
     points_lps: ArrayLike,
-    features: Mapping[str, Sequence[Any]],
+    features: Mapping[str, Sequence[Any] | NDArray[Any]],
     *,
     reference: Volume | None = None,
     colors: Sequence[Any] | None = None,

@@ -114,6 +114,45 @@ class ExpectedInvolvement:
 
 
 @dataclass(frozen=True)
+class PlacementPoint:
+    """A landmark the outline of a placed solid runs through (see :class:`Placement`).
+
+    ``depth_mm``: the landmark lies this far inside the outline, measured along the left-right
+    axis towards the side opposite the placement's ``side`` (the midline side); 0 puts it on
+    the outline.
+    """
+
+    landmark: str
+    depth_mm: float = 0.0
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How a solid finding is placed in the axial plane at its ``centre_level``.
+
+    ``rule`` ``outline_through``: at the centre level the solid's axial outline (the ellipse
+    of its left-right and antero-posterior extents) runs through each of ``through`` (one or
+    two landmarks, each moved ``depth_mm`` towards the midline side; a polyline landmark such
+    as ``ivc_centreline`` stands for its point at the centre level); of the two such ellipses
+    the one whose centre lies on ``side`` of the line through the points is used. With one
+    point, the centre lies straight towards ``side`` from it.
+    """
+
+    rule: str
+    through: tuple[PlacementPoint, ...]
+    side: str
+
+    @property
+    def side_sign(self) -> float:
+        """-1 for the patient's right (smaller x in LPS), +1 for the left."""
+        return -1.0 if self.side == "right" else 1.0
+
+    def landmarks(self) -> list[str]:
+        """The landmarks the outline runs through, in order."""
+        return [p.landmark for p in self.through]
+
+
+@dataclass(frozen=True)
 class Relations:
     """The anatomical relations that place a finding.
 
@@ -134,11 +173,18 @@ class Relations:
     expected_involvement: ExpectedInvolvement | None = None
     assumed: tuple[str, ...] = ()
     note: str = ""
+    placement: Placement | None = None
 
     def landmarks(self) -> list[str]:
         """Landmarks these relations refer to."""
         names = [self.from_landmark, self.to_landmark, self.centre_level, self.at_landmark]
-        return [n for n in names if n is not None]
+        if self.placement is not None:
+            names += self.placement.landmarks()
+        out: list[str] = []
+        for n in names:
+            if n is not None and n not in out:
+                out.append(n)
+        return out
 
     def structures(self) -> list[str]:
         """Structures (names or ``prefix_*`` patterns) these relations refer to."""
@@ -586,7 +632,7 @@ class _Checker:
             min_fraction=self.number(d, "min_fraction", where, 1.0, 0.0, 1.0),
         )
 
-    def relations(self, obj: Any, where: str) -> Relations:
+    def relations(self, obj: Any, where: str, kind: str = "") -> Relations:
         allowed = {
             "origin_structure",
             "vessel",
@@ -599,6 +645,7 @@ class _Checker:
             "occlusion",
             "rules",
             "expected_involvement",
+            "placement",
             "assumed",
             "note",
         }
@@ -653,8 +700,37 @@ class _Checker:
                 "is missing: assumed relations must say why",
                 "add 'note:' explaining what the report does not say",
             )
+        origin = self.structure(d, "origin_structure", where)
+        placement = None
+        if d.get("placement") is not None:
+            if kind not in voc.SOLID_KINDS:
+                raise self.fail(
+                    f"{where}.placement",
+                    f"only places solid findings (kinds {', '.join(voc.SOLID_KINDS)}), not "
+                    f"kind {kind!r}",
+                    "remove 'placement' (a finding inside a vessel is placed by from_landmark "
+                    "and to_landmark)",
+                )
+            placement = self.placement(d["placement"], f"{where}.placement")
+            if lm["centre_level"] is None:
+                raise self.fail(
+                    f"{where}.centre_level",
+                    "is missing: a 'placement' places the solid at the level of 'centre_level'",
+                    "add 'centre_level:' naming a point landmark (for example "
+                    "'renal_vein_confluence')",
+                )
+            if origin is not None and origin.rsplit("_", 1)[-1] in voc.SIDES:
+                origin_side = origin.rsplit("_", 1)[-1]
+                if origin_side != placement.side:
+                    raise self.fail(
+                        f"{where}.placement.side",
+                        f"contradicts 'origin_structure' {origin!r} (a structure of the "
+                        f"{origin_side} side)",
+                        f"write 'side: {origin_side}', or correct the origin structure",
+                        placement.side,
+                    )
         return Relations(
-            origin_structure=self.structure(d, "origin_structure", where),
+            origin_structure=origin,
             vessel=self.structure(d, "vessel", where),
             from_landmark=lm["from_landmark"],
             from_offset_mm=self.number(d, "from_offset_mm", where, 0.0, -500.0, 500.0),
@@ -667,7 +743,33 @@ class _Checker:
             expected_involvement=ei,
             assumed=tuple(assumed),
             note=note,
+            placement=placement,
         )
+
+    def placement(self, obj: Any, where: str) -> Placement:
+        d = self.mapping(obj, where, {"rule", "through", "side"})
+        rule = self.choice(d, "rule", where, tuple(voc.PLACEMENT_RULES), "placement rule") or ""
+        side = self.choice(d, "side", where, voc.SIDES, "side") or ""
+        raw = self.seq(d, "through", where, True)
+        if not 1 <= len(raw) <= 2:
+            raise self.fail(
+                f"{where}.through",
+                "must list one or two landmarks (an ellipse of given size passes through at "
+                "most two chosen points)",
+                "list the vessel point and the origin point",
+                raw,
+            )
+        points: list[PlacementPoint] = []
+        for i, item in enumerate(raw):
+            w = f"{where}.through[{i}]"
+            p = self.mapping(item, w, {"landmark", "depth_mm"})
+            name = self.landmark(self.get(p, "landmark", w), f"{w}.landmark")
+            if name in [q.landmark for q in points]:
+                raise self.fail(
+                    f"{w}.landmark", "repeats a landmark of this list", "name another one", name
+                )
+            points.append(PlacementPoint(name, self.number(p, "depth_mm", w, 0.0, -50.0, 50.0)))
+        return Placement(rule, tuple(points), side)
 
     def finding(self, obj: Any, where: str) -> Finding:
         allowed = {
@@ -739,7 +841,7 @@ class _Checker:
                 "add 'relations:' (see docs/case-file.md), or write 'spatial: false'",
             )
         relations = (
-            Relations() if rel_obj is None else self.relations(rel_obj, f"{where}.relations")
+            Relations() if rel_obj is None else self.relations(rel_obj, f"{where}.relations", kind)
         )
         landmarks = tuple(
             self.landmark(v, f"{where}.landmarks[{i}]")

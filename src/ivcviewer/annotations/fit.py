@@ -54,8 +54,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import geometry
 from ..errors import AnatomyError, CaseFileError
+from . import vocabulary as voc
 from .anatomy import Landmarks
-from .casefile import Finding
+from .casefile import Finding, Placement, PlacementPoint
 from .rasterise import (
     Arr,
     CroppedMask,
@@ -68,7 +69,7 @@ from .rasterise import (
 F32 = np.float32
 
 #: Kinds fitted as a solid (an ellipsoid of the reported extents).
-SOLID_KINDS: tuple[str, ...] = ("mass", "lesion", "lymph_node")
+SOLID_KINDS: tuple[str, ...] = voc.SOLID_KINDS
 
 #: Kinds fitted as a tube inside a vessel lumen.
 LUMEN_KINDS: tuple[str, ...] = ("intravascular_tumour", "thrombus")
@@ -501,12 +502,156 @@ def solid_extents_mm(finding: Finding) -> tuple[float, float, float]:
     return ext["lr"], ext["ap"], ext["cc"]
 
 
+@dataclass(frozen=True)
+class SolidPlacement:
+    """Where a placement rule puts a solid's centre (:func:`mass_centre_from_relations`).
+
+    Attributes
+    ----------
+    centre_lps
+        The solid's centre, LPS mm.
+    placement
+        The rule applied (the case file's, or the one implied by its relations).
+    points_lps
+        Each landmark the outline runs through, at the centre level (before ``depth_mm``).
+    through_all
+        False when the points lie too far apart for an outline of this size to pass through
+        both: the outline then runs through the first one only, the centre on the line
+        towards the second.
+    """
+
+    centre_lps: NDArray[np.float64]
+    placement: Placement
+    points_lps: dict[str, NDArray[np.float64]]
+    through_all: bool
+
+
+def placement_of(finding: Finding) -> Placement | None:
+    """The finding's placement rule: the case file's ``relations.placement``, or the one its
+    relations imply.
+
+    Without a ``placement`` block, a finding that arises from an ``origin_structure`` with a
+    landmark (:data:`ORIGIN_LANDMARKS`) and reaches into, touches or overlaps a vessel with a
+    centreline (:data:`CENTRELINE_VESSELS`) is placed by ``outline_through`` the vessel's
+    centreline and the origin landmark, on the origin structure's side (``*_right`` / ``*_left``;
+    None when the structure has no side: the side then follows the origin's position).
+    Otherwise there is no placement rule (None): the solid is centred on its origin landmark.
+    """
+    rel = finding.relations
+    if rel.placement is not None:
+        return rel.placement
+    vessel = _vessel_contact(finding)
+    origin = rel.origin_structure
+    if vessel is None or origin is None:
+        return None
+    if vessel not in CENTRELINE_VESSELS or origin not in ORIGIN_LANDMARKS:
+        return None
+    suffix = origin.rsplit("_", 1)[-1]
+    return Placement(
+        "outline_through",
+        (PlacementPoint(CENTRELINE_VESSELS[vessel]), PlacementPoint(ORIGIN_LANDMARKS[origin])),
+        suffix if suffix in ("right", "left") else "",
+    )
+
+
+def mass_centre_from_relations(
+    finding: Finding, points_lps: Mapping[str, ArrayLike], level_z_mm: float
+) -> SolidPlacement:
+    """Centre of a solid finding from its placement rule and the anatomy's points.
+
+    The one implementation of the case file's ``placement`` (see :func:`placement_of` and
+    ``docs/case-file.md``), used by the fit (points from landmarks) and by the phantom (points
+    from its own anatomy): at ``level_z_mm`` (the ``centre_level`` landmark's z), the axial
+    outline of the solid (the ellipse of its reported left-right and antero-posterior extents)
+    runs through each landmark of ``placement.through``, moved ``depth_mm`` along x towards
+    the midline side; of the two ellipses through two points, the one whose centre lies on
+    ``placement.side`` of the line joining them.
+
+    Parameters
+    ----------
+    finding
+        A solid finding with three reported extents and a placement (stated or implied).
+    points_lps
+        Landmark name -> LPS mm of every landmark in ``placement.through``, taken at the
+        centre level (for a centreline: its point at that level). Only x and y are used.
+    level_z_mm
+        z of the centre (LPS mm).
+
+    Returns
+    -------
+    SolidPlacement
+
+    Raises
+    ------
+    CaseFileError
+        The finding has no placement rule or lacks an extent.
+    AnatomyError
+        A point of the rule is absent from ``points_lps``.
+
+    Examples
+    --------
+    >>> from ivcviewer.annotations import default_case_path, load_case
+    >>> mass = load_case(default_case_path()).finding("mass")
+    >>> sp = mass_centre_from_relations(
+    ...     mass, {"ivc_centreline": [-24, -10, 0], "right_psoas_at_mass": [-31, 30, 0]}, 0.0)
+    >>> np.round(sp.centre_lps, 1).tolist(), sp.through_all
+    ([-73.8, 4.2, 0.0], True)
+    """
+    pl = placement_of(finding)
+    if pl is None:
+        raise CaseFileError(
+            f"Finding {finding.id!r}: no placement rule places it in the axial plane. Fix: add "
+            "'placement' to its relations (docs/case-file.md), or an 'origin_structure' with a "
+            "landmark and a vessel it reaches into."
+        )
+    lr, ap, _ = solid_extents_mm(finding)
+    a, b = lr / 2.0, ap / 2.0
+    missing = [t.landmark for t in pl.through if t.landmark not in points_lps]
+    if missing:
+        raise AnatomyError(
+            f"Finding {finding.id!r}: the placement needs the point(s) {', '.join(missing)} at "
+            f"the centre level; the anatomy gave {sorted(points_lps)}. Fix: give an anatomy "
+            "source that has them."
+        )
+    pts = {t.landmark: np.asarray(points_lps[t.landmark], dtype=float)[:3] for t in pl.through}
+    first = pts[pl.through[0].landmark]
+    if pl.side:
+        side = pl.side_sign
+    else:  # implied placement of a structure without a side: away from the first point
+        last = pts[pl.through[-1].landmark]
+        side = 1.0 if float(last[0] - first[0]) >= 0 else -1.0
+    shifted = [
+        pts[t.landmark][:2] + np.array([-side * t.depth_mm, 0.0]) for t in pl.through
+    ]
+    if len(shifted) == 1:
+        cxy, ok = shifted[0] + np.array([side * a, 0.0]), True
+    else:
+        cxy, ok = _outline_through(shifted[0], shifted[1], a, b, side)
+    centre = np.array([cxy[0], cxy[1], float(level_z_mm)])
+    return SolidPlacement(centre, pl, pts, ok)
+
+
+def _placement_points(
+    pl: Placement, landmarks: Landmarks, z0: float
+) -> dict[str, NDArray[np.float64]]:
+    """The rule's points from a landmark set, at the centre level."""
+    out: dict[str, NDArray[np.float64]] = {}
+    for t in pl.through:
+        landmarks.require([t.landmark])
+        if t.landmark in CENTRELINE_VESSELS.values():
+            out[t.landmark] = landmarks.centreline_at_z(z0)[0]
+        else:
+            out[t.landmark] = landmarks.point(t.landmark)
+    return out
+
+
 def fit_solid(
     finding: Finding, landmarks: Landmarks, *, lobulation: float = DEFAULT_LOBULATION
 ) -> SolidFit:
     """Place a solid finding (an ellipsoid of its reported extents) on a landmark set.
 
-    See the module docstring for the rule.
+    The centre comes from :func:`mass_centre_from_relations` (the case file's placement rule;
+    see the module docstring), the points from the landmarks.
 
     Parameters
     ----------
@@ -553,66 +698,94 @@ def fit_solid(
             f"Finding {finding.id!r}: nothing gives its level. Fix: add 'centre_level' or an "
             f"'origin_structure' with a landmark ({', '.join(ORIGIN_LANDMARKS)}) to its relations."
         )
+    level_name = rel.centre_level or origin_name
     vessel = _vessel_contact(finding)
-    params: dict[str, Any] = {"centre_level_z_mm": round(z0, 3)}
-    if vessel is not None:
+    if rel.placement is None and vessel is not None:
         _centreline_of(finding, vessel, landmarks)
-        used.append(CENTRELINE_VESSELS[vessel])
-        v, r = landmarks.centreline_at_z(z0)
         if p is None:
             raise CaseFileError(
                 f"Finding {finding.id!r}: a solid that reaches into a vessel needs the structure "
                 "it arises from to know its side. Fix: add 'origin_structure' (for example "
-                "'iliopsoas_right') to its relations."
+                "'iliopsoas_right') or a 'placement' to its relations."
             )
-        side = _lateral_sign(rel.origin_structure, float(p[0] - v[0]))
-        cxy, through_both = _outline_through(v[:2], p[:2], a, b, side)
-        ctr = np.array([cxy[0], cxy[1], z0])
+    pl = placement_of(finding)
+    params: dict[str, Any] = {"centre_level_z_mm": round(z0, 3)}
+    if pl is not None:
+        points = _placement_points(pl, landmarks, z0)
+        for name in points:
+            if name not in used:
+                used.append(name)
+        sp = mass_centre_from_relations(finding, points, z0)
+        ctr = sp.centre_lps
+        side = -1.0 if (pl.side == "right" or (not pl.side and ctr[0] < 0)) else 1.0
         probe = SolidModel(ctr, (a, b, c), 0.0)
-        rho_p = probe.normalised_distance(p)
-        rho_v = probe.normalised_distance(v)
-        if not through_both:
+        names = pl.landmarks()
+        first, last = names[0], names[-1]
+        rho = {n: probe.normalised_distance(q) for n, q in points.items()}
+        if not sp.through_all:
             warnings.append(
-                f"{origin_name} and the {vessel} lie too far apart for a solid of these "
-                f"extents to reach both (normalised distance {rho_p:.2f} of {origin_name} from "
-                f"the centre, above 1): the solid reaches into the {vessel} and points towards "
-                f"{origin_name} without overlapping its centre."
+                f"{last} and {first} lie too far apart for a solid of these extents to reach "
+                f"both (normalised distance {rho[last]:.2f} of {last} from the centre, above 1): "
+                f"the outline runs through {first}, the centre on the line towards {last}."
             )
-        medial_end_x = float(ctr[0] - side * a)
-        beyond = float(-side * (medial_end_x - v[0]))  # > 0: the medial end lies past V
+        through = " and ".join(
+            f"{n}" + (f" ({t.depth_mm:+g} mm towards the midline)" if t.depth_mm else "")
+            for n, t in zip(names, pl.through, strict=True)
+        )
         method = (
-            f"centre at the level of {rel.centre_level or origin_name}; the outline's axial "
-            f"section there runs through the {vessel} centreline point and through "
-            f"{origin_name} (half of each inside), the solid lying on the "
-            f"{'right' if side < 0 else 'left'} (lateral) side of the line joining them"
-            if through_both
-            else f"centre at the level of {rel.centre_level or origin_name}; the outline "
-            f"runs through the {vessel} centreline point, the centre on the line towards "
-            f"{origin_name}"
+            f"centre at the level of {level_name}; the outline's axial section there runs "
+            f"through {through}, the solid lying on the {'right' if side < 0 else 'left'} "
+            "side of the line joining them"
+            if sp.through_all and len(names) == 2
+            else f"centre at the level of {level_name}; the outline runs through {first}, the "
+            f"centre towards the {'right' if side < 0 else 'left'}"
+            + (f" on the line towards {last}" if len(names) == 2 else "")
         )
-        params.update(
-            {
-                "vessel_point_lps": [round(float(t), 3) for t in v],
-                "vessel_radius_mm": round(float(r), 3),
-                "vessel_normalised_distance": round(rho_v, 4),
-                "origin_normalised_distance": round(rho_p, 4),
-                "medial_end_beyond_vessel_axis_mm": round(beyond, 3),
-                "side": "right" if side < 0 else "left",
-            }
-        )
-        if beyond > r:
-            warnings.append(
-                f"The solid reaches {beyond - r:.1f} mm medially beyond the {vessel}'s "
-                "wall at its centre level."
+        params["placement"] = {
+            "rule": pl.rule,
+            "stated_in_case_file": rel.placement is not None,
+            "side": "right" if side < 0 else "left",
+            "through": [
+                {
+                    "landmark": t.landmark,
+                    "depth_mm": t.depth_mm,
+                    "point_lps": [round(float(v), 3) for v in points[t.landmark]],
+                    "normalised_distance": round(rho[t.landmark], 4),
+                }
+                for t in pl.through
+            ],
+            "through_all": sp.through_all,
+        }
+        params["side"] = "right" if side < 0 else "left"
+        cl = [n for n in names if n in CENTRELINE_VESSELS.values()]
+        if cl:
+            v, r = landmarks.centreline_at_z(z0)
+            medial_end_x = float(ctr[0] - side * a)
+            beyond = float(-side * (medial_end_x - v[0]))  # > 0: the medial end lies past V
+            vname = rel.vessel or "vessel"
+            params.update(
+                {
+                    "vessel_point_lps": [round(float(t), 3) for t in v],
+                    "vessel_radius_mm": round(float(r), 3),
+                    "vessel_normalised_distance": round(rho[cl[0]], 4),
+                    "medial_end_beyond_vessel_axis_mm": round(beyond, 3),
+                }
             )
+            if beyond > r:
+                warnings.append(
+                    f"The solid reaches {beyond - r:.1f} mm medially beyond the {vname}'s "
+                    "wall at its centre level."
+                )
+        if p is not None:
+            params["origin_normalised_distance"] = round(probe.normalised_distance(p), 4)
     else:
         if p is None:
             raise CaseFileError(
-                f"Finding {finding.id!r}: nothing places it in the axial plane. Fix: add an "
-                "'origin_structure' with a landmark, or a vessel it reaches into."
+                f"Finding {finding.id!r}: nothing places it in the axial plane. Fix: add a "
+                "'placement', an 'origin_structure' with a landmark, or a vessel it reaches into."
             )
         ctr = np.array([p[0], p[1], z0])
-        method = f"centred on {origin_name} at the level of {rel.centre_level or origin_name}"
+        method = f"centred on {origin_name} at the level of {level_name}"
         params["origin_normalised_distance"] = 0.0
     if p is not None and origin_name is not None:
         params["origin_lps"] = [round(float(t), 3) for t in p]

@@ -154,6 +154,18 @@ RULES: dict[str, str] = {
     "avoids": "the finding has no voxel inside the structure (it is clipped out of it)",
 }
 
+#: Kinds placed as a solid of their reported extents (the only kinds a ``placement`` may place).
+SOLID_KINDS: tuple[str, ...] = ("mass", "lesion", "lymph_node")
+
+#: Placement rules of a solid finding (``relations.placement.rule``).
+PLACEMENT_RULES: dict[str, str] = {
+    "outline_through": "at the centre level, the solid's axial outline runs through the listed "
+    "landmark points (each moved depth_mm towards the midline side), the centre on 'side'",
+}
+
+#: Sides of the body a placement puts a solid's centre on (patient's right: -x in LPS).
+SIDES: tuple[str, ...] = ("right", "left")
+
 #: Degrees of vessel occlusion.
 OCCLUSION: tuple[str, ...] = ("none", "partial", "near_total", "total")
 

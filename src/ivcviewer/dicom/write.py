@@ -18,8 +18,6 @@ reader never sees a half-written series.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from pydicom import uid as pduid
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 
 from .. import geometry
+from .._atomic import discard_dir, temp_dir_beside
 from ..errors import DicomSeriesError, GeometryError
 from ..volume import Volume
 
@@ -297,8 +296,7 @@ rescale_intercept, rescale_slope, transfer_syntax, extra_tags, series_number, ov
     normal = geometry.slice_normal(image_orientation)
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; the published folder is ordinary
+    tmp = temp_dir_beside(out)
     try:
         for k in range(n):
             ds = _slice_dataset(
@@ -345,7 +343,7 @@ rescale_intercept, rescale_slope, transfer_syntax, extra_tags, series_number, ov
             ds.save_as(tmp / names[k], enforce_file_format=True)
         _publish(tmp, out, overwrite)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        discard_dir(tmp)
         raise
     return [out / name for name in names]
 
@@ -358,7 +356,7 @@ def _publish(tmp: Path, out: Path, overwrite: bool) -> None:
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         os.replace(out, old)
         os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
+        discard_dir(old)
     else:
         os.replace(tmp, out)  # replaces an empty folder atomically
 

@@ -192,6 +192,7 @@ def build_phantom(
         truth = {
             "mass": {
                 "centre_lps": list(find.centre),
+                "placement": _placement_truth(find),
                 "semi_axes_mm": {"lr": find.semi[0], "ap": find.semi[1], "cc": find.semi[2]},
                 "extents_mm": {
                     "lr": 2 * find.semi[0],
@@ -206,6 +207,26 @@ def build_phantom(
             },
         }
     return Phantom(ct, labels, table, landmarks, r.regions, params, truth)
+
+
+def _placement_truth(find: Findings) -> dict[str, Any]:
+    """The case file's placement rule as the phantom applied it (JSON-ready)."""
+    sp = find.placement
+    return {
+        "rule": sp.placement.rule,
+        "side": sp.placement.side,
+        "through": [
+            {
+                "landmark": t.landmark,
+                "depth_mm": t.depth_mm,
+                "point_lps": [round(float(v), 3) for v in sp.points_lps[t.landmark]],
+            }
+            for t in sp.placement.through
+        ],
+        "through_all": sp.through_all,
+        "source": "case file relations.placement, applied by "
+        "ivcviewer.annotations.fit.mass_centre_from_relations to the phantom's own anatomy",
+    }
 
 
 def _open_fraction(find: Findings) -> float:

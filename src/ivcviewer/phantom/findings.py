@@ -11,9 +11,10 @@ Shapes
 ------
 mass
     An ellipsoid with the reported extents as its axes, bosselated by a few lobes that stay
-    inside its bounding box (so the extents are exactly the reported ones), centred on the
-    renal-vein level with its medial pole just behind the IVC; it replaces the right psoas at
-    that level and wraps the IVC's right wall. Inside: an enhancing rim, solid tumour with a
+    inside its bounding box (so the extents are exactly the reported ones), placed by the case
+    file's placement rule (:func:`place_mass`: centred on the renal-vein level, its axial
+    outline there through the IVC's axis and the right psoas's centre, lateral to both); it
+    replaces the right psoas at that level and wraps the IVC's right wall. Inside: an enhancing rim, solid tumour with a
     coarse texture, and necrotic areas. Vessels and bone are painted after it (it encases the
     right renal vein and stops at the vertebrae).
 intravascular tumour
@@ -28,7 +29,20 @@ from functools import lru_cache
 
 import numpy as np
 
-from .anatomy import Z_HEPATIC, Z_RENAL, Anatomy, _field, _inter, _offset, _union
+from numpy.typing import NDArray
+
+from ..annotations.fit import SolidPlacement, mass_centre_from_relations, placement_of
+from .anatomy import (
+    Z_CAVOATRIAL,
+    Z_HEPATIC,
+    Z_RENAL,
+    Anatomy,
+    _field,
+    _inter,
+    _offset,
+    _smooth_interp,
+    _union,
+)
 from .raster import HU, Block, FieldFn, Structure
 from .sdf import F32, Arr, Box, ellipse_sd, ellipsoid_sd, smooth_min
 
@@ -45,8 +59,6 @@ OPEN_FRACTION_OF_SEMI_AXIS = 0.2
 OPEN_MAX_MM = 1.0
 #: Length of the tumour's rounded head (mm).
 HEAD_MM = 10.0
-#: Gap (mm) between the mass's medial pole and the IVC centreline, along x.
-MEDIAL_POLE_OFFSET_MM = 7.0
 
 
 @lru_cache(maxsize=1)
@@ -92,6 +104,59 @@ def finding_label_specs() -> dict[str, tuple[int, tuple[int, int, int]]]:
     return out
 
 
+def anatomy_point(anatomy: Anatomy, name: str, z: float) -> NDArray[np.float64]:
+    """A landmark of the phantom's own anatomy at height ``z`` (LPS mm).
+
+    ``ivc_centreline``: the IVC's centre at ``z``; ``right_psoas_at_mass``: the centre of the
+    right psoas section at ``z``; ``renal_vein_confluence``, ``hepatic_vein_confluence``,
+    ``cavo_atrial_junction``: the IVC's centre at their model levels (``z`` is ignored).
+    These are the same model quantities the truth landmarks are made of.
+
+    Raises
+    ------
+    KeyError
+        For a landmark the phantom cannot give from its model directly.
+    """
+    levels = {
+        "renal_vein_confluence": Z_RENAL,
+        "hepatic_vein_confluence": Z_HEPATIC,
+        "cavo_atrial_junction": Z_CAVOATRIAL,
+    }
+    if name == "ivc_centreline" or name in levels:
+        zz = float(levels.get(name, z))
+        p = anatomy.ivc.params(np.array([[[zz]]], F32))
+        return np.array([float(p[0].ravel()[0]), float(p[1].ravel()[0]), zz])
+    if name == "right_psoas_at_mass":
+        rows = np.asarray(Anatomy.psoas_rows(-1.0))
+        zz32 = np.array([[[z]]], dtype=F32)
+        return np.array(
+            [
+                float(_smooth_interp(zz32, rows[:, 0], rows[:, 1]).ravel()[0]),
+                float(_smooth_interp(zz32, rows[:, 0], rows[:, 2]).ravel()[0]),
+                float(z),
+            ]
+        )
+    raise KeyError(f"The phantom gives no landmark {name!r} from its model.")
+
+
+def place_mass(anatomy: Anatomy) -> SolidPlacement:
+    """The mass's centre by the case file's placement rule, from the phantom's own anatomy.
+
+    The rule is the case file's (``relations.placement`` of the mass, applied by
+    :func:`ivcviewer.annotations.fit.mass_centre_from_relations`, the function the overlay fit
+    uses); the points come from the phantom's model: the level of ``centre_level`` and each
+    landmark of ``placement.through`` at that level (:func:`anatomy_point`).
+    """
+    mass = _default_case().finding(MASS_ID)
+    rel = mass.relations
+    level = rel.centre_level or "renal_vein_confluence"
+    z0 = float(anatomy_point(anatomy, level, Z_RENAL)[2])
+    pl = placement_of(mass)
+    names = pl.landmarks() if pl is not None else []
+    points = {n: anatomy_point(anatomy, n, z0) for n in names}
+    return mass_centre_from_relations(mass, points, z0)
+
+
 class Findings:
     """The case's findings placed on the phantom's anatomy."""
 
@@ -99,9 +164,9 @@ class Findings:
         self.anatomy = anatomy
         ext = reported_mass_extents_mm()
         self.semi = (ext["lr"] / 2.0, ext["ap"] / 2.0, ext["cc"] / 2.0)
-        ivc = anatomy.ivc.params(np.array([[[Z_RENAL]]], F32))
-        ivc_x = float(ivc[0].ravel()[0])
-        self.centre = (ivc_x + MEDIAL_POLE_OFFSET_MM - self.semi[0], 0.0, Z_RENAL)
+        self.placement = place_mass(anatomy)
+        c = self.placement.centre_lps
+        self.centre = (float(c[0]), float(c[1]), float(c[2]))
         self.z_bottom = Z_RENAL
         self.z_top = Z_HEPATIC + tumour_top_offset_mm()
         a, b, c = self.semi

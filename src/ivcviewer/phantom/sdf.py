@@ -252,6 +252,71 @@ def polyline_tube_sd(
     return out
 
 
+def polyline_ribbon_sd(
+    x: Arr,
+    y: Arr,
+    z: Arr,
+    points: NDArray[np.float64],
+    thin: NDArray[np.float64],
+    tall: NDArray[np.float64],
+    axis_xy: tuple[float, float] = (0.0, 0.0),
+) -> Arr:
+    """Approximate signed distance to a flattened tube round a polyline (a rib).
+
+    The section is an ellipse: semi-axis ``thin`` along the direction from the body axis
+    ``axis_xy`` (in the axial plane, made perpendicular to the segment), ``tall`` across it;
+    both vary linearly along each segment. Exact on the surface's principal directions and for
+    a round section (``thin == tall``), first-order correct near the surface elsewhere.
+    """
+    shape = np.broadcast_shapes(x.shape, y.shape, z.shape)
+    out = np.full(shape, FAR, dtype=F32)
+    xs, ys, zs = x.ravel(), y.ravel(), z.ravel()
+    p = np.asarray(points, dtype=float)
+    rn = np.asarray(thin, dtype=float)
+    rt = np.asarray(tall, dtype=float)
+    margin = 2.0 + float(max(rn.max(), rt.max()))
+    for k in range(len(p) - 1):
+        p0, p1 = p[k], p[k + 1]
+        lo = np.minimum(p0, p1) - margin
+        hi = np.maximum(p0, p1) + margin
+        i0, i1 = _index_range(zs, lo[2], hi[2])
+        j0, j1 = _index_range(ys, lo[1], hi[1])
+        k0, k1 = _index_range(xs, lo[0], hi[0])
+        if i0 >= i1 or j0 >= j1 or k0 >= k1:
+            continue
+        zz = zs[i0:i1].reshape(-1, 1, 1)
+        yy = ys[j0:j1].reshape(1, -1, 1)
+        xx = xs[k0:k1].reshape(1, 1, -1)
+        d = p1 - p0
+        dd = float(d @ d)
+        dn = d / np.sqrt(dd) if dd > 0 else np.array([0.0, 0.0, 1.0])
+        mid = (p0 + p1) / 2
+        radial = np.array([mid[0] - axis_xy[0], mid[1] - axis_xy[1], 0.0])
+        radial -= dn * (radial @ dn)
+        nr = float(np.linalg.norm(radial))
+        radial = radial / nr if nr > 1e-9 else np.array([1.0, 0.0, 0.0])
+        ax, ay, az = xx - F32(p0[0]), yy - F32(p0[1]), zz - F32(p0[2])
+        if dd > 0:
+            t = (ax * F32(d[0]) + ay * F32(d[1]) + az * F32(d[2])) * F32(1.0 / dd)
+            np.clip(t, 0.0, 1.0, out=t)
+        else:
+            t = np.zeros(np.broadcast_shapes(ax.shape, ay.shape, az.shape), F32)
+        ex = ax - t * F32(d[0])
+        ey = ay - t * F32(d[1])
+        ez = az - t * F32(d[2])
+        e_n = ex * F32(radial[0]) + ey * F32(radial[1]) + ez * F32(radial[2])
+        e_t2 = np.maximum(ex * ex + ey * ey + ez * ez - e_n * e_n, F32(0.0))
+        a = F32(rn[k]) + t * F32(rn[k + 1] - rn[k])
+        b = F32(rt[k]) + t * F32(rt[k + 1] - rt[k])
+        k0_ = np.sqrt((e_n / a) ** 2 + e_t2 / (b * b))
+        k1_ = np.sqrt((e_n / (a * a)) ** 2 + e_t2 / (b * b * b * b))
+        np.maximum(k1_, F32(1e-9), out=k1_)
+        sd = np.where(k0_ < F32(1e-6), -np.minimum(a, b), k0_ * (k0_ - F32(1.0)) / k1_)
+        sub = out[i0:i1, j0:j1, k0:k1]
+        np.minimum(sub, sd.astype(F32), out=sub)
+    return out
+
+
 def catmull_rom(points: ArrayLike, samples_per_segment: int = 8) -> NDArray[np.float64]:
     """A smooth curve through control points (centripetal-free uniform Catmull-Rom).
 

@@ -614,6 +614,7 @@ class CaseOverlayWidget(QWidget):
         self._step = -1
         self._n_clicked = 0
         self._guiding = False
+        self._pending_click = False
 
         # case file
         self.case_edit = QLineEdit(self)
@@ -700,6 +701,7 @@ class CaseOverlayWidget(QWidget):
         self.level_label = QLabel("", self)
         self.level_label.setWordWrap(True)
         self.findings_list = QListWidget(self)
+        self.findings_list.setMaximumHeight(130)
         self.details = QTextBrowser(self)
         self.details.setOpenExternalLinks(True)
 
@@ -710,8 +712,8 @@ class CaseOverlayWidget(QWidget):
         layout.addWidget(guide)
         layout.addWidget(self.level_label)
         layout.addWidget(QLabel("Findings (select one to go to it)", self))
-        layout.addWidget(self.findings_list, 1)
-        layout.addWidget(self.details, 2)
+        layout.addWidget(self.findings_list)
+        layout.addWidget(self.details, 1)
 
         self.case_edit.editingFinished.connect(self._on_case_edited)
         browse_case.clicked.connect(self._browse_case)
@@ -798,7 +800,8 @@ class CaseOverlayWidget(QWidget):
     def _on_source_changed(self, _index: int = 0) -> None:
         src = self.source
         for i in range(self.source_stack.count()):
-            if self.source_stack.widget(i).property("source") == src.value:
+            page = self.source_stack.widget(i)
+            if page is not None and page.property("source") == src.value:
                 self.source_stack.setCurrentIndex(i)
         self.names_edit.setVisible(src == AnatomySource.LABELMAP_FILE)
 
@@ -841,8 +844,8 @@ class CaseOverlayWidget(QWidget):
         if src == AnatomySource.PHANTOM_TRUTH:
             return anatomy_from_phantom_truth(self._need_path(src), case)
         if src == AnatomySource.LABELMAP_FILE:
-            names = self.names_edit.text().strip() or None
-            return anatomy_from_labelmap_file(self._need_path(src), case, names)
+            names_file = self.names_edit.text().strip() or None
+            return anatomy_from_labelmap_file(self._need_path(src), case, names_file)
         if src == AnatomySource.LANDMARKS_JSON:
             path = self._need_path(src)
             return Anatomy(Landmarks.load_json(path), description=path)
@@ -852,8 +855,8 @@ class CaseOverlayWidget(QWidget):
             layer = self.labels_combo.layer()
             if layer is None:
                 raise AnatomyError("No Labels layer to take the anatomy from. Fix: open one.")
-            names = label_names(layer)
-            if not names:
+            structure_names = label_names(layer)
+            if not structure_names:
                 raise AnatomyError(
                     f"Labels layer {layer.name!r} has no structure names. Fix: open the label "
                     "map with its names (a <stem>_labels.json beside it) or use the label map "
@@ -862,7 +865,7 @@ class CaseOverlayWidget(QWidget):
             vol = layer_volume(layer.metadata)
             if vol is None:
                 vol = volume_from_layer(layer)
-            return anatomy_from_labelmap(vol, names, case, f"layer {layer.name!r}")
+            return anatomy_from_labelmap(vol, structure_names, case, f"layer {layer.name!r}")
         layer = self.points_combo.layer()
         if layer is None:
             raise AnatomyError("No Points layer of clicked landmarks. Fix: click them first.")
@@ -1028,6 +1031,7 @@ class CaseOverlayWidget(QWidget):
         self._clicked = self._viewer.add_layer(fresh)
         self._n_clicked = len(self._clicked.data)
         self._clicked.events.data.connect(self._on_clicked_data)
+        self._clicked.events.features.connect(self._on_clicked_features)
         self.points_combo.set_layer(self._clicked)
         return self._clicked
 
@@ -1083,6 +1087,9 @@ class CaseOverlayWidget(QWidget):
         step = self.current_step
         if layer is None or step is None:
             return
+        # napari applies new defaults (and the current colour) to the selected points: the
+        # point just clicked is selected, and must keep its own name
+        layer.selected_data = set()
         layer.feature_defaults = {
             "landmark": step.id,
             "name": step.name,
@@ -1117,25 +1124,36 @@ class CaseOverlayWidget(QWidget):
         layer = self._clicked
         if layer is None:
             return
-        action = str(getattr(event, "action", "added"))
-        n = len(layer.data)
-        added = n > self._n_clicked and action.endswith("added")
+        action = str(getattr(event, "action", "added")).lower()
         if not action.endswith(("added", "removed", "changed")):
             return
+        n = len(layer.data)
+        if n > self._n_clicked and action.endswith("added") and self.current_step is not None:
+            # napari selects the new point after this event and then copies the selected
+            # point's features into the defaults: the next landmark is asked for once that is
+            # done (the features event that ends the addition)
+            self._pending_click = True
         self._n_clicked = n
-        step = self.current_step
-        if added and step is not None:
-            ids = self._clicked_ids()
-            if not step.several:
-                # one point per landmark: the new click replaces an earlier one
-                old = [i for i, v in enumerate(ids[:-1]) if v == step.id]
-                if old:
-                    layer.selected_data = set(old)
-                    layer.remove_selected()
-                    self._n_clicked = len(layer.data)
-                self.goto_step(self._first_missing(self._step + 1))
-                return
         self._update_guide()
+
+    def _on_clicked_features(self, event: Any = None) -> None:
+        layer = self._clicked
+        step = self.current_step
+        if not self._pending_click or layer is None or step is None:
+            return
+        self._pending_click = False
+        if step.several:
+            self._set_defaults()
+            self._update_guide()
+            return
+        ids = self._clicked_ids()
+        # one point per landmark: the new click replaces an earlier one
+        old = [i for i, v in enumerate(ids[:-1]) if v == step.id]
+        if old:
+            layer.selected_data = set(old)
+            layer.remove_selected()
+            self._n_clicked = len(layer.data)
+        self.goto_step(self._first_missing(self._step + 1))
 
     def clicked_landmarks(self) -> Landmarks:
         """The landmark set of the ``Clicked landmarks`` layer."""
