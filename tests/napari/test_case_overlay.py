@@ -153,3 +153,28 @@ def test_guided_clicking_saves_loads_and_fits(widget, phantom_dir: Path, tmp_pat
     result = w.run()
     assert result.involvement is not None and result.involvement.mayo_level == "III"
     assert {r.finding_id for r in result.regions} == {"mass", "intravascular_tumour"}
+
+
+def test_a_label_map_layer_with_names_is_an_anatomy_source(widget, phantom_dir: Path) -> None:
+    from ivcviewer._napari.layers import labels_layer_data
+    from ivcviewer.io import load_labels
+
+    viewer, w, _ = widget
+    labels, table = load_labels(phantom_dir / "labels.nii.gz")
+    # an anatomy map as a segmentation model gives it: no mass, the tumour-filled lumen is IVC
+    arr = np.asarray(labels.array).copy()
+    arr[arr == table.value_of("mass")] = 0
+    arr[arr == table.value_of("intravascular_tumour")] = table.value_of("inferior_vena_cava")
+    names = {v: n for v, n in table.names.items() if n not in ("mass", "intravascular_tumour")}
+    anatomy = labels.with_array(arr)
+    layer = viewer.add_layer(Layer.create(*labels_layer_data(anatomy, names, name="anatomy")))
+    w.set_source(AnatomySource.LABELMAP_LAYER, layer=layer)
+    result = w.run()
+    assert result.landmarks.provenance.source == "labelmap"
+    assert result.involvement is not None and result.involvement.mayo_level == "III"
+    # a layer without names is refused with a message naming it; the fitted layers stay
+    unnamed = viewer.add_layer(Labels(arr, name="no names"))
+    w.set_source(AnatomySource.LABELMAP_LAYER, layer=unnamed)
+    with pytest.raises(ValueError, match="no names"):
+        w.run()
+    assert w.findings_layer in viewer.layers

@@ -15,7 +15,6 @@ import csv
 import io
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ from numpy.typing import NDArray
 
 from .. import measure
 from ..annotations import CaseFile, Finding
+from ..annotations.matching import match_findings
 from ..io.formats import write_text_atomic
 from ..measure import ExtentComparison, RegionMeasurements
 
@@ -36,7 +36,6 @@ RULER = "ruler"
 BIDIRECTIONAL = "bidirectional"
 
 #: A region named ``label_<v>`` has no name of its own (the core's default name).
-_DEFAULT_NAME = re.compile(r"^label_(\d+)$")
 
 #: Columns of the CSV export, in order (one row per region or manual measurement).
 CSV_COLUMNS: tuple[str, ...] = (
@@ -214,39 +213,6 @@ class RegionRow:
 def findings_with_figures(case: CaseFile) -> list[Finding]:
     """Region findings of a case file that report extents, in file order."""
     return [f for f in case.region_findings if f.measurements]
-
-
-def match_findings(
-    regions: Sequence[RegionMeasurements],
-    case: CaseFile,
-    label_findings: Mapping[int, str] | None = None,
-) -> dict[int, Finding]:
-    """The finding each region is compared with, keyed by label value.
-
-    The rule of ``ivcviewer measure --case``: a region matches the finding whose id or name is
-    the region's name (case-insensitive); a region with a default name ``label_<v>`` matches the
-    finding the case file gives label value ``v``. ``label_findings`` (value -> finding id, for
-    example from an overlay layer, or chosen in the table) comes first. Findings that report no
-    figures are not matched.
-    """
-    by_name: dict[str, Finding] = {}
-    for f in case.region_findings:
-        by_name.setdefault(f.id.lower(), f)
-        by_name.setdefault(f.name.lower(), f)
-    by_value = {v: case.finding(fid) for fid, v in case.label_values().items()}
-    explicit = dict(label_findings or {})
-    out: dict[int, Finding] = {}
-    for r in regions:
-        finding: Finding | None = None
-        if r.label in explicit:
-            finding = by_name.get(str(explicit[r.label]).lower())
-        if finding is None:
-            finding = by_name.get(r.name.lower())
-        if finding is None and _DEFAULT_NAME.match(r.name):
-            finding = by_value.get(r.label)
-        if finding is not None and finding.measurements:
-            out[r.label] = finding
-    return out
 
 
 def region_rows(

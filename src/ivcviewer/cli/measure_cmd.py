@@ -9,7 +9,6 @@ documented contract (``docs/measurement.md``); the table is for people and may c
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import warnings
 from collections.abc import Sequence
@@ -22,7 +21,6 @@ from .info import dumps
 #: Version of the ``--json`` layout; bumped only for changes that break readers.
 JSON_SCHEMA_VERSION = 1
 
-_DEFAULT_NAME = re.compile(r"^label_(\d+)$")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -110,19 +108,14 @@ def _comparisons(
     ``v``.
     """
     from ..annotations import load_case
+    from ..annotations.matching import match_findings
 
     case = load_case(case_path)
-    by_name: dict[str, Any] = {}
-    for f in case.region_findings:
-        by_name.setdefault(f.id.lower(), f)
-        by_name.setdefault(f.name.lower(), f)
-    by_value = {v: case.finding(fid) for fid, v in case.label_values().items()}
+    matched = match_findings(regions, case)
     out: dict[int, dict[str, Any]] = {}
     for r in regions:
-        finding = by_name.get(r.name.lower())
-        if finding is None and _DEFAULT_NAME.match(r.name):
-            finding = by_value.get(r.label)
-        if finding is None or not finding.measurements:
+        finding = matched.get(r.label)
+        if finding is None:
             continue
         cmp = measure.compare_extents(
             r.extents_mm, finding.reported_extents_mm(), r.voxel_extent_mm, tolerance_rel

@@ -35,6 +35,7 @@ from .sdf import (
     ellipse_sd,
     ellipsoid_box,
     ellipsoid_sd,
+    polyline_ribbon_sd,
     polyline_tube_sd,
     rotation,
     smooth_max,
@@ -240,6 +241,38 @@ class Tube:
         return Box.of_points(p, float(r.max()) + margin)
 
 
+@dataclass(frozen=True)
+class Ribbon:
+    """A flattened tube round a smoothed polyline (a rib): thin towards the body axis, tall
+    across it (:func:`~ivcviewer.phantom.sdf.polyline_ribbon_sd`)."""
+
+    points: tuple[tuple[float, float, float], ...]
+    thin: tuple[float, ...]
+    tall: tuple[float, ...]
+    samples: int = 4
+
+    @cached_property
+    def _curve(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        p = catmull_rom(self.points, self.samples)
+        s_ctrl = np.linspace(0.0, 1.0, len(self.points))
+        s = np.linspace(0.0, 1.0, len(p))
+        return (
+            p,
+            np.interp(s, s_ctrl, np.asarray(self.thin, dtype=float)),
+            np.interp(s, s_ctrl, np.asarray(self.tall, dtype=float)),
+        )
+
+    def sd(self, b: Block) -> Arr:
+        """Signed distance on a block."""
+        p, rn, rt = self._curve
+        return polyline_ribbon_sd(b.x, b.y, b.z, p, rn, rt)
+
+    def box(self, margin: float = 2.0) -> Box:
+        """A box holding the ribbon."""
+        p, rn, rt = self._curve
+        return Box.of_points(p, float(max(rn.max(), rt.max())) + margin)
+
+
 def _offset(f: FieldFn, d: float) -> FieldFn:
     """The shape shrunk by ``d`` mm (grown when negative)."""
     dd = F32(d)
@@ -279,6 +312,17 @@ def _minus(f: FieldFn, h: FieldFn) -> FieldFn:
 
     def g(b: Block) -> Arr:
         return np.asarray(np.maximum(f(b), -h(b)), dtype=F32)
+
+    return g
+
+
+def _bent(f: FieldFn, amp: float) -> FieldFn:
+    """The shape with its surface moved by up to a few ``amp`` mm by the smooth ``tex_shape``
+    field (a deterministic, low-frequency irregularity: no perfect ellipsoids)."""
+    a = F32(amp)
+
+    def g(b: Block) -> Arr:
+        return np.asarray(f(b) + a * b.field("tex_shape"), dtype=F32)
 
     return g
 
@@ -330,24 +374,48 @@ BODY_ROWS = (
     (190.0, 150.0, 116.0, 104.0),
     (260.0, 148.0, 114.0, 104.0),
 )
-BODY_EXPONENT = 2.4
+#: Superellipse exponents of the outline in front and behind (the back, lying on the table,
+#: is flatter).
+BODY_EXPONENT = 2.3
+BODY_EXPONENT_BACK = 3.4
 SKIN_MM = 3.0
 
 
-def body_sd(b: Block) -> Arr:
-    """Signed distance to the skin surface (radial approximation)."""
+def _outline_rho(
+    x: NDArray[np.float32], y: NDArray[np.float32], z: NDArray[np.float32]
+) -> NDArray[np.float32]:
+    """Normalised radius of points with respect to the body outline (1 on the skin).
+
+    A superellipse with its own semi-axes and exponents in front and behind, a shallow groove
+    along the back's midline (between the paraspinal muscles), and a gentle low-order
+    waviness that changes along z (no two sections alike).
+    """
     r = np.asarray(BODY_ROWS)
-    n = F32(BODY_EXPONENT)
-    a = _interp(b.z, r[:, 0], r[:, 1])
-    ant = _interp(b.z, r[:, 0], r[:, 2])
-    post = _interp(b.z, r[:, 0], r[:, 3])
-    xn = np.abs(b.x) ** n  # (1, 1, nx)
-    yn = np.abs(b.y) ** n  # (1, ny, 1)
-    rho_n = xn * a ** (-n) + yn * np.where(b.y < 0, ant ** (-n), post ** (-n))
-    rho = rho_n ** (F32(1.0) / n)
-    np.maximum(rho, F32(1e-6), out=rho)
+    a = _interp(z, r[:, 0], r[:, 1])
+    ant = _interp(z, r[:, 0], r[:, 2])
+    post = _interp(z, r[:, 0], r[:, 3])
+    back = y > 0
+    groove = F32(1.0) - F32(0.035) * np.exp(-((x / F32(22.0)) ** 2))
+    bb = np.where(back, post * groove, ant)
+    n = np.where(back, F32(BODY_EXPONENT_BACK), F32(BODY_EXPONENT))
+    rho = ((np.abs(x) / a) ** n + (np.abs(y) / bb) ** n) ** (F32(1.0) / n)
+    rr = np.maximum(np.sqrt(x * x + y * y), F32(1e-3))
+    c, sn = x / rr, y / rr
+    c2, s2 = c * c - sn * sn, F32(2.0) * c * sn
+    c3, s3 = c * (F32(4.0) * c * c - F32(3.0)), sn * (F32(3.0) - F32(4.0) * sn * sn)
+    p2 = z / F32(170.0) + F32(0.6)
+    p3 = F32(1.9) - z / F32(120.0)
+    wave = F32(0.016) * (c2 * np.cos(p2) - s2 * np.sin(p2))
+    wave = wave + F32(0.011) * (c3 * np.cos(p3) - s3 * np.sin(p3))
+    return np.asarray(rho / (F32(1.0) + wave), F32)
+
+
+def body_sd(b: Block) -> Arr:
+    """Signed distance to the skin surface (radial approximation), with a low-frequency
+    deterministic irregularity (``tex_shape``, about 2 mm)."""
+    rho = np.maximum(_outline_rho(b.x, b.y, b.z), F32(1e-6))
     rr = b.field("radius")
-    return np.asarray(rr - rr / rho, dtype=F32)
+    return np.asarray(rr - rr / rho + F32(1.0) * b.field("tex_shape"), dtype=F32)
 
 
 def radius_field(b: Block) -> Arr:
@@ -365,22 +433,47 @@ def _angles(b: Block) -> tuple[Arr, Arr]:
     return np.asarray(y / r, F32), np.asarray(x / r, F32)
 
 
+def fat_mm(s: ArrayLike, c: ArrayLike, z: ArrayLike) -> NDArray[np.float32]:
+    """Subcutaneous fat thickness (mm) at the angle whose sine is ``s`` (+1 behind) and cosine
+    ``c`` round the body axis, at height ``z``: thick in front (more so low down) and on the
+    flanks, thin on the back."""
+    s32, c32, z32 = (np.asarray(v, F32) for v in (s, c, z))
+    front = np.maximum(-s32, F32(0))
+    low = np.clip((F32(-30.0) - z32) / F32(110.0), 0.0, 1.0)
+    t = F32(15.0) + (F32(13.0) + F32(9.0) * low) * front**2 + F32(8.0) * c32 * c32
+    t -= F32(5.0) * np.maximum(s32, F32(0)) ** 2
+    return np.asarray(t, F32)
+
+
+def muscle_mm(x: ArrayLike, s: ArrayLike, c: ArrayLike, z: ArrayLike) -> NDArray[np.float32]:
+    """Muscle-wall thickness (mm): the two recti either side of a thin linea alba in front,
+    thinning at their lateral borders; the three flat muscles (obliques, transversus) on the
+    flanks, thinner over the lower ribs; a thin latissimus behind."""
+    x32, s32, c32, z32 = (np.asarray(v, F32) for v in (x, s, c, z))
+    front = np.maximum(-s32, F32(0)) ** 1.5
+    back = np.maximum(s32, F32(0)) ** 2
+    lat = np.maximum(F32(1.0) - front - back, F32(0.0))
+    ax = np.abs(x32)
+    rectus = np.exp(-(((ax - F32(40.0)) / F32(30.0)) ** 4))
+    alba = F32(1.0) - np.exp(-((x32 / F32(6.0)) ** 2))
+    t_front = F32(2.5) + F32(9.5) * rectus * alba
+    thorax = np.clip((z32 - F32(50.0)) / F32(70.0), 0.0, 1.0)
+    t_lat = F32(14.0) - F32(6.0) * thorax
+    return np.asarray(front * t_front + lat * t_lat + back * F32(5.0), F32)
+
+
 def fat_thickness(b: Block) -> Arr:
-    """``(1, ny, nx)``: subcutaneous fat thickness (thick in front and on the flanks), mm."""
+    """Subcutaneous fat thickness (mm) on the block, with a little low-frequency variation."""
     s, c = _angles(b)
-    t = F32(17.0) + F32(12.0) * np.maximum(-s, F32(0)) ** 2 + F32(5.0) * c * c
-    t -= F32(7.0) * np.maximum(s, F32(0)) ** 2
-    return np.asarray(t, F32)[None]
+    t = fat_mm(s[None], c[None], b.z) + F32(1.5) * b.field("tex_shape")
+    return np.asarray(np.maximum(t, F32(4.0)), F32)
 
 
 def muscle_thickness(b: Block) -> Arr:
-    """``(1, ny, nx)``: muscle-wall thickness (rectus in front, obliques on the sides), mm."""
+    """Muscle-wall thickness (mm) on the block (:func:`muscle_mm`)."""
     s, c = _angles(b)
-    front = np.maximum(-s, F32(0))
-    t = F32(12.0) - F32(2.0) * front - F32(6.0) * np.maximum(s, F32(0)) ** 2
-    # linea alba: thinner on the anterior midline
-    t -= F32(6.0) * np.exp(-((b.x[0] / F32(9.0)) ** 2)) * front**4
-    return np.asarray(np.maximum(t, F32(4.0)), F32)[None]
+    t = muscle_mm(b.x[0][None], s[None], c[None], b.z)
+    return np.asarray(np.maximum(t, F32(2.5)), F32)
 
 
 def fat_sd(b: Block) -> Arr:
@@ -555,16 +648,20 @@ def anatomy_params(case: bool) -> AnatomyParams:
 
 @dataclass(frozen=True)
 class IliacWing:
-    """A curved plate round the flank at the level of the iliac crests: the iliac wing, or a
-    layer beside it (``inner`` mm towards the pelvis, negative outwards) of half-thickness
-    ``thick`` mm. It runs from the sacroiliac joint (back) to the anterior iliac spine, its top
-    (the crest) highest on the flank."""
+    """A curved, flaring plate at the flank below the iliac crests: the iliac wing, or a layer
+    beside it (``inner`` mm towards the pelvis, negative outwards) of half-thickness ``thick``
+    mm. In each axial section it is an arc from the sacroiliac joint (back) round the flank to
+    the anterior superior iliac spine; the arc's radius grows upwards (the wing flares out
+    towards the crest, whose top is highest on the flank). For the bone (``bone=True``) the
+    plate is thick behind (the iliac tuberosity, at the sacroiliac joint) and thin in the iliac
+    fossa."""
 
     side: float
     inner: float = 0.0
     thick: float = 5.0
     centre_x: float = 38.0
     centre_y: float = -12.0
+    bone: bool = False
 
     def sd(self, b: Block) -> Arr:
         """Signed distance on a block."""
@@ -572,11 +669,20 @@ class IliacWing:
         dy = b.y - F32(self.centre_y)
         r = np.sqrt(dx * dx + dy * dy)
         ang = np.arctan2(dy, dx)  # 0 lateral, +pi/2 posterior, -pi/2 anterior
-        radius = F32(84.0) - F32(6.0) * np.sin(ang)
-        d = np.abs(r - radius + F32(self.inner)) - F32(self.thick)
+        flare = F32(ILIAC_FLARE) * (b.z - F32(-110.0))
+        radius = F32(84.0) - F32(6.0) * np.sin(ang) + flare
+        half = F32(self.thick)
+        if self.bone:
+            t = np.clip((ang - F32(0.45)) / F32(0.95), 0.0, 1.0)
+            half = half * (F32(0.55) + F32(1.1) * t * t * (F32(3.0) - F32(2.0) * t))
+        d = np.abs(r - radius + F32(self.inner)) - half
         ang_out = np.maximum(ang - F32(1.40), F32(-0.35) - ang) * r
         crest = F32(-102.0) - F32(55.0) * (ang - F32(0.5)) ** 2
         return np.asarray(np.maximum(np.maximum(d, ang_out), b.z - crest), F32)
+
+
+#: How fast the iliac wing's radius grows upwards (mm per mm of z): the wing's flare.
+ILIAC_FLARE = 0.42
 
 
 #: Erector spinae (with multifidus): rows (z, centre |x|, centre depth behind the vertebral
@@ -703,34 +809,41 @@ class Anatomy:
         ]
 
     def ribs(self) -> list[Structure]:
-        """Ribs 7-12 on both sides, with the costal cartilages of ribs 7-9, in the wall."""
+        """Ribs 5-12 on both sides (flattened sections, descending round the wall), with the
+        costal cartilages of ribs 5-10."""
         out: list[Structure] = []
-        cart: list[Tube] = []
+        cart: list[Ribbon] = []
         ends = {5: 2.45, 6: 2.4, 7: 2.35, 8: 2.25, 9: 2.1, 10: 1.95, 11: 1.65, 12: 1.25}
+        # small fixed differences between ribs (mm): no two intercostal spaces alike
+        jitter = {5: 1.0, 6: -1.5, 7: 2.0, 8: 0.0, 9: -2.0, 10: 1.5, 11: -1.0, 12: 2.5}
         upper = {6: (206.0, 226.0), 5: (232.0, 252.0)}  # T6, T5 (above the field of view)
         for r in UPPER_RIBS + RIBS:
             name = f"T{r}"
             zb, zt = BODIES[name][:2] if name in BODIES else upper[r]
             z0 = (zb + zt) / 2 + 4.0
             for side, sname in ((1.0, "left"), (-1.0, "right")):
-                pts, rad = self._rib_path(side, z0, ends[r])
-                tube = Tube(tuple(map(tuple, pts)), tuple(rad), samples=4)
+                j = jitter[r] * (1.0 if side > 0 else -0.6)
+                pts, thin, tall = self._rib_path(side, z0 + j, ends[r], 1.0 + 0.02 * j)
+                rib = Ribbon(tuple(map(tuple, pts)), tuple(thin), tuple(tall))
                 label = f"rib_{sname}_{r}"
                 out.append(
-                    Structure(f"{label}_cortex", label, tube.sd, tube.box(), HU(750.0, fine=40))
+                    Structure(f"{label}_cortex", label, rib.sd, rib.box(), HU(750.0, fine=40))
                 )
                 out.append(
                     Structure(
                         f"{label}_marrow",
                         label,
-                        _offset(tube.sd, 1.6),
-                        tube.box(),
+                        _offset(rib.sd, 1.3),
+                        rib.box(),
                         HU(260.0, fine=30),
                     )
                 )
                 if r <= 10:
                     cp, cr = self._cartilage_path(side, pts[-1], r)
-                    cart.append(Tube(tuple(map(tuple, cp)), tuple(cr), samples=4))
+                    n = len(cp)
+                    cart.append(
+                        Ribbon(tuple(map(tuple, cp)), (3.0,) * n, tuple(float(v) for v in cr))
+                    )
         for i, t in enumerate(cart):
             out.insert(
                 0,
@@ -749,29 +862,36 @@ class Anatomy:
         post = float(np.interp(z, r[:, 0], r[:, 3]))
         sx, cy = np.sin(phi), np.cos(phi)
         bb = post if cy > 0 else ant
-        n = BODY_EXPONENT
-        rho = (abs(sx) ** n + abs(cy) ** n) ** (1.0 / n)
-        # point on the outline along the ray (sin*a, cos*b) then moved inwards
-        px, py = a * sx / rho, bb * cy / rho
-        norm = np.hypot(px, py)
+        dx, dy = a * sx, bb * cy
+        norm = float(np.hypot(dx, dy))
+        ux, uy = abs(dx) / norm, dy / norm
+        zz = np.float32(z)
+        rho = float(_outline_rho(np.float32(ux), np.float32(uy), zz))
+        outline = 1.0 / rho
         depth = (
-            SKIN_MM + 17.0 + 12.0 * max(-cy, 0.0) ** 2 + 5.0 * sx * sx - 7.0 * max(cy, 0) ** 2 + 6.0
+            SKIN_MM
+            + float(fat_mm(uy, ux, zz))
+            + 0.5 * float(muscle_mm(outline * ux, uy, ux, zz))
         )
-        k = (norm - depth) / norm
-        return px * k, py * k
+        k = outline - depth
+        return ux * k, uy * k
 
     def _rib_path(
-        self, side: float, z0: float, phi_end: float
-    ) -> tuple[NDArray[np.float64], list[float]]:
+        self, side: float, z0: float, phi_end: float, drop_scale: float = 1.0
+    ) -> tuple[NDArray[np.float64], list[float], list[float]]:
+        """Control points of a rib (head at the vertebra, angle, then round the wall while
+        descending) and its thin and tall semi-axes."""
         yv = float(spine_y(z0))
         pts = [(side * 24.0, yv + 20.0, z0), (side * 42.0, yv + 34.0, z0 - 5.0)]
         for phi in np.linspace(0.55, phi_end, 12):
-            drop = 62.0 * ((phi - 0.45) / 1.6) ** 1.2
+            drop = 62.0 * drop_scale * ((phi - 0.45) / 1.6) ** 1.2
             z = z0 - 6.0 - drop
             x, y = self._wall_radius(z, float(phi))
             pts.append((side * abs(x), y, z))
-        rad = [4.5] + [5.0] * (len(pts) - 2) + [4.0]
-        return np.asarray(pts), rad
+        n = len(pts)
+        thin = [4.6, 4.2] + list(np.linspace(3.4, 2.6, n - 2))
+        tall = [4.6, 5.6] + list(np.linspace(6.6, 5.4, n - 2))
+        return np.asarray(pts), thin, tall
 
     def _cartilage_path(
         self, side: float, start: NDArray[np.float64], rib: int
@@ -782,7 +902,7 @@ class Anatomy:
             x, y = self._wall_radius(z1, float(phi))
             zz = float(start[2]) + (z1 - float(start[2])) * (phi - 2.3) / 0.65
             pts.append((side * abs(x) * 0.95, y + 2.0, zz))
-        return np.asarray(pts), [4.0] * len(pts)
+        return np.asarray(pts), [5.0] * len(pts)
 
     def back_muscles(self) -> list[Structure]:
         """Erector spinae and quadratus lumborum."""
@@ -849,10 +969,18 @@ class Anatomy:
                     muscle,
                 ),
                 Structure(
-                    f"{hip}_cortex", hip, IliacWing(side, 0.0, 4.0).sd, box, HU(800.0, fine=40)
+                    f"{hip}_cortex",
+                    hip,
+                    IliacWing(side, 0.0, 4.0, bone=True).sd,
+                    box,
+                    HU(800.0, fine=40),
                 ),
                 Structure(
-                    f"{hip}_marrow", hip, IliacWing(side, 0.0, 2.4).sd, box, HU(230.0, fine=30)
+                    f"{hip}_marrow",
+                    hip,
+                    _offset(IliacWing(side, 0.0, 4.0, bone=True).sd, 1.5),
+                    box,
+                    HU(230.0, fine=30),
                 ),
             ]
         return out
@@ -922,11 +1050,11 @@ class Anatomy:
             )
         heart_rot = rotation(-30.0, 0.0, 20.0)
         heart_c, heart_s = (18.0, -52.0, 222.0), (82.0, 58.0, 64.0)
-        heart = _ellipsoid(heart_c, heart_s, heart_rot)
+        heart = _bent(_ellipsoid(heart_c, heart_s, heart_rot), 3.0)
         ra_c, ra_s = (-36.0, -24.0, 194.0), (30.0, 27.0, 31.0)
         ra = _ellipsoid(ra_c, ra_s)
         above = _offset(above_diaphragm_sd, 1.0)
-        hbox = ellipsoid_box(heart_c, heart_s, heart_rot).grow(6)
+        hbox = ellipsoid_box(heart_c, heart_s, heart_rot).grow(12)
         out += [
             Structure(
                 "pericardial_fat",
@@ -975,7 +1103,7 @@ class Anatomy:
         s_post = np.asarray((y - yp) / F32(1.6), F32)
         s = smooth_max(smooth_max(np.asarray(s_low, F32), s_left, 10.0), s_post, 8.0)
         s = np.maximum(s, below_diaphragm_sd(b))
-        s = np.maximum(s, b.field("cavity_sd"))
+        s = np.maximum(s + F32(3.5) * b.field("tex_shape"), b.field("cavity_sd"))
         return np.asarray(s, F32)
 
     def liver_spleen(self) -> list[Structure]:
@@ -989,7 +1117,9 @@ class Anatomy:
         radial -= long * (radial @ long)
         radial /= np.linalg.norm(radial)
         spl_rot = np.stack([long, np.cross(radial, long), radial], axis=1)
-        spleen = _inter(_ellipsoid(spl_c, spl_s, spl_rot), below_diaphragm_sd, _field("cavity_sd"))
+        spleen = _inter(
+            _bent(_ellipsoid(spl_c, spl_s, spl_rot), 3.0), below_diaphragm_sd, _field("cavity_sd")
+        )
         return [
             Structure(
                 "liver",
@@ -1002,7 +1132,7 @@ class Anatomy:
                 "spleen",
                 "spleen",
                 spleen,
-                ellipsoid_box(spl_c, spl_s, spl_rot).grow(2),
+                ellipsoid_box(spl_c, spl_s, spl_rot).grow(11),
                 HU(116.0, coarse=4, fine=2),
             ),
         ]
@@ -1021,9 +1151,9 @@ class Anatomy:
             ),
             (34.0, 33.0, 28.0, 22.0, 16.0, 10.0),
         )
-        st = _inter(stomach.sd, below_diaphragm_sd, _field("cavity_sd"))
+        st = _inter(_bent(stomach.sd, 3.0), below_diaphragm_sd, _field("cavity_sd"))
         lumen = _offset(st, 4.0)
-        sbox = stomach.box()
+        sbox = stomach.box(11.0)
         out += [
             Structure("stomach_wall", "stomach", st, sbox, HU(80.0, fine=5)),
             Structure("stomach_content", "stomach", lumen, sbox, HU(18.0, coarse=5, fine=4)),
@@ -1075,9 +1205,9 @@ class Anatomy:
                 16.0,
             ),
         )
-        cl = _inter(colon.sd, _field("cavity_sd"))
+        cl = _inter(_bent(colon.sd, 2.5), _field("cavity_sd"))
         clum = _offset(cl, 2.5)
-        cbox = colon.box()
+        cbox = colon.box(10.0)
         out += [
             Structure("colon_wall", "colon", cl, cbox, HU(70.0, fine=5)),
             Structure("colon_content", "colon", clum, cbox, self._faeces_hu),
@@ -1100,19 +1230,45 @@ class Anatomy:
                     HU(-1000.0),
                 )
             )
-        for k, loop in enumerate(small_bowel_loops()):
+        for k, (kind, loop) in enumerate(small_bowel_loops()):
             t = Tube(tuple(map(tuple, loop[:, :3])), tuple(loop[:, 3]), samples=5)
             sb = _inter(t.sd, _field("cavity_sd"))
-            out += [
-                Structure(f"small_bowel_{k}_wall", "small_bowel", sb, t.box(), HU(95.0, fine=5)),
-                Structure(
-                    f"small_bowel_{k}_lumen",
-                    "small_bowel",
-                    _offset(sb, 2.5),
-                    t.box(),
-                    HU(175.0, coarse=25, fine=10),
-                ),
-            ]
+            box = t.box()
+            if kind == "collapsed":  # no content: thick mucosal folds, soft tissue
+                parts = [
+                    Structure(f"small_bowel_{k}_wall", "small_bowel", sb, box, HU(92.0, fine=6)),
+                    Structure(
+                        f"small_bowel_{k}_folds",
+                        "small_bowel",
+                        _offset(sb, 2.0),
+                        box,
+                        HU(62.0, coarse=8, fine=14),
+                    ),
+                ]
+            elif kind == "fluid":  # unopacified fluid with an enhancing wall
+                parts = [
+                    Structure(f"small_bowel_{k}_wall", "small_bowel", sb, box, HU(105.0, fine=6)),
+                    Structure(
+                        f"small_bowel_{k}_lumen",
+                        "small_bowel",
+                        _offset(sb, 2.5),
+                        box,
+                        HU(16.0, coarse=4, fine=4),
+                    ),
+                ]
+            else:  # positive oral contrast, of varying density, with a feathery fold pattern
+                dense = 150.0 + 70.0 * ((k * 0.618) % 1.0)
+                parts = [
+                    Structure(f"small_bowel_{k}_wall", "small_bowel", sb, box, HU(95.0, fine=5)),
+                    Structure(
+                        f"small_bowel_{k}_lumen",
+                        "small_bowel",
+                        _offset(sb, 2.5),
+                        box,
+                        HU(dense, coarse=22, fine=16),
+                    ),
+                ]
+            out += parts
         return out
 
     @staticmethod
@@ -1143,21 +1299,27 @@ class Anatomy:
         )
         gb_c, gb_s = (-52.0, -64.0, 34.0), (17.0, 16.0, 36.0)
         gb_rot = rotation(0.0, 0.0, -25.0)
-        gb = _ellipsoid(gb_c, gb_s, gb_rot)
+        gb = _bent(_ellipsoid(gb_c, gb_s, gb_rot), 2.0)
         return [
-            Structure("pancreas", "pancreas", panc.sd, panc.box(), HU(102.0, coarse=8, fine=5)),
+            Structure(
+                "pancreas",
+                "pancreas",
+                _bent(panc.sd, 2.5),
+                panc.box(3.0),
+                HU(102.0, coarse=8, fine=5),
+            ),
             Structure(
                 "gallbladder_wall",
                 "gallbladder",
                 gb,
-                ellipsoid_box(gb_c, gb_s, gb_rot).grow(2),
+                ellipsoid_box(gb_c, gb_s, gb_rot).grow(8),
                 HU(60.0),
             ),
             Structure(
                 "gallbladder",
                 "gallbladder",
                 _offset(gb, 2.0),
-                ellipsoid_box(gb_c, gb_s, gb_rot).grow(2),
+                ellipsoid_box(gb_c, gb_s, gb_rot).grow(8),
                 HU(10.0, fine=2),
             ),
         ]
@@ -1170,12 +1332,12 @@ class Anatomy:
         for kg, sname in ((self.p.kidney_left, "left"), (self.p.kidney_right, "right")):
             rot = kg.rotation()
             c = np.asarray(kg.centre)
-            body = _ellipsoid(kg.centre, kg.semi, rot)
+            body = _bent(_ellipsoid(kg.centre, kg.semi, rot), 1.5)
             sinus_c = c + rot[:, 1] * (kg.semi[1] * 0.58)
             sinus_s = (kg.semi[0] * 0.58, kg.semi[1] * 0.5, kg.semi[2] * 0.5)
             pelvis_c = c + rot[:, 1] * (kg.semi[1] * 0.75)
             pelvis_s = (kg.semi[0] * 0.22, kg.semi[1] * 0.3, kg.semi[2] * 0.3)
-            box = ellipsoid_box(kg.centre, kg.semi, rot).grow(2)
+            box = ellipsoid_box(kg.centre, kg.semi, rot).grow(6)
             out += [
                 Structure(
                     f"kidney_{sname}", f"kidney_{sname}", body, box, HU(176.0, coarse=5, fine=3)
@@ -1221,8 +1383,8 @@ class Anatomy:
                 Structure(
                     f"psoas_{sname}",
                     f"iliopsoas_{sname}",
-                    e.sd,
-                    e.box(),
+                    _bent(e.sd, 1.2),
+                    e.box(4.0),
                     HU(50.0, coarse=3, fine=4),
                 )
             )
@@ -1620,11 +1782,35 @@ class Anatomy:
         return np.asarray(base + F32(3.0) * b.field("tex_fine"), F32)
 
 
-def small_bowel_loops() -> list[NDArray[np.float64]]:
-    """Deterministic small-bowel loops ``(n, 4)``: x, y, z, radius (mm), in the lower abdomen
-    away from the right retroperitoneum (where the case's mass lies)."""
+#: Content of the small-bowel loops, in turn: positive oral contrast in most, some with
+#: unopacified fluid, some collapsed.
+SMALL_BOWEL_KINDS: tuple[str, ...] = (
+    "contrast",
+    "fluid",
+    "contrast",
+    "collapsed",
+    "contrast",
+    "contrast",
+    "fluid",
+    "contrast",
+    "collapsed",
+    "contrast",
+    "fluid",
+)
+
+#: Radius (mm) of a small-bowel loop of each kind.
+SMALL_BOWEL_RADIUS: dict[str, float] = {"contrast": 11.5, "fluid": 12.5, "collapsed": 7.5}
+
+
+def small_bowel_loops() -> list[tuple[str, NDArray[np.float64]]]:
+    """Deterministic small-bowel loops: (kind, ``(n, 4)`` x, y, z, radius in mm), in the lower abdomen
+    away from the right retroperitoneum (where the case's mass lies).
+
+    Each loop is a random walk that keeps a few mm of mesenteric fat between itself and the
+    loops already laid (and between its own non-adjacent turns).
+    """
     rng = np.random.default_rng(1234)
-    loops = []
+    loops: list[tuple[str, NDArray[np.float64]]] = []
     starts = (
         (40.0, -70.0, -20.0),
         (70.0, -40.0, -60.0),
@@ -1636,24 +1822,49 @@ def small_bowel_loops() -> list[NDArray[np.float64]]:
         (50.0, -60.0, 25.0),
         (80.0, -45.0, 15.0),
         (30.0, -82.0, 5.0),
+        (-45.0, -85.0, -60.0),
     )
-    for start in starts:
+    placed = np.zeros((0, 4))
+
+    def free(q: NDArray[np.float64], r: float) -> bool:
+        if not _bowel_ok(q):
+            return False
+        if not len(placed):
+            return True
+        gap = np.linalg.norm(placed[:, :3] - q, axis=1) - placed[:, 3] - r
+        return bool(gap.min() >= 4.0)
+
+    for n, start in enumerate(starts):
+        kind = SMALL_BOWEL_KINDS[n % len(SMALL_BOWEL_KINDS)]
+        r = SMALL_BOWEL_RADIUS[kind]
         p = np.array(start)
+        for _try in range(200):
+            if free(p, r):
+                break
+            p = np.array(start) + rng.uniform(-45.0, 45.0, size=3)
         d = rng.normal(size=3)
         d /= np.linalg.norm(d)
         pts = [p.copy()]
         for _ in range(22):
-            for _try in range(30):
+            for _try in range(40):
                 nd = d + 0.9 * rng.normal(size=3)
                 nd /= np.linalg.norm(nd)
-                q = p + 13.0 * nd
-                if _bowel_ok(q):
-                    d, p = nd, q
-                    break
-            pts.append(p.copy())
+                q = p + 12.0 * nd
+                if not free(q, r):
+                    continue
+                own = np.asarray(pts[:-3]) if len(pts) > 3 else np.zeros((0, 3))
+                if len(own) and (np.linalg.norm(own - q, axis=1) - 2 * r).min() < 3.0:
+                    continue
+                d, p = nd, q
+                break
+            if not np.array_equal(p, pts[-1]):
+                pts.append(p.copy())
         arr = np.asarray(pts)
-        r = np.full((len(arr), 1), 11.5)
-        loops.append(np.hstack([arr, r]))
+        if len(arr) < 3:
+            continue
+        loop = np.hstack([arr, np.full((len(arr), 1), r)])
+        loops.append((kind, loop))
+        placed = np.vstack([placed, loop])
     return loops
 
 

@@ -15,6 +15,8 @@ the noise left after the blur has the requested standard deviation; the result i
 The texture of each tissue comes from two smooth random fields of unit variance (a coarse one,
 about 1 cm, and a fine one, about 3 mm) built from a fixed seed over fixed LPS lattices: it is
 the same for every noise seed and the same in every grid, so only the noise depends on ``seed``.
+A third, much smoother field (``tex_shape``, a few cm) bends the outlines of organs and of the
+body by a few mm, so that no organ is a perfect ellipsoid.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ _TEX_DOMAIN = ((-230.0, 230.0), (-240.0, 220.0), (-210.0, 240.0))
 TEXTURES: dict[str, tuple[float, float]] = {
     "tex_coarse": (8.0, 5.0),
     "tex_fine": (2.5, 1.2),
+    "tex_shape": (20.0, 14.0),
 }
 
 

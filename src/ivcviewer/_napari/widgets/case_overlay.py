@@ -125,7 +125,7 @@ def anatomy_from_phantom_truth(folder: str | Path, case: CaseFile) -> Anatomy:
     from ...cli.overlay_cmd import _phantom_anatomy
 
     landmarks, labels, names, _ = _phantom_anatomy(Path(folder), case)
-    return Anatomy(landmarks, labels, names, f"phantom truth {folder}")
+    return Anatomy(landmarks, labels, names, f"the phantom truth in {Path(folder).name}")
 
 
 def anatomy_from_labelmap(
