@@ -110,8 +110,7 @@ def setup_case_viewer(
     if len(volumes) != 1:
         raise IvcviewerError(f"{ct_path}: holds {len(volumes)} series; give one series.")
     ct_layer = add_volumes(viewer, volumes, report=report)[0]
-    overlay = CaseOverlayWidget(viewer)
-    viewer.window.add_dock_widget(overlay, name="Case overlay", area="right")
+    overlay = _dock(viewer, "Case overlay", CaseOverlayWidget, "right")
     overlay.set_case(Path(case_path))
     overlay.set_ct_layer(ct_layer)
     if phantom_truth is not None:
@@ -129,6 +128,23 @@ def setup_case_viewer(
     return CaseViewer(viewer, ct_layer, overlay, widget)
 
 
+def _dock(viewer: napari.Viewer, name: str, cls: type, area: str) -> Any:
+    """Dock the plugin's widget ``name`` (the one its Plugins menu entry shows), else a new
+    ``cls`` under that name."""
+    from npe2 import PluginManager
+
+    try:
+        PluginManager.instance().get_manifest("ivcviewer")
+        _, widget = viewer.window.add_plugin_dock_widget("ivcviewer", name)
+    except KeyError:
+        widget = None
+    if isinstance(widget, cls):
+        return widget
+    widget = cls(viewer)
+    viewer.window.add_dock_widget(widget, name=name, area=area)
+    return widget
+
+
 def _dock_table(
     viewer: napari.Viewer, case_path: str | os.PathLike[str], overlay: Any, ct_layer: Any
 ) -> Any:
@@ -137,8 +153,7 @@ def _dock_table(
         from .widgets.measure_table import MeasurementTableWidget
     except ImportError:
         return None
-    table = MeasurementTableWidget(viewer)
-    viewer.window.add_dock_widget(table, name="Measurement table", area="bottom")
+    table = _dock(viewer, "Measurement table", MeasurementTableWidget, "bottom")
     table.set_case(Path(case_path))
     table.set_ct_layer(ct_layer)
     table.set_labels_layer(overlay.findings_layer)
