@@ -135,10 +135,14 @@ def _dock(viewer: napari.Viewer, name: str, cls: type, area: str) -> Any:
 
     try:
         PluginManager.instance().get_manifest("ivcviewer")
-        _, widget = viewer.window.add_plugin_dock_widget("ivcviewer", name)
+        dock, widget = viewer.window.add_plugin_dock_widget("ivcviewer", name)
     except KeyError:
-        widget = None
+        dock = widget = None
     if isinstance(widget, cls):
+        if area == "bottom" and dock is not None:
+            from qtpy.QtCore import Qt
+
+            viewer.window._qt_window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         return widget
     widget = cls(viewer)
     viewer.window.add_dock_widget(widget, name=name, area=area)

@@ -6,7 +6,7 @@
   the two findings, named and coloured) and the truth landmarks (named points).
 
 The phantom is generated on first use and kept in the user cache
-(:func:`ivcviewer.phantom.cached_phantom`, about 7 s for the standard size, a second after
+(:func:`ivcviewer.phantom.cached_phantom`, about 10 s for the standard size, a second after
 that). Nothing is downloaded.
 """
 

@@ -327,6 +327,27 @@ def _bent(f: FieldFn, amp: float) -> FieldFn:
     return g
 
 
+def _bent_away_from(
+    f: FieldFn, amp: float, centre: ArrayLike, direction: ArrayLike, length: float
+) -> FieldFn:
+    """Like :func:`_bent`, fading to nothing towards ``direction`` from ``centre`` (for a
+    kidney: its hilum stays in place, the convex border is irregular)."""
+    c = np.asarray(centre, dtype=float)
+    d = np.asarray(direction, dtype=float)
+    a = F32(amp)
+
+    def g(b: Block) -> Arr:
+        t = (
+            (b.x - F32(c[0])) * F32(d[0])
+            + (b.y - F32(c[1])) * F32(d[1])
+            + (b.z - F32(c[2])) * F32(d[2])
+        ) / F32(length)
+        w = np.clip(F32(0.5) - t, 0.0, 1.0)
+        return np.asarray(f(b) + a * w * b.field("tex_shape"), dtype=F32)
+
+    return g
+
+
 def _field(name: str) -> FieldFn:
     def g(b: Block) -> Arr:
         return b.field(name)
@@ -662,6 +683,7 @@ class IliacWing:
     centre_x: float = 38.0
     centre_y: float = -12.0
     bone: bool = False
+    taper: bool = False
 
     def sd(self, b: Block) -> Arr:
         """Signed distance on a block."""
@@ -675,6 +697,9 @@ class IliacWing:
         if self.bone:
             t = np.clip((ang - F32(0.45)) / F32(0.95), 0.0, 1.0)
             half = half * (F32(0.55) + F32(1.1) * t * t * (F32(3.0) - F32(2.0) * t))
+        if self.taper:  # a muscle belly: thinning towards both ends of the arc
+            end = np.minimum(ang + F32(0.35), F32(1.40) - ang)
+            half = half * np.clip(F32(0.25) + end / F32(0.45), 0.25, 1.0)
         d = np.abs(r - radius + F32(self.inner)) - half
         ang_out = np.maximum(ang - F32(1.40), F32(-0.35) - ang) * r
         crest = F32(-102.0) - F32(55.0) * (ang - F32(0.5)) ** 2
@@ -955,7 +980,9 @@ class Anatomy:
                 -95.0,
             )
             hip = f"hip_{sname}"
-            glut = _inter(IliacWing(side, -19.0, 14.0).sd, _offset(_field("body_sd"), 20.0))
+            glut = _inter(
+                IliacWing(side, -19.0, 14.0, taper=True).sd, _offset(_field("body_sd"), 20.0)
+            )
             muscle = HU(50.0, coarse=3, fine=4)
             out += [
                 Structure(
@@ -964,7 +991,7 @@ class Anatomy:
                 Structure(
                     f"iliacus_{sname}",
                     f"iliopsoas_{sname}",
-                    IliacWing(side, 18.0, 12.0).sd,
+                    IliacWing(side, 18.0, 12.0, taper=True).sd,
                     box,
                     muscle,
                 ),
@@ -1117,8 +1144,13 @@ class Anatomy:
         radial -= long * (radial @ long)
         radial /= np.linalg.norm(radial)
         spl_rot = np.stack([long, np.cross(radial, long), radial], axis=1)
+        # the visceral surface is concave: a larger ellipsoid on the hilum's side is cut out
+        hilum_c = np.asarray(spl_c) - spl_rot[:, 2] * (spl_s[2] + 26.0)
+        notch = _ellipsoid(hilum_c, (spl_s[0] * 1.3, spl_s[1] * 1.3, 34.0), spl_rot)
         spleen = _inter(
-            _bent(_ellipsoid(spl_c, spl_s, spl_rot), 3.0), below_diaphragm_sd, _field("cavity_sd")
+            _bent(_minus(_ellipsoid(spl_c, spl_s, spl_rot), notch), 3.0),
+            below_diaphragm_sd,
+            _field("cavity_sd"),
         )
         return [
             Structure(
@@ -1332,7 +1364,9 @@ class Anatomy:
         for kg, sname in ((self.p.kidney_left, "left"), (self.p.kidney_right, "right")):
             rot = kg.rotation()
             c = np.asarray(kg.centre)
-            body = _bent(_ellipsoid(kg.centre, kg.semi, rot), 1.5)
+            body = _bent_away_from(
+                _ellipsoid(kg.centre, kg.semi, rot), 2.0, c, rot[:, 1], kg.semi[1]
+            )
             sinus_c = c + rot[:, 1] * (kg.semi[1] * 0.58)
             sinus_s = (kg.semi[0] * 0.58, kg.semi[1] * 0.5, kg.semi[2] * 0.5)
             pelvis_c = c + rot[:, 1] * (kg.semi[1] * 0.75)
@@ -1652,6 +1686,12 @@ class Anatomy:
             out.append(
                 Structure(f"aortic_branch_{k}", "aortic_branches", t.sd, t.box(), HU(182.0, fine=3))
             )
+        for k, t in enumerate(mesenteric_branches(artery=True)):
+            out.append(
+                Structure(
+                    f"jejunal_ileal_artery_{k}", "aortic_branches", t.sd, t.box(), HU(180.0, fine=3)
+                )
+            )
         return out
 
     def veins(self) -> list[Structure]:
@@ -1681,6 +1721,16 @@ class Anatomy:
             out.append(
                 Structure(
                     f"portal_{k}", "portal_vein_and_splenic_vein", t.sd, t.box(), HU(172.0, fine=3)
+                )
+            )
+        for k, t in enumerate(mesenteric_branches(artery=False)):
+            out.append(
+                Structure(
+                    f"jejunal_ileal_vein_{k}",
+                    "portal_vein_and_splenic_vein",
+                    t.sd,
+                    t.box(),
+                    HU(165.0, fine=3),
                 )
             )
         kr, kl = self.p.kidney_right.hilum(), self.p.kidney_left.hilum()
@@ -1866,6 +1916,29 @@ def small_bowel_loops() -> list[tuple[str, NDArray[np.float64]]]:
         loops.append((kind, loop))
         placed = np.vstack([placed, loop])
     return loops
+
+
+def mesenteric_branches(artery: bool) -> list[Tube]:
+    """Jejunal and ileal branches of the superior mesenteric artery (``artery``) or vein: thin
+    vessels fanning out from the trunk through the mesenteric fat towards the small-bowel
+    loops, stopping short of them."""
+    out = []
+    for k, (_, loop) in enumerate(small_bowel_loops()):
+        target = loop[len(loop) // 2, :3]
+        z0 = float(np.clip(target[2] + 40.0, -55.0, -10.0))
+        # the trunks run down in front of the aorta: the SMA on the left of the SMV
+        start = np.array([7.0, -46.0 - 0.08 * (z0 + 10.0), z0]) if artery else np.array(
+            [-4.0, -52.0 - 0.05 * (z0 + 20.0), z0]
+        )
+        d = target - start
+        dist = float(np.linalg.norm(d))
+        if dist < 30.0:
+            continue
+        end = start + d * (dist - 16.0) / dist
+        bend = np.array([4.0 if k % 2 else -4.0, -3.0, 0.0]) + (0.0 if artery else 3.5)
+        mid = start + (end - start) * 0.55 + bend
+        out.append(Tube((tuple(start), tuple(mid), tuple(end)), (2.3, 1.8, 1.3)))
+    return out
 
 
 def _bowel_ok(q: NDArray[np.float64]) -> bool:
