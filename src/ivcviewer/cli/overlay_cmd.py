@@ -98,60 +98,11 @@ def _open_ct(path: str, series: str | None) -> Any:
     return vols[0]
 
 
-def _find_truth_labelmap(folder: Path) -> Path | None:
-    """The label map in a phantom's truth folder (the first volume file holding 'label')."""
-    from ..io import volume_format
-
-    for p in sorted(folder.iterdir()):
-        if p.is_file() and volume_format(p) is not None and "label" in p.name.lower():
-            return p
-    return None
-
-
-def _phantom_anatomy(folder: Path, case: Any) -> tuple[Any, Any, dict[int, str] | None, list[Path]]:
-    """Landmarks, label map and names of a phantom's truth folder.
-
-    The truth label map serves as anatomy: labels named after a solid finding are left out (the
-    fit must not see the answer); a label named after a finding inside a vessel counts as part
-    of that vessel (it fills the lumen).
-    """
-    from ..annotations import Landmarks
-    from ..errors import AnatomyError
-    from ..io import load_labels
-
-    if not folder.is_dir():
-        raise AnatomyError(
-            f"{folder}: --phantom-truth must be a folder holding landmarks.json (written with "
-            "the phantom). Fix: give the phantom's output folder."
-        )
-    lm_path = folder / "landmarks.json"
-    if not lm_path.is_file():
-        raise AnatomyError(
-            f"{folder}: holds no landmarks.json. Fix: write the phantom with its truth "
-            "('ivcviewer phantom ...') and give that folder."
-        )
-    landmarks = Landmarks.load_json(lm_path)
-    used = [lm_path]
-    lab_path = _find_truth_labelmap(folder)
-    if lab_path is None:
-        return landmarks, None, None, used
-    labels, table = load_labels(lab_path)
-    used.append(lab_path)
-    findings = {f.id: f for f in case.region_findings}
-    names: dict[int, str] = {}
-    for v, n in table.names.items():
-        f = findings.get(n)
-        if f is None:
-            names[int(v)] = n
-        elif f.relations.vessel is not None and f.kind in ("intravascular_tumour", "thrombus"):
-            names[int(v)] = f.relations.vessel
-    return landmarks, labels, names, used
-
-
 def run(args: argparse.Namespace) -> int:
     """Fit and write the overlay of ``args``; returns the exit status."""
     from ..annotations import Landmarks, landmarks_from_labelmap, load_case
     from ..annotations.overlay import BoneSource, FitOptions, fit_case
+    from ..annotations.truth import phantom_truth_anatomy
     from ..io import LabelEntry, LabelTable, save_labels
     from ..io.formats import check_output_path, write_text_atomic
     from .info import dumps
@@ -194,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.landmarks:
         landmarks = Landmarks.load_json(args.landmarks)
     else:
-        landmarks, anatomy_labels, names, _ = _phantom_anatomy(Path(args.phantom_truth), case)
+        landmarks, anatomy_labels, names, _ = phantom_truth_anatomy(Path(args.phantom_truth), case)
 
     result = fit_case(
         ct, case, landmarks, anatomy_labels, names, options=FitOptions(bone=BoneSource(args.bone))

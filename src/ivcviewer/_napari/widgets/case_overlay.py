@@ -122,9 +122,9 @@ def anatomy_from_phantom_truth(folder: str | Path, case: CaseFile) -> Anatomy:
     The findings' own truth labels are kept from the fit (the same rule as ``ivcviewer overlay
     --phantom-truth``).
     """
-    from ...cli.overlay_cmd import _phantom_anatomy
+    from ...annotations.truth import phantom_truth_anatomy
 
-    landmarks, labels, names, _ = _phantom_anatomy(Path(folder), case)
+    landmarks, labels, names, _ = phantom_truth_anatomy(Path(folder), case)
     return Anatomy(landmarks, labels, names, f"the phantom truth in {Path(folder).name}")
 
 
