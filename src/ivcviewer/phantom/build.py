@@ -27,7 +27,7 @@ from .sdf import F32
 
 #: Version of the phantom model. Bump it whenever the generated images change: it keys the
 #: cache and is written into the manifest and the DICOM series.
-PHANTOM_VERSION = "1"
+PHANTOM_VERSION = "2"
 
 #: Standard deviation of the image noise (HU).
 NOISE_SD_HU = 12.0
