@@ -35,7 +35,11 @@ def test_gantry_tilt_angle() -> None:
 
 @pytest.mark.parametrize(
     "iop, bad",
-    [([1, 0, 0, 0, 1], "6 values"), ([1, 0, 0, 1, 0, 0], "orthogonal"), ([2, 0, 0, 0, 1, 0], "unit")],
+    [
+        ([1, 0, 0, 0, 1], "6 values"),
+        ([1, 0, 0, 1, 0, 0], "orthogonal"),
+        ([2, 0, 0, 0, 1, 0], "unit"),
+    ],
 )
 def test_bad_orientation_is_named(iop: list[float], bad: str) -> None:
     with pytest.raises(GeometryError, match=bad):

@@ -46,7 +46,8 @@ def as_affine(affine: ArrayLike, name: str = "affine") -> NDArray[np.float64]:
         raise GeometryError(f"Argument {name!r} must have last row (0, 0, 0, 1), got {a[3]}.")
     if abs(np.linalg.det(a[:3, :3])) < 1e-12:
         raise GeometryError(
-            f"Argument {name!r} is singular (a zero spacing or parallel axes): {a[:3, :3].tolist()}."
+            f"Argument {name!r} is singular (a zero spacing or parallel axes): "
+            f"{a[:3, :3].tolist()}."
         )
     return a
 
@@ -312,7 +313,8 @@ def napari_transform(affine: ArrayLike, atol: float = 1e-6) -> dict[str, Any]:
     napari's world axes are LPS reversed, ``(z, y, x)`` in mm. An axis-aligned grid gives
     ``scale`` and ``translate``; any other (oblique, permuted, tilted) gives a full ``affine``.
 
-    >>> kw = napari_transform(np.array([[0, 0, 0.7, -100], [0, 0.7, 0, -90], [2.5, 0, 0, 10], [0, 0, 0, 1]]))
+    >>> a = [[0, 0, 0.7, -100], [0, 0.7, 0, -90], [2.5, 0, 0, 10], [0, 0, 0, 1]]
+    >>> kw = napari_transform(np.array(a))
     >>> kw["scale"], kw["translate"]
     ((2.5, 0.7, 0.7), (10.0, -90.0, -100.0))
     """

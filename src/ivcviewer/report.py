@@ -51,7 +51,9 @@ REPORT_CODES: dict[str, str] = {
     "compressed": "pixel data was decompressed",
     "not_ct": "the modality is not CT: values may not be HU",
     "oblique": "the image plane is oblique to the patient axes",
-    "no_orientation": "the file states no orientation (NIfTI qform and sform codes 0): axes assumed",
+    "no_orientation": (
+        "the file states no orientation (NIfTI qform and sform codes 0): axes assumed"
+    ),
     "xform_mismatch": "the NIfTI qform and sform place the voxels differently: the sform is used",
     "unnamed_labels": "label values without a name in the label table were given default names",
 }
