@@ -296,8 +296,11 @@ def _case_with(tmp_path, edit) -> object:  # type: ignore[no-untyped-def]
         ),
         (
             lambda r, d: d["findings"][1]["relations"].update(
-                placement={"rule": "outline_through", "side": "right",
-                           "through": [{"landmark": "ivc_centreline"}]}
+                placement={
+                    "rule": "outline_through",
+                    "side": "right",
+                    "through": [{"landmark": "ivc_centreline"}],
+                }
             ),
             "findings[1].relations.placement",
             "remove 'placement'",

@@ -74,8 +74,8 @@ def test_from_the_truth_label_map_as_anatomy(ph, case) -> None:  # type: ignore[
     lm = landmarks_from_labelmap(ph.labels, names, required=case.required_landmarks())
     res = fit_case(ph.ct, case, lm, ph.labels, names)
     d = _dices(res, ph)
-    assert d["mass"] >= 0.86  # 0.886: the psoas centroid is derived where the mass replaced it
-    assert d["intravascular_tumour"] >= 0.95  # 0.960
+    assert d["mass"] >= 0.89  # 0.901: the psoas centroid is derived where the mass replaced it
+    assert d["intravascular_tumour"] >= 0.95  # 0.957
     assert res.involvement is not None and res.involvement.mayo_level == "III"
     np.testing.assert_allclose(
         lm.point("renal_vein_confluence"), ph.landmarks.point("renal_vein_confluence"), atol=6.0
@@ -104,8 +104,8 @@ def test_normal_phantom_landmarks_place_the_mass_as_well(ph, case) -> None:  # t
     lm = landmarks_from_labelmap(normal.labels, names, required=case.required_landmarks())
     res = fit_case(ph.ct, case, lm, normal.labels, names)
     d = _dices(res, ph)
-    assert d["mass"] >= 0.9  # 0.966
-    assert d["intravascular_tumour"] >= 0.9  # 0.957
+    assert d["mass"] >= 0.95  # 0.967
+    assert d["intravascular_tumour"] >= 0.95  # 0.957
     assert res.involvement is not None and res.involvement.mayo_level == "III"
 
 

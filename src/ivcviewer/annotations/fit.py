@@ -620,9 +620,7 @@ def mass_centre_from_relations(
     else:  # implied placement of a structure without a side: away from the first point
         last = pts[pl.through[-1].landmark]
         side = 1.0 if float(last[0] - first[0]) >= 0 else -1.0
-    shifted = [
-        pts[t.landmark][:2] + np.array([-side * t.depth_mm, 0.0]) for t in pl.through
-    ]
+    shifted = [pts[t.landmark][:2] + np.array([-side * t.depth_mm, 0.0]) for t in pl.through]
     if len(shifted) == 1:
         cxy, ok = shifted[0] + np.array([side * a, 0.0]), True
     else:

@@ -116,7 +116,7 @@ def canal_params(z: Arr) -> tuple[Arr, Arr, Arr]:
 
     >>> a, b, v = canal_params(np.array([[[-60.0]]], np.float32))
     >>> round(float(a.ravel()[0]), 1), round(float(v.ravel()[0]), 1)
-    (11.5, 23.3)
+    (11.5, 22.3)
     """
     r = np.asarray(CANAL_ROWS)
     ca = _interp(z, r[:, 0], r[:, 1])
@@ -890,13 +890,13 @@ class Anatomy:
         dx, dy = a * sx, bb * cy
         norm = float(np.hypot(dx, dy))
         ux, uy = abs(dx) / norm, dy / norm
-        zz = np.float32(z)
-        rho = float(_outline_rho(np.float32(ux), np.float32(uy), zz))
+        zz = np.array([z], dtype=F32)
+        rho = float(_outline_rho(np.array([ux], F32), np.array([uy], F32), zz)[0])
         outline = 1.0 / rho
         depth = (
             SKIN_MM
-            + float(fat_mm(uy, ux, zz))
-            + 0.5 * float(muscle_mm(outline * ux, uy, ux, zz))
+            + float(fat_mm(uy, ux, zz)[0])
+            + 0.5 * float(muscle_mm(outline * ux, uy, ux, zz)[0])
         )
         k = outline - depth
         return ux * k, uy * k
@@ -1558,7 +1558,11 @@ class Anatomy:
                 rot = np.stack([d, np.cross([0.0, 0.0, 1.0], d), [0.0, 0.0, 1.0]], 1)
                 c = np.array([side * (ca0 + t_ped - 2.0), cv0 - 1.0, z_tp]) + d * (tp_len / 2)
                 tp = box_sd(
-                    u, v, z, tuple(c), (tp_len / 2, 1.6 if lumbar else 2.6, 3.0 if lumbar else 4.0),
+                    u,
+                    v,
+                    z,
+                    tuple(c),
+                    (tp_len / 2, 1.6 if lumbar else 2.6, 3.0 if lumbar else 4.0),
                     rot,
                 ) - F32(1.5)
                 s = np.minimum(s, tp)
@@ -1568,14 +1572,17 @@ class Anatomy:
                     u, v, z, (side * (ca0 + t_ped + 1.5), cv0 + 1.0, zt + 1.0), (4.0, 5.5, 8.5)
                 )
                 iap = ellipsoid_sd(
-                    u, v, z, (side * (ca0 + t_ped - 2.5), cv0 + cb0 + 3.0, zb - 1.0),
+                    u,
+                    v,
+                    z,
+                    (side * (ca0 + t_ped - 2.5), cv0 + cb0 + 3.0, zb - 1.0),
                     (4.0, 4.5, 8.5),
                 )
                 s = np.minimum(s, np.minimum(sap, iap))
             return np.asarray(s, F32)
 
         w = a + 45.0
-        yv0 = float(spine_y(np.float32(zc)))
+        yv0 = float(spine_y(zc))
         box = Box(-w, w, yv0 - 5.0, yv0 + 95.0, zb - 40.0, zt + 12.0)
         bbox = Box(-a - 2, a + 2, yv0 - b - 2, yv0 + b + 2, zb - 1, zt + 1)
         return [
@@ -1614,9 +1621,7 @@ class Anatomy:
             v = bk.y - yv
             out = None
             for side in (-1.0, 1.0):
-                s = ellipsoid_sd(
-                    bk.x, v, bk.z, (side * 34.0, 12.0, zt - 20.0), (26.0, 15.0, 16.0)
-                )
+                s = ellipsoid_sd(bk.x, v, bk.z, (side * 34.0, 12.0, zt - 20.0), (26.0, 15.0, 16.0))
                 out = s if out is None else np.minimum(out, s)
             if out is None:  # pragma: no cover
                 raise ValueError("no side")
@@ -1853,8 +1858,8 @@ SMALL_BOWEL_RADIUS: dict[str, float] = {"contrast": 11.5, "fluid": 12.5, "collap
 
 
 def small_bowel_loops() -> list[tuple[str, NDArray[np.float64]]]:
-    """Deterministic small-bowel loops: (kind, ``(n, 4)`` x, y, z, radius in mm), in the lower abdomen
-    away from the right retroperitoneum (where the case's mass lies).
+    """Deterministic small-bowel loops: (kind, ``(n, 4)`` x, y, z, radius in mm), in the lower
+    abdomen away from the right retroperitoneum (where the case's mass lies).
 
     Each loop is a random walk that keeps a few mm of mesenteric fat between itself and the
     loops already laid (and between its own non-adjacent turns).
@@ -1927,8 +1932,10 @@ def mesenteric_branches(artery: bool) -> list[Tube]:
         target = loop[len(loop) // 2, :3]
         z0 = float(np.clip(target[2] + 40.0, -55.0, -10.0))
         # the trunks run down in front of the aorta: the SMA on the left of the SMV
-        start = np.array([7.0, -46.0 - 0.08 * (z0 + 10.0), z0]) if artery else np.array(
-            [-4.0, -52.0 - 0.05 * (z0 + 20.0), z0]
+        start = (
+            np.array([7.0, -46.0 - 0.08 * (z0 + 10.0), z0])
+            if artery
+            else np.array([-4.0, -52.0 - 0.05 * (z0 + 20.0), z0])
         )
         d = target - start
         dist = float(np.linalg.norm(d))
@@ -1937,7 +1944,7 @@ def mesenteric_branches(artery: bool) -> list[Tube]:
         end = start + d * (dist - 16.0) / dist
         bend = np.array([4.0 if k % 2 else -4.0, -3.0, 0.0]) + (0.0 if artery else 3.5)
         mid = start + (end - start) * 0.55 + bend
-        out.append(Tube((tuple(start), tuple(mid), tuple(end)), (2.3, 1.8, 1.3)))
+        out.append(Tube((tuple(start), tuple(mid), tuple(end)), (2.6, 2.1, 1.7)))
     return out
 
 

@@ -14,9 +14,9 @@ mass
     inside its bounding box (so the extents are exactly the reported ones), placed by the case
     file's placement rule (:func:`place_mass`: centred on the renal-vein level, its axial
     outline there through the IVC's axis and the right psoas's centre, lateral to both); it
-    replaces the right psoas at that level and wraps the IVC's right wall. Inside: an enhancing rim, solid tumour with a
-    coarse texture, and necrotic areas. Vessels and bone are painted after it (it encases the
-    right renal vein and stops at the vertebrae).
+    replaces the right psoas at that level and wraps the IVC's right wall. Inside: an
+    enhancing rim, solid tumour with a coarse texture, and necrotic areas. Vessels and bone
+    are painted after it (it encases the right renal vein and stops at the vertebrae).
 intravascular tumour
     Fills the IVC lumen from the renal-vein confluence upwards, except a thin crescent of
     enhanced blood along the anterior wall (about 6 % of the section), with a rounded head.
@@ -28,7 +28,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-
 from numpy.typing import NDArray
 
 from ..annotations.fit import SolidPlacement, mass_centre_from_relations, placement_of
@@ -165,8 +164,8 @@ class Findings:
         ext = reported_mass_extents_mm()
         self.semi = (ext["lr"] / 2.0, ext["ap"] / 2.0, ext["cc"] / 2.0)
         self.placement = place_mass(anatomy)
-        c = self.placement.centre_lps
-        self.centre = (float(c[0]), float(c[1]), float(c[2]))
+        cl = self.placement.centre_lps
+        self.centre = (float(cl[0]), float(cl[1]), float(cl[2]))
         self.z_bottom = Z_RENAL
         self.z_top = Z_HEPATIC + tumour_top_offset_mm()
         a, b, c = self.semi
