@@ -178,3 +178,81 @@ def test_static_check_catches_violations() -> None:
     assert ("ivcviewer._napari", False) in names
     assert ("magicgui", True) in names and ("vispy", True) in names
     assert not any(n == "napari" for n, _ in names)  # TYPE_CHECKING imports are not runtime
+
+
+#: Layers of the core, lowest first; a module may import its own layer or lower ones only.
+LAYERS: dict[str, int] = {
+    "errors": 0,
+    "report": 0,
+    "_atomic": 0,
+    "_deps": 0,
+    "geometry": 1,
+    "volume": 2,
+    "dicom": 3,
+    "io": 3,
+    "annotations": 3,
+    "measure": 3,
+    "phantom": 3,
+    "export": 4,
+    "cli": 5,
+}
+
+
+def _top(module: str) -> str | None:
+    """``ivcviewer.<top>...`` -> ``<top>``; None for anything outside the package."""
+    parts = module.split(".")
+    if parts[0] != "ivcviewer" or len(parts) < 2:
+        return None
+    return parts[1]
+
+
+def _imported_modules(path: Path, package_dir: Path) -> list[str]:
+    """Absolute names of every ivcviewer module a source file imports (lazy imports too)."""
+    rel = path.relative_to(package_dir.parent).with_suffix("")
+    package = list(rel.parts[:-1])
+    out: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.extend(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            out.append(mod)
+            out.extend(f"{mod}.{a.name}" for a in node.names)
+    return out
+
+
+def _upward_imports(package_dir: Path) -> list[str]:
+    bad: list[str] = []
+    for path in sorted(package_dir.rglob("*.py")):
+        rel = path.relative_to(package_dir)
+        top = rel.parts[0].removesuffix(".py")
+        if top not in LAYERS:  # __init__, __main__, the napari layer
+            continue
+        targets = {_top(mod) for mod in _imported_modules(path, package_dir)}
+        for target in sorted(t for t in targets if t in LAYERS):
+            if LAYERS[target] > LAYERS[top]:
+                bad.append(f"{rel} imports ivcviewer.{target} (a layer above {top})")
+    return bad
+
+
+def test_core_imports_go_one_way() -> None:
+    bad = _upward_imports(PACKAGE_DIR)
+    assert not bad, "\n".join(bad)
+
+
+def test_layer_check_sees_upward_imports(tmp_path: Path) -> None:
+    pkg = tmp_path / "ivcviewer"
+    (pkg / "annotations").mkdir(parents=True)
+    (pkg / "measure.py").write_text("from .cli import main\n", encoding="utf-8")
+    (pkg / "annotations" / "fit.py").write_text(
+        "def f():\n    from ..export import seg\n", encoding="utf-8"
+    )
+    (pkg / "volume.py").write_text("from . import geometry\n", encoding="utf-8")
+    bad = _upward_imports(pkg)
+    assert len(bad) == 2
+    assert any("measure.py imports ivcviewer.cli" in b for b in bad)
+    assert any("fit.py imports ivcviewer.export" in b for b in bad)

@@ -21,9 +21,10 @@ class Severity(str, enum.Enum):
 class ValidationMode(str, enum.Enum):
     """What to do when a stack is irregular (gaps, duplicates, uneven spacing).
 
-    ``RAISE``: refuse to build a volume. ``WARN``: build the volume with an honest geometry
-    (keeping the slices as they are) and report a warning. ``RESAMPLE``: interpolate onto a
-    regular grid and report what was done.
+    ``RAISE``: refuse to build a volume. ``WARN``: build the volume on a uniform grid and report
+    each problem with its size (gaps filled and listed, one image of a duplicate kept, uneven
+    slices placed on the mean step, off by at most the reported offset). ``RESAMPLE``:
+    interpolate onto a regular grid and report what was done.
     """
 
     RAISE = "raise"

@@ -957,7 +957,7 @@ def load_case(path: str | Path) -> CaseFile:
 
 def packaged_cases_dir() -> Path:
     """Folder of the case files shipped inside the installed package."""
-    return Path(str(resources.files("ivcviewer").joinpath("data", "cases")))
+    return Path(str(resources.files("ivcviewer") / "data" / "cases"))
 
 
 def default_case_path() -> Path:

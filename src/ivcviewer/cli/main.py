@@ -14,6 +14,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from types import ModuleType
+from typing import TextIO
 
 from .. import __version__
 from ..errors import IvcviewerError
@@ -40,14 +41,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _modules() -> list[ModuleType]:
-    mods = []
-    for name in SUBCOMMANDS:
-        try:
-            mods.append(importlib.import_module(f"{__package__}.{name}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{name}":
-                raise
-    return mods
+    return [importlib.import_module(f"{__package__}.{name}") for name in SUBCOMMANDS]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,7 +85,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_ERROR
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     print(f"ivcviewer: warning: {message}", file=sys.stderr)
 
 

@@ -148,8 +148,9 @@ def load_series(
             f"Series {info.series_uid} ({info.description or 'no description'}) cannot be "
             "loaded as a regular volume: "
             + " ".join(problems)
-            + " Load with on_irregular=ValidationMode.WARN to keep the slices as they are, "
-            "or ValidationMode.RESAMPLE to interpolate onto a regular grid."
+            + " Load with on_irregular 'warn' (command line: --on-irregular warn) to build the "
+            "volume on a uniform grid with the problems reported, or 'resample' to interpolate "
+            "onto a regular grid."
         )
     pixels.check_decoder(fmt.transfer_syntax, info.files[0])
 

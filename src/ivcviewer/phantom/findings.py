@@ -30,6 +30,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
+from ..annotations.casefile import CaseFile
 from ..annotations.fit import SolidPlacement, mass_centre_from_relations, placement_of
 from .anatomy import (
     Z_CAVOATRIAL,
@@ -61,7 +62,7 @@ HEAD_MM = 10.0
 
 
 @lru_cache(maxsize=1)
-def _default_case():  # type: ignore[no-untyped-def]
+def _default_case() -> CaseFile:
     from ..annotations import default_case_path, load_case
 
     return load_case(default_case_path())
