@@ -9,7 +9,7 @@ largest peak resident memory above the interpreter's baseline after imports (Lin
 counter is reset through ``/proc/self/clear_refs`` before loading). All loaders must return
 the same HU values (SHA-1 of the int32 array).
 
-Targets (issue 2): uncompressed load at least 2x faster than SimpleITK; peak memory above the
+Targets: uncompressed load at least 2x faster than SimpleITK; peak memory above the
 baseline at most 1.3x the int16 volume's size; JPEG 2000 at least as fast as SimpleITK.
 
 Usage::

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 from .. import geometry
 from .._atomic import atomic_file
 from ..errors import DisplayError, IvcviewerError
-from ..io.formats import path_kind, volume_format, volume_stem
+from ..io.formats import check_output_path, path_kind, volume_format, volume_stem
 from ..report import ValidationMode
 from ..volume import Volume
 from ._display import has_display, xvfb_display
@@ -63,6 +64,17 @@ MIP_LIMITS_3D: tuple[float, float] = (150.0, 1500.0)
 
 #: Default screenshot size (height, width) in pixels.
 DEFAULT_SIZE: tuple[int, int] = (768, 768)
+
+#: Exit status of this module's command line (and of the demo's) for input errors.
+EXIT_INPUT_ERROR = 2
+
+#: Exit status for display errors, and for a renderer child process that failed otherwise.
+EXIT_DISPLAY_ERROR = 3
+
+#: Lines of a failed child process's stderr quoted in the error message.
+STDERR_TAIL_LINES = 5
+
+_log = logging.getLogger(__name__)
 
 
 def show_report(viewer: napari.Viewer, volumes: Sequence[Volume], names: Sequence[str]) -> None:
@@ -191,6 +203,36 @@ def _slug(text: str) -> str:
     return s or "series"
 
 
+def check_output_folder(
+    out_dir: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str]]
+) -> Path:
+    """Refuse an output folder for PNG files that is, or lies inside, an input's folder.
+
+    An input file's folder counts as an input folder (as for every output of ivcviewer), so
+    rendering never writes beside, or into, the data it shows.
+
+    Returns
+    -------
+    Path
+        ``out_dir`` resolved.
+
+    Raises
+    ------
+    VolumeFormatError
+        When ``out_dir`` is an input folder or below one.
+    """
+    return check_output_path(Path(out_dir) / "view.png", inputs, suffixes=(".png",)).parent
+
+
+def _check_views(views: Sequence[str]) -> None:
+    for view in views:
+        if view not in VIEWS:
+            raise IvcviewerError(
+                f"Argument 'views' must hold names from {VIEWS}, got {view!r}. "
+                "Fix: choose views from that list."
+            )
+
+
 def _write_png(path: Path, image: NDArray[Any]) -> None:
     """Write an RGB(A) uint8 image atomically (temporary file beside it, then rename)."""
     from PIL import Image
@@ -225,6 +267,7 @@ def render_volumes(
     views: Sequence[str] = ("axial", "coronal", "3d"),
     size: tuple[int, int] = DEFAULT_SIZE,
     point_lps: ArrayLike | None = None,
+    inputs: Iterable[str | os.PathLike[str]] = (),
 ) -> list[Path]:
     """Render ``views`` of each volume with a shown viewer in this process (needs a display).
 
@@ -232,12 +275,16 @@ def render_volumes(
     numbered when several series share it). 2D views use the series window; the ``3d`` view
     of CT is a maximum intensity projection shown with :data:`MIP_LIMITS_3D`. Returns the
     paths written, in order.
+
+    ``out_dir`` may not be (or lie inside) the folder of any input: the volumes' source files
+    or the further ``inputs`` (see :func:`check_output_folder`); this is checked before any
+    window opens.
     """
     import napari
 
-    for view in views:
-        if view not in VIEWS:
-            raise ValueError(f"Argument 'views' must hold names from {VIEWS}, got {view!r}.")
+    _check_views(views)
+    sources = [f for v in volumes for f in v.metadata.source_files]
+    check_output_folder(out_dir, [*sources, *inputs])
     out = Path(out_dir)
     written: list[Path] = []
     viewer = napari.Viewer(show=True)
@@ -299,16 +346,16 @@ def render_screenshots(
     Raises
     ------
     IvcviewerError
-        When the inputs cannot be read.
+        When the inputs cannot be read, a view is unknown, or ``out_dir`` is inside an input
+        folder (all checked before any window opens or Xvfb starts).
     DisplayError
         When there is no display and Xvfb is missing, or the renderer fails.
     """
-    for view in views:
-        if view not in VIEWS:
-            raise ValueError(f"Argument 'views' must hold names from {VIEWS}, got {view!r}.")
+    _check_views(views)
+    check_output_folder(out_dir, paths)
     if has_display():
         volumes = load_volumes(paths, series_uid=series_uid, on_irregular=on_irregular)
-        return render_volumes(volumes, out_dir, views, size)
+        return render_volumes(volumes, out_dir, views, size, inputs=paths)
     for p in paths:
         path_kind(p)  # a missing or unknown input fails here, before Xvfb starts
     args = ["render", "--out", os.fspath(out_dir), "--views", ",".join(views)]
@@ -326,15 +373,65 @@ def render_screenshots(
             text=True,
             check=False,
         )
+    return child_paths(proc, "Rendering under Xvfb")
+
+
+def _lines(text: str | None) -> list[str]:
+    return [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+
+
+def _stderr_tail(proc: subprocess.CompletedProcess[str]) -> str:
+    tail = _lines(proc.stderr)[-STDERR_TAIL_LINES:]
+    return " | ".join(tail) if tail else "(nothing on stderr)"
+
+
+def child_error(proc: subprocess.CompletedProcess[str], what: str) -> IvcviewerError:
+    """The error for a failed renderer child process (a ``main`` of this module or the demo's).
+
+    Exit status :data:`EXIT_INPUT_ERROR` is an input error (its one-line message is kept),
+    :data:`EXIT_DISPLAY_ERROR` a display error; any other status (an uncaught exception, a
+    crash) is reported as an internal error with the last line of its stderr, and the whole
+    stderr (the traceback) is logged at INFO level (shown with ``--verbose``).
+    """
+    lines = _lines(proc.stderr)
+    last = lines[-1].removeprefix("ivcviewer: ") if lines else ""
+    if proc.returncode == EXIT_INPUT_ERROR and last:
+        return IvcviewerError(last)
+    if proc.returncode == EXIT_DISPLAY_ERROR and last:
+        return DisplayError(f"{what} failed: {last}")
+    _log.info("%s: stderr of the failed process:\n%s", what, (proc.stderr or "").rstrip())
+    return DisplayError(
+        f"{what} stopped with an internal error (exit status {proc.returncode}): "
+        f"{last or '(nothing on stderr)'}. This is a fault of the program, not of the input; "
+        "run with --verbose to see the traceback."
+    )
+
+
+def child_paths(proc: subprocess.CompletedProcess[str], what: str) -> list[Path]:
+    """The files a renderer child process wrote (the JSON list on the last line of stdout).
+
+    Raises
+    ------
+    IvcviewerError
+        The child's error when it failed (see :func:`child_error`).
+    DisplayError
+        When it succeeded but printed no JSON list of paths (the message quotes the end of its
+        stderr).
+    """
     if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-        reason = lines[-1] if lines else f"exit status {proc.returncode}"
-        reason = reason.removeprefix("ivcviewer: ")
-        if proc.returncode == 2:
-            raise IvcviewerError(reason)
-        raise DisplayError(f"Rendering under Xvfb failed: {reason}")
-    last = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()][-1]
-    return [Path(p) for p in json.loads(last)]
+        raise child_error(proc, what)
+    out = _lines(proc.stdout)
+    try:
+        listed = json.loads(out[-1]) if out else None
+    except json.JSONDecodeError:
+        listed = None
+    if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
+        shown = repr(out[-1][:200]) if out else "nothing"
+        raise DisplayError(
+            f"{what} ended without error but printed {shown} instead of a JSON list of the "
+            f"files written; its stderr ended with: {_stderr_tail(proc)}"
+        )
+    return [Path(p) for p in listed]
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -360,6 +457,9 @@ def _parser() -> argparse.ArgumentParser:
             choices=[m.value for m in ValidationMode],
             help="what to do with irregular stacks",
         )
+        s.add_argument(
+            "-v", "--verbose", action="store_true", help="log progress (and child tracebacks)"
+        )
         if name == "render":
             s.add_argument("--out", required=True, help="folder for the PNG files")
             s.add_argument("--views", default="axial,coronal,3d", help=f"from {VIEWS}")
@@ -367,12 +467,22 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def configure_logging(verbose: bool) -> None:
+    """Log to stderr as the ``ivcviewer`` command does: INFO with ``--verbose``, else WARNING."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="ivcviewer: %(message)s"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``open`` or ``render`` (prints the written paths as a JSON list).
 
-    Exit status 2 with one line on stderr for input errors, 3 for display errors.
+    Exit status 2 with one line on stderr for input errors (ivcviewer's own errors and file
+    errors), 3 for display errors and a failed renderer child process. Any other exception is
+    a fault of the program and propagates with its traceback (exit status 1).
     """
     args = _parser().parse_args(argv)
+    configure_logging(args.verbose)
     mode = ValidationMode(args.on_irregular)
     try:
         if args.command == "open":
@@ -383,10 +493,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         written = render_screenshots(args.paths, args.out, views, args.series_uid, mode, args.size)
     except DisplayError as err:
         print(f"ivcviewer: {err}", file=sys.stderr)
-        return 3
-    except (ValueError, OSError) as err:  # IvcviewerError is a ValueError
+        return EXIT_DISPLAY_ERROR
+    except (IvcviewerError, OSError) as err:
         print(f"ivcviewer: {err}", file=sys.stderr)
-        return 2
+        return EXIT_INPUT_ERROR
     print(json.dumps([os.fspath(p) for p in written]))
     return 0
 
