@@ -92,3 +92,134 @@ def test_demo_never_writes_into_the_phantom_folder(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "refusing to write" in err[0]
     assert sorted(p.name for p in phantom.iterdir()) == before
+
+
+def _proc(returncode: int, stdout: str = "", stderr: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.CompletedProcess(["napari demo"], returncode, stdout=stdout, stderr=stderr)
+
+
+@pytest.fixture
+def demo_inputs(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A CT folder, a case file and a truth folder (their content is never read here)."""
+    truth = tmp_path / "phantom"
+    ct = truth / "ct"
+    ct.mkdir(parents=True)
+    (truth / "landmarks.json").write_text("{}", encoding="utf-8")
+    case = tmp_path / "cases" / "case.yaml"
+    case.parent.mkdir()
+    case.write_text("id: x\n", encoding="utf-8")
+    return ct, case, truth
+
+
+def _demo_argv(inputs: tuple[Path, Path, Path], out: Path) -> list[str]:
+    ct, case, truth = inputs
+    return ["render", "--ct", str(ct), "--case", str(case), "--phantom-truth", str(truth),
+            "--out", str(out)]
+
+
+def test_napari_demo_lets_a_fault_of_the_program_through(
+    demo_inputs: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ivcviewer._napari import demo
+
+    def broken(*args: object, **kwargs: object) -> list[Path]:
+        raise ValueError("zero-size array to reduction operation maximum")
+
+    monkeypatch.setattr(demo, "has_display", lambda: True)
+    monkeypatch.setattr(demo, "render_demo", broken)
+    # not turned into "bad input" (exit status 2): the fault keeps its type and traceback
+    with pytest.raises(ValueError, match="zero-size array"):
+        demo.main(_demo_argv(demo_inputs, tmp_path / "out"))
+
+
+@pytest.mark.parametrize("display", [True, False])
+@pytest.mark.parametrize("inside", ["phantom/ct", "phantom", "cases"])
+def test_napari_demo_refuses_an_output_folder_in_an_input(
+    demo_inputs: tuple[Path, Path, Path],
+    tmp_path: Path,
+    inside: str,
+    display: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ivcviewer._napari import demo
+
+    def not_reached(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a window or Xvfb started although the output folder is refused")
+
+    monkeypatch.setattr(demo, "has_display", lambda: display)
+    monkeypatch.setattr(demo, "xvfb_display", not_reached)
+    monkeypatch.setattr(demo, "setup_case_viewer", not_reached)
+    monkeypatch.setitem(sys.modules, "napari", None)  # importing napari would fail
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    out = tmp_path / inside / "shots"
+    assert demo.main(_demo_argv(demo_inputs, out)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "refusing to write" in err[0]
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_napari_demo_child_without_a_list_of_files_is_a_display_error(
+    demo_inputs: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+    from collections.abc import Iterator
+
+    from ivcviewer._napari import demo
+    from ivcviewer.errors import DisplayError
+
+    @contextlib.contextmanager
+    def fake_xvfb(*args: object, **kwargs: object) -> Iterator[str]:
+        yield ":12345"
+
+    monkeypatch.setattr(demo, "xvfb_display", fake_xvfb)
+    monkeypatch.setattr(
+        demo.subprocess, "run", lambda *a, **k: _proc(0, stderr="libGL error: no driver")
+    )
+    with pytest.raises(DisplayError, match="printed nothing.*libGL error: no driver"):
+        demo.render_in_child(*demo_inputs, tmp_path / "out")
+
+
+def test_demo_tells_a_crash_of_napari_from_bad_input(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from ivcviewer.cli import demo as demo_cmd
+    from ivcviewer.errors import DisplayError, IvcviewerError
+
+    bad = demo_cmd._child_error(_proc(2, stderr="ivcviewer: case.yaml: no findings"), "Rendering")
+    assert type(bad) is IvcviewerError and "case.yaml: no findings" in str(bad)
+    traceback = (
+        "Traceback (most recent call last):\n"
+        '  File "demo.py", line 9, in render_demo\n'
+        "KeyError: 'mass'\n"
+    )
+    with caplog.at_level(logging.INFO, logger=demo_cmd.__name__):
+        crash = demo_cmd._child_error(_proc(1, stderr=traceback), "Rendering")
+    assert isinstance(crash, DisplayError) and "\n" not in str(crash)
+    assert "internal error (exit status 1): KeyError: 'mass'" in str(crash)
+    assert 'File "demo.py", line 9' in caplog.text  # shown with --verbose
+
+
+def test_demo_render_passes_verbose_and_reports_a_missing_list_of_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ivcviewer.cli import demo as demo_cmd
+    from ivcviewer.errors import DisplayError
+
+    calls: list[list[str]] = []
+
+    def child(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        calls.append(cmd)
+        return _proc(0, stdout="", stderr="Xvfb: cannot open display\nAborted")
+
+    monkeypatch.setattr(demo_cmd, "_check_napari", lambda: None)
+    monkeypatch.setattr(demo_cmd.subprocess, "run", child)
+    ct, case, phantom, out = (tmp_path / n for n in ("ct", "case.yaml", "ph", "out"))
+    with pytest.raises(DisplayError, match="printed nothing.*cannot open display \\| Aborted"):
+        demo_cmd.render(ct, case, phantom, out, verbose=True)
+    assert "--verbose" in calls[0]
+    with pytest.raises(DisplayError):
+        demo_cmd.render(ct, case, phantom, out)
+    assert "--verbose" not in calls[1]

@@ -990,8 +990,20 @@ def check_same_grid(labels: Volume, ct: Volume, names: tuple[str, str] = ("label
         )
 
 
+#: Label maps whose largest value exceeds this are renumbered compactly before their regions'
+#: bounding boxes are found (which allocates per value up to the largest one).
+COMPACT_LABELS_ABOVE = 65535
+
+
 def _label_slices(arr: NDArray[np.integer[Any]]) -> dict[int, tuple[slice, slice, slice]]:
-    """Bounding box of every positive label value, found in the union box of all labels."""
+    """Bounding box of every positive label value, found in the union box of all labels.
+
+    Memory follows the number of labels present, not the largest value:
+
+    >>> a = np.zeros((2, 3, 4), np.int64); a[1, 1:, 2] = 5_000_000_000; a[0, 0, 0] = 2
+    >>> {v: [(s.start, s.stop) for s in sl] for v, sl in _label_slices(a).items()}
+    {2: [(0, 1), (0, 1), (0, 1)], 5000000000: [(1, 2), (1, 3), (2, 3)]}
+    """
     nz_slices = np.flatnonzero(arr.reshape(arr.shape[0], -1).max(axis=1) > 0)
     if nz_slices.size == 0:
         return {}
@@ -1003,9 +1015,19 @@ def _label_slices(arr: NDArray[np.integer[Any]]) -> dict[int, tuple[slice, slice
     sub = arr[s0:s1, r0:r1, c0:c1]
     if sub.dtype.kind == "u" and sub.dtype.itemsize > 4:
         sub = sub.astype(np.int64)
+    # find_objects allocates one entry per value up to the largest: with large label values,
+    # number the values present 1..n first, so that memory follows the labels present.
+    values: NDArray[Any] | None = None
+    if int(sub.max()) > COMPACT_LABELS_ABOVE:
+        pos = sub > 0
+        values = np.unique(sub[pos])
+        compact = np.zeros(sub.shape, dtype=np.int32 if len(values) < 2**31 - 1 else np.int64)
+        compact[pos] = np.searchsorted(values, sub[pos]) + 1
+        sub = compact
     out: dict[int, tuple[slice, slice, slice]] = {}
-    for value, sl in enumerate(ndimage.find_objects(sub), start=1):
+    for index, sl in enumerate(ndimage.find_objects(sub), start=1):
         if sl is not None:
+            value = index if values is None else int(values[index - 1])
             out[value] = (
                 slice(sl[0].start + s0, sl[0].stop + s0),
                 slice(sl[1].start + r0, sl[1].stop + r0),

@@ -184,11 +184,11 @@ def test_hu_probe_shows_hu_lps_and_voxel_under_the_cursor(make_napari_viewer, qt
     # fixture disables StatusChecker.start, so the thread is started as a plain QThread.
     thread = viewer.window._qt_window.status_thread
     QThread.start(thread)
-    qtbot.waitUntil(thread.isRunning, timeout=5000)
+    qtbot.waitUntil(thread.isRunning, timeout=30000)
     viewer.cursor.position = tuple(lps_to_napari(lps))
-    qtbot.waitUntil(lambda: "HU 40 " in mt.status_text(viewer), timeout=5000)
+    qtbot.waitUntil(lambda: "HU 40 " in mt.status_text(viewer), timeout=30000)
     thread.terminate()
-    qtbot.waitUntil(lambda: not thread.isRunning(), timeout=5000)
+    qtbot.waitUntil(lambda: not thread.isRunning(), timeout=30000)
     probe.disable()
     viewer.update_status_from_cursor()
     assert "HU " not in mt.status_text(viewer)

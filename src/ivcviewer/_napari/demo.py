@@ -301,7 +301,17 @@ def render_demo(
     size: tuple[int, int] = DEFAULT_SHOT,
     prefix: str = "demo",
 ) -> list[Path]:
-    """Render the demo's views (and the whole window) to PNG files; needs a display."""
+    """Render the demo's views (and the whole window) to PNG files; needs a display.
+
+    Raises
+    ------
+    VolumeFormatError
+        When ``out_dir`` is, or lies inside, the folder of an input (checked before any window
+        opens; see :func:`demo_inputs`).
+    """
+    from .launch import check_output_folder
+
+    check_output_folder(out_dir, demo_inputs(ct_path, case_path, phantom_truth))
     import napari
 
     from ._viewer import prepare_viewer
@@ -317,6 +327,21 @@ def render_demo(
     finally:
         viewer.close()
     return written
+
+
+def demo_inputs(
+    ct_path: str | os.PathLike[str],
+    case_path: str | os.PathLike[str],
+    phantom_truth: str | os.PathLike[str],
+) -> list[Path]:
+    """The inputs whose folders the demo never writes into (as ``ivcviewer overlay``).
+
+    The CT (a DICOM folder or a volume file), the case file and the phantom's truth folder.
+
+    >>> [p.name for p in demo_inputs("ph/ct", "case.yaml", "ph")]
+    ['ct', 'case.yaml', 'landmarks.json']
+    """
+    return [Path(ct_path), Path(case_path), Path(phantom_truth) / "landmarks.json"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,6 +367,9 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--case", required=True, help="case file")
         s.add_argument("--phantom-truth", required=True, dest="phantom_truth",
                        help="the phantom's truth folder")
+        s.add_argument(
+            "-v", "--verbose", action="store_true", help="log progress (and child tracebacks)"
+        )
         if name == "render":
             s.add_argument("--out", required=True, help="folder for the PNG files")
             s.add_argument("--size", type=_size, default=DEFAULT_SHOT, help="HEIGHTxWIDTH")
@@ -356,7 +384,13 @@ def render_in_child(
     out_dir: str | os.PathLike[str],
     size: tuple[int, int] = DEFAULT_SHOT,
 ) -> list[Path]:
-    """Render the demo under a private Xvfb in a child process; returns the files written."""
+    """Render the demo under a private Xvfb in a child process; returns the files written.
+
+    The output folder is checked (as by :func:`render_demo`) before Xvfb starts.
+    """
+    from .launch import check_output_folder, child_paths
+
+    check_output_folder(out_dir, demo_inputs(ct_path, case_path, phantom_truth))
     args = [
         "render",
         "--ct", os.fspath(ct_path),
@@ -375,26 +409,21 @@ def render_in_child(
             text=True,
             check=False,
         )
-    return _child_result(proc)
-
-
-def _child_result(proc: subprocess.CompletedProcess[str]) -> list[Path]:
-    if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-        reason = lines[-1] if lines else f"exit status {proc.returncode}"
-        reason = reason.removeprefix("ivcviewer: ")
-        if proc.returncode == 2:
-            raise IvcviewerError(reason)
-        raise DisplayError(reason)
-    last = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()][-1]
-    return [Path(p) for p in json.loads(last)]
+    return child_paths(proc, "Rendering the demo under Xvfb")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``open`` (blocks until the window closes) or ``render`` (prints the
-    written paths as a JSON list). Exit status 2 with one line on stderr for input errors,
-    3 for display errors."""
+    written paths as a JSON list).
+
+    Exit status 2 with one line on stderr for input errors (ivcviewer's own errors and file
+    errors), 3 for display errors and a failed renderer child process. Any other exception is
+    a fault of the program and propagates with its traceback (exit status 1).
+    """
+    from .launch import EXIT_DISPLAY_ERROR, EXIT_INPUT_ERROR, configure_logging
+
     args = _parser().parse_args(argv)
+    configure_logging(args.verbose)
     try:
         if args.command == "open":
             if not has_display():
@@ -410,10 +439,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             written = render_in_child(args.ct, args.case, args.phantom_truth, args.out, args.size)
     except DisplayError as err:
         print(f"ivcviewer: {err}", file=sys.stderr)
-        return 3
-    except (ValueError, OSError) as err:  # IvcviewerError is a ValueError
+        return EXIT_DISPLAY_ERROR
+    except (IvcviewerError, OSError) as err:
         print(f"ivcviewer: {err}", file=sys.stderr)
-        return 2
+        return EXIT_INPUT_ERROR
     print(json.dumps([os.fspath(p) for p in written]))
     return 0
 

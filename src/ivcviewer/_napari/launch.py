@@ -280,11 +280,11 @@ def render_volumes(
     or the further ``inputs`` (see :func:`check_output_folder`); this is checked before any
     window opens.
     """
-    import napari
-
     _check_views(views)
     sources = [f for v in volumes for f in v.metadata.source_files]
     check_output_folder(out_dir, [*sources, *inputs])
+    import napari
+
     out = Path(out_dir)
     written: list[Path] = []
     viewer = napari.Viewer(show=True)

@@ -46,6 +46,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 from collections.abc import Mapping
@@ -213,9 +214,11 @@ class LandmarkPoint:
 class ClipStep:
     """What one clipping step removed from a finding's region.
 
-    ``reason`` is a code: ``field_of_view``, ``body``, ``avoids``, ``bone_labels``, ``bone_ct``
-    or ``overlap``. Extents (mm) are given when the step removed voxels (for ``field_of_view``:
-    the fitted shape's own extents before and the drawn ones after).
+    ``reason`` is a code: ``vessel_section``, ``field_of_view``, ``body``, ``avoids``,
+    ``bone_labels``, ``bone_ct`` or ``overlap``. Extents (mm) are given when the step removed
+    voxels (for ``field_of_view``: the fitted shape's own extents before and the drawn ones
+    after; for ``vessel_section``, a lumen finding whose vessel has no voxel in the label map
+    where the finding lies: the extents and voxels of the tube with a circular section).
     """
 
     reason: str
@@ -404,6 +407,11 @@ class OverlayResult:
         The landmark set used.
     warnings
         Warnings that concern the whole fit (per-finding ones are in ``findings``).
+    involvement_missing
+        Why ``involvement`` is None although the case has a finding inside the IVC (nothing
+        of it is drawn on this CT); empty otherwise.
+    landmarks_outside
+        Landmarks the case needs that lie outside the CT's field of view.
     """
 
     case: CaseFile
@@ -416,6 +424,15 @@ class OverlayResult:
     landmarks: Landmarks
     options: FitOptions
     warnings: list[str] = field(default_factory=list)
+    #: Why the IVC level was not computed (empty when it was, or without a finding in the IVC).
+    involvement_missing: str = ""
+    #: Landmarks that lie outside the CT's field of view (see :func:`landmarks_outside`).
+    landmarks_outside: list[str] = field(default_factory=list)
+
+    @property
+    def drawn(self) -> list[FindingResult]:
+        """The findings of which something is drawn on the CT."""
+        return [f for f in self.findings if f.n_voxels > 0]
 
     def finding(self, finding_id: str) -> FindingResult:
         """The result of one finding; :class:`KeyError` naming the ids there are."""
@@ -463,8 +480,23 @@ class OverlayResult:
         lv = self.involvement
         exp = self.expected_involvement
         inv: dict[str, Any] | None = None
-        if lv is not None:
-            inv = {"finding_id": self.involvement_finding, **lv.to_dict()}
+        if self.involvement_finding is not None:
+            if lv is not None:
+                inv = {"finding_id": self.involvement_finding, **lv.to_dict()}
+            else:  # nothing of the finding is drawn: no level
+                inv = {
+                    "finding_id": self.involvement_finding,
+                    "mayo_level": None,
+                    "mayo_level_strict": None,
+                    "ivc_segment": None,
+                    "ivc_segments": [],
+                    "lower_bound": False,
+                    "top_z_mm": None,
+                    "bottom_z_mm": None,
+                    "top_above_renal_mm": None,
+                    "levels_z_mm": {},
+                    "notes": [self.involvement_missing] if self.involvement_missing else [],
+                }
             inv["expected"] = (
                 None
                 if exp is None
@@ -540,6 +572,7 @@ class OverlayResult:
                 "ivc_centreline": centreline,
                 "truncated": list(lm.provenance.truncated),
             },
+            "landmarks_outside": list(self.landmarks_outside),
             "warnings": list(self.warnings),
         }
 
@@ -551,6 +584,40 @@ class OverlayResult:
 
 
 # --------------------------------------------------------------------------- anatomy access
+
+
+def anatomy_names_for_case(
+    names: Mapping[int, str], case: CaseFile, *, drop_solid_findings: bool = False
+) -> dict[int, str]:
+    """Label value -> structure name of an anatomy label map, with the case's findings resolved.
+
+    A label named after a finding inside a vessel (kind ``intravascular_tumour`` or
+    ``thrombus`` with a ``vessel``; the finding's id or name, case-insensitive) is renamed to
+    that vessel: the finding fills the lumen, so the vessel's region is the vessel's own label
+    together with that label. With ``drop_solid_findings`` a label named after any other
+    finding is left out (a phantom's truth label map must not show the fit its answer).
+
+    >>> from ivcviewer.annotations import default_case_path, load_case
+    >>> case = load_case(default_case_path())
+    >>> anatomy_names_for_case(
+    ...     {1: "inferior_vena_cava", 2: "intravascular_tumour", 3: "mass"}, case,
+    ...     drop_solid_findings=True)
+    {1: 'inferior_vena_cava', 2: 'inferior_vena_cava'}
+    """
+    findings: dict[str, Finding] = {}
+    for f in case.region_findings:
+        findings.setdefault(f.id.lower(), f)
+        findings.setdefault(f.name.lower(), f)
+    out: dict[int, str] = {}
+    for v, n in names.items():
+        f = findings.get(str(n).lower())
+        if f is None:
+            out[int(v)] = str(n)
+        elif f.kind in LUMEN_KINDS and f.relations.vessel is not None:
+            out[int(v)] = f.relations.vessel
+        elif not drop_solid_findings:
+            out[int(v)] = str(n)
+    return out
 
 
 class _Anatomy:
@@ -843,6 +910,126 @@ def _clip_warning(c: ClipStep) -> str:
     return f"Clipped ({c.reason}): {c.description}; {what}; {eff}."
 
 
+def _outside_grid(
+    points_lps: NDArray[np.float64], shape: tuple[int, int, int], affine: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """Per point: whether it lies outside the grid's voxels (beyond half a voxel)."""
+    ijk = geometry.lps_to_voxel(affine, np.atleast_2d(np.asarray(points_lps, dtype=float)))
+    hi = np.asarray(shape, dtype=float) - 0.5
+    return np.asarray(np.any((ijk < -0.5) | (ijk > hi), axis=1))
+
+
+def landmarks_outside(
+    shape: tuple[int, int, int],
+    affine: NDArray[np.float64],
+    landmarks: Landmarks,
+    names: list[str] | None = None,
+) -> list[str]:
+    """The landmarks (of ``names``, default all) that lie outside a grid's field of view.
+
+    A point landmark is outside when its voxel lies beyond the grid; ``ivc_centreline`` when
+    every one of its points does. Landmarks derived from a label map of the same CT never lie
+    outside (one at the edge is truncated, not outside); landmarks of another scan may.
+    """
+    wanted = list(landmarks.points_lps) if names is None else list(names)
+    out = [
+        n
+        for n in wanted
+        if n in landmarks.points_lps
+        and bool(_outside_grid(landmarks.points_lps[n], shape, affine)[0])
+    ]
+    c = landmarks.centreline_lps
+    if (names is None or "ivc_centreline" in wanted) and c is not None and len(c):
+        if bool(np.all(_outside_grid(c, shape, affine))):
+            out.append("ivc_centreline")
+    return out
+
+
+def _empty_section_step(
+    fit: TubeFit,
+    vessel: str,
+    anatomy: _Anatomy,
+    shape: tuple[int, int, int],
+    affine: NDArray[np.float64],
+) -> ClipStep:
+    """The clipping step that says a lumen finding's vessel section is empty in the label map."""
+    circle = fit.model.rasterise(shape, affine)
+    n = circle.n_voxels
+    voxel_ml = abs(float(np.linalg.det(affine[:3, :3]))) / 1000.0
+    labels = ", ".join(f"{v} ({vessel})" for v in anatomy.by_name.get(vessel, [])) or vessel
+    return ClipStep(
+        "vessel_section",
+        f"the label map's {vessel} (label {labels}) holds no voxel between the tumour's ends "
+        "near the centreline, so its section is empty there. A finding labelled apart from "
+        "the vessel counts as part of it only under the finding's id or name",
+        n if n else None,
+        n * voxel_ml if n else None,
+        _extents(circle, affine),
+        None,
+    )
+
+
+def _involvement(
+    results: list[FindingResult],
+    landmarks: Landmarks,
+    shape: tuple[int, int, int],
+    affine: NDArray[np.float64],
+) -> tuple[InvolvementLevel | None, str | None, str]:
+    """The IVC level of the drawn finding inside the IVC that reaches highest.
+
+    Returns the level (None when nothing of such a finding is drawn), the finding's id (None
+    without such a finding) and, when the level is not computed, why.
+    """
+    tubes = [
+        r
+        for r in results
+        if isinstance(r.fit, TubeFit) and r.finding.relations.vessel == "inferior_vena_cava"
+    ]
+    if not tubes:
+        return None, None, ""
+    drawn = [r for r in tubes if r.z_span_lps is not None and r.n_voxels > 0]
+    if not drawn:
+        reasons = sorted({c.reason for r in tubes for c in r.clipping})
+        why = f" (clipping: {', '.join(reasons)})" if reasons else ""
+        return (
+            None,
+            tubes[0].id,
+            f"IVC involvement not computed: nothing of {', '.join(r.id for r in tubes)} is "
+            f"drawn on this CT{why}; the level is read from the drawn region only.",
+        )
+    top = max(drawn, key=lambda r: r.z_span_lps[1] if r.z_span_lps else -math.inf)
+    tf = top.fit
+    if not isinstance(tf, TubeFit) or top.z_span_lps is None:  # pragma: no cover
+        raise AnatomyError("internal: the IVC finding has no tube")
+    z0, z1 = top.z_span_lps
+    lv = ivc_involvement(z0, z1, landmarks)
+    notes = list(lv.notes)
+    lower_bound = lv.lower_bound
+    step = float(msr.patient_axis_voxel_mm(affine)["cc"])
+    if tf.z_to_mm - z1 > step + 1e-6 or z0 - tf.z_from_mm > step + 1e-6:
+        reasons = sorted({c.reason for c in top.clipping})
+        notes.append(
+            f"The fitted tumour runs from z = {tf.z_from_mm:.1f} to {tf.z_to_mm:.1f} mm; on this "
+            f"CT it is drawn from {z0:.1f} to {z1:.1f} mm"
+            + (f" (clipping: {', '.join(reasons)})" if reasons else "")
+            + ", and the level is read from the drawn part."
+        )
+    ends = tf.model.points_lps
+    upper = ends[int(np.argmax(ends[:, 2]))]
+    if bool(_outside_grid(upper, shape, affine)[0]) and z1 < tf.z_to_mm - 1e-6:
+        lower_bound = True
+        notes.append(
+            "The tumour's upper end lies beyond the CT's field of view: the level is a lower "
+            "bound."
+        )
+    if tf.upper_end_is_bound and not lower_bound:
+        notes.append(
+            "The tumour's upper end was placed from a truncated landmark; with the "
+            "landmark's true position it would lie higher."
+        )
+    return dataclasses.replace(lv, lower_bound=lower_bound, notes=notes), top.id, ""
+
+
 def _fit_one(
     finding: Finding, landmarks: Landmarks, options: FitOptions, case: CaseFile
 ) -> SolidFit | TubeFit:
@@ -996,8 +1183,17 @@ def fit_case(
     shape = ct.shape
     affine = ct.affine
     landmarks.require(case.required_landmarks())
+    if names is not None:
+        names = anatomy_names_for_case(names, case)
     anatomy = _Anatomy(shape, affine, anatomy_labels, names, landmarks)
     warnings: list[str] = []
+    outside = landmarks_outside(shape, affine, landmarks, case.required_landmarks())
+    if outside:
+        warnings.append(
+            "Landmarks outside the CT's field of view (do they belong to another scan?): "
+            + ", ".join(outside)
+            + "."
+        )
     is_ct = ct.metadata.modality.upper() == "CT"
     if not is_ct:
         warnings.append(
@@ -1014,6 +1210,7 @@ def fit_case(
         fit = _fit_one(f, landmarks, opts, case)
         is_solid = isinstance(fit, SolidFit)
         vessel = f.relations.vessel
+        empty_section: ClipStep | None = None
         if isinstance(fit, TubeFit) and vessel is not None and anatomy.has(vessel):
             raw = lumen_from_labels(fit, anatomy, vessel)
             fit.method += (
@@ -1021,12 +1218,16 @@ def fit_case(
                 f"centreline by {fit.radius_fraction:g}"
             )
             fit.parameters["section"] = "label map"
+            if raw.n_voxels == 0:
+                empty_section = _empty_section_step(fit, vessel, anatomy, shape, affine)
         else:
             raw = fit.model.rasterise(shape, affine)
             if isinstance(fit, TubeFit):
                 fit.parameters["section"] = "circle of the centreline radius"
         fitted = _extents(raw, affine)
         clip = _Clipper(raw.copy(), affine)
+        if empty_section is not None:
+            clip.steps.append(empty_section)
         if model_leaves_grid(fit.model, shape, affine):
             model_ext: AxisDict | None = None
             if is_solid:
@@ -1130,9 +1331,10 @@ def fit_case(
         r.n_voxels = region.n_voxels
         r.voxel_extent_mm = msr.patient_axis_voxel_mm(affine)
         if r.n_voxels == 0:
+            reasons = ", ".join(dict.fromkeys(c.reason for c in r.clipping))
             r.warnings.append(
-                "Nothing of this finding is drawn: its region is empty on this CT (see the "
-                "clipping steps)."
+                "Nothing of this finding is drawn: its region is empty on this CT"
+                + (f" (clipping: {reasons})." if reasons else ".")
             )
             continue
         aff = region.affine(affine)
@@ -1172,25 +1374,9 @@ def fit_case(
             if chk.status == "violated":
                 r.warnings.append(f"Rule '{chk.rule} {chk.structure}' does not hold: {chk.detail}.")
 
-    # IVC involvement, from the finding inside the IVC that reaches highest
-    involvement: InvolvementLevel | None = None
-    inv_id: str | None = None
-    tubes = [
-        r
-        for r in results
-        if isinstance(r.fit, TubeFit) and r.finding.relations.vessel == "inferior_vena_cava"
-    ]
-    if tubes:
-        top = max(tubes, key=lambda r: r.fit.z_to_mm)  # type: ignore[union-attr]
-        tf = top.fit
-        if isinstance(tf, TubeFit):
-            involvement = ivc_involvement(tf.z_from_mm, tf.z_to_mm, landmarks)
-            if tf.upper_end_is_bound and not involvement.lower_bound:
-                involvement.notes.append(
-                    "The tumour's upper end was placed from a truncated landmark; with the "
-                    "landmark's true position it would lie higher."
-                )
-            inv_id = top.id
+    involvement, inv_id, inv_missing = _involvement(results, landmarks, shape, affine)
+    if inv_missing:
+        warnings.append(inv_missing)
 
     regions = [
         RegionLabel(
@@ -1226,6 +1412,8 @@ def fit_case(
         landmarks=landmarks,
         options=opts,
         warnings=warnings,
+        involvement_missing=inv_missing,
+        landmarks_outside=outside,
     )
 
 
@@ -1253,8 +1441,10 @@ __all__ = [
     "OverlayResult",
     "RegionLabel",
     "RuleCheck",
+    "anatomy_names_for_case",
     "body_mask",
     "ct_bone_mask",
     "dice",
     "fit_case",
+    "landmarks_outside",
 ]

@@ -9,6 +9,7 @@ from ..io import load_labels, volume_format
 from ..volume import Volume
 from .anatomy import Landmarks
 from .casefile import CaseFile
+from .overlay import anatomy_names_for_case
 
 
 def find_truth_labelmap(folder: Path) -> Path | None:
@@ -26,7 +27,8 @@ def phantom_truth_anatomy(
 
     The truth label map serves as anatomy: labels named after a solid finding are left out (the
     fit must not see the answer); a label named after a finding inside a vessel counts as part
-    of that vessel (it fills the lumen).
+    of that vessel (it fills the lumen). The rule is :func:`.overlay.anatomy_names_for_case`,
+    which ``--anatomy`` label maps follow as well.
     """
     if not folder.is_dir():
         raise AnatomyError(
@@ -46,12 +48,5 @@ def phantom_truth_anatomy(
         return landmarks, None, None, used
     labels, table = load_labels(lab_path)
     used.append(lab_path)
-    findings = {f.id: f for f in case.region_findings}
-    names: dict[int, str] = {}
-    for v, n in table.names.items():
-        f = findings.get(n)
-        if f is None:
-            names[int(v)] = n
-        elif f.relations.vessel is not None and f.kind in ("intravascular_tumour", "thrombus"):
-            names[int(v)] = f.relations.vessel
+    names = anatomy_names_for_case(table.names, case, drop_solid_findings=True)
     return landmarks, labels, names, used

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -34,8 +35,16 @@ DEFAULT_OUT = "ivcviewer-demo"
 #: The module that shows or renders the demo in napari (run as ``python -m``).
 NAPARI_DEMO_MODULE = "ivcviewer._napari.demo"
 
-#: Exit status of the napari child for display problems (2 is bad input).
+#: Exit status of the napari child for bad input.
+_CHILD_INPUT_ERROR = 2
+
+#: Exit status of the napari child for display problems.
 _CHILD_DISPLAY_ERROR = 3
+
+#: Lines of the child's stderr quoted when it printed no list of files.
+_STDERR_TAIL_LINES = 5
+
+_log = logging.getLogger(__name__)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -104,44 +113,70 @@ def _fit_and_write(ct: Path, case: Path, phantom: Path, out: Path) -> int:
     return int(args.func(args))
 
 
+def _lines(text: str | None) -> list[str]:
+    return [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+
+
 def _child_error(proc: subprocess.CompletedProcess[str], what: str) -> IvcviewerError:
-    lines = [ln for ln in (proc.stderr or "").strip().splitlines() if ln.strip()]
-    reason = lines[-1] if lines else f"exit status {proc.returncode}"
-    reason = reason.removeprefix("ivcviewer: ").removeprefix("error: ")
-    if proc.returncode == _CHILD_DISPLAY_ERROR:
+    """The error for a failed napari child: its one-line message for bad input (exit status 2)
+    and display problems (3); anything else (an uncaught exception, a crash) is an internal
+    error whose stderr (the traceback) is logged at INFO level, shown with ``--verbose``."""
+    lines = _lines(proc.stderr)
+    reason = lines[-1].removeprefix("ivcviewer: ").removeprefix("error: ") if lines else ""
+    if proc.returncode == _CHILD_INPUT_ERROR and reason:
+        return IvcviewerError(f"{what} failed: {reason}")
+    if proc.returncode == _CHILD_DISPLAY_ERROR and reason:
         return DisplayError(f"{what} failed: {reason}")
-    return IvcviewerError(f"{what} failed: {reason}")
+    _log.info("%s: stderr of the napari process:\n%s", what, (proc.stderr or "").rstrip())
+    return DisplayError(
+        f"{what} stopped with an internal error (exit status {proc.returncode}): "
+        f"{reason or '(nothing on stderr)'}. This is a fault of the program, not of the "
+        "input; run 'ivcviewer --verbose demo ...' to see the traceback."
+    )
 
 
-def _napari_command(mode: str, ct: Path, case: Path, phantom: Path) -> list[str]:
-    return [
+def _napari_command(
+    mode: str, ct: Path, case: Path, phantom: Path, verbose: bool = False
+) -> list[str]:
+    cmd = [
         sys.executable, "-m", NAPARI_DEMO_MODULE, mode,
         "--ct", str(ct), "--case", str(case), "--phantom-truth", str(phantom),
     ]
+    return [*cmd, "--verbose"] if verbose else cmd
 
 
-def render(ct: Path, case: Path, phantom: Path, out: Path) -> list[Path]:
+def render(ct: Path, case: Path, phantom: Path, out: Path, verbose: bool = False) -> list[Path]:
     """Render the demo's views into ``out`` in a napari child process (Xvfb when needed)."""
     _check_napari()
-    cmd = _napari_command("render", ct, case, phantom) + ["--out", str(out)]
+    cmd = _napari_command("render", ct, case, phantom, verbose) + ["--out", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    return _child_paths(proc, "Rendering the demo's screenshots")
+
+
+def _child_paths(proc: subprocess.CompletedProcess[str], what: str) -> list[Path]:
+    """The files the child wrote (a JSON list on its last line of stdout), or its error."""
     if proc.returncode != 0:
-        raise _child_error(proc, "Rendering the demo's screenshots")
-    lines = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()]
+        raise _child_error(proc, what)
+    out = _lines(proc.stdout)
     try:
-        return [Path(p) for p in json.loads(lines[-1])]
-    except (IndexError, ValueError) as err:
+        listed = json.loads(out[-1]) if out else None
+    except json.JSONDecodeError:
+        listed = None
+    if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
+        shown = repr(out[-1][:200]) if out else "nothing"
+        tail = " | ".join(_lines(proc.stderr)[-_STDERR_TAIL_LINES:]) or "(nothing on stderr)"
         raise DisplayError(
-            f"Rendering the demo's screenshots gave no list of files ({err}); run "
-            f"'{sys.executable} -m {NAPARI_DEMO_MODULE} render ...' to see why."
-        ) from err
+            f"{what} ended without error but printed {shown} instead of a JSON list of the "
+            f"files written; its stderr ended with: {tail}"
+        )
+    return [Path(p) for p in listed]
 
 
-def open_window(ct: Path, case: Path, phantom: Path) -> None:
+def open_window(ct: Path, case: Path, phantom: Path, verbose: bool = False) -> None:
     """Open the demo in a napari window (returns when it is closed)."""
     _check_napari()
     proc = subprocess.run(
-        _napari_command("open", ct, case, phantom),
+        _napari_command("open", ct, case, phantom, verbose),
         stdout=None,
         stderr=subprocess.PIPE,
         text=True,
@@ -173,12 +208,13 @@ def run(args: argparse.Namespace) -> int:
     if status != 0:
         return status
 
+    verbose = bool(getattr(args, "verbose", False))
     if _has_display() and not args.no_window:
         print("opening napari (close the window to finish) ...", flush=True)
-        open_window(ct, case, phantom)
+        open_window(ct, case, phantom, verbose)
         return 0
     print("rendering the screenshots (no window) ...", flush=True)
-    written = render(ct, case, phantom, out)
+    written = render(ct, case, phantom, out, verbose)
     print("screenshots:")
     for p in written:
         print(f"  {p}")

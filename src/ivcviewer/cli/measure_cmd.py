@@ -1,4 +1,4 @@
-"""``ivcviewer measure LABELMAP [--ct CT] [--names JSON] [--case FILE] [--json]``.
+"""``ivcviewer measure LABELMAP [--ct CT_PATH [--series UID]] [--names JSON] [--case FILE] [--json]``.
 
 Measures every region of a label map (extents along the patient axes, oriented box, maximum
 diameter, RECIST long and short axes, volume, centroid; HU statistics with ``--ct``) and, with
@@ -9,6 +9,7 @@ documented contract (``docs/measurement.md``); the table is for people and may c
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import warnings
 from collections.abc import Sequence
@@ -16,11 +17,30 @@ from typing import Any
 
 from .. import geometry, measure
 from ..measure import AxisComparison, ExtentComparison, RegionMeasurements
+from ..report import ValidationMode
 from .info import dumps
 
 #: Version of the ``--json`` layout; bumped only for changes that break readers.
 JSON_SCHEMA_VERSION = 1
 
+
+def tolerance_arg(text: str) -> float:
+    """``--tolerance``: a finite number >= 0 (argparse names the option in its message).
+
+    >>> tolerance_arg("0.05")
+    0.05
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number (a relative tolerance such as 0.02), got {text!r}"
+        ) from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number >= 0 (a relative tolerance such as 0.02), got {text!r}"
+        )
+    return value
 
 
 def add_parser(subparsers: Any) -> None:
@@ -36,7 +56,24 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     p.add_argument("labelmap", metavar="LABELMAP", help="label map (.nii, .nii.gz, .nrrd, .mha)")
-    p.add_argument("--ct", metavar="CT_PATH", help="CT volume on the same grid, for HU statistics")
+    p.add_argument(
+        "--ct",
+        metavar="CT_PATH",
+        help="CT on the same grid, for HU statistics: a volume file, or a DICOM folder or file",
+    )
+    p.add_argument(
+        "--series",
+        metavar="UID",
+        help="the series of --ct to use when it is a DICOM folder with several series",
+    )
+    p.add_argument(
+        "--on-irregular",
+        dest="on_irregular",
+        choices=[m.value for m in ValidationMode],
+        default=ValidationMode.RAISE.value,
+        help="what to do with gaps, duplicate positions or uneven spacing in a DICOM --ct: "
+        "raise (the default), warn or resample (see 'ivcviewer open --help')",
+    )
     p.add_argument(
         "--names",
         metavar="JSON",
@@ -50,7 +87,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--tolerance",
         metavar="REL",
-        type=float,
+        type=tolerance_arg,
         default=measure.DEFAULT_TOLERANCE_REL,
         help="relative tolerance of the comparison (default 0.02; the floor is one voxel)",
     )
@@ -64,12 +101,19 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Measure the label map of ``args``; returns the exit status."""
-    from ..io import load_labels, load_volume
+    from ..errors import IvcviewerError
+    from ..io import load_labels
+    from .overlay_cmd import open_one_series
 
+    if args.series and not args.ct:
+        raise IvcviewerError(
+            "--series needs --ct (it chooses a series of that DICOM folder); remove it or give "
+            "--ct CT_PATH."
+        )
     labels, table = load_labels(args.labelmap, args.names)
     ct = None
     if args.ct:
-        ct = load_volume(args.ct)
+        ct = open_one_series(args.ct, args.series, ValidationMode(args.on_irregular), "--ct")
         measure.check_same_grid(labels, ct, names=(f"label map {args.labelmap}", f"CT {args.ct}"))
     names = {int(v): str(n) for v, n in table.names.items()}
     regions = measure.measure_labels(labels, names, ct)

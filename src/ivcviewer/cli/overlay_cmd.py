@@ -27,11 +27,20 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ..report import ValidationMode
+
 #: Version of the ``labels.json`` layout.
 LABELS_JSON_VERSION = 1
 
-#: Files the subcommand writes into ``--out``.
-OUTPUT_FILES: tuple[str, ...] = ("labels.nii.gz", "labels.json", "findings.json", "findings.md")
+#: Files the subcommand writes into ``--out`` (``labels_labels.json`` is the sidecar label
+#: table of ``labels.nii.gz``).
+OUTPUT_FILES: tuple[str, ...] = (
+    "labels.nii.gz",
+    "labels_labels.json",
+    "labels.json",
+    "findings.json",
+    "findings.md",
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -70,6 +79,16 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--series", metavar="UID", help="for a DICOM folder with several series")
     p.add_argument(
+        "--on-irregular",
+        dest="on_irregular",
+        choices=[m.value for m in ValidationMode],
+        default=ValidationMode.RAISE.value,
+        help="what to do with gaps, duplicate positions or uneven spacing in a DICOM stack: "
+        "raise (refuse it; the default), warn (build it on a uniform grid and report each "
+        "problem) or resample (interpolate onto a regular grid; the label map is then written "
+        "on that grid)",
+    )
+    p.add_argument(
         "--bone",
         choices=["labels_and_ct", "labels", "ct", "none"],
         default="labels_and_ct",
@@ -85,23 +104,91 @@ def _usage_error(message: str) -> Exception:
     return IvcviewerError(message)
 
 
-def _open_ct(path: str, series: str | None) -> Any:
+def open_one_series(
+    path: str, series: str | None, on_irregular: ValidationMode, option: str = "CT_PATH"
+) -> Any:
+    """The one volume at ``path`` (any input :func:`ivcviewer.io.open_path` reads).
+
+    Raises
+    ------
+    NoSeriesFoundError
+        ``path`` holds several series and ``series`` chooses none: the message lists them and
+        asks for one with ``--series UID``.
+    """
     from ..errors import NoSeriesFoundError
     from ..io import open_path
 
-    vols = open_path(path, series_uid=series)
+    vols = open_path(path, series_uid=series, on_irregular=on_irregular)
     if len(vols) > 1:
-        uids = ", ".join(v.metadata.series_uid or "?" for v in vols)
+        uids = ", ".join(
+            f"{v.metadata.series_uid or '?'} ({v.metadata.description or 'no description'}, "
+            f"{v.shape[0]} slices)"
+            for v in vols
+        )
         raise NoSeriesFoundError(
-            f"{path}: holds {len(vols)} series; choose one with --series UID (series: {uids})."
+            f"{option} {path}: holds {len(vols)} series ({uids}); choose one with --series UID."
         )
     return vols[0]
+
+
+def _check_drawn(result: Any, ct_path: str) -> None:
+    """Refuse a fit that drew nothing, or whose landmarks all lie outside the CT."""
+    from ..errors import AnatomyError
+
+    lm = result.landmarks
+    needed = [
+        n
+        for n in result.case.required_landmarks()
+        if n in lm.points_lps or (n == "ivc_centreline" and lm.centreline_lps is not None)
+    ]
+    outside = list(result.landmarks_outside)
+    all_outside = bool(needed) and set(needed) <= set(outside)
+    if result.drawn and not all_outside:
+        return
+    lo, hi = _z_range(result.labels)
+    clipped = "; ".join(
+        f"{f.id} by {', '.join(dict.fromkeys(c.reason for c in f.clipping)) or 'nothing'}"
+        for f in result.findings
+    )
+    where = (
+        f"the landmarks lie outside its field of view ({', '.join(outside)}; the CT spans z "
+        f"{lo:.1f} to {hi:.1f} mm LPS)"
+        if outside
+        else f"every finding was clipped away ({clipped})"
+    )
+    what = (
+        "nothing of the case's findings could be drawn on it"
+        if not result.drawn
+        else "every landmark lies outside it"
+    )
+    raise AnatomyError(
+        f"{ct_path}: {what}: {where}. Fix: give the anatomy of this CT (its own label map, "
+        "landmarks or phantom folder)."
+    )
+
+
+def _z_range(vol: Any) -> tuple[float, float]:
+    """Lowest and highest LPS z of a grid's corner voxel centres."""
+    import numpy as np
+
+    from .. import geometry
+
+    n = np.asarray(vol.shape) - 1
+    corners = np.array([[i, j, k] for i in (0, n[0]) for j in (0, n[1]) for k in (0, n[2])])
+    z = geometry.voxel_to_lps(vol.affine, corners)[:, 2]
+    return float(z.min()), float(z.max())
 
 
 def run(args: argparse.Namespace) -> int:
     """Fit and write the overlay of ``args``; returns the exit status."""
     from ..annotations import Landmarks, landmarks_from_labelmap, load_case
-    from ..annotations.overlay import BoneSource, FitOptions, fit_case
+    from ..annotations.overlay import (
+        BoneSource,
+        FitOptions,
+        anatomy_names_for_case,
+        fit_case,
+    )
+    from ..errors import AnatomyError
     from ..annotations.truth import phantom_truth_anatomy
     from ..io import LabelEntry, LabelTable, save_labels
     from ..io.formats import check_output_path, write_text_atomic
@@ -125,15 +212,15 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(out / OUTPUT_FILES[0], inputs)
 
     case = load_case(args.case)
-    ct = _open_ct(args.ct, args.series)
+    ct = open_one_series(args.ct, args.series, ValidationMode(args.on_irregular))
     anatomy_labels = None
     names: dict[int, str] | None = None
     if args.anatomy:
         from ..io import load_labels
 
         anatomy_labels, table = load_labels(args.anatomy, args.anatomy_names)
-        names = {int(v): str(n) for v, n in table.names.items()}
-        from ..errors import AnatomyError
+        # a label named after the tumour inside the IVC counts as part of the IVC
+        names = anatomy_names_for_case({int(v): str(n) for v, n in table.names.items()}, case)
 
         try:
             landmarks = landmarks_from_labelmap(
@@ -150,6 +237,7 @@ def run(args: argparse.Namespace) -> int:
     result = fit_case(
         ct, case, landmarks, anatomy_labels, names, options=FitOptions(bone=BoneSource(args.bone))
     )
+    _check_drawn(result, args.ct)
 
     out.mkdir(parents=True, exist_ok=True)
     table = LabelTable({r.value: LabelEntry(r.name, r.rgba) for r in result.regions})
@@ -192,14 +280,19 @@ def run(args: argparse.Namespace) -> int:
         )
         lines.append(f"{f.id}: {size}")
     lv = result.involvement
+    exp = result.expected_involvement
+    expected = (
+        "" if exp is None else f" (case file: Mayo {exp.mayo_level}, segment {exp.ivc_segment})"
+    )
     if lv is not None:
-        exp = result.expected_involvement
-        expected = (
-            "" if exp is None else f" (case file: Mayo {exp.mayo_level}, segment {exp.ivc_segment})"
-        )
         bound = " or higher" if lv.lower_bound else ""
         lines.append(
             f"IVC involvement: Mayo {lv.mayo_level}{bound}, segment {lv.ivc_segment}{expected}"
+        )
+    elif result.involvement_finding is not None:
+        lines.append(
+            f"IVC involvement: not computed ({result.involvement_finding} is not drawn)"
+            f"{expected}"
         )
     lines.append(f"wrote {', '.join(str(out / n) for n in OUTPUT_FILES)}")
     sys.stdout.write("\n".join(lines) + "\n")

@@ -251,6 +251,12 @@ def _table_from(names: LabelNames, path: Path) -> tuple[LabelTable | None, str]:
             return None, ""
         return LabelTable.read(sidecar), str(sidecar)
     table_path = Path(names)
+    if table_path.is_dir():
+        raise VolumeFormatError(
+            f"{table_path}: the label table of {path.name} (argument 'names'; --names or "
+            "--anatomy-names on the command line) is a folder, not a file. Fix: give the table "
+            "file itself (a JSON value -> name table or an ITK-SNAP label description .txt)."
+        )
     if not table_path.is_file():
         raise not_found(table_path)
     return LabelTable.read(table_path), str(table_path)
@@ -281,7 +287,8 @@ def load_labels(path: PathLike, names: LabelNames = None) -> tuple[Volume, Label
     FileNotFoundError
         When the file or the named table does not exist.
     VolumeFormatError
-        When the values are not whole numbers >= 0, or the file or table cannot be read.
+        When the values are not whole numbers >= 0, the file or table cannot be read, or
+        ``names`` is a folder.
     """
     p = Path(path)
     header, values = _backend_read(p)

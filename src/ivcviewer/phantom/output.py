@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from .. import __version__, measure
 from .._atomic import temp_dir_beside
 from ..dicom import write_ct_series
 from ..errors import OutputExistsError
@@ -63,15 +63,15 @@ def _uid_seed(phantom: Phantom) -> str:
 
 
 def measured_extents_mm(phantom: Phantom, name: str = MASS_ID) -> dict[str, float]:
-    """Extents (mm) of a label along x (lr), y (ap), z (cc): ``(max - min + 1) * spacing``."""
-    m = phantom.labels.array == phantom.label_value(name)
-    out: dict[str, float] = {}
-    sp = phantom.labels.spacing
-    for axis, k in (("lr", 2), ("ap", 1), ("cc", 0)):
-        other = tuple(i for i in range(3) if i != k)
-        idx = np.nonzero(m.any(axis=other))[0]
-        out[axis] = float((idx[-1] - idx[0] + 1) * sp[k]) if len(idx) else 0.0
-    return out
+    """Extents (mm) of a label along the patient axes (lr, ap, cc), on any grid.
+
+    Measured by :func:`ivcviewer.measure.extents_mm` (for a grid on the patient axes:
+    ``(max - min + 1) * spacing``); an absent label measures 0 along each axis.
+    """
+    m = np.asarray(phantom.labels.array == phantom.label_value(name))
+    if not m.any():
+        return {a: 0.0 for a in measure.PATIENT_AXES}
+    return measure.extents_mm(m, phantom.labels.affine)
 
 
 def manifest(phantom: Phantom, files: dict[str, str], dicom: dict[str, Any]) -> dict[str, Any]:
