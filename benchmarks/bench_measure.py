@@ -18,7 +18,7 @@ run:
 
 It prints the times, the ratios, and the figures of each method side by side (volume, maximum
 diameter vs Feret diameter, OBB sizes) so that speed is never bought with a different answer.
-Target (issue 4): all region statistics for the five regions in under 0.5 s.
+Target: all region statistics for the five regions in under 0.5 s.
 
 Usage::
 

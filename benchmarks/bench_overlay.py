@@ -16,7 +16,7 @@ machine slows all of them alike):
 ``peer: one threshold``
     one pass over the grid (``ct > -500``): the cost of touching every voxel once.
 
-Target (issue 5): fitting and rasterising under 1 s. Landmark derivation from a label map is a
+Target: fitting and rasterising under 1 s. Landmark derivation from a label map is a
 separate step (``landmarks_from_labelmap``) and is timed on its own line.
 
 Usage::

@@ -192,6 +192,7 @@ LAYERS: dict[str, int] = {
     "io": 3,
     "annotations": 3,
     "measure": 3,
+    "mesh": 3,
     "phantom": 3,
     "export": 4,
     "cli": 5,

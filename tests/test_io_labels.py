@@ -170,6 +170,15 @@ def test_missing_table_file(labelmap: Path, tmp_path: Path) -> None:
         load_labels(labelmap, tmp_path / "nope.json")
 
 
+def test_table_given_a_folder_says_it_is_a_folder(labelmap: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    with pytest.raises(VolumeFormatError, match="is a folder, not a file") as err:
+        load_labels(labelmap, folder)
+    assert str(folder) in str(err.value) and "'names'" in str(err.value)
+    assert not isinstance(err.value, FileNotFoundError)
+
+
 def test_whole_float_labels_are_accepted_fractional_refused(tmp_path: Path) -> None:
     data = _label_xyz().astype(np.float32)
     vol, _ = load_labels(write_nifti(tmp_path / "f.nii.gz", data))

@@ -394,6 +394,30 @@ def test_measure_labels_lists_each_present_value_with_its_name() -> None:
     assert measure_region(vol, 7).volume_ml == pytest.approx(out[1].volume_ml)
 
 
+@pytest.mark.parametrize("big", [5_000_000, 2**40])
+def test_large_label_values_take_memory_by_labels_present(big: int) -> None:
+    """A label value of millions must not allocate per value up to it (it would take hundreds
+    of MB); memory follows the number of labels present."""
+    import tracemalloc
+
+    vol = _two_regions()
+    arr = vol.array.astype(np.int64)
+    arr[arr == 7] = big
+    wide = vol.with_array(arr)
+    tracemalloc.start()
+    try:
+        out = measure_labels(wide, {big: "thrombus"})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8e6, f"peak {peak / 1e6:.1f} MB"
+    assert [(m.label, m.name) for m in out] == [(1, "label_1"), (big, "thrombus")]
+    ref = measure_labels(vol)
+    assert out[1].n_voxels == ref[1].n_voxels and out[1].bbox_ijk == ref[1].bbox_ijk
+    assert out[1].extents_mm == pytest.approx(ref[1].extents_mm)
+    assert out[0].volume_ml == pytest.approx(ref[0].volume_ml)
+
+
 def test_measure_labels_of_an_empty_map_and_of_float_labels() -> None:
     vol = _two_regions()
     assert measure_labels(vol.with_array(np.zeros(vol.shape, np.uint8))) == []

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pydicom
 import pytest
 from _measure_factory import ellipsoid_mask, grid_affine, labels_volume, voxel_centres
 
@@ -225,7 +226,90 @@ def test_bad_case_file_and_tolerance_exit_2(
 ) -> None:
     rc, _, err = _run(capsys, str(files["labels"]), "--case", str(tmp_path / "none.yaml"))
     assert rc == 2 and "none.yaml" in _one_error_line(err)
-    rc, _, err = _run(
-        capsys, str(files["labels"]), "--case", str(default_case_path()), "--tolerance", "-1"
+    with pytest.raises(SystemExit) as exc:
+        _run(capsys, str(files["labels"]), "--case", str(default_case_path()), "--tolerance", "-1")
+    assert exc.value.code == 2
+    assert "--tolerance" in _one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("bad", ["-1", "-0.5", "nan", "inf", "-inf", "two"])
+@pytest.mark.parametrize("with_case", [False, True])
+def test_tolerance_is_checked_by_the_argument_parser(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str], bad: str, with_case: bool
+) -> None:
+    case = ["--case", str(default_case_path())] if with_case else []
+    with pytest.raises(SystemExit) as exc:
+        main(["measure", str(files["labels"]), *case, f"--tolerance={bad}"])
+    assert exc.value.code == 2
+    out, err = capsys.readouterr()
+    line = _one_error_line(err)
+    assert out == "" and "argument --tolerance" in line and repr(bad) in line
+
+
+def test_tolerance_zero_is_accepted(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _json(
+        capsys, str(files["labels"]), "--case", str(default_case_path()), "--tolerance", "0"
     )
-    assert rc == 2 and "tolerance" in _one_error_line(err)
+    assert data["regions"][0]["comparison"]["tolerance_rel"] == 0.0
+
+
+def _small_grid(tmp_path: Path) -> tuple[Path, Volume]:
+    """A small label map (NIfTI) and the CT of its grid."""
+    from ivcviewer.geometry import affine_from_dicom
+
+    aff = affine_from_dicom([1, 0, 0, 0, 1, 0], [-20.0, -30.0, 100.0], [0.8, 0.7], [0, 0, 2.5])
+    lab = np.zeros((6, 20, 24), np.uint8)
+    lab[1:4, 5:12, 6:15] = 1
+    labels = save_labels(
+        Volume(lab, aff), LabelTable.from_names({1: "mass"}), tmp_path / "s.nii.gz"
+    )
+    hu = np.where(lab > 0, 45, -80).astype(np.int16)
+    return labels[0], Volume(hu, aff)
+
+
+def test_ct_from_a_dicom_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from ivcviewer.dicom import write_ct_series
+
+    labels, ct = _small_grid(tmp_path)
+    write_ct_series(ct, tmp_path / "dicom", uid_seed="measure-ct")
+    data = _json(capsys, str(labels), "--ct", str(tmp_path / "dicom"))
+    (mass,) = data["regions"]
+    assert mass["hu"]["n_voxels"] == 3 * 7 * 9 and mass["hu"]["mean"] == 45.0
+    assert data["ct"] == str(tmp_path / "dicom")
+    one_file = sorted((tmp_path / "dicom").iterdir())[0]
+    rc, _, err = _run(capsys, str(labels), "--ct", str(one_file))  # one slice: another grid
+    assert rc == 2 and "does not match" in _one_error_line(err)
+
+
+def test_ct_folder_with_two_series_asks_for_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from ivcviewer.dicom import write_ct_series
+
+    labels, ct = _small_grid(tmp_path)
+    folder = tmp_path / "dicom"
+    write_ct_series(ct, folder / "a", uid_seed="measure-a", series_description="first")
+    write_ct_series(ct.with_array(ct.array + 5), folder / "b", uid_seed="measure-b")
+    uids = sorted(
+        {str(pydicom.dcmread(next((folder / s).iterdir())).SeriesInstanceUID) for s in "ab"}
+    )
+    rc, out, err = _run(capsys, str(labels), "--ct", str(folder))
+    assert rc == 2 and out == ""
+    line = _one_error_line(err)
+    assert "--ct" in line and "2 series" in line and "--series UID" in line
+    assert all(u in line for u in uids)
+    first = str(pydicom.dcmread(next((folder / "a").iterdir())).SeriesInstanceUID)
+    data = _json(capsys, str(labels), "--ct", str(folder), "--series", first)
+    assert data["regions"][0]["hu"]["mean"] == 45.0
+    rc, _, err = _run(capsys, str(labels), "--series", first)
+    assert rc == 2 and "--series needs --ct" in _one_error_line(err)
+
+
+def test_names_given_a_folder_says_so(files: dict[str, Path], capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rc, out, err = _run(capsys, str(files["labels"]), "--names", str(tmp_path))
+    assert rc == 2 and out == ""
+    line = _one_error_line(err)
+    assert str(tmp_path) in line and "is a folder, not a file" in line
+    assert "no such file" not in line

@@ -24,10 +24,12 @@ from ivcviewer.annotations.overlay import (
     BoneSource,
     FitOptions,
     OverlayResult,
+    anatomy_names_for_case,
     body_mask,
     ct_bone_mask,
     dice,
     fit_case,
+    landmarks_outside,
 )
 from ivcviewer.annotations.rasterise import GridBox
 from ivcviewer.errors import AnatomyError, CaseFileError
@@ -123,7 +125,12 @@ def test_json_and_markdown(from_labels: OverlayResult) -> None:
             mass["measured"]["extents_cm"][a] - mass["reported"]["extents_cm"][a], abs=2e-3
         )
     assert doc["ivc_involvement"]["mayo_level"] == "III"
-    assert doc["ivc_involvement"]["expected"] == {"mayo_level": "III", "ivc_segment": "II"}
+    assert doc["ivc_involvement"]["expected"] == {
+        "mayo_level": "III",
+        "ivc_segment": "II",
+        "assumed": True,
+    }
+    assert doc["landmarks_outside"] == []
     assert doc["landmarks"]["points"]["renal_vein_confluence"]["used"] is True
     assert doc["not_drawn"][0]["id"] == "pulmonary_embolism"
     md = from_labels.to_markdown()
@@ -313,3 +320,91 @@ def test_oblique_anisotropic_ct_grid(case, from_labels: OverlayResult) -> None: 
     assert mass.within_one_voxel() == {"lr": True, "ap": True, "cc": True}
     assert res.involvement is not None and res.involvement.mayo_level == "III"
     np.testing.assert_array_equal(res.labels.affine, aff)
+
+
+# --------------------------------------------------------------------------- the IVC level
+
+
+def _tumour_labelled_apart(world: World, name: str) -> tuple[Volume, dict[int, str]]:
+    """The world's label map with the IVC from the renal veins up labelled as ``name``."""
+    arr = world.labels.array.copy()
+    z = geometry.voxel_to_lps(world.labels.affine, np.indices(arr.shape).reshape(3, -1).T)[:, 2]
+    part = (arr == IDS["inferior_vena_cava"]) & ((z >= -2.0) & (z <= 150.0)).reshape(arr.shape)
+    arr[part] = 20
+    return world.labels.with_array(arr), dict(world.names) | {20: name}
+
+
+def test_anatomy_names_for_case(case) -> None:  # type: ignore[no-untyped-def]
+    names = {1: "inferior_vena_cava", 2: "Intravascular_Tumour", 3: "mass", 4: "liver"}
+    assert anatomy_names_for_case(names, case) == {
+        1: "inferior_vena_cava",
+        2: "inferior_vena_cava",
+        3: "mass",
+        4: "liver",
+    }
+    kept = anatomy_names_for_case(names, case, drop_solid_findings=True)
+    assert kept == {1: "inferior_vena_cava", 2: "inferior_vena_cava", 4: "liver"}
+    # by the finding's display name too
+    by_name = {9: case.finding("intravascular_tumour").name}
+    assert anatomy_names_for_case(by_name, case) == {9: "inferior_vena_cava"}
+
+
+def test_tumour_labelled_apart_from_the_ivc_counts_as_ivc(case, world: World) -> None:  # type: ignore[no-untyped-def]
+    labels, names = _tumour_labelled_apart(world, "intravascular_tumour")
+    res = fit_case(world.ct, case, truth_landmarks(), labels, names)
+    t = res.finding("intravascular_tumour")
+    assert t.n_voxels > 100
+    lumen = np.isin(labels.array, [IDS["inferior_vena_cava"], 20])
+    assert (res.mask("intravascular_tumour") & lumen).sum() / t.n_voxels >= 0.95
+    assert t.rules[0].status == "satisfied"
+    assert res.involvement is not None and res.involvement.mayo_level == "III"
+
+
+def test_empty_vessel_section_is_a_clipping_step_and_gives_no_level(case, world: World) -> None:  # type: ignore[no-untyped-def]
+    labels, names = _tumour_labelled_apart(world, "ivc_filling")  # not named after the finding
+    res = fit_case(world.ct, case, truth_landmarks(), labels, names)
+    t = res.finding("intravascular_tumour")
+    assert t.n_voxels == 0
+    steps = [c for c in t.clipping if c.reason == "vessel_section"]
+    assert len(steps) == 1 and "inferior_vena_cava" in steps[0].description
+    assert steps[0].voxels_removed  # what a circular section would have drawn
+    assert any("vessel_section" in w for w in t.warnings)
+    assert res.involvement is None and res.involvement_finding == "intravascular_tumour"
+    assert "not computed" in res.involvement_missing
+    assert res.involvement_missing in res.warnings
+    assert res.involvement_matches() is None
+    inv = res.to_json_dict()["ivc_involvement"]
+    assert inv["mayo_level"] is None and inv["matches_expected"] is None
+    assert inv["notes"] == [res.involvement_missing]
+    assert res.finding("mass").n_voxels > 0  # the mass is still drawn
+
+
+def test_level_is_read_from_the_drawn_region(case) -> None:  # type: ignore[no-untyped-def]
+    # the CT stops at z = 60 mm, below the intrahepatic IVC (80 mm) the tumour is fitted into
+    w = sample_world((41, AXIAL_SHAPE[1], AXIAL_SHAPE[2]))
+    res = fit_case(w.ct, case, truth_landmarks(), w.labels, w.names)
+    t = res.finding("intravascular_tumour")
+    assert t.fit.z_to_mm == pytest.approx(140.0)  # type: ignore[union-attr]
+    assert t.z_span_lps is not None and t.z_span_lps[1] == pytest.approx(60.0)
+    lv = res.involvement
+    assert lv is not None
+    assert lv.top_z_mm == pytest.approx(60.0) and lv.mayo_level == "II"
+    assert lv.lower_bound  # the tumour runs on beyond the top of the scan
+    assert any("drawn from" in n for n in lv.notes)
+    assert res.involvement_matches() == {"mayo_level": False, "ivc_segment": True}
+    assert "cavo_atrial_junction" in res.landmarks_outside
+
+
+def test_nothing_drawn_on_an_unrelated_ct(case) -> None:  # type: ignore[no-untyped-def]
+    tiny = Volume(np.full((8, 8, 8), 40, np.int16), np.diag([2.0, 2.0, 2.0, 1.0]))
+    tiny.affine[:3, 3] = [500.0, 500.0, 500.0]
+    lm = truth_landmarks()
+    res = fit_case(tiny, case, lm)
+    assert [f.n_voxels for f in res.findings] == [0, 0] and res.drawn == []
+    assert {c.reason for f in res.findings for c in f.clipping} == {"field_of_view"}
+    assert res.involvement is None and "not computed" in res.involvement_missing
+    assert "Mayo" not in res.to_markdown().split("## Warnings")[0]
+    assert set(res.landmarks_outside) == set(case.required_landmarks())
+    assert landmarks_outside(tiny.shape, tiny.affine, lm, ["right_psoas_at_mass"]) == [
+        "right_psoas_at_mass"
+    ]

@@ -12,6 +12,7 @@ from _overlay_factory import IDS, NAMES, sample_world, truth_landmarks
 from ivcviewer.annotations import default_case_path
 from ivcviewer.cli.main import main
 from ivcviewer.io import LabelTable, load_labels, save_labels, save_volume
+from ivcviewer.volume import Volume
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +67,12 @@ def test_outputs_from_a_label_map(inputs: dict[str, Path], tmp_path: Path, capsy
     assert rc == 0
     stdout = capsys.readouterr().out
     assert "Mayo III" in stdout and "mass:" in stdout
-    for name in ("labels.nii.gz", "labels.json", "findings.json", "findings.md"):
+    assert "(case file, assumed: Mayo III, segment II)" in stdout
+    files = ("labels.nii.gz", "labels_labels.json", "labels.json", "findings.json", "findings.md")
+    for name in files:
         assert (out / name).is_file(), name
+    wrote = next(ln for ln in stdout.splitlines() if ln.startswith("wrote "))
+    assert wrote == "wrote " + ", ".join(str(out / n) for n in files)
     assert not list(out.glob(".*tmp*"))  # no temporary files left behind
     vol, table = load_labels(out / "labels.nii.gz")
     assert table.names == {
@@ -311,3 +316,47 @@ def test_argument_errors(inputs: dict[str, Path], tmp_path: Path, capsys) -> Non
     )
     assert rc == 2
     assert "landmarks.json" in _error_line(capsys)
+
+
+def test_exit_2_when_nothing_can_be_drawn(inputs: dict[str, Path], tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # a small CT far from the landmarks: neither finding can be drawn on it
+    (tmp_path / "ct").mkdir()
+    aff = np.diag([2.0, 2.0, 2.0, 1.0])
+    aff[:3, 3] = [400.0, 400.0, 400.0]
+    tiny = save_volume(Volume(np.full((8, 8, 8), 40, np.int16), aff), tmp_path / "ct" / "t.nii")
+    out = tmp_path / "out"
+    args = [str(tiny), "--case", str(default_case_path()), "--landmarks", str(inputs["landmarks"])]
+    rc = _run([*args, "--out", str(out)])
+    assert rc == 2
+    line = _error_line(capsys)
+    assert str(tiny) in line and "nothing of the case's findings could be drawn" in line
+    assert "outside its field of view" in line and "renal_vein_confluence" in line
+    assert "Fix:" in line
+    assert not out.exists()
+
+
+def _irregular_dicom(folder: Path) -> Path:
+    from _dicom_factory import STEP, ramp, write_stack
+
+    keep = [0, 1, 2, 4, 5, 6, 7]  # slice 3 missing
+    write_stack(folder, ramp()[keep], [STEP * k for k in keep])
+    return folder
+
+
+def test_on_irregular_option(inputs: dict[str, Path], tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    ct = _irregular_dicom(tmp_path / "ct")
+    args = [str(ct), "--case", str(default_case_path()), "--landmarks", str(inputs["landmarks"])]
+    out = ["--out", str(tmp_path / "out")]
+    assert _run([*args, *out]) == 2  # refused by default, naming the option
+    line = _error_line(capsys)
+    assert "missing" in line and "--on-irregular" in line
+    assert "ValidationMode" not in line
+    for mode in ("warn", "resample"):
+        # loaded now; the landmarks belong to another scan, which is the next error
+        assert _run([*args, "--on-irregular", mode, *out]) == 2
+        line = _error_line(capsys)
+        assert "--on-irregular" not in line and "outside its field of view" in line
+    with pytest.raises(SystemExit) as exc:
+        _run([*args, "--on-irregular", "ignore", *out])
+    assert exc.value.code == 2
+    assert "--on-irregular" in _error_line(capsys)

@@ -18,6 +18,7 @@ from ivcviewer.cli.main import main
 from ivcviewer.errors import OutputExistsError
 from ivcviewer.phantom import Phantom, build_phantom, cached_phantom, write_phantom
 from ivcviewer.phantom import output as phantom_output
+from ivcviewer.volume import Volume
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +124,34 @@ def test_manifest_describes_the_phantom(phantom: Phantom, written: dict[str, Pat
     names = {e["name"] for e in doc["labels"]}
     assert {"mass", "intravascular_tumour", "liver", "inferior_vena_cava"} <= names
     assert not any(f.name.endswith(".partial") for f in written["manifest"].parent.iterdir())
+
+
+def test_measured_extents_follow_the_patient_axes_on_any_grid(phantom: Phantom) -> None:
+    """The same label map stored with its axes permuted and flipped (a sagittal-like grid)
+    measures the same extents along lr, ap and cc."""
+    import dataclasses
+
+    axial = phantom_output.measured_extents_mm(phantom)
+    arr = phantom.labels.array
+    # voxel axes of the new array: (col reversed, slice, row) of the old one
+    new = np.transpose(arr, (2, 0, 1))[::-1]
+    perm = np.zeros((4, 4))
+    perm[3, 3] = 1.0
+    n_col = arr.shape[2]
+    perm[2, 0] = -1.0  # old col = n_col - 1 - new i
+    perm[2, 3] = n_col - 1
+    perm[0, 1] = 1.0  # old slice = new j
+    perm[1, 2] = 1.0  # old row = new k
+    aff = phantom.labels.affine @ perm
+    moved = dataclasses.replace(phantom, labels=Volume(new.copy(), aff))
+    np.testing.assert_allclose(  # the same voxel, the same place
+        geometry.voxel_to_lps(aff, [[3, 7, 11]]),
+        geometry.voxel_to_lps(phantom.labels.affine, [[7, 11, n_col - 1 - 3]]),
+    )
+    permuted = phantom_output.measured_extents_mm(moved)
+    assert permuted == pytest.approx(axial)
+    assert axial["lr"] != pytest.approx(axial["cc"])  # the axes do differ
+    assert phantom_output.measured_extents_mm(phantom, "skin")["lr"] > axial["lr"]
 
 
 def test_write_refuses_a_non_empty_folder(phantom: Phantom, tmp_path: Path) -> None:

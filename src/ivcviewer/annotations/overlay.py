@@ -456,6 +456,14 @@ class OverlayResult:
             return None
         return self.case.finding(self.involvement_finding).relations.expected_involvement
 
+    @property
+    def expected_involvement_assumed(self) -> bool:
+        """Whether the case file marks its expected involvement as an assumption of its own."""
+        if self.involvement_finding is None:
+            return False
+        rel = self.case.finding(self.involvement_finding).relations
+        return "expected_involvement" in rel.assumed
+
     def involvement_matches(self) -> dict[str, bool] | None:
         """Whether the computed Mayo level and IVC segment match the case file's expectation."""
         exp, lv = self.expected_involvement, self.involvement
@@ -500,7 +508,11 @@ class OverlayResult:
             inv["expected"] = (
                 None
                 if exp is None
-                else {"mayo_level": exp.mayo_level, "ivc_segment": exp.ivc_segment}
+                else {
+                    "mayo_level": exp.mayo_level,
+                    "ivc_segment": exp.ivc_segment,
+                    "assumed": self.expected_involvement_assumed,
+                }
             )
             inv["matches_expected"] = self.involvement_matches()
         used = sorted({n for f in self.findings for n in f.fit.landmarks_used})
@@ -610,11 +622,11 @@ def anatomy_names_for_case(
         findings.setdefault(f.name.lower(), f)
     out: dict[int, str] = {}
     for v, n in names.items():
-        f = findings.get(str(n).lower())
-        if f is None:
+        named = findings.get(str(n).lower())
+        if named is None:
             out[int(v)] = str(n)
-        elif f.kind in LUMEN_KINDS and f.relations.vessel is not None:
-            out[int(v)] = f.relations.vessel
+        elif named.kind in LUMEN_KINDS and named.relations.vessel is not None:
+            out[int(v)] = named.relations.vessel
         elif not drop_solid_findings:
             out[int(v)] = str(n)
     return out
@@ -1019,8 +1031,7 @@ def _involvement(
     if bool(_outside_grid(upper, shape, affine)[0]) and z1 < tf.z_to_mm - 1e-6:
         lower_bound = True
         notes.append(
-            "The tumour's upper end lies beyond the CT's field of view: the level is a lower "
-            "bound."
+            "The tumour's upper end lies beyond the CT's field of view: the level is a lower bound."
         )
     if tf.upper_end_is_bound and not lower_bound:
         notes.append(

@@ -1,4 +1,5 @@
-"""``ivcviewer measure LABELMAP [--ct CT_PATH [--series UID]] [--names JSON] [--case FILE] [--json]``.
+"""``ivcviewer measure LABELMAP [--ct CT_PATH [--series UID]] [--names JSON] [--case FILE]
+[--json]``.
 
 Measures every region of a label map (extents along the patient axes, oriented box, maximum
 diameter, RECIST long and short axes, volume, centroid; HU statistics with ``--ct``) and, with

@@ -16,7 +16,8 @@ Fits a case file's findings to the anatomy of one CT and writes, into ``DIR``:
     the same for people.
 
 The contract is documented in ``docs/overlay.md``. Files are written atomically and never into
-a folder that holds an input.
+a folder that holds an input. Nothing is written, and the exit status is 2, when no finding can
+be drawn on the CT or every landmark lies outside it.
 """
 
 from __future__ import annotations
@@ -50,10 +51,11 @@ def add_parser(subparsers: Any) -> None:
         help="place a case file's findings on a CT as labelled regions, measured",
         description=(
             "Fit the findings of a case file to the anatomy of CT_PATH (a DICOM folder or file, "
-            "or a .nii/.nii.gz/.nrrd/.mha volume) and write labels.nii.gz (on the CT's grid), "
-            "labels.json, findings.json and findings.md into --out. The anatomy comes from a "
-            "label map with structure names (--anatomy), a landmarks JSON file (--landmarks) "
-            "or a phantom's truth folder (--phantom-truth). See docs/overlay.md."
+            "or a .nii/.nii.gz/.nrrd/.mha volume) and write labels.nii.gz (on the CT's grid) "
+            "with its table labels_labels.json, labels.json, findings.json and findings.md "
+            "into --out. The anatomy comes from a label map with structure names (--anatomy), "
+            "a landmarks JSON file (--landmarks) or a phantom's truth folder "
+            "(--phantom-truth). See docs/overlay.md."
         ),
     )
     p.add_argument("ct", metavar="CT_PATH", help="the CT: DICOM folder or file, or a volume file")
@@ -188,8 +190,8 @@ def run(args: argparse.Namespace) -> int:
         anatomy_names_for_case,
         fit_case,
     )
-    from ..errors import AnatomyError
     from ..annotations.truth import phantom_truth_anatomy
+    from ..errors import AnatomyError
     from ..io import LabelEntry, LabelTable, save_labels
     from ..io.formats import check_output_path, write_text_atomic
     from .info import dumps
@@ -281,8 +283,11 @@ def run(args: argparse.Namespace) -> int:
         lines.append(f"{f.id}: {size}")
     lv = result.involvement
     exp = result.expected_involvement
+    assumed = ", assumed" if result.expected_involvement_assumed else ""
     expected = (
-        "" if exp is None else f" (case file: Mayo {exp.mayo_level}, segment {exp.ivc_segment})"
+        ""
+        if exp is None
+        else f" (case file{assumed}: Mayo {exp.mayo_level}, segment {exp.ivc_segment})"
     )
     if lv is not None:
         bound = " or higher" if lv.lower_bound else ""
@@ -291,9 +296,15 @@ def run(args: argparse.Namespace) -> int:
         )
     elif result.involvement_finding is not None:
         lines.append(
-            f"IVC involvement: not computed ({result.involvement_finding} is not drawn)"
-            f"{expected}"
+            f"IVC involvement: not computed ({result.involvement_finding} is not drawn){expected}"
         )
-    lines.append(f"wrote {', '.join(str(out / n) for n in OUTPUT_FILES)}")
+    written = [
+        labels_path,
+        sidecar,
+        out / "labels.json",
+        out / "findings.json",
+        out / "findings.md",
+    ]
+    lines.append(f"wrote {', '.join(str(p) for p in written)}")
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
