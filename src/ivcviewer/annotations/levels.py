@@ -20,8 +20,8 @@ Mayo level, working rule (used for ``mayo_level``):
 How it relates to the Mayo wording: Mayo II is "below the hepatic veins", III "intrahepatic IVC,
 below the diaphragm", IV "above the diaphragm". The retrohepatic IVC below the main hepatic
 veins is both "intrahepatic" and "below the hepatic veins"; the working rule calls a tumour that
-reaches the liver-surrounded segment III, as radiology reports (and this case's report) do. The
-strict reading (``mayo_level_strict``) calls it III only once it reaches the hepatic-vein
+reaches the liver-surrounded segment III, as radiology reports commonly do (the case report
+itself names no level: ivcviewer derives it). The strict reading (``mayo_level_strict``) calls it III only once it reaches the hepatic-vein
 confluence. The diaphragm is not a landmark: between ``hepatic`` and ``atrium`` (the short
 suprahepatic IVC that crosses it) both rules say III and a note says that the tumour may be
 supradiaphragmatic (IV).

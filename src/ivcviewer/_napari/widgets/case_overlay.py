@@ -339,7 +339,8 @@ def involvement_text(result: OverlayResult) -> str:
     """One line: the IVC level computed, and what the case file expects."""
     lv = result.involvement
     if lv is None:
-        return "IVC level: no finding inside the IVC."
+        reason = result.involvement_missing or "no finding inside the IVC"
+        return f"IVC level: not computed ({reason})."
     bound = " or higher" if lv.lower_bound else ""
     text = f"IVC level: Mayo {lv.mayo_level}{bound}, IVC segment {lv.ivc_segment}"
     exp = result.expected_involvement
