@@ -123,6 +123,8 @@ def overlay_markdown(result: OverlayResult) -> str:
             )
         out += [f"- {n}" for n in lv.notes]
         out.append("")
+    elif result.involvement_missing:
+        out += ["## IVC involvement", "", f"- Not computed: {result.involvement_missing}", ""]
     for r in result.findings:
         out += _finding_section(r)
     not_drawn = [f for f in c.findings if not f.spatial]
