@@ -14,13 +14,15 @@ Figures
     renal-vein confluence, coronal through the IVC.
 ``phantom_3d.png``
     Anterior 3D view: the phantom CT as a maximum intensity projection with the truth labels of
-    the findings, the IVC and renal veins, the aorta and the kidneys as surfaces.
+    the findings, the IVC and renal veins, the aorta and the kidneys as smooth-shaded surfaces
+    (:func:`ivcviewer.mesh.region_surface`; the IVC translucent).
 ``case_overlay_window.png``
     The napari window of ``ivcviewer demo``: the phantom with the case overlay, the "Case
     overlay" widget (the mass selected: reported and measured figures) and the measurement
     table.
 ``overlay_phantom_3d.png``
-    The fitted overlay on the phantom, anterior 3D view.
+    The fitted overlay on the phantom, anterior 3D view: the findings as smooth-shaded surfaces
+    over the CT's projection.
 ``overlay_realct_axial_renal_veins.png``, ``overlay_realct_coronal_ivc.png``
     The overlay fitted to a real CT (TotalSegmentator's example CT and its label map, read from
     ``--public-ct``; skipped when that folder is absent): axial at the derived renal-vein
@@ -46,7 +48,7 @@ REAL_CT = "totalsegmentator_abdomen/example_ct.nii.gz"
 REAL_LABELS = "totalsegmentator_abdomen/example_ct_totalseg_v1.nii.gz"
 CASE = REPO / "src" / "ivcviewer" / "data" / "cases" / "retroperitoneal_leiomyosarcoma_ivc.yaml"
 
-#: Truth labels shown opaque in the phantom's 3D figure (the IVC is shown translucent).
+#: Truth labels shown as opaque surfaces in the phantom's 3D figure (the IVC is translucent).
 PHANTOM_3D_LABELS = (
     "mass",
     "intravascular_tumour",
@@ -67,6 +69,9 @@ PHANTOM_3D_COLOURS = {
     "kidney_left": "#C89B6E",
     "kidney_right": "#C89B6E",
 }
+
+#: Opacity of the IVC's surface in the phantom's 3D figure (the tumour inside it shows).
+PHANTOM_3D_IVC_OPACITY = 0.4
 
 #: Size (height, width) of the window figure (the docks may make it larger).
 WINDOW_SIZE = (900, 1400)
@@ -143,13 +148,12 @@ def render_phantom(out: Path, size: str, canvas: tuple[int, int]) -> list[Path]:
         window_screenshot,
     )
     from ivcviewer._napari.launch import add_volumes, set_view
-    from ivcviewer._napari.layers import labels_layer_data
+    from ivcviewer._napari.layers import label_surfaces_layer_data
     from ivcviewer._napari.reader import load_volumes
     from ivcviewer.annotations import Landmarks
     from ivcviewer.io import load_labels
     from ivcviewer.phantom import cached_phantom
     from ivcviewer.phantom.output import CT_DIR, LABELS_FILE, LANDMARKS_FILE
-    from ivcviewer.volume import Volume
 
     folder = cached_phantom(size)
     landmarks = Landmarks.load_json(folder / LANDMARKS_FILE)
@@ -167,27 +171,25 @@ def render_phantom(out: Path, size: str, canvas: tuple[int, int]) -> list[Path]:
         _shot(viewer, out / "phantom_coronal_ivc.png", written)
 
         labels, table = load_labels(folder / LABELS_FILE)
-        # the IVC translucent beneath, so that the tumour inside it shows; the rest opaque
-        # (no depth test: the surfaces are not cut by the projection's depth)
-        for names, name, opacity in (
-            (("inferior_vena_cava",), "truth IVC", 0.45),
-            (PHANTOM_3D_LABELS, "truth", 1.0),
+        # smooth surfaces over the CT's projection (the CT drawn without depth, so that the
+        # projection never cuts into them); the IVC translucent and drawn last, so that the
+        # tumour inside it shows
+        for names, opacity in (
+            (PHANTOM_3D_LABELS, 1.0),
+            (("inferior_vena_cava",), PHANTOM_3D_IVC_OPACITY),
         ):
-            keep = [table.value_of(n) for n in names]
-            arr = np.where(np.isin(labels.array, keep), labels.array, 0).astype(labels.array.dtype)
             sub = {
-                v: {
-                    "name": table[v].name,
-                    "color": PHANTOM_3D_COLOURS.get(table[v].name, table[v].rgba),
+                table.value_of(n): {
+                    "name": n,
+                    "color": PHANTOM_3D_COLOURS.get(n, table[table.value_of(n)].rgba),
                 }
-                for v in keep
+                for n in names
             }
-            layer = viewer.add_layer(
-                Layer.create(
-                    *labels_layer_data(Volume(arr, labels.affine), sub, name=name, opacity=opacity)
-                )
-            )
-            layer.blending = "translucent_no_depth"
+            for data in label_surfaces_layer_data(
+                labels, sub, opacity=opacity, name_format="truth {name}"
+            ):
+                viewer.add_layer(Layer.create(*data))
+        ct.blending = "translucent_no_depth"
         set_view(viewer, "3d", points["3d"], canvas)
         ct.contrast_limits = MIP_LIMITS_OVERLAY
         _shot(viewer, out / "phantom_3d.png", written)

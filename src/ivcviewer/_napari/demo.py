@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,7 +198,8 @@ def render_overlay_views(
 
     2D views show the CT in its window with the findings and landmarks (named); the 3D view
     shows the CT as a maximum intensity projection (:data:`MIP_LIMITS_OVERLAY`) with the
-    findings as surfaces and the landmarks as dots.
+    findings as smooth-shaded surfaces over it (the widget's **3D surfaces**; the Labels layer
+    is hidden in 3D) and the landmarks as dots in front. The viewer's state is restored after.
     """
     from .launch import _write_png, screenshot, set_view
     from .widgets.case_overlay import ALL_FINDINGS
@@ -210,8 +212,9 @@ def render_overlay_views(
     points = view_points(overlay.result.landmarks)
     ct = case_viewer.ct_layer
     window = tuple(ct.contrast_limits)
-    findings = overlay.findings_layer
     marks = overlay.landmarks_layer
+    marks_blending = "translucent" if marks is None else str(marks.blending)
+    had_surfaces = overlay.surfaces_check.isChecked()
     out = Path(out_dir)
     written: list[Path] = []
     for view in views:
@@ -219,25 +222,29 @@ def render_overlay_views(
             raise ValueError(
                 f"Argument 'views' must hold names from {list(VIEW_FILES)}, got {view!r}."
             )
-        is_3d = view == "3d"
-        set_view(viewer, "3d" if is_3d else view.split("_")[0], points[view], size)
-        ct.contrast_limits = MIP_LIMITS_OVERLAY if is_3d else window
-        if findings is not None:
-            # without depth: the surfaces are not cut by the projection's depth
-            findings.blending = "translucent_no_depth" if is_3d else "translucent"
-            findings.opacity = 1.0 if is_3d else 0.5
+    try:
+        for view in views:
+            is_3d = view == "3d"
+            if is_3d:
+                overlay.set_surfaces(True)
+            set_view(viewer, "3d" if is_3d else view.split("_")[0], points[view], size)
+            ct.contrast_limits = MIP_LIMITS_OVERLAY if is_3d else window
+            if marks is not None:
+                marks.text.visible = not is_3d
+                # in 3D the dots stay in front of the surfaces (drawn without depth)
+                marks.blending = "translucent_no_depth" if is_3d else marks_blending
+            target = out / f"{prefix}_{view}.png"
+            _write_png(target, screenshot(viewer))
+            os.chmod(target, 0o644)  # an ordinary output file (the temporary file was private)
+            written.append(target)
+    finally:
+        ct.contrast_limits = window
         if marks is not None:
-            marks.text.visible = not is_3d
-        target = out / f"{prefix}_{view}.png"
-        _write_png(target, screenshot(viewer))
-        os.chmod(target, 0o644)  # an ordinary output file (the temporary file was private)
-        written.append(target)
-    ct.contrast_limits = window
-    if findings is not None:
-        findings.blending = "translucent"
-        findings.opacity = 0.5
-    if marks is not None:
-        marks.text.visible = True
+            marks.text.visible = True
+            marks.blending = marks_blending
+        if viewer.dims.ndisplay == 3:
+            viewer.dims.ndisplay = 2
+        overlay.set_surfaces(had_surfaces)
     return written
 
 
@@ -247,7 +254,8 @@ def window_screenshot(
     """The whole window (canvas and dock widgets) with the mass selected, written atomically.
 
     The canvas is freed from the fixed size of the views and the window set to ``size``
-    (height, width; the docks may make it larger); the slices go to the mass's centre.
+    (height, width; the docks may make it larger); the slices go to the mass's centre, and
+    the status bar reads the CT there.
     """
     from qtpy.QtWidgets import QApplication
 
@@ -265,7 +273,12 @@ def window_screenshot(
     overlay = case_viewer.overlay
     overlay.select_finding("mass" if "mass" in overlay.finding_keys() else ALL_FINDINGS)
     viewer.reset_view()
-    QApplication.processEvents()
+    # the status bar reads the CT at the slices' point (not wherever an earlier view left
+    # it); napari computes that text in a thread: give it a moment to arrive
+    viewer.cursor.position = tuple(float(v) for v in viewer.dims.point)
+    for _ in range(10):
+        QApplication.processEvents()
+        time.sleep(0.02)
     image = np.asarray(viewer.screenshot(canvas_only=False, flash=False))
     _write_png(path, image)
     os.chmod(path, 0o644)
@@ -288,6 +301,7 @@ def open_demo(
     prepare_viewer(viewer)
     cv = setup_case_viewer(viewer, ct_path, case_path, phantom_truth=phantom_truth)
     if cv.overlay.result is not None:
+        cv.overlay.set_surfaces(True)  # the findings as smooth surfaces in 3D
         cv.overlay.select_finding(ALL_FINDINGS)
         set_view(viewer, "axial", view_points(cv.overlay.result.landmarks)["axial_renal_veins"])
     napari.run()

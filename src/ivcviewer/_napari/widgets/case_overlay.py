@@ -10,7 +10,11 @@ own grid and the widget adds
 * a findings list: selecting a finding moves the slices to its centre, shows its region alone
   (``selected_label`` with ``show_selected_label``) and its description, with the reported and
   the measured figures side by side and, for the tumour inside the IVC, its level (Mayo level
-  and IVC segment).
+  and IVC segment),
+* with **3D surfaces** ticked, one smooth-shaded Surface layer per finding
+  (``Case surface: <name>``, :func:`ivcviewer.mesh.region_surface`), shown in 3D views in place
+  of the Labels layer (which stays the view of 2D slices); the CT is then drawn beneath them
+  without depth, so a projection of it never cuts into them.
 
 Anatomy sources (:class:`AnatomySource`): a phantom's truth folder (``ivcviewer phantom``), a
 Labels layer or a label map file with structure names (TotalSegmentator class names; landmarks
@@ -42,6 +46,7 @@ from numpy.typing import NDArray
 from qtpy.QtCore import Qt
 from qtpy.QtGui import QColor, QIcon, QPixmap
 from qtpy.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -65,16 +70,25 @@ from ...annotations import vocabulary as voc
 from ...annotations.overlay import FindingResult, OverlayResult, fit_case
 from ...errors import AnatomyError, IvcviewerError
 from ...volume import Volume
-from ..layers import labels_layer_data, landmark_points_layer_data, layer_volume
+from ..layers import (
+    LayerDataTuple,
+    label_surfaces_layer_data,
+    labels_layer_data,
+    landmark_points_layer_data,
+    layer_volume,
+)
 
 if TYPE_CHECKING:
     import napari
-    from napari.layers import Image, Labels, Layer, Points
+    from napari.layers import Image, Labels, Layer, Points, Surface
 
 #: Names of the layers the widget adds.
 FINDINGS_LAYER = "Case findings"
 LANDMARKS_LAYER = "Case landmarks"
 CLICKED_LAYER = "Clicked landmarks"
+
+#: Name of the surface layer of a finding (formatted with its ``name``).
+SURFACE_LAYER = "Case surface: {name}"
 
 #: ``layer.metadata`` key marking the layers this widget made (value: what the layer is).
 OVERLAY_KEY = "ivcviewer_case_overlay"
@@ -501,6 +515,21 @@ def findings_layer_data(result: OverlayResult) -> tuple[Any, dict[str, Any], str
     return data, kwargs, kind
 
 
+def findings_surfaces_layer_data(result: OverlayResult) -> list[LayerDataTuple]:
+    """One smooth Surface layer tuple per drawn finding, in its colour (for 3D views)."""
+    table = {r.value: {"name": r.name, "color": r.rgba} for r in result.regions}
+    tuples = label_surfaces_layer_data(
+        result.labels,
+        table,
+        name_format=SURFACE_LAYER,
+        metadata={OVERLAY_KEY: "surface", "case_id": result.case.case.id},
+    )
+    ids = {r.value: r.finding_id for r in result.regions}
+    for _, kwargs, _ in tuples:
+        kwargs["metadata"]["finding_id"] = ids[kwargs["metadata"]["label_value"]]
+    return tuples
+
+
 def landmarks_layer_data(result: OverlayResult, ct: Volume) -> tuple[Any, dict[str, Any], str]:
     """The ``Case landmarks`` Points layer tuple: the landmarks used, named, on the CT's grid."""
     pts = [p for p in result.points if p.finding_id is None]
@@ -610,6 +639,9 @@ class CaseOverlayWidget(QWidget):
         self._entries: list[FindingEntry] = []
         self._findings_layer: Labels | None = None
         self._landmarks_layer: Points | None = None
+        self._surface_layers: list[Surface] = []
+        self._ct_blending: tuple[Image, str] | None = None
+        self._labels_hidden = False  # the findings layer was hidden for the surfaces
         self._clicked: Points | None = None
         self._steps: list[GuideStep] = []
         self._step = -1
@@ -660,6 +692,10 @@ class CaseOverlayWidget(QWidget):
         run_btn.setToolTip("Fit the case's findings to the CT from the anatomy source")
         self.status_label = QLabel("", self)
         self.status_label.setWordWrap(True)
+        self.surfaces_check = QCheckBox("3D surfaces", self)
+        self.surfaces_check.setToolTip(
+            "Show the fitted findings as smooth surfaces in 3D views (in place of the labels)"
+        )
 
         form = QFormLayout()
         form.addRow("Case file", case_row)
@@ -708,7 +744,10 @@ class CaseOverlayWidget(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(run_btn)
+        run_row = QHBoxLayout()
+        run_row.addWidget(run_btn, 1)
+        run_row.addWidget(self.surfaces_check)
+        layout.addLayout(run_row)
         layout.addWidget(self.status_label)
         layout.addWidget(guide)
         layout.addWidget(self.level_label)
@@ -729,6 +768,8 @@ class CaseOverlayWidget(QWidget):
         save_btn.clicked.connect(self._save_dialog)
         load_btn.clicked.connect(self._load_dialog)
         self.radius_spin.valueChanged.connect(lambda _v: self._set_defaults())
+        self.surfaces_check.toggled.connect(lambda _on: self._try(self._update_surfaces))
+        napari_viewer.dims.events.ndisplay.connect(self._sync_3d)
 
         self.set_case(default_case_path())
         self._on_source_changed()
@@ -913,6 +954,7 @@ class CaseOverlayWidget(QWidget):
         self._landmarks_layer = self._viewer.add_layer(
             Layer.create(*landmarks_layer_data(result, ct))
         )
+        self._update_surfaces()
         self._entries = finding_entries(result)
         self.findings_list.blockSignals(True)
         self.findings_list.clear()
@@ -943,6 +985,76 @@ class CaseOverlayWidget(QWidget):
     def landmarks_layer(self) -> Points | None:
         """The ``Case landmarks`` Points layer of the last fit."""
         return self._landmarks_layer
+
+    # -- 3D surfaces ------------------------------------------------------------------------
+
+    @property
+    def surface_layers(self) -> list[Surface]:
+        """The findings' Surface layers (empty unless **3D surfaces** is ticked after a fit)."""
+        return [s for s in self._surface_layers if s in self._viewer.layers]
+
+    def set_surfaces(self, on: bool) -> list[Surface]:
+        """Tick or untick **3D surfaces**; returns the surface layers now shown."""
+        if self.surfaces_check.isChecked() == bool(on):
+            self._update_surfaces()
+        else:
+            self.surfaces_check.setChecked(bool(on))  # toggled -> _update_surfaces
+        return self.surface_layers
+
+    def _update_surfaces(self) -> None:
+        """(Re)build the surface layers of the last fit, just above the findings layer (the
+        layer selection stays as it was)."""
+        from napari.layers import Layer
+
+        selection = self._viewer.layers.selection
+        active, selected = selection.active, set(selection)
+        for old in self._surface_layers:
+            if old in self._viewer.layers:
+                self._viewer.layers.remove(old)
+        self._surface_layers = []
+        labels = self._findings_layer
+        if self.surfaces_check.isChecked() and self.result is not None:
+            index = len(self._viewer.layers)
+            if labels is not None and labels in self._viewer.layers:
+                index = self._viewer.layers.index(labels) + 1
+            for data in findings_surfaces_layer_data(self.result):
+                layer = Layer.create(*data)
+                self._viewer.layers.insert(index, layer)
+                self._surface_layers.append(layer)
+                index += 1
+        selection.clear()
+        selection.update({layer for layer in selected if layer in self._viewer.layers})
+        if active is not None and active in self._viewer.layers:
+            selection.active = active
+        self._sync_3d()
+
+    def _sync_3d(self, _event: Any = None) -> None:
+        """In 3D with surfaces: surfaces shown, findings Labels hidden, the CT drawn beneath
+        without depth. Otherwise (2D, or no surfaces): the Labels layer and the CT as they were
+        (a layer the user hid stays hidden)."""
+        surfaces = self.surface_layers
+        show = bool(surfaces) and self._viewer.dims.ndisplay == 3
+        for layer in surfaces:
+            layer.visible = show
+        labels = self._findings_layer
+        if labels is not None and labels in self._viewer.layers:
+            if show and labels.visible:
+                labels.visible = False
+                self._labels_hidden = True
+            elif not show and self._labels_hidden:
+                labels.visible = True
+        if not show:
+            self._labels_hidden = False
+        if show and self._ct_blending is None:
+            ct = self.ct_combo.layer()
+            if ct is not None:
+                self._ct_blending = (ct, str(ct.blending))
+                ct.blending = "translucent_no_depth"
+        elif not show and self._ct_blending is not None:
+            ct, blending = self._ct_blending
+            self._ct_blending = None
+            if ct in self._viewer.layers:
+                ct.blending = blending
 
     # -- findings tour ----------------------------------------------------------------------
 
@@ -1230,6 +1342,7 @@ __all__ = [
     "finding_entries",
     "finding_html",
     "findings_layer_data",
+    "findings_surfaces_layer_data",
     "guide_steps",
     "involvement_text",
     "landmarks_from_points_layer",
