@@ -115,6 +115,62 @@ def test_mass_arises_from_the_right_psoas_and_reaches_the_ivc(case: Phantom) -> 
     assert float(x.mean()) < -30.0
 
 
+def _mass_radius(p: Phantom) -> np.ndarray:
+    """Normalised radius of every voxel centre in the truth mass's main ellipsoid (1 = surface)."""
+    t = p.truth["mass"]
+    centre = np.asarray(t["centre_lps"], dtype=float)
+    semi = np.array([t["semi_axes_mm"][k] for k in ("lr", "ap", "cc")], dtype=float)
+    ijk = np.stack(np.indices(p.ct.shape), axis=-1).reshape(-1, 3)
+    lps = p.ct.voxel_to_lps(ijk).reshape((*p.ct.shape, 3))
+    return np.asarray(np.sqrt((((lps - centre) / semi) ** 2).sum(axis=-1)))
+
+
+def test_nothing_is_drawn_inside_the_mass_but_the_ivc_and_its_tumour(case: Phantom) -> None:
+    # the encased renal vessels are cut at its surface, kidney and liver only abut it
+    inner = _mass_radius(case) <= 0.85
+    names = case.label_names()
+    found = {names[int(v)] for v in np.unique(case.labels.array[inner])}
+    assert found <= {"mass", "intravascular_tumour", "inferior_vena_cava"}, found
+    assert (case.labels.array[inner] == case.label_value("mass")).mean() > 0.98
+
+
+def test_right_renal_vein_runs_from_the_kidney_into_the_mass(case: Phantom) -> None:
+    vein = case.mask("renal_vein_right")
+    assert vein.sum() >= 5
+    grown = ndimage.binary_dilation(vein, iterations=1)
+    assert (grown & (case.mask("kidney_right") | case.mask("renal_sinus_right"))).any()
+    assert (grown & case.mask("mass")).any()  # it enters the mass, which encases it
+
+
+def test_right_kidney_is_pushed_against_the_mass_not_into_it(
+    case: Phantom, normal: Phantom
+) -> None:
+    grown = ndimage.binary_dilation(case.mask("mass"), iterations=1)
+    assert (grown & case.mask("kidney_right")).any()  # they abut
+    assert not (grown & case.mask("renal_sinus_right")).any()  # the hilum stays outside
+    ok = _mass_radius(case) > 1.0
+    kidney = case.mask("kidney_right")
+    assert (kidney & ok).sum() >= 0.95 * kidney.sum()
+    # displaced backwards and laterally from its normal place
+    moved = np.argwhere(kidney).mean(axis=0) - np.argwhere(normal.mask("kidney_right")).mean(0)
+    assert moved[2] * case.ct.spacing[2] < -5.0 and moved[1] * case.ct.spacing[1] > 10.0
+
+
+def test_liver_drapes_over_the_front_of_the_mass_not_its_back(case: Phantom) -> None:
+    z = _z(case)
+    t = case.truth["mass"]
+    cz, cc = t["centre_lps"][2], t["semi_axes_mm"]["cc"]
+    mass, liver = case.mask("mass"), case.mask("liver")
+    levels = np.nonzero((z >= cz) & (z <= cz + 0.6 * cc))[0]
+    assert any(liver[k].any() for k in levels)
+    for k in levels:
+        cols = np.nonzero(mass[k].any(axis=0))[0]
+        q = len(cols) // 4
+        for i in cols[q : len(cols) - q]:  # the middle half of the mass's width
+            back = np.nonzero(mass[k][:, i])[0].max()
+            assert not liver[k, back + 1 :, i].any(), (float(z[k]), int(i))
+
+
 def test_intravascular_tumour_runs_from_renal_veins_into_intrahepatic_ivc(case: Phantom) -> None:
     lm = case.landmarks
     z = _z(case)

@@ -10,8 +10,9 @@ are built from shared fields (the body outline and its layers, the diaphragm sur
 skin, fat, muscle wall, lung, diaphragm and liver fit together without gaps.
 
 The only geometry that differs between the normal phantom and the case (``case=True``) is the
-mass effect of the tumour: the right kidney pushed laterally and the infrarenal IVC pushed
-forwards and flattened.
+mass effect of the tumour: the right kidney pushed backwards and laterally against the posterior
+abdominal wall and rotated about its long axis (hilum turned forwards and laterally), with the
+right renal vessels rerouted round it, and the infrarenal IVC pushed forwards and flattened.
 """
 
 from __future__ import annotations
@@ -632,8 +633,12 @@ def anatomy_params(case: bool) -> AnatomyParams:
     left = KidneyGeometry((74.0, 42.0, 10.0), (55.0, 30.0, 20.0), (-0.22, 0.18, 1.0), (-0.8, -0.6))
     infra: tuple[tuple[float, float, float, float, float], ...]
     if case:
+        # pushed backwards and laterally into the fat between the mass and the posterior
+        # abdominal wall, flattened (3.2 cm thick), and rotated about its long axis: the mass
+        # presses its medial lip backwards, so the hilum faces forwards and laterally; the
+        # kidney abuts the mass without entering it (its sinus stays 10 mm away)
         right = KidneyGeometry(
-            (-104.0, 50.0, -10.0), (52.0, 27.0, 19.0), (0.05, 0.2, 1.0), (0.45, -0.89)
+            (-87.0, 62.5, -8.0), (50.0, 25.0, 16.0), (0.15, 0.12, 1.0), (-0.866, -0.5)
         )
         infra = (
             (-125.0, -10.0, 10.0, 11.0, 9.0),
@@ -1670,6 +1675,19 @@ class Anatomy:
                 )
             )
         kr, kl = self.p.kidney_right.hilum(), self.p.kidney_left.hilum()
+        # the right renal artery passes behind the IVC to the hilum (in the case, round the
+        # rotated kidney's anterior lip, like the vein)
+        right_renal = (
+            Tube(
+                ((10.0, -4.0, 6.0), (-24.0, 8.0, 2.0), *self.displaced_renal_path(None, 6.0)[::-1]),
+                (3.0, 3.0, 2.8, 2.8, 2.8, 2.8),
+            )
+            if self.case
+            else Tube(
+                ((10.0, -4.0, 6.0), (-24.0, 8.0, 2.0), (kr[0] + 8.0, kr[1] + 2.0, kr[2] + 2.0)),
+                (3.0, 3.0, 2.8),
+            )
+        )
         branches = (
             Tube(((12.0, -14.0, 40.0), (11.0, -30.0, 45.0), (14.0, -36.0, 48.0)), (4.0, 3.5, 3.0)),
             Tube(
@@ -1681,10 +1699,7 @@ class Anatomy:
                 ),
                 (4.0, 3.5, 3.2, 2.8),
             ),
-            Tube(
-                ((10.0, -4.0, 6.0), (-24.0, 8.0, 2.0), (kr[0] + 8.0, kr[1] + 2.0, kr[2] + 2.0)),
-                (3.0, 3.0, 2.8),
-            ),
+            right_renal,
             Tube(((16.0, -2.0, 9.0), (kl[0] - 8.0, kl[1] + 2.0, kl[2] + 2.0)), (3.0, 2.8)),
         )
         for k, t in enumerate(branches):
@@ -1750,14 +1765,20 @@ class Anatomy:
             ),
             (5.0, 5.0, 4.5, 6.0),
         )
-        rrv_mid = ((kr[0] + ix) / 2, (kr[1] + iy) / 2 + 4.0, (kr[2] + Z_RENAL) / 2 + 1.0)
-        rrv = Tube(
-            ((kr[0] - 6.0, kr[1] + 2.0, kr[2]), rrv_mid, (ix - 5.0, iy + 1.0, Z_RENAL - 1.0)),
-            (5.5, 5.5, 6.5),
-        )
+        rrv_end = (ix - 5.0, iy + 1.0, Z_RENAL - 1.0)
+        if self.case:
+            # from the rotated kidney's hilum round its anterior lip into the mass, which
+            # encases it from there on (the findings cut it there); slow flow behind the
+            # encasement: less opacified than the left renal vein
+            rrv = Tube(tuple(self.displaced_renal_path(rrv_end, 0.0)), (5.0, 5.5, 5.5, 6.0, 6.5))
+            rrv_hu = HU(140.0, fine=3)
+        else:
+            rrv_mid = ((kr[0] + ix) / 2, (kr[1] + iy) / 2 + 4.0, (kr[2] + Z_RENAL) / 2 + 1.0)
+            rrv = Tube(((kr[0] - 6.0, kr[1] + 2.0, kr[2]), rrv_mid, rrv_end), (5.5, 5.5, 6.5))
+            rrv_hu = HU(155.0, fine=3)
         out += [
             Structure("renal_vein_left", "renal_vein_left", lrv.sd, lrv.box(), HU(155.0, fine=3)),
-            Structure("renal_vein_right", "renal_vein_right", rrv.sd, rrv.box(), HU(155.0, fine=3)),
+            Structure("renal_vein_right", "renal_vein_right", rrv.sd, rrv.box(), rrv_hu),
         ]
         z0 = self.p.ivc_rows[0][0]
         for side, sname in ((1.0, "left"), (-1.0, "right")):
@@ -1825,6 +1846,32 @@ class Anatomy:
                 )
             )
         return out
+
+    def displaced_renal_path(
+        self, end: tuple[float, float, float] | None, lift: float
+    ) -> list[tuple[float, float, float]]:
+        """Case only: control points of a right renal vessel from the rotated kidney's sinus out
+        of its hilum (facing forwards and laterally), round the kidney's anterior lip to the
+        mass's surface and then forwards and medially towards the IVC at the renal-vein level,
+        ending at ``end`` (None: about 2 cm inside the mass on that course). ``lift`` moves the
+        hilum end along the kidney's long axis (mm; the artery enters above the vein). The mass
+        cuts the part inside it (:meth:`ivcviewer.phantom.findings.Findings.encase`)."""
+        kg = self.p.kidney_right
+        rot = kg.rotation()
+        w, long = rot[:, 1], rot[:, 0]
+        h = kg.hilum() + lift * long
+        ivc_at = self.ivc.params(np.array([[[Z_RENAL]]], F32))
+        ivc = np.array([float(ivc_at[0].ravel()[0]), float(ivc_at[1].ravel()[0]), Z_RENAL])
+        out1 = h + 8.0 * w
+        fwd = ivc - out1
+        fwd[2] *= 0.3
+        fwd /= np.linalg.norm(fwd)
+        lip = out1 + 14.0 * fwd
+        into = lip + 26.0 * fwd
+        pts = [h - 7.0 * w, out1, lip, into]
+        if end is not None:
+            pts.append(np.asarray(end, dtype=float))
+        return [(float(p[0]), float(p[1]), float(p[2])) for p in pts]
 
     def liver_sd_grown(self, b: Block) -> Arr:
         """The liver grown by 3 mm (hepatic veins stay inside it)."""

@@ -1,8 +1,9 @@
 """Build the phantom: the model, its rasterisation on a grid, and the truth (labels, landmarks).
 
 The model is the ordered list of structures of :mod:`.anatomy` with the findings of
-:mod:`.findings` inserted where they belong in the painting order (the mass after the muscles
-and kidneys and before bone and vessels; the intravascular tumour after the IVC).
+:mod:`.findings` inserted where they belong in the painting order (the mass after the muscles,
+viscera and kidneys and before bone; the vessels painted after it are cut at its surface, except
+the IVC; the intravascular tumour after the IVC).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .sdf import F32
 
 #: Version of the phantom model. Bump it whenever the generated images change: it keys the
 #: cache and is written into the manifest and the DICOM series.
-PHANTOM_VERSION = "2"
+PHANTOM_VERSION = "3"
 
 #: Standard deviation of the image noise (HU).
 NOISE_SD_HU = 12.0
@@ -97,10 +98,14 @@ def phantom_model(normal: bool = False) -> tuple[Model, Anatomy, Findings | None
     anat = Anatomy(case=not normal)
     g = anat.structures()
     find = None if normal else Findings(anat)
-    order = g["wall"] + g["thorax"] + g["viscera"] + g["retroperitoneum"]
+    viscera, vessels = g["viscera"], g["vessels"]
+    if find is not None:
+        viscera = find.displace(viscera, keys=("liver",))
+        vessels = find.encase(vessels, keep=("inferior_vena_cava",))
+    order = g["wall"] + g["thorax"] + viscera + g["retroperitoneum"]
     if find is not None:
         order += find.mass_structures()
-    order += g["spine"] + g["vessels"]
+    order += g["spine"] + vessels
     if find is not None:
         order += find.vessel_structures()
     return Model(order, anat.fields()), anat, find

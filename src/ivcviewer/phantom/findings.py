@@ -15,16 +15,20 @@ mass
     file's placement rule (:func:`place_mass`: centred on the renal-vein level, its axial
     outline there through the IVC's axis and the right psoas's centre, lateral to both); it
     replaces the right psoas at that level and wraps the IVC's right wall. Inside: an
-    enhancing rim, solid tumour with a coarse texture, and necrotic areas. Vessels and bone
-    are painted after it (it encases the right renal vein and stops at the vertebrae).
+    enhancing rim, solid tumour with a coarse texture, and necrotic areas. It is painted
+    after the muscles, the viscera and the (displaced) kidney, which it abuts or indents, and
+    before bone (it stops at the vertebrae). The vessels it encases (the right renal vein and
+    artery; any vessel but the IVC) are cut at its surface (:meth:`Findings.encase`): inside
+    it they are tumour, so no enhanced vessel runs through it.
 intravascular tumour
     Fills the IVC lumen from the renal-vein confluence upwards, except a thin crescent of
-    enhanced blood along the anterior wall (about 6 % of the section), with a rounded head.
+    enhanced blood along the anterior wall (about 2 % of the section), with a rounded head.
     Just below the confluence the mass breaks through the IVC's right wall into the lumen.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
@@ -59,6 +63,9 @@ OPEN_FRACTION_OF_SEMI_AXIS = 0.2
 OPEN_MAX_MM = 1.0
 #: Length of the tumour's rounded head (mm).
 HEAD_MM = 10.0
+#: The space behind the mass that the liver is pushed out of falls by this many mm per mm
+#: behind the mass's centre (:meth:`Findings.behind_sd`).
+BEHIND_SLOPE = 0.6
 
 
 @lru_cache(maxsize=1)
@@ -196,10 +203,21 @@ class Findings:
 
     def mass_sd(self, bk: Block) -> Arr:
         """Ellipsoid and lobes (the lobes never leave the ellipsoid's bounding box)."""
-        s = self.ellipsoid_sd(bk)
+        return self._mass_sd_at(bk.x, bk.y, bk.z)
+
+    def _mass_sd_at(self, x: Arr, y: Arr, z: Arr) -> Arr:
+        s = ellipsoid_sd(x, y, z, self.centre, self.semi)
         for c, r in self.lobes:
-            s = smooth_min(s, ellipsoid_sd(bk.x, bk.y, bk.z, c, r), 6.0)
+            s = smooth_min(s, ellipsoid_sd(x, y, z, c, r), 6.0)
         return np.asarray(s, F32)
+
+    def behind_sd(self, bk: Block) -> Arr:
+        """The mass and the space behind it: its section through its centre's coronal plane
+        swept backwards and, by ``BEHIND_SLOPE`` mm per mm, downwards (a retroperitoneal mass
+        lies behind the liver, which it pushes forwards and which drapes over its front and
+        side; only round its dome, which indents the liver from below, is it wrapped)."""
+        behind = np.maximum(bk.y - F32(self.centre[1]), F32(0.0))
+        return self._mass_sd_at(bk.x, bk.y - behind, bk.z + F32(BEHIND_SLOPE) * behind)
 
     def necrosis_sd(self, bk: Block) -> Arr:
         """Irregular necrotic areas inside the solid tumour."""
@@ -241,6 +259,28 @@ class Findings:
         return np.asarray(
             np.maximum(s, np.maximum(F32(self.z_bottom - 10.0) - z, z - F32(self.z_bottom))), F32
         )
+
+    def displace(self, organs: list[Structure], keys: tuple[str, ...]) -> list[Structure]:
+        """The organs whose key is in ``keys`` pushed out of the mass and out of the space
+        behind it (:meth:`behind_sd`): the mass abuts them and indents them, it does not lie
+        inside them."""
+        return [
+            replace(s, sdf=_outside(s.sdf, self.behind_sd)) if s.key in keys else s for s in organs
+        ]
+
+    def encase(self, vessels: list[Structure], keep: tuple[str, ...]) -> list[Structure]:
+        """The vessels with every part inside the mass removed (the mass takes precedence:
+        it encases and occludes them there), except the structures whose key is in ``keep``
+        (the IVC lumen, which the mass wraps and breaks into, keeps its own outline)."""
+        box = self.box()
+        out = []
+        for s in vessels:
+            b = s.box.intersect(box)
+            if s.key in keep or b.xmin > b.xmax or b.ymin > b.ymax or b.zmin > b.zmax:
+                out.append(s)
+                continue
+            out.append(replace(s, sdf=_outside(s.sdf, self.mass_sd)))
+        return out
 
     # -- structures -----------------------------------------------------------------------
 
@@ -301,6 +341,15 @@ class Findings:
                 within=self.anatomy.ivc.sd,
             ),
         ]
+
+
+def _outside(f: FieldFn, container: FieldFn) -> FieldFn:
+    """The part of shape ``f`` outside ``container``."""
+
+    def g(bk: Block) -> Arr:
+        return np.asarray(np.maximum(f(bk), -container(bk)), F32)
+
+    return g
 
 
 __all__ = [
