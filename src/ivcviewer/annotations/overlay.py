@@ -76,7 +76,7 @@ from .fit import (
     fit_solid,
     model_leaves_grid,
 )
-from .levels import InvolvementLevel, ivc_involvement
+from .levels import SEGMENT_TOLERANCE_MM, InvolvementLevel, ivc_involvement
 from .rasterise import CroppedMask, GridBox, block_coords
 
 #: ``format`` of ``findings.json`` and the version written.
@@ -1014,10 +1014,11 @@ def _involvement(
     if not isinstance(tf, TubeFit) or top.z_span_lps is None:  # pragma: no cover
         raise AnatomyError("internal: the IVC finding has no tube")
     z0, z1 = top.z_span_lps
-    lv = ivc_involvement(z0, z1, landmarks)
+    step = float(msr.patient_axis_voxel_mm(affine)["cc"])
+    # the drawn voxel centres may end up to half a slice beyond the tumour's true ends
+    lv = ivc_involvement(z0, z1, landmarks, tolerance_mm=SEGMENT_TOLERANCE_MM + step / 2)
     notes = list(lv.notes)
     lower_bound = lv.lower_bound
-    step = float(msr.patient_axis_voxel_mm(affine)["cc"])
     if tf.z_to_mm - z1 > step + 1e-6 or z0 - tf.z_from_mm > step + 1e-6:
         reasons = sorted({c.reason for c in top.clipping})
         notes.append(
