@@ -186,6 +186,7 @@ LAYERS: dict[str, int] = {
     "report": 0,
     "_atomic": 0,
     "_deps": 0,
+    "_child": 0,
     "geometry": 1,
     "volume": 2,
     "dicom": 3,

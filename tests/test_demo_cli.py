@@ -188,15 +188,15 @@ def test_demo_tells_a_crash_of_napari_from_bad_input(
     from ivcviewer.cli import demo as demo_cmd
     from ivcviewer.errors import DisplayError, IvcviewerError
 
-    bad = demo_cmd._child_error(_proc(2, stderr="ivcviewer: case.yaml: no findings"), "Rendering")
+    bad = demo_cmd.child_error(_proc(2, stderr="ivcviewer: case.yaml: no findings"), "Rendering")
     assert type(bad) is IvcviewerError and "case.yaml: no findings" in str(bad)
     traceback = (
         "Traceback (most recent call last):\n"
         '  File "demo.py", line 9, in render_demo\n'
         "KeyError: 'mass'\n"
     )
-    with caplog.at_level(logging.INFO, logger=demo_cmd.__name__):
-        crash = demo_cmd._child_error(_proc(1, stderr=traceback), "Rendering")
+    with caplog.at_level(logging.INFO, logger="ivcviewer._child"):
+        crash = demo_cmd.child_error(_proc(1, stderr=traceback), "Rendering")
     assert isinstance(crash, DisplayError) and "\n" not in str(crash)
     assert "internal error (exit status 1): KeyError: 'mass'" in str(crash)
     assert 'File "demo.py", line 9' in caplog.text  # shown with --verbose

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.napari
 
 napari = pytest.importorskip("napari")
 
+from ivcviewer import _child  # noqa: E402
 from ivcviewer._napari import _display, launch  # noqa: E402
 from ivcviewer._napari.widgets.geometry_report import GeometryReportWidget  # noqa: E402
 
@@ -146,10 +147,10 @@ def test_command_line_refuses_an_unknown_view_in_one_line(
 def test_child_output_without_a_list_of_files_is_a_display_error() -> None:
     empty = _proc(0, stdout="", stderr="QXcbConnection: could not connect\nlibGL error: no driver")
     with pytest.raises(DisplayError, match="printed nothing.*libGL error: no driver"):
-        launch.child_paths(empty, "Rendering")
+        _child.child_paths(empty, "Rendering")
     with pytest.raises(DisplayError, match="printed 'Qt warning'"):
-        launch.child_paths(_proc(0, stdout="Qt warning\n"), "Rendering")
-    assert launch.child_paths(_proc(0, stdout='noise\n["a.png", "b.png"]\n'), "Rendering") == [
+        _child.child_paths(_proc(0, stdout="Qt warning\n"), "Rendering")
+    assert _child.child_paths(_proc(0, stdout='noise\n["a.png", "b.png"]\n'), "Rendering") == [
         Path("a.png"),
         Path("b.png"),
     ]
@@ -158,17 +159,17 @@ def test_child_output_without_a_list_of_files_is_a_display_error() -> None:
 def test_child_failures_keep_input_errors_apart_from_faults(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    bad_input = launch.child_error(_proc(2, stderr="ivcviewer: x.txt: not an image"), "Rendering")
+    bad_input = _child.child_error(_proc(2, stderr="ivcviewer: x.txt: not an image"), "Rendering")
     assert type(bad_input) is IvcviewerError and str(bad_input) == "x.txt: not an image"
-    display = launch.child_error(_proc(3, stderr="ivcviewer: no GL"), "Rendering")
+    display = _child.child_error(_proc(3, stderr="ivcviewer: no GL"), "Rendering")
     assert isinstance(display, DisplayError) and "no GL" in str(display)
     traceback = (
         "Traceback (most recent call last):\n"
         '  File "launch.py", line 1, in <module>\n'
         "IndexError: list index out of range\n"
     )
-    with caplog.at_level(logging.INFO, logger=launch.__name__):
-        crash = launch.child_error(_proc(1, stderr=traceback), "Rendering")
+    with caplog.at_level(logging.INFO, logger="ivcviewer._child"):
+        crash = _child.child_error(_proc(1, stderr=traceback), "Rendering")
     assert isinstance(crash, DisplayError)
     assert "internal error (exit status 1): IndexError: list index out of range" in str(crash)
     assert "\n" not in str(crash)

@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import geometry
 from .._atomic import atomic_file
+from .._child import EXIT_DISPLAY_ERROR, EXIT_INPUT_ERROR, child_paths
 from ..errors import DisplayError, IvcviewerError
 from ..io.formats import check_output_path, path_kind, volume_format, volume_stem
 from ..report import ValidationMode
@@ -64,15 +65,6 @@ MIP_LIMITS_3D: tuple[float, float] = (150.0, 1500.0)
 
 #: Default screenshot size (height, width) in pixels.
 DEFAULT_SIZE: tuple[int, int] = (768, 768)
-
-#: Exit status of this module's command line (and of the demo's) for input errors.
-EXIT_INPUT_ERROR = 2
-
-#: Exit status for display errors, and for a renderer child process that failed otherwise.
-EXIT_DISPLAY_ERROR = 3
-
-#: Lines of a failed child process's stderr quoted in the error message.
-STDERR_TAIL_LINES = 5
 
 _log = logging.getLogger(__name__)
 
@@ -374,64 +366,6 @@ def render_screenshots(
             check=False,
         )
     return child_paths(proc, "Rendering under Xvfb")
-
-
-def _lines(text: str | None) -> list[str]:
-    return [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
-
-
-def _stderr_tail(proc: subprocess.CompletedProcess[str]) -> str:
-    tail = _lines(proc.stderr)[-STDERR_TAIL_LINES:]
-    return " | ".join(tail) if tail else "(nothing on stderr)"
-
-
-def child_error(proc: subprocess.CompletedProcess[str], what: str) -> IvcviewerError:
-    """The error for a failed renderer child process (a ``main`` of this module or the demo's).
-
-    Exit status :data:`EXIT_INPUT_ERROR` is an input error (its one-line message is kept),
-    :data:`EXIT_DISPLAY_ERROR` a display error; any other status (an uncaught exception, a
-    crash) is reported as an internal error with the last line of its stderr, and the whole
-    stderr (the traceback) is logged at INFO level (shown with ``--verbose``).
-    """
-    lines = _lines(proc.stderr)
-    last = lines[-1].removeprefix("ivcviewer: ") if lines else ""
-    if proc.returncode == EXIT_INPUT_ERROR and last:
-        return IvcviewerError(last)
-    if proc.returncode == EXIT_DISPLAY_ERROR and last:
-        return DisplayError(f"{what} failed: {last}")
-    _log.info("%s: stderr of the failed process:\n%s", what, (proc.stderr or "").rstrip())
-    return DisplayError(
-        f"{what} stopped with an internal error (exit status {proc.returncode}): "
-        f"{last or '(nothing on stderr)'}. This is a fault of the program, not of the input; "
-        "run with --verbose to see the traceback."
-    )
-
-
-def child_paths(proc: subprocess.CompletedProcess[str], what: str) -> list[Path]:
-    """The files a renderer child process wrote (the JSON list on the last line of stdout).
-
-    Raises
-    ------
-    IvcviewerError
-        The child's error when it failed (see :func:`child_error`).
-    DisplayError
-        When it succeeded but printed no JSON list of paths (the message quotes the end of its
-        stderr).
-    """
-    if proc.returncode != 0:
-        raise child_error(proc, what)
-    out = _lines(proc.stdout)
-    try:
-        listed = json.loads(out[-1]) if out else None
-    except json.JSONDecodeError:
-        listed = None
-    if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
-        shown = repr(out[-1][:200]) if out else "nothing"
-        raise DisplayError(
-            f"{what} ended without error but printed {shown} instead of a JSON list of the "
-            f"files written; its stderr ended with: {_stderr_tail(proc)}"
-        )
-    return [Path(p) for p in listed]
 
 
 def _size(text: str) -> tuple[int, int]:

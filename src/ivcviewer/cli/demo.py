@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import logging
 import os
 import subprocess
@@ -27,22 +26,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import DisplayError, IvcviewerError, OptionalDependencyError
+from .._child import child_error, child_paths
+from ..errors import IvcviewerError, OptionalDependencyError
 
 #: Default output folder (the README's ``make demo`` passes it explicitly).
 DEFAULT_OUT = "ivcviewer-demo"
 
 #: The module that shows or renders the demo in napari (run as ``python -m``).
 NAPARI_DEMO_MODULE = "ivcviewer._napari.demo"
-
-#: Exit status of the napari child for bad input.
-_CHILD_INPUT_ERROR = 2
-
-#: Exit status of the napari child for display problems.
-_CHILD_DISPLAY_ERROR = 3
-
-#: Lines of the child's stderr quoted when it printed no list of files.
-_STDERR_TAIL_LINES = 5
 
 _log = logging.getLogger(__name__)
 
@@ -113,28 +104,6 @@ def _fit_and_write(ct: Path, case: Path, phantom: Path, out: Path) -> int:
     return int(args.func(args))
 
 
-def _lines(text: str | None) -> list[str]:
-    return [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
-
-
-def _child_error(proc: subprocess.CompletedProcess[str], what: str) -> IvcviewerError:
-    """The error for a failed napari child: its one-line message for bad input (exit status 2)
-    and display problems (3); anything else (an uncaught exception, a crash) is an internal
-    error whose stderr (the traceback) is logged at INFO level, shown with ``--verbose``."""
-    lines = _lines(proc.stderr)
-    reason = lines[-1].removeprefix("ivcviewer: ").removeprefix("error: ") if lines else ""
-    if proc.returncode == _CHILD_INPUT_ERROR and reason:
-        return IvcviewerError(f"{what} failed: {reason}")
-    if proc.returncode == _CHILD_DISPLAY_ERROR and reason:
-        return DisplayError(f"{what} failed: {reason}")
-    _log.info("%s: stderr of the napari process:\n%s", what, (proc.stderr or "").rstrip())
-    return DisplayError(
-        f"{what} stopped with an internal error (exit status {proc.returncode}): "
-        f"{reason or '(nothing on stderr)'}. This is a fault of the program, not of the "
-        "input; run 'ivcviewer --verbose demo ...' to see the traceback."
-    )
-
-
 def _napari_command(
     mode: str, ct: Path, case: Path, phantom: Path, verbose: bool = False
 ) -> list[str]:
@@ -150,26 +119,7 @@ def render(ct: Path, case: Path, phantom: Path, out: Path, verbose: bool = False
     _check_napari()
     cmd = _napari_command("render", ct, case, phantom, verbose) + ["--out", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    return _child_paths(proc, "Rendering the demo's screenshots")
-
-
-def _child_paths(proc: subprocess.CompletedProcess[str], what: str) -> list[Path]:
-    """The files the child wrote (a JSON list on its last line of stdout), or its error."""
-    if proc.returncode != 0:
-        raise _child_error(proc, what)
-    out = _lines(proc.stdout)
-    try:
-        listed = json.loads(out[-1]) if out else None
-    except json.JSONDecodeError:
-        listed = None
-    if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
-        shown = repr(out[-1][:200]) if out else "nothing"
-        tail = " | ".join(_lines(proc.stderr)[-_STDERR_TAIL_LINES:]) or "(nothing on stderr)"
-        raise DisplayError(
-            f"{what} ended without error but printed {shown} instead of a JSON list of the "
-            f"files written; its stderr ended with: {tail}"
-        )
-    return [Path(p) for p in listed]
+    return child_paths(proc, "Rendering the demo's screenshots")
 
 
 def open_window(ct: Path, case: Path, phantom: Path, verbose: bool = False) -> None:
@@ -183,7 +133,7 @@ def open_window(ct: Path, case: Path, phantom: Path, verbose: bool = False) -> N
         check=False,
     )
     if proc.returncode != 0:
-        raise _child_error(proc, "Opening the demo in napari")
+        raise child_error(proc, "Opening the demo in napari")
 
 
 def run(args: argparse.Namespace) -> int:
