@@ -21,10 +21,10 @@ How it relates to the Mayo wording: Mayo II is "below the hepatic veins", III "i
 below the diaphragm", IV "above the diaphragm". The retrohepatic IVC below the main hepatic
 veins is both "intrahepatic" and "below the hepatic veins"; the working rule calls a tumour that
 reaches the liver-surrounded segment III, as radiology reports commonly do (the case report
-itself names no level: ivcviewer derives it). The strict reading (``mayo_level_strict``) calls it III only once it reaches the hepatic-vein
-confluence. The diaphragm is not a landmark: between ``hepatic`` and ``atrium`` (the short
-suprahepatic IVC that crosses it) both rules say III and a note says that the tumour may be
-supradiaphragmatic (IV).
+itself names no level: ivcviewer derives it). The strict reading (``mayo_level_strict``) calls
+it III only once it reaches the hepatic-vein confluence. The diaphragm is not a landmark:
+between ``hepatic`` and ``atrium`` (the short suprahepatic IVC that crosses it) both rules say
+III and a note says that the tumour may be supradiaphragmatic (IV).
 
 IVC segment (leiomyosarcoma practice): ``I`` infrarenal (below ``renal``), ``II`` from the renal
 veins to the hepatic veins, ``III`` suprahepatic (above ``hepatic``). A tumour spanning several
