@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import DisplayError, IvcviewerError
@@ -94,3 +97,25 @@ def child_paths(
             f"files written; its stderr ended with: {stderr_tail(proc)}"
         )
     return [Path(p) for p in listed]
+
+
+def run_as_child(action: Callable[[], Sequence[Path] | None]) -> int:
+    """The child's side of the protocol: run ``action`` and return the exit status.
+
+    A list of written files is printed as JSON on the last line of stdout; ``None`` (a window
+    that was opened and closed) prints nothing. A :class:`DisplayError` exits with
+    :data:`EXIT_DISPLAY_ERROR`, any other ivcviewer or file error with
+    :data:`EXIT_INPUT_ERROR`, each as one line on stderr. Any other exception is a fault of the
+    program and propagates with its traceback.
+    """
+    try:
+        written = action()
+    except DisplayError as err:
+        print(f"ivcviewer: {err}", file=sys.stderr)
+        return EXIT_DISPLAY_ERROR
+    except (IvcviewerError, OSError) as err:
+        print(f"ivcviewer: {err}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    if written is not None:
+        print(json.dumps([os.fspath(p) for p in written]))
+    return 0

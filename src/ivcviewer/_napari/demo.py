@@ -13,7 +13,6 @@ napari. Without a display, ``render`` starts a private Xvfb and runs itself agai
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -434,11 +433,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors), 3 for display errors and a failed renderer child process. Any other exception is
     a fault of the program and propagates with its traceback (exit status 1).
     """
-    from .launch import EXIT_DISPLAY_ERROR, EXIT_INPUT_ERROR, configure_logging
+    from .._child import run_as_child
+    from .launch import configure_logging
 
     args = _parser().parse_args(argv)
     configure_logging(args.verbose)
-    try:
+
+    def action() -> list[Path] | None:
         if args.command == "open":
             if not has_display():
                 raise DisplayError(
@@ -446,20 +447,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "'ivcviewer demo --no-window')."
                 )
             open_demo(args.ct, args.case, args.phantom_truth)
-            return 0
+            return None
         if has_display():
-            written = render_demo(args.ct, args.case, args.phantom_truth, args.out, args.size)
-        else:
-            written = render_in_child(args.ct, args.case, args.phantom_truth, args.out, args.size)
-    except DisplayError as err:
-        print(f"ivcviewer: {err}", file=sys.stderr)
-        return EXIT_DISPLAY_ERROR
-    except (IvcviewerError, OSError) as err:
-        print(f"ivcviewer: {err}", file=sys.stderr)
-        return EXIT_INPUT_ERROR
-    print(json.dumps([os.fspath(p) for p in written]))
-    return 0
+            return render_demo(args.ct, args.case, args.phantom_truth, args.out, args.size)
+        return render_in_child(args.ct, args.case, args.phantom_truth, args.out, args.size)
 
+    return run_as_child(action)
 
 if __name__ == "__main__":
     sys.exit(main())

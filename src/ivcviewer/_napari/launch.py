@@ -19,7 +19,6 @@ an anterior view of the volume rendering, head up.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import re
@@ -34,8 +33,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import geometry
 from .._atomic import atomic_file
-from .._child import EXIT_DISPLAY_ERROR, EXIT_INPUT_ERROR, child_paths
-from ..errors import DisplayError, IvcviewerError
+from .._child import child_paths, run_as_child
+from ..errors import IvcviewerError
 from ..io.formats import check_output_path, path_kind, volume_format, volume_stem
 from ..report import ValidationMode
 from ..volume import Volume
@@ -418,22 +417,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     configure_logging(args.verbose)
     mode = ValidationMode(args.on_irregular)
-    try:
+
+    def action() -> list[Path] | None:
         if args.command == "open":
             open_in_viewer(args.paths, args.series_uid, mode)
-            return 0
+            return None
         views = [v.strip() for v in args.views.split(",") if v.strip()]
         # without a display this starts Xvfb and runs this command again in a child process
-        written = render_screenshots(args.paths, args.out, views, args.series_uid, mode, args.size)
-    except DisplayError as err:
-        print(f"ivcviewer: {err}", file=sys.stderr)
-        return EXIT_DISPLAY_ERROR
-    except (IvcviewerError, OSError) as err:
-        print(f"ivcviewer: {err}", file=sys.stderr)
-        return EXIT_INPUT_ERROR
-    print(json.dumps([os.fspath(p) for p in written]))
-    return 0
+        return render_screenshots(args.paths, args.out, views, args.series_uid, mode, args.size)
 
+    return run_as_child(action)
 
 if __name__ == "__main__":
     sys.exit(main())
