@@ -20,12 +20,10 @@ from .casefile import (
     Measurement,
     Relations,
     Rule,
-    default_case_path,
     load_case,
-    packaged_cases,
-    packaged_cases_dir,
 )
 from .levels import InvolvementLevel, ivc_involvement
+from .library import default_case_path, packaged_cases, packaged_cases_dir
 from .overlay import BoneSource, FindingResult, FitOptions, OverlayResult, fit_case
 
 __all__ = [

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +25,7 @@ import yaml
 
 from ..errors import CaseFileError
 from . import vocabulary as voc
-
-#: File name of this package's first case (the retroperitoneal leiomyosarcoma invading the IVC).
-DEFAULT_CASE = "retroperitoneal_leiomyosarcoma_ivc.yaml"
+from .library import default_case_path
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -953,18 +950,3 @@ def load_case(path: str | Path) -> CaseFile:
             f"{p}: is not valid YAML{where}: {problem}. Fix: correct the syntax there."
         ) from err
     return _Checker(p).document(doc)
-
-
-def packaged_cases_dir() -> Path:
-    """Folder of the case files shipped inside the installed package."""
-    return Path(str(resources.files("ivcviewer") / "data" / "cases"))
-
-
-def default_case_path() -> Path:
-    """The packaged case file of the retroperitoneal leiomyosarcoma invading the IVC."""
-    return packaged_cases_dir() / DEFAULT_CASE
-
-
-def packaged_cases() -> list[Path]:
-    """All case files shipped with the package, sorted by name."""
-    return sorted(packaged_cases_dir().glob("*.yaml"))
