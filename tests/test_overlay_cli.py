@@ -67,7 +67,7 @@ def test_outputs_from_a_label_map(inputs: dict[str, Path], tmp_path: Path, capsy
     assert rc == 0
     stdout = capsys.readouterr().out
     assert "Mayo III" in stdout and "mass:" in stdout
-    assert "(case file, assumed: Mayo III, segment II)" in stdout
+    assert "(case file, assumed: Mayo III, segment II; matches)" in stdout
     files = ("labels.nii.gz", "labels_labels.json", "labels.json", "findings.json", "findings.md")
     for name in files:
         assert (out / name).is_file(), name

@@ -12,17 +12,14 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import warnings
-from collections.abc import Sequence
 from typing import Any
 
-from .. import geometry, measure
-from ..measure import AxisComparison, ExtentComparison, RegionMeasurements
+from .. import measure
+from .._json import dumps
 from ..report import ValidationMode
-from .info import dumps
+from ..workflows.measure import JSON_SCHEMA_VERSION, measure_labelmap, warn_all
 
-#: Version of the ``--json`` layout; bumped only for changes that break readers.
-JSON_SCHEMA_VERSION = 1
+__all__ = ["JSON_SCHEMA_VERSION", "add_parser", "format_table", "run", "tolerance_arg"]
 
 
 def tolerance_arg(text: str) -> float:
@@ -102,146 +99,21 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Measure the label map of ``args``; returns the exit status."""
-    from ..errors import IvcviewerError
-    from ..io import load_labels
-    from .overlay_cmd import open_one_series
-
-    if args.series and not args.ct:
-        raise IvcviewerError(
-            "--series needs --ct (it chooses a series of that DICOM folder); remove it or give "
-            "--ct CT_PATH."
-        )
-    labels, table = load_labels(args.labelmap, args.names)
-    ct = None
-    if args.ct:
-        ct = open_one_series(args.ct, args.series, ValidationMode(args.on_irregular), "--ct")
-        measure.check_same_grid(labels, ct, names=(f"label map {args.labelmap}", f"CT {args.ct}"))
-    names = {int(v): str(n) for v, n in table.names.items()}
-    regions = measure.measure_labels(labels, names, ct)
-    if not regions:
-        warnings.warn(f"{args.labelmap} holds no label (every voxel is 0)", stacklevel=1)
-    comparisons = _comparisons(args.case, regions, args.tolerance) if args.case else {}
-    data = {
-        "schema_version": JSON_SCHEMA_VERSION,
-        "labelmap": str(args.labelmap),
-        "ct": None if ct is None else str(args.ct),
-        "case": None if not args.case else str(args.case),
-        "grid": {
-            "shape": list(labels.shape),
-            "spacing_mm": [_num(v) for v in labels.spacing],
-            "axis_codes": "".join(geometry.axis_codes(labels.affine)),
-        },
-        "regions": [region_entry(r, comparisons.get(r.label)) for r in regions],
-    }
+    report = measure_labelmap(
+        args.labelmap,
+        names=args.names,
+        ct=args.ct,
+        series=args.series,
+        on_irregular=ValidationMode(args.on_irregular),
+        case=args.case,
+        tolerance_rel=args.tolerance,
+    )
+    warn_all(report)
     if args.json:
-        sys.stdout.write(dumps(data) + "\n")
+        sys.stdout.write(dumps(report.data) + "\n")
     else:
-        sys.stdout.write(format_table(data))
+        sys.stdout.write(format_table(report.data))
     return 0
-
-
-# Case-file matching -------------------------------------------------------------------------
-
-
-def _comparisons(
-    case_path: str, regions: Sequence[RegionMeasurements], tolerance_rel: float
-) -> dict[int, dict[str, Any]]:
-    """Comparison entry of every region whose finding reports extents, keyed by label value.
-
-    A region matches the finding whose id or name is the region's name (case-insensitive); a
-    region with a default name (``label_<v>``) matches the finding the case file gives value
-    ``v``.
-    """
-    from ..annotations import load_case
-    from ..annotations.matching import match_findings
-
-    case = load_case(case_path)
-    matched = match_findings(regions, case)
-    out: dict[int, dict[str, Any]] = {}
-    for r in regions:
-        finding = matched.get(r.label)
-        if finding is None:
-            continue
-        cmp = measure.compare_extents(
-            r.extents_mm, finding.reported_extents_mm(), r.voxel_extent_mm, tolerance_rel
-        )
-        out[r.label] = comparison_entry(cmp, finding.id, finding.extents_assumed())
-    return out
-
-
-# JSON form -----------------------------------------------------------------------------------
-
-
-def _num(x: Any, ndigits: int = 6) -> float:
-    """A JSON number rounded to ``ndigits`` decimals, without negative zero."""
-    return float(round(float(x), ndigits)) + 0.0
-
-
-def _cm(mm: float) -> float:
-    return _num(mm / 10.0)
-
-
-def _axis_entry(c: AxisComparison) -> dict[str, Any]:
-    return {
-        "measured_axis": c.measured_axis,
-        "reported_axis": c.reported_axis,
-        "measured_cm": _cm(c.measured_mm),
-        "reported_cm": _cm(c.reported_mm),
-        "difference_cm": _cm(c.difference_mm),
-        "relative_difference": _num(c.relative_difference),
-        "tolerance_cm": _cm(c.tolerance_mm),
-        "passed": c.passed,
-    }
-
-
-def comparison_entry(cmp: ExtentComparison, finding_id: str, assumed: bool) -> dict[str, Any]:
-    """The ``comparison`` object of a region (lengths in cm)."""
-    return {
-        "finding": finding_id,
-        "axes_assumed": assumed,
-        "tolerance_rel": _num(cmp.tolerance_rel),
-        "passed_by_axis": cmp.passed_by_axis,
-        "passed_order_free": cmp.passed_order_free,
-        "by_axis": [_axis_entry(c) for c in cmp.by_axis],
-        "order_free": [_axis_entry(c) for c in cmp.order_free],
-    }
-
-
-def _hu_entry(hu: dict[str, Any]) -> dict[str, Any]:
-    return {k: (int(v) if k == "n_voxels" else _num(v)) for k, v in hu.items()}
-
-
-def region_entry(r: RegionMeasurements, comparison: dict[str, Any] | None) -> dict[str, Any]:
-    """The JSON object of one region (lengths in cm, volume in mL, positions in LPS mm)."""
-    rec = r.recist
-    return {
-        "label": r.label,
-        "name": r.name,
-        "n_voxels": r.n_voxels,
-        "extents_cm": {ax: _cm(v) for ax, v in r.extents_mm.items()},
-        "voxel_cm": {ax: _cm(v) for ax, v in r.voxel_extent_mm.items()},
-        "obb_cm": [_cm(v) for v in r.obb.sizes_mm],
-        "obb_axes_lps": [[_num(v) for v in a] for a in r.obb.axes_lps],
-        "max_diameter_cm": _cm(r.max_diameter.length_mm),
-        "long_axis_cm": _cm(rec.long_mm),
-        "short_axis_cm": _cm(rec.short_mm),
-        "recist": {
-            "section_axis": rec.section_axis,
-            "section_index": rec.section_index,
-            "long_axis_lps": [
-                [_num(v) for v in rec.long_axis.start_lps],
-                [_num(v) for v in rec.long_axis.end_lps],
-            ],
-            "short_axis_lps": [
-                [_num(v) for v in rec.short_axis.start_lps],
-                [_num(v) for v in rec.short_axis.end_lps],
-            ],
-        },
-        "volume_ml": _num(r.volume_ml),
-        "centroid_lps": [_num(v) for v in r.centroid_lps],
-        "hu": None if r.hu is None else _hu_entry(r.hu.to_dict()),
-        "comparison": comparison,
-    }
 
 
 # Table form ----------------------------------------------------------------------------------

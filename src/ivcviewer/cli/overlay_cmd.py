@@ -29,19 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from ..report import ValidationMode
+from ..workflows.overlay import OUTPUT_FILES
 
 #: Version of the ``labels.json`` layout.
 LABELS_JSON_VERSION = 1
 
-#: Files the subcommand writes into ``--out`` (``labels_labels.json`` is the sidecar label
-#: table of ``labels.nii.gz``).
-OUTPUT_FILES: tuple[str, ...] = (
-    "labels.nii.gz",
-    "labels_labels.json",
-    "labels.json",
-    "findings.json",
-    "findings.md",
-)
+__all__ = ["LABELS_JSON_VERSION", "OUTPUT_FILES", "add_parser", "run"]
 
 
 def add_parser(subparsers: Any) -> None:
@@ -100,211 +93,61 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _usage_error(message: str) -> Exception:
-    from ..errors import IvcviewerError
+def _inputs(args: argparse.Namespace) -> Any:
+    """The inputs of ``args`` (every file read, so that no output goes into their folders)."""
+    from ..workflows import OverlayInputs
 
-    return IvcviewerError(message)
-
-
-def open_one_series(
-    path: str, series: str | None, on_irregular: ValidationMode, option: str = "CT_PATH"
-) -> Any:
-    """The one volume at ``path`` (any input :func:`ivcviewer.io.open_path` reads).
-
-    Raises
-    ------
-    NoSeriesFoundError
-        ``path`` holds several series and ``series`` chooses none: the message lists them and
-        asks for one with ``--series UID``.
-    """
-    from ..errors import NoSeriesFoundError
-    from ..io import open_path
-
-    vols = open_path(path, series_uid=series, on_irregular=on_irregular)
-    if len(vols) > 1:
-        uids = ", ".join(
-            f"{v.metadata.series_uid or '?'} ({v.metadata.description or 'no description'}, "
-            f"{v.shape[0]} slices)"
-            for v in vols
-        )
-        raise NoSeriesFoundError(
-            f"{option} {path}: holds {len(vols)} series ({uids}); choose one with --series UID."
-        )
-    return vols[0]
-
-
-def _check_drawn(result: Any, ct_path: str) -> None:
-    """Refuse a fit that drew nothing, or whose landmarks all lie outside the CT."""
-    from ..errors import AnatomyError
-
-    lm = result.landmarks
-    needed = [
-        n
-        for n in result.case.required_landmarks()
-        if n in lm.points_lps or (n == "ivc_centreline" and lm.centreline_lps is not None)
-    ]
-    outside = list(result.landmarks_outside)
-    all_outside = bool(needed) and set(needed) <= set(outside)
-    if result.drawn and not all_outside:
-        return
-    lo, hi = _z_range(result.labels)
-    clipped = "; ".join(
-        f"{f.id} by {', '.join(dict.fromkeys(c.reason for c in f.clipping)) or 'nothing'}"
-        for f in result.findings
-    )
-    where = (
-        f"the landmarks lie outside its field of view ({', '.join(outside)}; the CT spans z "
-        f"{lo:.1f} to {hi:.1f} mm LPS)"
-        if outside
-        else f"every finding was clipped away ({clipped})"
-    )
-    what = (
-        "nothing of the case's findings could be drawn on it"
-        if not result.drawn
-        else "every landmark lies outside it"
-    )
-    raise AnatomyError(
-        f"{ct_path}: {what}: {where}. Fix: give the anatomy of this CT (its own label map, "
-        "landmarks or phantom folder)."
+    files: list[Path] = [Path(args.ct), Path(args.case)]
+    for extra in (args.anatomy, args.anatomy_names, args.landmarks):
+        if extra:
+            files.append(Path(extra))
+    if args.phantom_truth:
+        files.append(Path(args.phantom_truth) / "landmarks.json")
+    return OverlayInputs(
+        ct=str(args.ct),
+        case=str(args.case),
+        anatomy=args.anatomy,
+        anatomy_names=args.anatomy_names,
+        landmarks=args.landmarks,
+        phantom_truth=args.phantom_truth,
+        files=tuple(files),
     )
 
 
-def _z_range(vol: Any) -> tuple[float, float]:
-    """Lowest and highest LPS z of a grid's corner voxel centres."""
-    import numpy as np
+def _anatomy(args: argparse.Namespace, case: Any) -> Any:
+    """The anatomy source ``args`` names, resolved by the shared workflow."""
+    from .. import workflows
 
-    from .. import geometry
-
-    n = np.asarray(vol.shape) - 1
-    corners = np.array([[i, j, k] for i in (0, n[0]) for j in (0, n[1]) for k in (0, n[2])])
-    z = geometry.voxel_to_lps(vol.affine, corners)[:, 2]
-    return float(z.min()), float(z.max())
+    if args.anatomy:
+        return workflows.anatomy_from_labelmap_file(args.anatomy, case, args.anatomy_names)
+    if args.landmarks:
+        return workflows.anatomy_from_landmarks_file(args.landmarks)
+    return workflows.anatomy_from_phantom_truth(args.phantom_truth, case)
 
 
 def run(args: argparse.Namespace) -> int:
     """Fit and write the overlay of ``args``; returns the exit status."""
-    from ..annotations import Landmarks, landmarks_from_labelmap, load_case
-    from ..annotations.overlay import (
-        BoneSource,
-        FitOptions,
-        anatomy_names_for_case,
-        fit_case,
-    )
-    from ..annotations.truth import phantom_truth_anatomy
-    from ..errors import AnatomyError
-    from ..io import LabelEntry, LabelTable, save_labels
-    from ..io.formats import check_output_path, write_text_atomic
-    from .info import dumps
+    from ..annotations import load_case
+    from ..annotations.overlay import BoneSource
+    from ..errors import IvcviewerError
+    from ..workflows import fit_overlay, open_ct, write_overlay_outputs
+    from ..workflows.findings_table import render_terminal
+    from ..workflows.overlay import check_overlay_output, result_warnings
 
     if args.anatomy_names and not args.anatomy:
-        raise _usage_error(
+        raise IvcviewerError(
             "--anatomy-names needs --anatomy (it names the values of that label map); remove "
             "it or give --anatomy LABELMAP."
         )
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise _usage_error(f"--out {out}: is a file, not a folder. Fix: give a folder path.")
-    inputs: list[Path] = [Path(args.ct), Path(args.case)]
-    for extra in (args.anatomy, args.anatomy_names, args.landmarks):
-        if extra:
-            inputs.append(Path(extra))
-    if args.phantom_truth:
-        inputs.append(Path(args.phantom_truth) / "landmarks.json")
-    # refuse input folders before anything is read or created
-    check_output_path(out / OUTPUT_FILES[0], inputs)
-
+    inputs = _inputs(args)
+    # refuse an output folder that is a file or holds an input before anything is read
+    check_overlay_output(Path(args.out), inputs.files)
     case = load_case(args.case)
-    ct = open_one_series(args.ct, args.series, ValidationMode(args.on_irregular))
-    anatomy_labels = None
-    names: dict[int, str] | None = None
-    if args.anatomy:
-        from ..io import load_labels
-
-        anatomy_labels, table = load_labels(args.anatomy, args.anatomy_names)
-        # a label named after the tumour inside the IVC counts as part of the IVC
-        names = anatomy_names_for_case({int(v): str(n) for v, n in table.names.items()}, case)
-
-        try:
-            landmarks = landmarks_from_labelmap(
-                anatomy_labels, names, required=case.required_landmarks()
-            )
-        except AnatomyError as err:
-            raise AnatomyError(f"{args.anatomy}: {err}") from err
-        landmarks.provenance.description = landmarks.provenance.description or str(args.anatomy)
-    elif args.landmarks:
-        landmarks = Landmarks.load_json(args.landmarks)
-    else:
-        landmarks, anatomy_labels, names, _ = phantom_truth_anatomy(Path(args.phantom_truth), case)
-
-    result = fit_case(
-        ct, case, landmarks, anatomy_labels, names, options=FitOptions(bone=BoneSource(args.bone))
-    )
-    _check_drawn(result, args.ct)
-
-    out.mkdir(parents=True, exist_ok=True)
-    table = LabelTable({r.value: LabelEntry(r.name, r.rgba) for r in result.regions})
-    labels_path, sidecar = save_labels(
-        result.labels, table, out / "labels.nii.gz", inputs=[str(p) for p in inputs]
-    )
-    labels_doc = {str(r.value): r.to_dict() for r in result.regions}
-    write_text_atomic(out / "labels.json", dumps(labels_doc) + "\n")
-    doc = result.to_json_dict()
-    doc["inputs"] = {
-        "ct": str(args.ct),
-        "case": str(args.case),
-        "anatomy": args.anatomy,
-        "anatomy_names": args.anatomy_names,
-        "landmarks": args.landmarks,
-        "phantom_truth": args.phantom_truth,
-    }
-    doc["outputs"] = {
-        "labels": str(labels_path),
-        "labels_sidecar": str(sidecar),
-        "label_table": str(out / "labels.json"),
-        "findings_md": str(out / "findings.md"),
-    }
-    write_text_atomic(out / "findings.json", dumps(doc) + "\n")
-    write_text_atomic(out / "findings.md", result.to_markdown())
-
-    for w in result.warnings:
+    ct = open_ct(args.ct, series=args.series, on_irregular=ValidationMode(args.on_irregular))
+    anatomy = _anatomy(args, case)
+    result = fit_overlay(ct, case, anatomy, bone=BoneSource(args.bone), ct_name=str(args.ct))
+    written = write_overlay_outputs(result, args.out, inputs)
+    for w in result_warnings(result):
         warnings.warn(w, stacklevel=1)
-    for f in result.findings:
-        for w in f.warnings:
-            warnings.warn(f"{f.id}: {w}", stacklevel=1)
-    lines = []
-    for f in result.findings:
-        ext = f.extents_mm
-        size = (
-            "not drawn"
-            if ext is None
-            else " x ".join(f"{ext[a] / 10.0:.1f}" for a in ("lr", "ap", "cc"))
-            + f" cm (lr x ap x cc), {f.volume_ml:.0f} mL"
-        )
-        lines.append(f"{f.id}: {size}")
-    lv = result.involvement
-    exp = result.expected_involvement
-    assumed = ", assumed" if result.expected_involvement_assumed else ""
-    expected = (
-        ""
-        if exp is None
-        else f" (case file{assumed}: Mayo {exp.mayo_level}, segment {exp.ivc_segment})"
-    )
-    if lv is not None:
-        bound = " or higher" if lv.lower_bound else ""
-        lines.append(
-            f"IVC involvement: Mayo {lv.mayo_level}{bound}, segment {lv.ivc_segment}{expected}"
-        )
-    elif result.involvement_finding is not None:
-        lines.append(
-            f"IVC involvement: not computed ({result.involvement_finding} is not drawn){expected}"
-        )
-    written = [
-        labels_path,
-        sidecar,
-        out / "labels.json",
-        out / "findings.json",
-        out / "findings.md",
-    ]
-    lines.append(f"wrote {', '.join(str(p) for p in written)}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(render_terminal(result, [str(p) for p in written.paths()]))
     return 0

@@ -1,0 +1,52 @@
+"""The use cases of ivcviewer, one function each, shared by the command line and napari.
+
+Qt-free. The ``ivcviewer`` commands and the napari widgets call these functions and only format
+their results; nothing here prints, asks or draws.
+
+========================================  ==========================================================
+use case                                  function
+========================================  ==========================================================
+open a CT (one series)                    :func:`open_ct`
+anatomy from a label map (file or layer)  :func:`anatomy_from_labelmap`, :func:`anatomy_from_labelmap_file`
+anatomy from landmarks                    :func:`anatomy_from_landmarks_file`, :func:`anatomy_from_points`
+anatomy from a phantom's truth            :func:`anatomy_from_phantom_truth`
+fit a case to a CT                        :func:`fit_overlay`
+write the overlay's files                 :func:`write_overlay_outputs`
+the findings as text (md, html, terminal)  :mod:`.findings_table`
+measure a label map against a case        :func:`measure_labelmap`, :func:`compare_with_case`
+========================================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from .anatomy import (
+    Anatomy,
+    AnatomySource,
+    anatomy_from_labelmap,
+    anatomy_from_labelmap_file,
+    anatomy_from_landmarks_file,
+    anatomy_from_phantom_truth,
+    anatomy_from_points,
+)
+from .ct import open_ct
+from .measure import MeasureReport, compare_with_case, measure_labelmap, measure_volume
+from .overlay import OverlayInputs, OverlayOutputs, fit_overlay, write_overlay_outputs
+
+__all__ = [
+    "Anatomy",
+    "AnatomySource",
+    "MeasureReport",
+    "OverlayInputs",
+    "OverlayOutputs",
+    "anatomy_from_labelmap",
+    "anatomy_from_labelmap_file",
+    "anatomy_from_landmarks_file",
+    "anatomy_from_phantom_truth",
+    "anatomy_from_points",
+    "compare_with_case",
+    "fit_overlay",
+    "measure_labelmap",
+    "measure_volume",
+    "open_ct",
+    "write_overlay_outputs",
+]

@@ -1,0 +1,215 @@
+"""Fit a case's findings to a CT, and write the overlay's files.
+
+:func:`fit_overlay` is the one fit that the ``overlay`` command, the demo and the Case overlay
+widget run; :func:`write_overlay_outputs` writes what the command writes (``docs/overlay.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import geometry
+from .._json import dumps
+from ..annotations import CaseFile
+from ..annotations.overlay import BoneSource, FitOptions, OverlayResult, fit_case
+from ..errors import AnatomyError
+from ..io import LabelEntry, LabelTable, save_labels
+from ..io.formats import check_output_path, write_text_atomic
+from ..volume import Volume
+from .anatomy import Anatomy
+from .findings_table import render_markdown
+
+#: Files :func:`write_overlay_outputs` writes (``labels_labels.json`` is the sidecar label table
+#: of ``labels.nii.gz``).
+OUTPUT_FILES: tuple[str, ...] = (
+    "labels.nii.gz",
+    "labels_labels.json",
+    "labels.json",
+    "findings.json",
+    "findings.md",
+)
+
+
+def fit_overlay(
+    ct: Volume,
+    case: CaseFile,
+    anatomy: Anatomy,
+    *,
+    bone: BoneSource = BoneSource.LABELS_AND_CT,
+    ct_name: str = "the CT",
+) -> OverlayResult:
+    """Fit ``case`` to ``ct`` from ``anatomy``; refuse a fit that drew nothing.
+
+    Parameters
+    ----------
+    ct
+        The CT; its grid is the grid of the result.
+    case
+        The validated case file.
+    anatomy
+        Landmarks and optional label map (:mod:`ivcviewer.workflows.anatomy`).
+    bone
+        Where the bone that a mass is clipped out of comes from.
+    ct_name
+        How messages name the CT (a path, a layer name).
+
+    Raises
+    ------
+    AnatomyError
+        A landmark the case needs is missing, nothing could be drawn on the CT, or every
+        landmark lies outside it (the message says which and how to fix it).
+    """
+    result = fit_case(
+        ct, case, anatomy.landmarks, anatomy.labels, anatomy.names, options=FitOptions(bone=bone)
+    )
+    check_drawn(result, ct_name)
+    return result
+
+
+def check_drawn(result: OverlayResult, ct_name: str) -> None:
+    """Refuse a fit that drew nothing, or whose landmarks all lie outside the CT."""
+    lm = result.landmarks
+    needed = [
+        n
+        for n in result.case.required_landmarks()
+        if n in lm.points_lps or (n == "ivc_centreline" and lm.centreline_lps is not None)
+    ]
+    outside = list(result.landmarks_outside)
+    all_outside = bool(needed) and set(needed) <= set(outside)
+    if result.drawn and not all_outside:
+        return
+    lo, hi = z_range(result.labels)
+    clipped = "; ".join(
+        f"{f.id} by {', '.join(dict.fromkeys(c.reason for c in f.clipping)) or 'nothing'}"
+        for f in result.findings
+    )
+    where = (
+        f"the landmarks lie outside its field of view ({', '.join(outside)}; the CT spans z "
+        f"{lo:.1f} to {hi:.1f} mm LPS)"
+        if outside
+        else f"every finding was clipped away ({clipped})"
+    )
+    what = (
+        "nothing of the case's findings could be drawn on it"
+        if not result.drawn
+        else "every landmark lies outside it"
+    )
+    raise AnatomyError(
+        f"{ct_name}: {what}: {where}. Fix: give the anatomy of this CT (its own label map, "
+        "landmarks or phantom folder)."
+    )
+
+
+def z_range(vol: Volume) -> tuple[float, float]:
+    """Lowest and highest LPS z of a grid's corner voxel centres (mm)."""
+    n = np.asarray(vol.shape) - 1
+    corners = np.array([[i, j, k] for i in (0, n[0]) for j in (0, n[1]) for k in (0, n[2])])
+    z = geometry.voxel_to_lps(vol.affine, corners)[:, 2]
+    return float(z.min()), float(z.max())
+
+
+@dataclass(frozen=True)
+class OverlayInputs:
+    """What an overlay was made from, as ``findings.json`` records it (paths as given)."""
+
+    ct: str
+    case: str
+    anatomy: str | None = None
+    anatomy_names: str | None = None
+    landmarks: str | None = None
+    phantom_truth: str | None = None
+    #: Every file read, for the rule that outputs never go into an input's folder.
+    files: tuple[Path, ...] = field(default=(), compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``inputs`` object of ``findings.json``."""
+        return {
+            "ct": self.ct,
+            "case": self.case,
+            "anatomy": self.anatomy,
+            "anatomy_names": self.anatomy_names,
+            "landmarks": self.landmarks,
+            "phantom_truth": self.phantom_truth,
+        }
+
+
+@dataclass(frozen=True)
+class OverlayOutputs:
+    """The files :func:`write_overlay_outputs` wrote."""
+
+    labels: Path
+    labels_sidecar: Path
+    label_table: Path
+    findings_json: Path
+    findings_md: Path
+
+    def paths(self) -> list[Path]:
+        """Every file written, in the order the command lists them."""
+        return [
+            self.labels,
+            self.labels_sidecar,
+            self.label_table,
+            self.findings_json,
+            self.findings_md,
+        ]
+
+
+def check_overlay_output(out: Path, inputs: Sequence[Path]) -> None:
+    """Refuse an output folder that is a file or holds an input, before anything is read.
+
+    Raises
+    ------
+    IvcviewerError
+        ``out`` is a file, or an input lies in it.
+    """
+    from ..errors import IvcviewerError
+
+    if out.exists() and not out.is_dir():
+        raise IvcviewerError(f"--out {out}: is a file, not a folder. Fix: give a folder path.")
+    check_output_path(out / OUTPUT_FILES[0], list(inputs))
+
+
+def write_overlay_outputs(
+    result: OverlayResult, out: str | Path, inputs: OverlayInputs
+) -> OverlayOutputs:
+    """Write the label map, its tables, ``findings.json`` and ``findings.md`` into ``out``.
+
+    Every file is written atomically; none goes into a folder that holds an input.
+    """
+    out = Path(out)
+    files = list(inputs.files) or [Path(inputs.ct), Path(inputs.case)]
+    check_overlay_output(out, files)
+    out.mkdir(parents=True, exist_ok=True)
+    table = LabelTable({r.value: LabelEntry(r.name, r.rgba) for r in result.regions})
+    labels_path, sidecar = save_labels(
+        result.labels, table, out / "labels.nii.gz", inputs=[str(p) for p in files]
+    )
+    written = OverlayOutputs(
+        labels_path, sidecar, out / "labels.json", out / "findings.json", out / "findings.md"
+    )
+    labels_doc = {str(r.value): r.to_dict() for r in result.regions}
+    write_text_atomic(written.label_table, dumps(labels_doc) + "\n")
+    doc = result.to_json_dict()
+    doc["inputs"] = inputs.to_dict()
+    doc["outputs"] = {
+        "labels": str(labels_path),
+        "labels_sidecar": str(sidecar),
+        "label_table": str(written.label_table),
+        "findings_md": str(written.findings_md),
+    }
+    write_text_atomic(written.findings_json, dumps(doc) + "\n")
+    write_text_atomic(written.findings_md, render_markdown(result))
+    return written
+
+
+def result_warnings(result: OverlayResult) -> list[str]:
+    """Every warning of a fit: the overlay's, then each finding's prefixed by its id."""
+    out = list(result.warnings)
+    for f in result.findings:
+        out += [f"{f.id}: {w}" for w in f.warnings]
+    return out
