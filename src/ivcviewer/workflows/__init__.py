@@ -3,18 +3,14 @@
 Qt-free. The ``ivcviewer`` commands and the napari widgets call these functions and only format
 their results; nothing here prints, asks or draws.
 
-========================================  ==========================================================
-use case                                  function
-========================================  ==========================================================
-open a CT (one series)                    :func:`open_ct`
-anatomy from a label map (file or layer)  :func:`anatomy_from_labelmap`, :func:`anatomy_from_labelmap_file`
-anatomy from landmarks                    :func:`anatomy_from_landmarks_file`, :func:`anatomy_from_points`
-anatomy from a phantom's truth            :func:`anatomy_from_phantom_truth`
-fit a case to a CT                        :func:`fit_overlay`
-write the overlay's files                 :func:`write_overlay_outputs`
-the findings as text (md, html, terminal)  :mod:`.findings_table`
-measure a label map against a case        :func:`measure_labelmap`, :func:`compare_with_case`
-========================================  ==========================================================
+- open a CT (one series): :func:`open_ct`;
+- resolve the anatomy: :func:`anatomy_from_labelmap` (a label map in memory, a napari layer),
+  :func:`anatomy_from_labelmap_file`, :func:`anatomy_from_landmarks_file`,
+  :func:`anatomy_from_points` (clicked points), :func:`anatomy_from_phantom_truth`;
+- fit a case to a CT: :func:`fit_overlay`; write its files: :func:`write_overlay_outputs`;
+- the findings as text (Markdown, HTML, terminal): :mod:`.findings_table`;
+- measure a label map, and set it beside a case: :func:`measure_labelmap`,
+  :func:`measure_volume`, :func:`compare_with_case`.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ class FindingRow:
     name: str
     kind: str
     label_value: int | None
-    colour: str
+    colour: str | None
     description: str
     method: str
     assumption: str
@@ -252,7 +252,7 @@ def findings_rows(result: OverlayResult) -> FindingsRows:
         involvement=involvement_row(result),
         findings=tuple(finding_row(result, r) for r in result.findings),
         not_drawn=tuple((f.name, f.description) for f in c.findings if not f.spatial),
-        landmarks=landmarks,  # type: ignore[arg-type]
+        landmarks=landmarks,
         centreline_text=centreline,
         warnings=tuple(list(result.warnings) + list(prov.warnings)),
     )
@@ -315,7 +315,7 @@ def render_markdown(result: OverlayResult) -> str:
     if rows.not_drawn:
         out += ["## Not drawn", ""] + [f"- {n}: {d}" for n, d in rows.not_drawn] + [""]
     out += ["## Landmarks (LPS mm)", "", "| landmark | x | y | z | note |", "|---|---|---|---|---|"]
-    out += [f"| {n} | {x:.1f} | {y:.1f} | {z:.1f} | {note} |" for n, x, y, z, note in rows.landmarks]
+    out += [f"| {n} | {x:.1f} | {y:.1f} | {z:.1f} | {t} |" for n, x, y, z, t in rows.landmarks]
     if rows.centreline_text:
         out += ["", rows.centreline_text]
     if rows.warnings:
@@ -406,9 +406,9 @@ def render_html(result: OverlayResult, key: str = ALL_FINDINGS) -> str:
                 f"<p>At the landmark {_e(case.landmark_spec(p.landmark).name)}: "
                 f"x {x:.1f}, y {y:.1f}, z {z:.1f} mm (LPS).</p>"
             )
-    f = case.finding(key)
+    other = case.finding(key)
     return (
-        f"<h3>{_e(f.name)}</h3><p>{_e(f.description)}</p>"
+        f"<h3>{_e(other.name)}</h3><p>{_e(other.description)}</p>"
         "<p>Not a place on this CT: listed, not drawn.</p>"
     )
 
