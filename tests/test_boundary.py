@@ -187,6 +187,7 @@ LAYERS: dict[str, int] = {
     "_atomic": 0,
     "_deps": 0,
     "_child": 0,
+    "_json": 0,
     "geometry": 1,
     "volume": 2,
     "dicom": 3,
@@ -195,9 +196,15 @@ LAYERS: dict[str, int] = {
     "measure": 3,
     "mesh": 3,
     "phantom": 3,
+    "sample_data": 3,
     "export": 4,
-    "cli": 5,
+    "workflows": 5,
+    "widget_models": 6,
+    "cli": 6,
 }
+
+#: Entries of the package that are no layer: the package's own files and the napari layer.
+NOT_LAYERS = {"__init__", "__main__", "_napari", "napari", "py", "data"}
 
 
 def _top(module: str) -> str | None:
@@ -232,7 +239,10 @@ def _upward_imports(package_dir: Path) -> list[str]:
     for path in sorted(package_dir.rglob("*.py")):
         rel = path.relative_to(package_dir)
         top = rel.parts[0].removesuffix(".py")
-        if top not in LAYERS:  # __init__, __main__, the napari layer
+        if top in NOT_LAYERS:  # __init__, __main__, the napari layer
+            continue
+        if top not in LAYERS:
+            bad.append(f"{rel}: ivcviewer.{top} has no layer; add it to LAYERS")
             continue
         targets = {_top(mod) for mod in _imported_modules(path, package_dir)}
         for target in sorted(t for t in targets if t in LAYERS):
@@ -258,3 +268,121 @@ def test_layer_check_sees_upward_imports(tmp_path: Path) -> None:
     assert len(bad) == 2
     assert any("measure.py imports ivcviewer.cli" in b for b in bad)
     assert any("fit.py imports ivcviewer.export" in b for b in bad)
+
+
+def test_every_core_package_has_a_layer() -> None:
+    tops = {
+        p.name.removesuffix(".py")
+        for p in PACKAGE_DIR.iterdir()
+        if (p.is_dir() and (p / "__init__.py").exists()) or p.suffix == ".py"
+    }
+    assert sorted(tops - set(LAYERS) - NOT_LAYERS) == []
+
+
+def _module_names(package_dir: Path) -> set[str]:
+    out = set()
+    for path in package_dir.rglob("*.py"):
+        rel = path.relative_to(package_dir.parent).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out.add(".".join(parts))
+    return out
+
+
+def _module_imports(path: Path, package_dir: Path, modules: set[str]) -> set[str]:
+    """The ivcviewer modules a file imports: at run time, lazily, or for type checking only.
+
+    Type-checking imports count: two modules that need each other's types belong together, or
+    their shared types belong in a module below both.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    rel = path.relative_to(package_dir.parent).with_suffix("")
+    package = list(rel.parts[:-1])
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name in modules)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            for a in node.names:
+                if f"{mod}.{a.name}" in modules:
+                    out.add(f"{mod}.{a.name}")
+                elif mod in modules:
+                    out.add(mod)
+    return out
+
+
+def _import_cycles(package_dir: Path) -> list[list[str]]:
+    """Strongly connected groups of modules (two or more) that import each other."""
+    modules = _module_names(package_dir)
+    graph: dict[str, set[str]] = {}
+    for path in package_dir.rglob("*.py"):
+        rel = path.relative_to(package_dir.parent).with_suffix("")
+        parts = list(rel.parts)
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        # a package's __init__ only gathers names: its re-exports are not edges of a cycle
+        if parts[-1] == "__init__":
+            continue
+        graph[name] = _module_imports(path, package_dir, modules) - {name}
+    for name in graph:
+        graph[name] = {t for t in graph[name] if t in graph}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return groups
+
+
+def test_no_import_cycles() -> None:
+    cycles = _import_cycles(PACKAGE_DIR)
+    assert cycles == [], "modules importing each other: " + "; ".join(
+        " <-> ".join(c) for c in cycles
+    )
+
+
+def test_cycle_check_sees_a_cycle(tmp_path: Path) -> None:
+    pkg = tmp_path / "ivcviewer"
+    (pkg / "annotations").mkdir(parents=True)
+    (pkg / "annotations" / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "annotations" / "overlay.py").write_text(
+        "def f():\n    from .report import g\n", encoding="utf-8"
+    )
+    (pkg / "annotations" / "report.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .overlay import f\n",
+        encoding="utf-8",
+    )
+    (pkg / "annotations" / "levels.py").write_text("from .overlay import f\n", encoding="utf-8")
+    assert _import_cycles(pkg) == [
+        ["ivcviewer.annotations.overlay", "ivcviewer.annotations.report"]
+    ]
