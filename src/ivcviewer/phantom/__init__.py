@@ -12,7 +12,7 @@ See ``docs/phantom.md`` for what is modelled, the HU table and the limits.
 from __future__ import annotations
 
 from .build import PHANTOM_VERSION, Phantom, build_phantom, phantom_model
-from .findings import reported_mass_extents_mm
+from .case_specs import reported_mass_extents_mm
 from .grid import SIZES, PhantomGrid
 from .labels import LabelInfo, label_table
 from .output import cache_root, cached_phantom, measured_extents_mm, write_phantom

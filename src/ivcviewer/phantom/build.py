@@ -19,8 +19,8 @@ from .. import __version__
 from ..annotations.anatomy import Landmarks, Provenance
 from ..errors import GeometryError
 from ..volume import Volume, VolumeMetadata
-from .anatomy import Z_CAVOATRIAL, Z_HEPATIC, Z_RENAL, Anatomy, _smooth_interp
-from .findings import Findings
+from .anatomy import Z_CAVOATRIAL, Z_HEPATIC, Z_RENAL, Anatomy, smooth_profile
+from .findings import OPEN_FRACTION_OF_SEMI_AXIS, OPEN_MAX_MM, Findings
 from .grid import SIZES, PhantomGrid
 from .labels import LabelInfo, label_table
 from .raster import Model, RegionMask, rasterise
@@ -237,8 +237,6 @@ def _placement_truth(find: Findings) -> dict[str, Any]:
 def _open_fraction(find: Findings) -> float:
     """Largest area fraction of the IVC section left open by the tumour (the crescent) below
     its head."""
-    from .findings import OPEN_FRACTION_OF_SEMI_AXIS, OPEN_MAX_MM
-
     z = np.arange(find.z_bottom, find.z_top - 10.0, 1.0, dtype=np.float32).reshape(-1, 1, 1)
     b = find.anatomy.ivc.params(z)[3].ravel().astype(float)
     h = np.minimum(OPEN_FRACTION_OF_SEMI_AXIS * b, OPEN_MAX_MM) / b
@@ -265,8 +263,8 @@ def truth_landmarks(normal: bool, params: dict[str, Any]) -> Landmarks:
     rows = np.asarray(Anatomy.psoas_rows(-1.0))
     zz = np.array([[[Z_RENAL]]], dtype=F32)
     psoas = [
-        float(_smooth_interp(zz, rows[:, 0], rows[:, 1]).ravel()[0]),
-        float(_smooth_interp(zz, rows[:, 0], rows[:, 2]).ravel()[0]),
+        float(smooth_profile(zz, rows[:, 0], rows[:, 1]).ravel()[0]),
+        float(smooth_profile(zz, rows[:, 0], rows[:, 2]).ravel()[0]),
         Z_RENAL,
     ]
     ih_lower, liver_low = _liver_truth(normal)

@@ -1,7 +1,7 @@
 """The case's findings as analytic shapes: the mass and the tumour inside the IVC.
 
-Figures come from the case file (one definition, shared with :mod:`ivcviewer.annotations`):
-the mass's extents along the patient axes the case file assumes
+Figures come from the case file (one definition, shared with :mod:`ivcviewer.annotations`,
+read by :mod:`.case_specs`): the mass's extents along the patient axes the case file assumes
 (:func:`reported_mass_extents_mm`), the label values and colours of the findings, and the
 levels the case file places them at (the mass centred on the renal-vein level; the
 intravascular tumour from the renal-vein confluence up to 1 cm below the hepatic-vein
@@ -29,30 +29,28 @@ intravascular tumour
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..annotations.casefile import CaseFile
 from ..annotations.fit import SolidPlacement, mass_centre_from_relations, placement_of
-from .anatomy import (
-    Z_CAVOATRIAL,
-    Z_HEPATIC,
-    Z_RENAL,
-    Anatomy,
-    _field,
-    _inter,
-    _offset,
-    _smooth_interp,
-    _union,
+from .anatomy import Z_CAVOATRIAL, Z_HEPATIC, Z_RENAL, Anatomy
+
+# _inter, _field and _union stay importable from here (they are in __all__)
+from .anatomy.shapes import intersection as _inter
+from .anatomy.shapes import offset, smooth_profile
+from .anatomy.shapes import shared_field as _field
+from .anatomy.shapes import union as _union
+from .case_specs import (
+    MASS_ID,
+    TUMOUR_ID,
+    default_case,
+    finding_label_specs,
+    reported_mass_extents_mm,
+    tumour_top_offset_mm,
 )
 from .raster import HU, Block, FieldFn, Structure
 from .sdf import F32, Arr, Box, ellipse_sd, ellipsoid_sd, smooth_min
-
-#: Case-file id of the default case's findings.
-MASS_ID = "mass"
-TUMOUR_ID = "intravascular_tumour"
 
 #: Thickness of the mass's enhancing rim (mm).
 RIM_MM = 4.5
@@ -66,49 +64,6 @@ HEAD_MM = 10.0
 #: The space behind the mass that the liver is pushed out of falls by this many mm per mm
 #: behind the mass's centre (:meth:`Findings.behind_sd`).
 BEHIND_SLOPE = 0.6
-
-
-@lru_cache(maxsize=1)
-def _default_case() -> CaseFile:
-    from ..annotations import default_case_path, load_case
-
-    return load_case(default_case_path())
-
-
-def reported_mass_extents_mm() -> dict[str, float]:
-    """The mass's reported extents in mm along the assumed axes: ``{'lr', 'ap', 'cc'}``.
-
-    The one place the phantom takes them from: the default case file, through
-    :meth:`ivcviewer.annotations.Finding.reported_extents_mm`.
-
-    >>> reported_mass_extents_mm()
-    {'lr': 105.0, 'ap': 89.0, 'cc': 132.0}
-    """
-    return dict(_default_case().finding(MASS_ID).reported_extents_mm())
-
-
-def tumour_top_offset_mm() -> float:
-    """Where the case file puts the tumour's upper end relative to the hepatic-vein confluence
-    (mm, negative = below)."""
-    rel = _default_case().finding(TUMOUR_ID).relations
-    if rel.to_landmark != "hepatic_vein_confluence":
-        return -10.0
-    return float(rel.to_offset_mm)
-
-
-def finding_label_specs() -> dict[str, tuple[int, tuple[int, int, int]]]:
-    """Finding id -> (label value, colour) from the case file.
-
-    >>> finding_label_specs()["mass"][0], finding_label_specs()["intravascular_tumour"][0]
-    (1, 2)
-    """
-    case = _default_case()
-    values = case.label_values()
-    out = {}
-    for fid in (MASS_ID, TUMOUR_ID):
-        rgb = case.finding(fid).colour_rgb or (255, 0, 0)
-        out[fid] = (int(values[fid]), (int(rgb[0]), int(rgb[1]), int(rgb[2])))
-    return out
 
 
 def anatomy_point(anatomy: Anatomy, name: str, z: float) -> NDArray[np.float64]:
@@ -138,8 +93,8 @@ def anatomy_point(anatomy: Anatomy, name: str, z: float) -> NDArray[np.float64]:
         zz32 = np.array([[[z]]], dtype=F32)
         return np.array(
             [
-                float(_smooth_interp(zz32, rows[:, 0], rows[:, 1]).ravel()[0]),
-                float(_smooth_interp(zz32, rows[:, 0], rows[:, 2]).ravel()[0]),
+                float(smooth_profile(zz32, rows[:, 0], rows[:, 1]).ravel()[0]),
+                float(smooth_profile(zz32, rows[:, 0], rows[:, 2]).ravel()[0]),
                 float(z),
             ]
         )
@@ -154,7 +109,7 @@ def place_mass(anatomy: Anatomy) -> SolidPlacement:
     uses); the points come from the phantom's model: the level of ``centre_level`` and each
     landmark of ``placement.through`` at that level (:func:`anatomy_point`).
     """
-    mass = _default_case().finding(MASS_ID)
+    mass = default_case().finding(MASS_ID)
     rel = mass.relations
     level = rel.centre_level or "renal_vein_confluence"
     z0 = float(anatomy_point(anatomy, level, Z_RENAL)[2])
@@ -295,7 +250,7 @@ class Findings:
             Structure(
                 "mass_solid",
                 MASS_ID,
-                _offset(mass, RIM_MM),
+                offset(mass, RIM_MM),
                 box,
                 HU(48.0, coarse=9, fine=4),
                 region="mass_solid",

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .case_specs import finding_label_specs
+
 #: Vertebrae in the field of view, head to feet.
 VERTEBRAE: tuple[str, ...] = (
     "T7", "T8", "T9", "T10", "T11", "T12", "L1", "L2", "L3", "L4", "L5",
@@ -178,10 +180,8 @@ def anatomy_labels() -> list[LabelInfo]:
 def finding_labels() -> list[LabelInfo]:
     """The finding entries (``mass``, ``intravascular_tumour``) with the case file's values and
     colours."""
-    from . import findings
-
     out = []
-    for fid, (value, colour) in findings.finding_label_specs().items():
+    for fid, (value, colour) in finding_label_specs().items():
         rng, desc = FINDING_HU[fid]
         out.append(LabelInfo(value, fid, colour, rng, desc))
     return out

@@ -31,7 +31,7 @@ from ..errors import OutputExistsError
 from ..io import LabelEntry, LabelTable, save_labels
 from ..io.formats import write_text_atomic
 from .build import PHANTOM_VERSION, Phantom, build_phantom
-from .findings import MASS_ID, reported_mass_extents_mm
+from .case_specs import MASS_ID, default_case, reported_mass_extents_mm
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +76,6 @@ def measured_extents_mm(phantom: Phantom, name: str = MASS_ID) -> dict[str, floa
 
 def manifest(phantom: Phantom, files: dict[str, str], dicom: dict[str, Any]) -> dict[str, Any]:
     """The manifest document of a written phantom."""
-    from .findings import _default_case
-
     ct = phantom.ct
     doc: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
@@ -114,7 +112,7 @@ def manifest(phantom: Phantom, files: dict[str, str], dicom: dict[str, Any]) -> 
         truth["mass"]["reported_extents_mm"] = reported_mass_extents_mm()
         truth["mass"]["label_extents_mm"] = measured_extents_mm(phantom)
         doc["truth"] = truth
-        case = _default_case()
+        case = default_case()
         doc["case"] = {
             "id": case.case.id,
             "citation": case.case.citation.text,
