@@ -1,8 +1,10 @@
 """What the measurement table shows and exports: region rows, manual measurements, CSV, JSON.
 
 Qt-free and napari-free: it works on core objects (:class:`ivcviewer.measure.RegionMeasurements`,
-:class:`ivcviewer.annotations.CaseFile`) and on :class:`ManualMeasurement` records that
-:mod:`ivcviewer._napari.measure_tools` reads from the ruler and bidirectional layers. The widget
+:class:`ivcviewer.annotations.CaseFile`) and on
+:class:`~ivcviewer.measure.tools.ManualMeasurement` records (re-exported here, with the tool
+kinds :data:`RULER` and :data:`BIDIRECTIONAL`) that :mod:`ivcviewer._napari.measure_tools`
+reads from the ruler and bidirectional layers. The widget
 (:mod:`ivcviewer._napari.widgets.measure_table`) only lays these rows out.
 
 Units: lengths in mm, volumes in mL, positions in LPS mm (the project's conventions); the
@@ -20,22 +22,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .. import measure
 from ..annotations import CaseFile, Finding
 from ..annotations.matching import match_findings
 from ..io.formats import write_text_atomic
 from ..measure import ExtentComparison, RegionMeasurements
+from ..measure.tools import BIDIRECTIONAL, RULER, ManualMeasurement, axes_angle_deg
 
 #: Version of the exported JSON layout.
 EXPORT_SCHEMA_VERSION = 1
-
-#: Kinds of manual measurement.
-RULER = "ruler"
-BIDIRECTIONAL = "bidirectional"
-
-#: A region named ``label_<v>`` has no name of its own (the core's default name).
 
 #: Columns of the CSV export, in order (one row per region or manual measurement).
 CSV_COLUMNS: tuple[str, ...] = (
@@ -67,108 +63,6 @@ CSV_COLUMNS: tuple[str, ...] = (
     "start_lps",
     "end_lps",
 )
-
-
-def _vec(v: Any) -> list[float]:
-    return [float(x) for x in np.asarray(v, dtype=float).ravel()]
-
-
-@dataclass(frozen=True)
-class ManualMeasurement:
-    """A measurement drawn (or computed) on a ruler or bidirectional layer.
-
-    Attributes
-    ----------
-    kind
-        :data:`RULER` or :data:`BIDIRECTIONAL`.
-    name
-        ``Ruler 1``, ``Bidirectional 2``, ... (numbered per layer in drawing order).
-    layer
-        Name of the napari layer it was read from.
-    segments
-        For a ruler, its segments (one for a line, more for a path): ``(start_lps, end_lps,
-        length_mm)``; for a bidirectional, the long axis then the short axis.
-    source
-        Where a computed bidirectional came from (``label 1 (mass), section 12``), else empty.
-    """
-
-    kind: str
-    name: str
-    layer: str
-    segments: tuple[measure.Segment, ...]
-    source: str = ""
-
-    @property
-    def length_mm(self) -> float:
-        """A ruler's length (sum of its segments); a bidirectional's long axis."""
-        if self.kind == BIDIRECTIONAL:
-            return self.segments[0].length_mm
-        return float(sum(s.length_mm for s in self.segments))
-
-    @property
-    def short_mm(self) -> float | None:
-        """A bidirectional's short axis, mm (None for a ruler)."""
-        return self.segments[1].length_mm if self.kind == BIDIRECTIONAL else None
-
-    @property
-    def angle_deg(self) -> float | None:
-        """Angle between a bidirectional's two axes, degrees (90 when perpendicular)."""
-        if self.kind != BIDIRECTIONAL:
-            return None
-        return axes_angle_deg(self.segments[0], self.segments[1])
-
-    @property
-    def start_lps(self) -> NDArray[np.float64]:
-        """First point, LPS mm."""
-        return self.segments[0].start_lps
-
-    @property
-    def end_lps(self) -> NDArray[np.float64]:
-        """Last point of a ruler (end of the long axis for a bidirectional), LPS mm."""
-        seg = self.segments[0] if self.kind == BIDIRECTIONAL else self.segments[-1]
-        return seg.end_lps
-
-    def delta_mm(self) -> dict[str, float]:
-        """Absolute span of a ruler (or of a long axis) along ``lr``, ``ap``, ``cc``, mm."""
-        d = np.abs(self.end_lps - self.start_lps)
-        return {ax: float(v) for ax, v in zip(measure.PATIENT_AXES, d, strict=True)}
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form (mm, LPS mm)."""
-        out: dict[str, Any] = {"kind": self.kind, "name": self.name, "layer": self.layer}
-        if self.kind == BIDIRECTIONAL:
-            out.update(
-                long_axis=self.segments[0].to_dict(),
-                short_axis=self.segments[1].to_dict(),
-                angle_deg=self.angle_deg,
-                source=self.source,
-            )
-        else:
-            out.update(
-                length_mm=self.length_mm,
-                start_lps=_vec(self.start_lps),
-                end_lps=_vec(self.end_lps),
-                delta_mm=self.delta_mm(),
-                segments=[s.to_dict() for s in self.segments],
-            )
-        return out
-
-
-def axes_angle_deg(a: measure.Segment, b: measure.Segment) -> float:
-    """Angle between two segments' directions, in ``[0, 90]`` degrees.
-
-    >>> s = measure.Segment
-    >>> o = np.zeros(3)
-    >>> round(axes_angle_deg(s(1.0, o, np.array([1.0, 0, 0])), s(1.0, o, np.array([0, 2.0, 0]))), 6)
-    90.0
-    """
-    u = np.asarray(a.end_lps - a.start_lps, dtype=float)
-    v = np.asarray(b.end_lps - b.start_lps, dtype=float)
-    nu, nv = float(np.linalg.norm(u)), float(np.linalg.norm(v))
-    if nu == 0.0 or nv == 0.0:
-        return float("nan")
-    c = abs(float(u @ v)) / (nu * nv)
-    return float(math.degrees(math.acos(min(1.0, c))))
 
 
 @dataclass(frozen=True)
@@ -399,3 +293,17 @@ def _manual_csv(m: ManualMeasurement) -> dict[str, str]:
     out["start_lps"] = _lps(m.start_lps)
     out["end_lps"] = _lps(m.end_lps)
     return out
+
+
+__all__ = [
+    "BIDIRECTIONAL",
+    "CSV_COLUMNS",
+    "EXPORT_SCHEMA_VERSION",
+    "RULER",
+    "ManualMeasurement",
+    "MeasurementReport",
+    "RegionRow",
+    "axes_angle_deg",
+    "findings_with_figures",
+    "region_rows",
+]

@@ -28,8 +28,8 @@ from qtpy.QtWidgets import (
 )
 
 from ...errors import IvcviewerError
+from ...measure.tools import BIDIRECTIONAL, RULER, region_axes_source, region_axes_text
 from .. import measure_tools as mt
-from ..measure_report import BIDIRECTIONAL, RULER
 from .measure_common import LayerCombo, NapariConnections
 
 if TYPE_CHECKING:
@@ -130,13 +130,8 @@ class MeasureToolboxWidget(QWidget):
         value = int(label if label is not None else self.label_spin.value())
         axes = mt.region_recist(layer, value)
         name = mt.label_names(layer).get(value, f"label_{value}")
-        mt.add_recist_lines(
-            self._viewer, axes, source=f"label {value} ({name}), section {axes.section_index}"
-        )
-        text = (
-            f"{name}: long {axes.long_mm:.1f} mm x short {axes.short_mm:.1f} mm "
-            f"(section {axes.section_index})"
-        )
+        mt.add_recist_lines(self._viewer, axes, source=region_axes_source(value, name, axes))
+        text = region_axes_text(name, axes)
         self.axes_result.setText(text)
         return text
 
