@@ -190,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
         anatomy_names_for_case,
         fit_case,
     )
+    from ..annotations.report import overlay_markdown
     from ..annotations.truth import phantom_truth_anatomy
     from ..errors import AnatomyError
     from ..io import LabelEntry, LabelTable, save_labels
@@ -264,7 +265,7 @@ def run(args: argparse.Namespace) -> int:
         "findings_md": str(out / "findings.md"),
     }
     write_text_atomic(out / "findings.json", dumps(doc) + "\n")
-    write_text_atomic(out / "findings.md", result.to_markdown())
+    write_text_atomic(out / "findings.md", overlay_markdown(result))
 
     for w in result.warnings:
         warnings.warn(w, stacklevel=1)
