@@ -147,6 +147,7 @@ class _Levels:
 
     @classmethod
     def of(cls, landmarks: Landmarks) -> _Levels:
+        """The levels of a landmark set; AnatomyError without ``renal_vein_confluence``."""
         landmarks.require(["renal_vein_confluence"])
         return cls(
             landmarks.z("renal_vein_confluence"),

@@ -159,6 +159,7 @@ class Landmarks:
             raise self._missing(missing)
 
     def _missing(self, missing: list[str]) -> AnatomyError:
+        """The error naming absent landmarks and the source that lacks them."""
         desc = self.provenance.description
         return AnatomyError(
             f"The landmarks from {self.provenance.source!r}{' (' + desc + ')' if desc else ''}"
@@ -242,10 +243,12 @@ class Landmarks:
 
 
 def _fail(path: Path, where: str, problem: str, fix: str) -> AnatomyError:
+    """The error for a field of a landmarks file: the file, the field, the problem, the fix."""
     return AnatomyError(f"{path}: field '{where}': {problem}. Fix: {fix}")
 
 
 def _landmarks_from_doc(doc: Any, path: Path) -> Landmarks:
+    """The landmark set of a parsed landmarks file, every field checked (see ``load_json``)."""
     if not isinstance(doc, dict):
         raise _fail(path, "(top level)", "must be a JSON object", "write a JSON object")
     allowed = {
@@ -349,6 +352,7 @@ def _landmarks_from_doc(doc: Any, path: Path) -> Landmarks:
 
 
 def _as_xyz(v: Any) -> NDArray[np.float64] | None:
+    """``v`` as 3 finite floats, or None."""
     try:
         a = np.asarray(v, dtype=float)
     except (TypeError, ValueError):
@@ -359,6 +363,7 @@ def _as_xyz(v: Any) -> NDArray[np.float64] | None:
 
 
 def _check_centreline(c: NDArray[np.float64], r: NDArray[np.float64], what: str) -> None:
+    """Raise AnatomyError unless ``c`` (N, 3) runs feet to head with N positive radii ``r``."""
     if c.ndim != 2 or c.shape[1] != 3 or c.shape[0] < 2:
         raise AnatomyError(f"{what} must be at least 2 points of 3 values, got shape {c.shape}.")
     if r.shape != (c.shape[0],):

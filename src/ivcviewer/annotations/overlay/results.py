@@ -92,10 +92,12 @@ class FitOptions:
 
 
 def _r(v: float, nd: int = 3) -> float:
+    """``v`` as a float rounded to ``nd`` decimals (for JSON)."""
     return round(float(v), nd)
 
 
 def _axes_cm(d: Mapping[str, float] | None) -> dict[str, float] | None:
+    """Per-axis mm as cm, rounded (None stays None)."""
     return None if d is None else {k: _r(v / 10.0, 3) for k, v in d.items()}
 
 
