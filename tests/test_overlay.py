@@ -32,6 +32,7 @@ from ivcviewer.annotations.overlay import (
     landmarks_outside,
 )
 from ivcviewer.annotations.rasterise import GridBox
+from ivcviewer.workflows.findings_table import render_markdown
 from ivcviewer.errors import AnatomyError, CaseFileError
 from ivcviewer.volume import Volume
 
@@ -133,8 +134,8 @@ def test_json_and_markdown(from_labels: OverlayResult) -> None:
     assert doc["landmarks_outside"] == []
     assert doc["landmarks"]["points"]["renal_vein_confluence"]["used"] is True
     assert doc["not_drawn"][0]["id"] == "pulmonary_embolism"
-    md = from_labels.to_markdown()
-    assert "Mayo level **III**" in md and "| left-right | 10.50 |" in md
+    md = render_markdown(from_labels)
+    assert "IVC involvement: Mayo III, segment II" in md and "| left-right | 10.50 |" in md
     assert "Pulmonary embolism" in md
 
 
@@ -403,7 +404,8 @@ def test_nothing_drawn_on_an_unrelated_ct(case) -> None:  # type: ignore[no-unty
     assert [f.n_voxels for f in res.findings] == [0, 0] and res.drawn == []
     assert {c.reason for f in res.findings for c in f.clipping} == {"field_of_view"}
     assert res.involvement is None and "not computed" in res.involvement_missing
-    assert "Mayo" not in res.to_markdown().split("## Warnings")[0]
+    md = render_markdown(res)
+    assert "IVC involvement: Mayo" not in md and "IVC involvement: not computed" in md
     assert set(res.landmarks_outside) == set(case.required_landmarks())
     assert landmarks_outside(tiny.shape, tiny.affine, lm, ["right_psoas_at_mass"]) == [
         "right_psoas_at_mass"

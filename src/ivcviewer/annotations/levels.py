@@ -136,6 +136,145 @@ def mayo_at_least(level: str, minimum: str) -> bool:
     return _ORDER.index(level) >= _ORDER.index(minimum)
 
 
+@dataclass(frozen=True)
+class _Levels:
+    """The landmark levels a tumour's ends are read against (z, LPS mm; None when absent)."""
+
+    renal: float
+    ih_low: float | None
+    hepatic: float | None
+    atrium: float | None
+
+    @classmethod
+    def of(cls, landmarks: Landmarks) -> _Levels:
+        """The levels of a landmark set; AnatomyError without ``renal_vein_confluence``."""
+        landmarks.require(["renal_vein_confluence"])
+        return cls(
+            landmarks.z("renal_vein_confluence"),
+            _z(landmarks, "intrahepatic_ivc_lower"),
+            _z(landmarks, "hepatic_vein_confluence"),
+            _z(landmarks, "cavo_atrial_junction"),
+        )
+
+    def used(self) -> dict[str, float]:
+        """Landmark name -> z of the levels present."""
+        levels = {"renal_vein_confluence": self.renal}
+        for name, z in (
+            ("intrahepatic_ivc_lower", self.ih_low),
+            ("hepatic_vein_confluence", self.hepatic),
+            ("cavo_atrial_junction", self.atrium),
+        ):
+            if z is not None:
+                levels[name] = z
+        return levels
+
+
+def _mayo_working(top_z_mm: float, lv: _Levels, tolerance_mm: float) -> tuple[str, list[str]]:
+    """The Mayo level by the working rule, and notes on the landmarks it did without."""
+    notes: list[str] = []
+    above = top_z_mm - lv.renal
+    if above <= 0:
+        mayo = "0"
+    elif above < MAYO_I_LIMIT_MM:
+        mayo = "I"
+    elif lv.atrium is not None and top_z_mm > lv.atrium + tolerance_mm:
+        mayo = "IV"
+    elif lv.ih_low is not None and top_z_mm >= lv.ih_low:
+        mayo = "III"
+    elif lv.ih_low is None and lv.hepatic is not None and top_z_mm >= lv.hepatic:
+        mayo = "III"
+        notes.append(
+            "intrahepatic_ivc_lower is absent: III was read from the hepatic-vein confluence."
+        )
+    else:
+        mayo = "II"
+        if lv.ih_low is None and lv.hepatic is None:
+            notes.append(
+                "Neither intrahepatic_ivc_lower nor hepatic_vein_confluence is known: a tumour "
+                "2 cm or more above the renal veins is called II (it may be higher)."
+            )
+    return mayo, notes
+
+
+def _mayo_strict(
+    mayo: str, top_z_mm: float, lv: _Levels, tolerance_mm: float
+) -> tuple[str, list[str]]:
+    """The strict reading of the Mayo wording (III from the hepatic veins up), with notes on
+    where it and the working rule part, and on the diaphragm."""
+    hepatic = lv.hepatic
+    if mayo in ("0", "I", "IV"):
+        strict = mayo
+    elif hepatic is not None and top_z_mm >= hepatic:
+        strict = "III"
+    elif hepatic is None:
+        strict = mayo
+    else:
+        strict = "II"
+    notes: list[str] = []
+    if mayo == "III" and strict == "II":
+        notes.append(
+            f"The top lies in the liver-surrounded (intrahepatic) IVC, "
+            f"{hepatic - top_z_mm:.1f} mm below the hepatic-vein confluence: III by the "
+            "working rule, II by the strict reading of the Mayo wording ('below the hepatic "
+            "veins')."
+            if hepatic is not None
+            else "III by the working rule."
+        )
+    if mayo == "III" and hepatic is not None and top_z_mm > hepatic + tolerance_mm:
+        notes.append(
+            "The top lies above the hepatic-vein confluence, in the suprahepatic IVC that "
+            "crosses the diaphragm: III if below the diaphragm, IV above it (the diaphragm is "
+            "not a landmark)."
+        )
+    return strict, notes
+
+
+def _truncation(
+    top_z_mm: float, lv: _Levels, truncated: set[str], tolerance_mm: float
+) -> tuple[bool, list[str]]:
+    """Whether the level is a lower bound (the tumour reaches a truncated landmark), and notes."""
+    lower_bound = False
+    notes: list[str] = []
+    for name, z in (("hepatic_vein_confluence", lv.hepatic), ("cavo_atrial_junction", lv.atrium)):
+        if name in truncated and z is not None:
+            if top_z_mm >= z - tolerance_mm:
+                lower_bound = True
+                notes.append(
+                    f"{name} is truncated by the field of view (it lies at or above z = "
+                    f"{z:.1f} mm) and the tumour reaches it: the level is a lower bound."
+                )
+            else:
+                notes.append(
+                    f"{name} is truncated by the field of view (it lies at or above z = "
+                    f"{z:.1f} mm); the tumour's top lies {z - top_z_mm:.1f} mm below that "
+                    "bound, so the level does not depend on it."
+                )
+    return lower_bound, notes
+
+
+def _segments(
+    bottom_z_mm: float, top_z_mm: float, lv: _Levels, tolerance_mm: float
+) -> tuple[tuple[str, ...], list[str]]:
+    """The IVC segments the tumour spans, in order, and a note when III cannot be told."""
+    segments: list[str] = []
+    if bottom_z_mm < lv.renal - tolerance_mm:
+        segments.append("I")
+    upper_ii = lv.hepatic if lv.hepatic is not None else lv.atrium
+    if top_z_mm > lv.renal + tolerance_mm and (
+        upper_ii is None or bottom_z_mm < upper_ii - tolerance_mm
+    ):
+        segments.append("II")
+    if lv.hepatic is not None and top_z_mm > lv.hepatic + tolerance_mm:
+        segments.append("III")
+    notes: list[str] = []
+    if lv.hepatic is None:
+        notes.append(
+            "hepatic_vein_confluence is absent: segment III (suprahepatic) cannot be told "
+            "from segment II."
+        )
+    return tuple(segments), notes
+
+
 def ivc_involvement(
     bottom_z_mm: float,
     top_z_mm: float,
@@ -166,110 +305,20 @@ def ivc_involvement(
             f"The tumour's lower end (z = {bottom_z_mm:.1f} mm) lies above its upper end "
             f"(z = {top_z_mm:.1f} mm)."
         )
-    landmarks.require(["renal_vein_confluence"])
-    renal = landmarks.z("renal_vein_confluence")
-    ih_low = _z(landmarks, "intrahepatic_ivc_lower")
-    hepatic = _z(landmarks, "hepatic_vein_confluence")
-    atrium = _z(landmarks, "cavo_atrial_junction")
-    levels = {"renal_vein_confluence": renal}
-    for name, z in (
-        ("intrahepatic_ivc_lower", ih_low),
-        ("hepatic_vein_confluence", hepatic),
-        ("cavo_atrial_junction", atrium),
-    ):
-        if z is not None:
-            levels[name] = z
-    notes: list[str] = []
-    above = top_z_mm - renal
-
-    # the working rule
-    if above <= 0:
-        mayo = "0"
-    elif above < MAYO_I_LIMIT_MM:
-        mayo = "I"
-    elif atrium is not None and top_z_mm > atrium + tolerance_mm:
-        mayo = "IV"
-    elif ih_low is not None and top_z_mm >= ih_low:
-        mayo = "III"
-    elif ih_low is None and hepatic is not None and top_z_mm >= hepatic:
-        mayo = "III"
-        notes.append(
-            "intrahepatic_ivc_lower is absent: III was read from the hepatic-vein confluence."
-        )
-    else:
-        mayo = "II"
-        if ih_low is None and hepatic is None:
-            notes.append(
-                "Neither intrahepatic_ivc_lower nor hepatic_vein_confluence is known: a tumour "
-                "2 cm or more above the renal veins is called II (it may be higher)."
-            )
-    # the strict reading: III from the hepatic veins up
-    if mayo in ("0", "I", "IV"):
-        strict = mayo
-    elif hepatic is not None and top_z_mm >= hepatic:
-        strict = "III"
-    elif hepatic is None:
-        strict = mayo
-    else:
-        strict = "II"
-    if mayo == "III" and strict == "II":
-        notes.append(
-            f"The top lies in the liver-surrounded (intrahepatic) IVC, "
-            f"{hepatic - top_z_mm:.1f} mm below the hepatic-vein confluence: III by the "
-            "working rule, II by the strict reading of the Mayo wording ('below the hepatic "
-            "veins')."
-            if hepatic is not None
-            else "III by the working rule."
-        )
-    if mayo == "III" and hepatic is not None and top_z_mm > hepatic + tolerance_mm:
-        notes.append(
-            "The top lies above the hepatic-vein confluence, in the suprahepatic IVC that "
-            "crosses the diaphragm: III if below the diaphragm, IV above it (the diaphragm is "
-            "not a landmark)."
-        )
-
-    # truncation: is the level a lower bound?
+    lv = _Levels.of(landmarks)
+    mayo, notes = _mayo_working(top_z_mm, lv, tolerance_mm)
+    strict, strict_notes = _mayo_strict(mayo, top_z_mm, lv, tolerance_mm)
     truncated = set(landmarks.provenance.truncated)
-    lower_bound = False
-    for name, z in (("hepatic_vein_confluence", hepatic), ("cavo_atrial_junction", atrium)):
-        if name in truncated and z is not None:
-            if top_z_mm >= z - tolerance_mm:
-                lower_bound = True
-                notes.append(
-                    f"{name} is truncated by the field of view (it lies at or above z = "
-                    f"{z:.1f} mm) and the tumour reaches it: the level is a lower bound."
-                )
-            else:
-                notes.append(
-                    f"{name} is truncated by the field of view (it lies at or above z = "
-                    f"{z:.1f} mm); the tumour's top lies {z - top_z_mm:.1f} mm below that "
-                    "bound, so the level does not depend on it."
-                )
-
-    # IVC segments
-    segments: list[str] = []
-    if bottom_z_mm < renal - tolerance_mm:
-        segments.append("I")
-    upper_ii = hepatic if hepatic is not None else atrium
-    if top_z_mm > renal + tolerance_mm and (
-        upper_ii is None or bottom_z_mm < upper_ii - tolerance_mm
-    ):
-        segments.append("II")
-    if hepatic is not None and top_z_mm > hepatic + tolerance_mm:
-        segments.append("III")
-    if hepatic is None:
-        notes.append(
-            "hepatic_vein_confluence is absent: segment III (suprahepatic) cannot be told "
-            "from segment II."
-        )
+    lower_bound, bound_notes = _truncation(top_z_mm, lv, truncated, tolerance_mm)
+    segments, segment_notes = _segments(bottom_z_mm, top_z_mm, lv, tolerance_mm)
     return InvolvementLevel(
         mayo_level=mayo,
         mayo_level_strict=strict,
-        ivc_segments=tuple(segments),
+        ivc_segments=segments,
         lower_bound=lower_bound,
         top_z_mm=float(top_z_mm),
         bottom_z_mm=float(bottom_z_mm),
-        top_above_renal_mm=float(above),
-        levels_z_mm=levels,
-        notes=notes,
+        top_above_renal_mm=float(top_z_mm - lv.renal),
+        levels_z_mm=lv.used(),
+        notes=notes + strict_notes + bound_notes + segment_notes,
     )

@@ -9,7 +9,7 @@ from ..io import load_labels, volume_format
 from ..volume import Volume
 from .anatomy import Landmarks
 from .casefile import CaseFile
-from .overlay import anatomy_names_for_case
+from .overlay.anatomy_access import anatomy_names_for_case
 
 
 def find_truth_labelmap(folder: Path) -> Path | None:

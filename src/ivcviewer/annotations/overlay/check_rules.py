@@ -1,0 +1,100 @@
+"""Stage 6 of :func:`~.pipeline.fit_case`: the case file's rules checked on each region.
+
+Each rule (``touches``, ``overlaps``, ``reaches_into``, ``inside``, ``avoids``) is checked on
+the region as fitted and clipped, before overlaps with other findings were resolved: where a
+mass enters the IVC, the label map shows the intravascular tumour, yet the mass does reach into
+the vessel. A rule that does not hold becomes a warning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ...errors import CaseFileError
+from ..rasterise import CroppedMask
+from .anatomy_access import AnatomyAccess
+from .results import FindingResult, RuleCheck
+
+
+def check_rule(
+    rule_name: str,
+    structure: str,
+    margin_mm: float,
+    min_fraction: float,
+    region: CroppedMask,
+    anatomy: AnatomyAccess,
+) -> RuleCheck:
+    """Whether one rule holds for a region: ``satisfied``, ``violated`` or ``not_checked``
+    (the structure is not in the anatomy source), with what was counted."""
+    src = anatomy.source_of(structure)
+    if not src:
+        return RuleCheck(
+            rule_name,
+            structure,
+            "not_checked",
+            f"{structure} is not in the anatomy source (no label map names it)",
+        )
+    source = "label map" if src == "labels" else "IVC centreline and radius"
+    n = region.n_voxels
+    if n == 0:
+        return RuleCheck(rule_name, structure, "violated", "the region is empty", source)
+    if rule_name == "touches":
+        box = region.box.grow(1, anatomy.shape)
+        s = anatomy.structure(structure, box, margin_mm)
+        grown = ndi.binary_dilation(region.on(box), structure=np.ones((3, 3, 3), bool))
+        k = int(np.count_nonzero(grown & s))
+        ok = k > 0
+        detail = f"{k} voxels of {structure} lie in or next to the region"
+    else:
+        s = anatomy.structure(structure, region.box, margin_mm)
+        k = int(np.count_nonzero(s & region.mask))
+        frac = k / n
+        if rule_name in ("overlaps", "reaches_into"):
+            ok = k > 0
+            detail = f"{k} voxels ({frac:.1%} of the region) lie inside {structure}"
+        elif rule_name == "inside":
+            ok = frac >= min_fraction - 1e-12
+            grown = f" grown by {margin_mm:g} mm" if margin_mm else ""
+            detail = (
+                f"{frac:.1%} of the region lies inside {structure}{grown} "
+                f"(needed: {min_fraction:.0%})"
+            )
+        elif rule_name == "avoids":
+            ok = k == 0
+            detail = f"{k} voxels of the region lie inside {structure}"
+        else:  # pragma: no cover - the case file admits only the rules above
+            raise CaseFileError(f"Unknown rule {rule_name!r}.")
+    if margin_mm and rule_name != "inside":
+        detail += f" (grown by {margin_mm:g} mm)"
+    return RuleCheck(rule_name, structure, "satisfied" if ok else "violated", detail, source)
+
+
+def check_rules(
+    findings: tuple[FindingResult, ...], anatomy: AnatomyAccess
+) -> tuple[FindingResult, ...]:
+    """Every drawn finding with its rules checked (and a warning per rule that does not hold).
+
+    A finding of which nothing is drawn keeps no rule checks.
+    """
+    out = []
+    for r in findings:
+        if r.n_voxels == 0:
+            out.append(r)
+            continue
+        checked = r.before_overlaps if r.before_overlaps is not None else r.region
+        rules = [
+            check_rule(
+                rule.rule, rule.structure, rule.margin_mm, rule.min_fraction, checked, anatomy
+            )
+            for rule in r.finding.relations.rules
+        ]
+        violated = [
+            f"Rule '{chk.rule} {chk.structure}' does not hold: {chk.detail}."
+            for chk in rules
+            if chk.status == "violated"
+        ]
+        out.append(dataclasses.replace(r, rules=rules, warnings=[*r.warnings, *violated]))
+    return tuple(out)
