@@ -1,4 +1,5 @@
-"""napari sample data: the case phantom's CT, truth labels and landmarks as layer data."""
+"""napari sample data: the case phantom's CT, truth labels and landmarks, and the real CT with
+its anatomy label map, as layer data and in a shown viewer."""
 
 from __future__ import annotations
 
@@ -64,7 +65,69 @@ def test_phantom_with_truth_has_labels_and_landmarks_on_the_ct_grid(cache: Path)
         np.testing.assert_allclose(geometry.napari_to_lps(world), truth.point(lm), atol=1e-6)
 
 
-def test_the_manifest_lists_both_samples() -> None:
+def test_real_ct_with_anatomy_is_a_ct_and_its_named_label_map_on_one_grid(
+    make_napari_viewer,
+) -> None:
+    from ivcviewer.sample_data import real_abdominal_ct
+
+    ct, anatomy = sample_data.real_ct_with_anatomy()
+    assert [ct[2], anatomy[2]] == ["image", "labels"]
+    assert ct[1]["name"] == sample_data.REAL_CT_NAME
+    assert anatomy[1]["name"] == sample_data.REAL_ANATOMY_NAME
+    assert ct[1]["metadata"]["source"] == str(real_abdominal_ct().ct)
+    assert ct[1]["contrast_limits"] == pytest.approx((-160.0, 240.0))
+    assert anatomy[0].shape == ct[0].shape == (112, 101, 122)
+    # the same voxel -> LPS affine, hence the same napari transform
+    np.testing.assert_allclose(
+        anatomy[1]["metadata"]["affine_lps"], ct[1]["metadata"]["affine_lps"]
+    )
+    for key in ("scale", "translate"):
+        assert anatomy[1][key] == pytest.approx(ct[1][key])
+    assert tuple(anatomy[1]["units"]) == tuple(ct[1]["units"]) == ("mm", "mm", "mm")
+    # the structure names, as the phantom's truth labels carry them
+    names = anatomy[1]["metadata"]["label_names"]
+    assert len(names) == 62
+    assert {"inferior_vena_cava", "aorta", "liver", "iliopsoas_right"} <= set(names.values())
+    assert list(anatomy[1]["features"]["name"]) == list(names.values())
+
+    viewer = make_napari_viewer(show=True)
+    image, labels = (viewer.add_layer(Layer.create(*d)) for d in (ct, anatomy))
+    corners = np.array([[0, 0, 0], [111, 100, 121], [56, 50, 61]], dtype=float)
+    for ijk in corners:
+        np.testing.assert_allclose(image.data_to_world(ijk), labels.data_to_world(ijk))
+    # the liver is where the CT shows liver parenchyma (non-contrast, 20-120 HU)
+    liver = next(v for v, n in names.items() if n == "liver")
+    idx = np.argwhere(np.asarray(labels.data) == liver)[::200]
+    hu = []
+    for i in idx:
+        world = tuple(labels.data_to_world(i))
+        viewer.dims.point = world  # napari reads the value on the slice shown
+        hu.append(float(image.get_value(world, world=True)))
+    assert 20 < np.median(hu) < 120, hu
+    assert "name: liver" in labels.get_status(world, world=True)["coordinates"]
+
+
+def test_the_case_overlay_fits_the_case_on_the_real_anatomy_layer(make_napari_viewer) -> None:
+    from ivcviewer._napari.widgets.case_overlay import AnatomySource, CaseOverlayWidget
+    from ivcviewer.annotations import default_case_path
+
+    viewer = make_napari_viewer(show=True)
+    image, labels = (
+        viewer.add_layer(Layer.create(*d)) for d in sample_data.real_ct_with_anatomy()
+    )
+    w = CaseOverlayWidget(viewer)
+    viewer.window.add_dock_widget(w, name="Case overlay")
+    w.set_case(default_case_path())
+    w.set_ct_layer(image)
+    w.set_source(AnatomySource.LABELMAP_LAYER, layer=labels)
+    result = w.run()
+    assert result.landmarks.provenance.source == "labelmap"
+    assert {r.finding_id for r in result.regions} == {"mass", "intravascular_tumour"}
+    lv = result.involvement
+    assert lv is not None and lv.mayo_level == "III" and lv.ivc_segment == "II"
+
+
+def test_the_manifest_lists_the_samples() -> None:
     import npe2
 
     import ivcviewer
@@ -75,4 +138,5 @@ def test_the_manifest_lists_both_samples() -> None:
     assert samples == {
         "Case phantom CT": "ivcviewer._napari.sample_data:phantom_ct",
         "Case phantom CT with truth labels": "ivcviewer._napari.sample_data:phantom_ct_with_truth",
+        "Real abdominal CT with anatomy": "ivcviewer._napari.sample_data:real_ct_with_anatomy",
     }

@@ -1,9 +1,12 @@
-"""The teaching demo in napari: the case phantom with the case overlay, shown or rendered.
+"""The teaching demo in napari: the case overlay on a CT, shown or rendered.
 
 :func:`setup_case_viewer` puts a CT, the "Case overlay" widget (fitted from an anatomy source)
 and the "Measurement table" (when available) into a viewer. :func:`render_overlay_views` renders
 the overlay's standard views: axial at the renal-vein level, coronal through the IVC and an
-anterior 3D view. :func:`open_demo` opens a window; :func:`render_demo` writes PNG files.
+anterior 3D view. :func:`open_demo` opens a window; :func:`render_demo` writes PNG files. Each
+shows one CT with its anatomy source: the case phantom with its truth folder, or a CT with its
+anatomy label map (the real CT of :mod:`ivcviewer.sample_data`); ``ivcviewer demo`` runs one
+per CT.
 
 The command line of this module (``python -m ivcviewer._napari.demo open|render ...``) is what
 ``ivcviewer demo`` runs in a child process, so the ``ivcviewer`` command itself never imports
@@ -49,6 +52,13 @@ DEFAULT_SHOT: tuple[int, int] = (768, 768)
 #: HU shown black to white in the 3D views (maximum intensity projection): bone, and the
 #: contrast-filled vessels and kidneys faintly.
 MIP_LIMITS_OVERLAY: tuple[float, float] = (120.0, 900.0)
+
+#: A CT with pixels at least this coarse (mm) is shown with linear interpolation in 2D (the
+#: findings and labels keep their voxels).
+COARSE_PIXEL_MM = 2.0
+
+#: Default window title of :func:`open_demo`.
+DEFAULT_TITLE = "ivcviewer demo: case overlay on the case phantom"
 
 
 @dataclass
@@ -126,6 +136,13 @@ def setup_case_viewer(
         widget = _dock_table(viewer, case_path, overlay, ct_layer)
     viewer.layers.selection.active = ct_layer
     return CaseViewer(viewer, ct_layer, overlay, widget)
+
+
+def smooth_coarse_ct(case_viewer: CaseViewer) -> None:
+    """Show a CT of coarse pixels (:data:`COARSE_PIXEL_MM` or more) with linear interpolation."""
+    layer = case_viewer.ct_layer
+    if min(float(v) for v in layer.scale[-2:]) >= COARSE_PIXEL_MM:
+        layer.interpolation2d = "linear"
 
 
 def _dock(viewer: napari.Viewer, name: str, cls: type, area: str) -> Any:
@@ -287,18 +304,34 @@ def window_screenshot(
 def open_demo(
     ct_path: str | os.PathLike[str],
     case_path: str | os.PathLike[str],
-    phantom_truth: str | os.PathLike[str],
+    phantom_truth: str | os.PathLike[str] | None = None,
+    *,
+    labelmap: str | os.PathLike[str] | None = None,
+    labelmap_names: str | os.PathLike[str] | None = None,
+    title: str = DEFAULT_TITLE,
 ) -> None:
-    """Open the demo in a napari window and run napari until it is closed."""
+    """Open the demo in a napari window and run napari until it is closed.
+
+    The anatomy comes from ``phantom_truth`` or from ``labelmap`` (with ``labelmap_names``), as
+    for :func:`setup_case_viewer`.
+    """
     import napari
 
     from ._viewer import prepare_viewer
     from .launch import set_view
     from .widgets.case_overlay import ALL_FINDINGS
 
-    viewer = napari.Viewer(title="ivcviewer demo: case overlay on the case phantom")
+    viewer = napari.Viewer(title=title)
     prepare_viewer(viewer)
-    cv = setup_case_viewer(viewer, ct_path, case_path, phantom_truth=phantom_truth)
+    cv = setup_case_viewer(
+        viewer,
+        ct_path,
+        case_path,
+        phantom_truth=phantom_truth,
+        labelmap=labelmap,
+        labelmap_names=labelmap_names,
+    )
+    smooth_coarse_ct(cv)
     if cv.overlay.result is not None:
         cv.overlay.set_surfaces(True)  # the findings as smooth surfaces in 3D
         cv.overlay.select_finding(ALL_FINDINGS)
@@ -309,12 +342,18 @@ def open_demo(
 def render_demo(
     ct_path: str | os.PathLike[str],
     case_path: str | os.PathLike[str],
-    phantom_truth: str | os.PathLike[str],
+    phantom_truth: str | os.PathLike[str] | None,
     out_dir: str | os.PathLike[str],
     size: tuple[int, int] = DEFAULT_SHOT,
     prefix: str = "demo",
+    *,
+    labelmap: str | os.PathLike[str] | None = None,
+    labelmap_names: str | os.PathLike[str] | None = None,
 ) -> list[Path]:
     """Render the demo's views (and the whole window) to PNG files; needs a display.
+
+    The anatomy comes from ``phantom_truth`` or from ``labelmap`` (with ``labelmap_names``), as
+    for :func:`setup_case_viewer`.
 
     Raises
     ------
@@ -324,7 +363,9 @@ def render_demo(
     """
     from .launch import check_output_folder
 
-    check_output_folder(out_dir, demo_inputs(ct_path, case_path, phantom_truth))
+    check_output_folder(
+        out_dir, demo_inputs(ct_path, case_path, phantom_truth, labelmap, labelmap_names)
+    )
     import napari
 
     from ._viewer import prepare_viewer
@@ -333,8 +374,15 @@ def render_demo(
     try:
         prepare_viewer(viewer)
         cv = setup_case_viewer(
-            viewer, ct_path, case_path, phantom_truth=phantom_truth, report=False
+            viewer,
+            ct_path,
+            case_path,
+            phantom_truth=phantom_truth,
+            labelmap=labelmap,
+            labelmap_names=labelmap_names,
+            report=False,
         )
+        smooth_coarse_ct(cv)
         written = render_overlay_views(cv, out_dir, prefix, size)
         written.append(window_screenshot(cv, Path(out_dir) / f"{prefix}_window.png"))
     finally:
@@ -345,16 +393,25 @@ def render_demo(
 def demo_inputs(
     ct_path: str | os.PathLike[str],
     case_path: str | os.PathLike[str],
-    phantom_truth: str | os.PathLike[str],
+    phantom_truth: str | os.PathLike[str] | None = None,
+    labelmap: str | os.PathLike[str] | None = None,
+    labelmap_names: str | os.PathLike[str] | None = None,
 ) -> list[Path]:
     """The inputs whose folders the demo never writes into (as ``ivcviewer overlay``).
 
-    The CT (a DICOM folder or a volume file), the case file and the phantom's truth folder.
+    The CT (a DICOM folder or a volume file), the case file, and the phantom's truth folder or
+    the anatomy label map and its names file.
 
     >>> [p.name for p in demo_inputs("ph/ct", "case.yaml", "ph")]
     ['ct', 'case.yaml', 'landmarks.json']
+    >>> [p.name for p in demo_inputs("ct.nii.gz", "case.yaml", labelmap="seg.nii.gz")]
+    ['ct.nii.gz', 'case.yaml', 'seg.nii.gz']
     """
-    return [Path(ct_path), Path(case_path), Path(phantom_truth) / "landmarks.json"]
+    inputs = [Path(ct_path), Path(case_path)]
+    if phantom_truth is not None:
+        inputs.append(Path(phantom_truth) / "landmarks.json")
+    inputs.extend(Path(p) for p in (labelmap, labelmap_names) if p is not None)
+    return inputs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,11 +435,18 @@ def _parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name)
         s.add_argument("--ct", required=True, help="the CT (DICOM folder or volume file)")
         s.add_argument("--case", required=True, help="case file")
-        s.add_argument("--phantom-truth", required=True, dest="phantom_truth",
-                       help="the phantom's truth folder")
+        source = s.add_mutually_exclusive_group(required=True)
+        source.add_argument("--phantom-truth", dest="phantom_truth",
+                            help="the phantom's truth folder")
+        source.add_argument("--anatomy", metavar="LABELMAP",
+                            help="anatomy label map with structure names")
+        s.add_argument("--anatomy-names", metavar="JSON", dest="anatomy_names",
+                       help="label table of --anatomy; default: <stem>_labels.json beside it")
         s.add_argument(
             "-v", "--verbose", action="store_true", help="log progress (and child tracebacks)"
         )
+        if name == "open":
+            s.add_argument("--title", default=DEFAULT_TITLE, help="window title")
         if name == "render":
             s.add_argument("--out", required=True, help="folder for the PNG files")
             s.add_argument("--size", type=_size, default=DEFAULT_SHOT, help="HEIGHTxWIDTH")
@@ -393,9 +457,13 @@ def _parser() -> argparse.ArgumentParser:
 def render_in_child(
     ct_path: str | os.PathLike[str],
     case_path: str | os.PathLike[str],
-    phantom_truth: str | os.PathLike[str],
+    phantom_truth: str | os.PathLike[str] | None,
     out_dir: str | os.PathLike[str],
     size: tuple[int, int] = DEFAULT_SHOT,
+    *,
+    labelmap: str | os.PathLike[str] | None = None,
+    labelmap_names: str | os.PathLike[str] | None = None,
+    prefix: str = "demo",
 ) -> list[Path]:
     """Render the demo under a private Xvfb in a child process; returns the files written.
 
@@ -403,14 +471,17 @@ def render_in_child(
     """
     from .launch import check_output_folder, child_paths
 
-    check_output_folder(out_dir, demo_inputs(ct_path, case_path, phantom_truth))
+    check_output_folder(
+        out_dir, demo_inputs(ct_path, case_path, phantom_truth, labelmap, labelmap_names)
+    )
     args = [
         "render",
         "--ct", os.fspath(ct_path),
         "--case", os.fspath(case_path),
-        "--phantom-truth", os.fspath(phantom_truth),
+        *_anatomy_args(phantom_truth, labelmap, labelmap_names),
         "--out", os.fspath(out_dir),
         "--size", f"{size[0]}x{size[1]}",
+        "--prefix", prefix,
     ]
     with xvfb_display() as display:
         env = dict(os.environ, DISPLAY=display)
@@ -423,6 +494,24 @@ def render_in_child(
             check=False,
         )
     return child_paths(proc, "Rendering the demo under Xvfb")
+
+
+def _anatomy_args(
+    phantom_truth: str | os.PathLike[str] | None,
+    labelmap: str | os.PathLike[str] | None,
+    labelmap_names: str | os.PathLike[str] | None,
+) -> list[str]:
+    """The anatomy options of this module's command line.
+
+    >>> _anatomy_args(None, "seg.nii.gz", "names.json")
+    ['--anatomy', 'seg.nii.gz', '--anatomy-names', 'names.json']
+    """
+    if phantom_truth is not None:
+        return ["--phantom-truth", os.fspath(phantom_truth)]
+    if labelmap is None:
+        raise AnatomyError("Give the phantom's truth folder or an anatomy label map, got neither.")
+    names = [] if labelmap_names is None else ["--anatomy-names", os.fspath(labelmap_names)]
+    return ["--anatomy", os.fspath(labelmap), *names]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -439,18 +528,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     configure_logging(args.verbose)
 
+    anatomy = {"labelmap": args.anatomy, "labelmap_names": args.anatomy_names}
+
     def action() -> list[Path] | None:
+        if args.anatomy_names and not args.anatomy:
+            raise AnatomyError(
+                "--anatomy-names needs --anatomy (it names the values of that label map); "
+                "remove it or give --anatomy LABELMAP."
+            )
         if args.command == "open":
             if not has_display():
                 raise DisplayError(
                     "No display to open a window on (DISPLAY is unset); use 'render' (or "
                     "'ivcviewer demo --no-window')."
                 )
-            open_demo(args.ct, args.case, args.phantom_truth)
+            open_demo(args.ct, args.case, args.phantom_truth, title=args.title, **anatomy)
             return None
         if has_display():
-            return render_demo(args.ct, args.case, args.phantom_truth, args.out, args.size)
-        return render_in_child(args.ct, args.case, args.phantom_truth, args.out, args.size)
+            return render_demo(
+                args.ct, args.case, args.phantom_truth, args.out, args.size, args.prefix,
+                **anatomy,
+            )
+        return render_in_child(
+            args.ct, args.case, args.phantom_truth, args.out, args.size, prefix=args.prefix,
+            **anatomy,
+        )
 
     return run_as_child(action)
 

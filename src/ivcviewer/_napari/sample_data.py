@@ -1,9 +1,13 @@
-"""napari sample data: the case phantom (File > Open Sample > ivcviewer).
+"""napari sample data: the case phantom and a real CT (File > Open Sample > ivcviewer).
 
 * **Case phantom CT**: the synthetic abdominal CT with the case's findings, read from its DICOM
   series as any CT is (so the layer carries its geometry report and window).
 * **Case phantom CT with truth labels**: the same CT, the truth label map (every structure and
   the two findings, named and coloured) and the truth landmarks (named points).
+* **Real abdominal CT with anatomy**: the TotalSegmentator example CT shipped with ivcviewer
+  (:func:`ivcviewer.sample_data.real_abdominal_ct`, CC BY 4.0) and its anatomy label map (62
+  structures, named and coloured), ready for the *Case overlay* widget's "label map layer"
+  source.
 
 The phantom is generated on first use and kept in the user cache
 (:func:`ivcviewer.phantom.cached_phantom`, about 10 s for the standard size, a second after
@@ -22,6 +26,7 @@ from ..io import load_labels, open_path
 from ..phantom import cached_phantom
 from ..phantom.output import CT_DIR, LABELS_FILE, LANDMARKS_FILE
 from ..report import ValidationMode
+from ..sample_data import real_abdominal_ct
 from .layers import (
     LayerDataTuple,
     image_layer_data,
@@ -36,6 +41,10 @@ DEFAULT_SIZE = "standard"
 CT_NAME = "Case phantom CT"
 TRUTH_NAME = "Case phantom truth labels"
 LANDMARKS_NAME = "Case phantom truth landmarks"
+
+#: Layer names of the real CT sample.
+REAL_CT_NAME = "Real abdominal CT"
+REAL_ANATOMY_NAME = "Real abdominal CT anatomy labels"
 
 #: Opacity of the truth labels over the CT.
 TRUTH_OPACITY = 0.35
@@ -89,13 +98,37 @@ def phantom_ct_with_truth(size: str = DEFAULT_SIZE) -> list[LayerDataTuple]:
     return [ct, truth, points]
 
 
+def real_ct_with_anatomy() -> list[LayerDataTuple]:
+    """Sample data "Real abdominal CT with anatomy": the CT and its anatomy label map.
+
+    The CT is an Image layer (HU, mm, abdomen window) as the reader makes it; the label map a
+    Labels layer on the same world positions with the structure names (``features`` and
+    ``metadata["label_names"]``, as the phantom's truth labels), so that the *Case overlay*
+    widget fits the case from it.
+    """
+    sample = real_abdominal_ct()
+    vols = open_path(sample.ct)
+    if len(vols) != 1:
+        raise IvcviewerError(
+            f"{sample.ct}: expected one CT volume in the sample file, found {len(vols)}; "
+            "reinstall ivcviewer to restore it."
+        )
+    ct = image_layer_data(vols[0], name=REAL_CT_NAME)
+    labels, table = load_labels(sample.labels, sample.names)
+    anatomy = labels_layer_data(labels, table, name=REAL_ANATOMY_NAME, opacity=TRUTH_OPACITY)
+    return [ct, anatomy]
+
+
 __all__ = [
     "CT_NAME",
     "DEFAULT_SIZE",
     "LANDMARKS_NAME",
+    "REAL_ANATOMY_NAME",
+    "REAL_CT_NAME",
     "TRUTH_NAME",
     "phantom_ct",
     "phantom_ct_with_truth",
     "phantom_folder",
+    "real_ct_with_anatomy",
     "truth_landmarks_layer_data",
 ]

@@ -1,28 +1,37 @@
 """``ivcviewer demo [--out DIR] [--size small|standard] [--no-window]``: the teaching demo.
 
-1. Generates the case phantom (a synthetic abdominal CT with the case's findings, as a DICOM
-   series with its truth) once, in the user cache (:func:`ivcviewer.phantom.cached_phantom`).
-2. Fits the packaged case file's findings to the phantom's CT from its truth landmarks, exactly
-   as ``ivcviewer overlay CT --case FILE --phantom-truth DIR --out DIR`` does, and writes
-   ``labels.nii.gz``, ``labels.json``, ``findings.json`` and ``findings.md`` into ``--out``.
-3. With a display (and without ``--no-window``) opens napari with the CT, the findings, the
-   landmarks, the "Case overlay" widget and the measurement table; without one renders the
-   standard views (axial at the renal-vein level, coronal through the IVC, an anterior 3D view,
-   each with the overlay, and the whole window) to PNG files in ``--out`` under a private Xvfb,
-   and prints where they are.
+The case is fitted on two CTs, each with its outputs in its own subfolder of ``--out``:
 
-napari runs in a child process (``python -m ivcviewer._napari.demo``): this module never
+* ``phantom/``: the case phantom, a synthetic abdominal CT with the case's findings, generated
+  once as a DICOM series with its truth in the user cache
+  (:func:`ivcviewer.phantom.cached_phantom`) and fitted from its truth landmarks, exactly as
+  ``ivcviewer overlay CT --case FILE --phantom-truth DIR --out DIR`` does;
+* ``real_ct/``: the real abdominal CT shipped with ivcviewer (the TotalSegmentator example CT,
+  CC BY 4.0; :func:`ivcviewer.sample_data.real_abdominal_ct`), fitted from its anatomy label
+  map, exactly as ``ivcviewer overlay CT --case FILE --anatomy LABELMAP --out DIR`` does.
+
+Each subfolder gets ``labels.nii.gz``, ``labels.json``, ``findings.json`` and ``findings.md``.
+With a display (and without ``--no-window``) napari opens one window per CT with the CT, the
+findings, the landmarks, the "Case overlay" widget and the measurement table; without one the
+standard views (axial at the renal-vein level, coronal through the IVC, an anterior 3D view,
+each with the overlay, and the whole window) are rendered to PNG files in each subfolder under
+a private Xvfb, and their paths printed.
+
+napari runs in child processes (``python -m ivcviewer._napari.demo``): this module never
 imports it, so the demo's first steps run, and fail with one line, without Qt.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import logging
 import os
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +44,10 @@ DEFAULT_OUT = "ivcviewer-demo"
 #: The module that shows or renders the demo in napari (run as ``python -m``).
 NAPARI_DEMO_MODULE = "ivcviewer._napari.demo"
 
+#: Subfolders of ``--out``, one per CT the case is fitted on.
+PHANTOM_DIR = "phantom"
+REAL_CT_DIR = "real_ct"
+
 _log = logging.getLogger(__name__)
 
 
@@ -42,14 +55,17 @@ def add_parser(subparsers: Any) -> None:
     """Register the ``demo`` subcommand."""
     p = subparsers.add_parser(
         "demo",
-        help="the case phantom with the case overlay: open it in napari, or render screenshots",
+        help="the case overlay on the case phantom and on a real CT: open it in napari, or "
+        "render screenshots",
         description=(
-            "Generate the case phantom (cached), fit the packaged case's findings to it from "
-            "its truth landmarks, write the overlay (labels.nii.gz, labels.json, findings.json, "
-            "findings.md) into --out, then open napari with the CT, the overlay and the Case "
-            "overlay widget. Without a display, or with --no-window, render the views (axial "
-            "at the renal veins, coronal through the IVC, 3D, and the window) as PNG files into "
-            "--out instead."
+            "Fit the packaged case's findings to the case phantom (generated once, cached) from "
+            "its truth landmarks and to the real abdominal CT shipped with ivcviewer (the "
+            "TotalSegmentator example CT, CC BY 4.0) from its anatomy label map. Write each "
+            "overlay (labels.nii.gz, labels.json, findings.json, findings.md) into its "
+            f"subfolder of --out ({PHANTOM_DIR}/, {REAL_CT_DIR}/), then open napari with each "
+            "CT, its overlay and the Case overlay widget. Without a display, or with "
+            "--no-window, render the views (axial at the renal veins, coronal through the IVC, "
+            "3D, and the window) as PNG files into those subfolders instead."
         ),
     )
     p.add_argument(
@@ -80,6 +96,89 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
+@dataclass(frozen=True)
+class DemoTarget:
+    """One CT the demo fits the case on, with the anatomy that places the findings.
+
+    Attributes
+    ----------
+    key
+        Its subfolder of ``--out``.
+    title
+        What it is, for the window title and the messages.
+    ct
+        The CT (a DICOM folder or a volume file).
+    phantom_truth
+        The phantom's truth folder, or None.
+    labelmap, labelmap_names
+        The anatomy label map and its names file, or None.
+    """
+
+    key: str
+    title: str
+    ct: Path
+    phantom_truth: Path | None = None
+    labelmap: Path | None = None
+    labelmap_names: Path | None = None
+
+    def anatomy_args(self) -> list[str]:
+        """The anatomy options of ``ivcviewer overlay`` and of the napari demo's child.
+
+        >>> DemoTarget("ph", "phantom", Path("ph/ct"), phantom_truth=Path("ph")).anatomy_args()
+        ['--phantom-truth', 'ph']
+        """
+        if self.phantom_truth is not None:
+            return ["--phantom-truth", str(self.phantom_truth)]
+        if self.labelmap is None:
+            raise IvcviewerError(
+                f"Demo CT {self.ct}: has neither a phantom truth folder nor an anatomy label "
+                "map. Fix: give one of them."
+            )
+        names = [] if self.labelmap_names is None else ["--anatomy-names", str(self.labelmap_names)]
+        return ["--anatomy", str(self.labelmap), *names]
+
+    def inputs(self) -> list[Path]:
+        """The files and folders the overlay of this CT reads (never written into).
+
+        >>> target = DemoTarget("ph", "phantom", Path("ph/ct"), phantom_truth=Path("ph"))
+        >>> [p.as_posix() for p in target.inputs()]
+        ['ph/ct', 'ph/landmarks.json']
+        """
+        found = [self.ct]
+        if self.phantom_truth is not None:
+            found.append(self.phantom_truth / "landmarks.json")
+        found.extend(p for p in (self.labelmap, self.labelmap_names) if p is not None)
+        return found
+
+
+def phantom_target(size: str) -> DemoTarget:
+    """The case phantom of ``size``, generated or read from the user cache."""
+    from ..phantom import cached_phantom
+    from ..phantom.output import CT_DIR
+
+    print(f"phantom ({size}): generating or reading it from the cache ...", flush=True)
+    phantom = cached_phantom(size)
+    ct = phantom / CT_DIR
+    print(f"phantom: {phantom} (DICOM CT series in {ct}, truth labels and landmarks)")
+    return DemoTarget(PHANTOM_DIR, "the case phantom", ct, phantom_truth=phantom)
+
+
+def real_ct_target() -> DemoTarget:
+    """The real abdominal CT shipped with ivcviewer, with its anatomy label map."""
+    from ..sample_data import real_abdominal_ct
+
+    sample = real_abdominal_ct()
+    print(f"real CT: {sample.ct} with its anatomy label map {sample.labels}")
+    print(f"  data: {sample.citation}")
+    return DemoTarget(
+        REAL_CT_DIR,
+        "a real abdominal CT (TotalSegmentator example, CC BY 4.0)",
+        sample.ct,
+        labelmap=sample.labels,
+        labelmap_names=sample.names,
+    )
+
+
 def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
@@ -93,54 +192,79 @@ def _check_napari() -> None:
         )
 
 
-def _fit_and_write(ct: Path, case: Path, phantom: Path, out: Path) -> int:
-    """Run ``ivcviewer overlay`` on the phantom (same checks, files and summary)."""
+def check_outputs(targets: list[DemoTarget], case: Path, out: Path) -> None:
+    """Refuse, before anything is written, an ``--out`` whose subfolders lie in an input folder.
+
+    Raises
+    ------
+    VolumeFormatError
+        When a CT's subfolder is, or lies inside, the folder of one of its inputs or of the case.
+    """
+    from ..io.formats import check_output_path
+
+    for target in targets:
+        check_output_path(out / target.key / "labels.nii.gz", [*target.inputs(), case])
+
+
+def fit_and_write(target: DemoTarget, case: Path, out: Path) -> int:
+    """Run ``ivcviewer overlay`` on ``target`` into ``out`` (same checks, files and summary)."""
     from .main import build_parser
 
-    args = build_parser().parse_args(
-        ["overlay", str(ct), "--case", str(case), "--phantom-truth", str(phantom),
-         "--out", str(out)]
-    )
+    argv = ["overlay", str(target.ct), "--case", str(case), *target.anatomy_args(),
+            "--out", str(out)]
+    print(f"fitting the case on {target.title} ...", flush=True)
+    args = build_parser().parse_args(argv)
     return int(args.func(args))
 
 
 def _napari_command(
-    mode: str, ct: Path, case: Path, phantom: Path, verbose: bool = False
+    mode: str, target: DemoTarget, case: Path, verbose: bool = False
 ) -> list[str]:
     cmd = [
         sys.executable, "-m", NAPARI_DEMO_MODULE, mode,
-        "--ct", str(ct), "--case", str(case), "--phantom-truth", str(phantom),
+        "--ct", str(target.ct), "--case", str(case), *target.anatomy_args(),
     ]
     return [*cmd, "--verbose"] if verbose else cmd
 
 
-def render(ct: Path, case: Path, phantom: Path, out: Path, verbose: bool = False) -> list[Path]:
-    """Render the demo's views into ``out`` in a napari child process (Xvfb when needed)."""
+def render(target: DemoTarget, case: Path, out: Path, verbose: bool = False) -> list[Path]:
+    """Render one CT's views into ``out`` in a napari child process (Xvfb when needed)."""
     _check_napari()
-    cmd = _napari_command("render", ct, case, phantom, verbose) + ["--out", str(out)]
+    cmd = _napari_command("render", target, case, verbose) + ["--out", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    return child_paths(proc, "Rendering the demo's screenshots")
+    return child_paths(proc, f"Rendering the demo's screenshots of {target.title}")
 
 
-def open_window(ct: Path, case: Path, phantom: Path, verbose: bool = False) -> None:
-    """Open the demo in a napari window (returns when it is closed)."""
+def open_windows(targets: list[DemoTarget], case: Path, verbose: bool = False) -> None:
+    """Open one napari window per CT, side by side; returns when all are closed.
+
+    Raises
+    ------
+    IvcviewerError
+        The error of the first window whose process failed (after every window is closed).
+    """
     _check_napari()
-    proc = subprocess.run(
-        _napari_command("open", ct, case, phantom, verbose),
-        stdout=None,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise child_error(proc, "Opening the demo in napari")
+    with contextlib.ExitStack() as stack:
+        running = []
+        for target in targets:
+            title = f"ivcviewer demo: case overlay on {target.title}"
+            cmd = _napari_command("open", target, case, verbose) + ["--title", title]
+            err = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8"))
+            running.append((target, subprocess.Popen(cmd, stderr=err, text=True), err))
+        failed = []
+        for target, proc, err in running:
+            returncode = proc.wait()
+            err.seek(0)
+            done = subprocess.CompletedProcess(proc.args, returncode, None, err.read())
+            if returncode != 0:
+                failed.append(child_error(done, f"Opening the demo of {target.title} in napari"))
+    if failed:
+        raise failed[0]
 
 
 def run(args: argparse.Namespace) -> int:
-    """Generate, fit, write, then show or render; returns the exit status."""
+    """Fit and write on each CT, then show or render; returns the exit status."""
     from ..annotations import default_case_path
-    from ..phantom import cached_phantom
-    from ..phantom.output import CT_DIR
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -149,24 +273,25 @@ def run(args: argparse.Namespace) -> int:
     if not case.is_file():
         raise IvcviewerError(f"--case {case}: no such file. Fix: give a case file (YAML).")
 
-    print(f"phantom ({args.size}): generating or reading it from the cache ...", flush=True)
-    phantom = cached_phantom(args.size)
-    ct = phantom / CT_DIR
-    print(f"phantom: {phantom} (DICOM CT series in {ct}, truth labels and landmarks)")
-
-    status = _fit_and_write(ct, case, phantom, out)
-    if status != 0:
-        return status
+    targets = [phantom_target(args.size), real_ct_target()]
+    check_outputs(targets, case, out)
+    for target in targets:
+        status = fit_and_write(target, case, out / target.key)
+        if status != 0:
+            return status
 
     verbose = bool(getattr(args, "verbose", False))
     if _has_display() and not args.no_window:
-        print("opening napari (close the window to finish) ...", flush=True)
-        open_window(ct, case, phantom, verbose)
+        print("opening napari, one window per CT (close them to finish) ...", flush=True)
+        open_windows(targets, case, verbose)
         return 0
     print("rendering the screenshots (no window) ...", flush=True)
-    written = render(ct, case, phantom, out, verbose)
+    written = [p for t in targets for p in render(t, case, out / t.key, verbose)]
     print("screenshots:")
     for p in written:
         print(f"  {p}")
-    print(f"findings: {out / 'findings.md'} (and findings.json, labels.nii.gz, labels.json)")
+    for target in targets:
+        findings = out / target.key / "findings.md"
+        print(f"findings on {target.title}: {findings} (and findings.json, labels.nii.gz, "
+              "labels.json)")
     return 0
