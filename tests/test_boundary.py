@@ -188,6 +188,7 @@ LAYERS: dict[str, int] = {
     "_deps": 0,
     "_child": 0,
     "_json": 0,
+    "_shipped": 0,
     "geometry": 1,
     "volume": 2,
     "dicom": 3,

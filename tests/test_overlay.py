@@ -32,9 +32,9 @@ from ivcviewer.annotations.overlay import (
     landmarks_outside,
 )
 from ivcviewer.annotations.rasterise import GridBox
-from ivcviewer.workflows.findings_table import render_markdown
 from ivcviewer.errors import AnatomyError, CaseFileError
 from ivcviewer.volume import Volume
+from ivcviewer.workflows.findings_table import render_markdown
 
 
 @pytest.fixture(scope="module")
