@@ -207,14 +207,38 @@ def check_outputs(targets: list[DemoTarget], case: Path, out: Path) -> None:
 
 
 def fit_and_write(target: DemoTarget, case: Path, out: Path) -> int:
-    """Run ``ivcviewer overlay`` on ``target`` into ``out`` (same checks, files and summary)."""
-    from .main import build_parser
+    """Fit the case on ``target`` and write the overlay's files into ``out``.
 
-    argv = ["overlay", str(target.ct), "--case", str(case), *target.anatomy_args(),
-            "--out", str(out)]
+    The same use cases as ``ivcviewer overlay`` (:mod:`ivcviewer.workflows`), so the files are
+    the ones that command writes for the same inputs.
+    """
+    from .. import workflows
+    from ..annotations import load_case
+    from ..workflows.findings_table import render_terminal
+
     print(f"fitting the case on {target.title} ...", flush=True)
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    case_file = load_case(case)
+    ct = workflows.open_ct(target.ct)
+    if target.phantom_truth is not None:
+        anatomy = workflows.anatomy_from_phantom_truth(target.phantom_truth, case_file)
+    elif target.labelmap is not None:
+        anatomy = workflows.anatomy_from_labelmap_file(
+            target.labelmap, case_file, target.labelmap_names
+        )
+    else:
+        target.anatomy_args()  # raises: the target names no anatomy
+    result = workflows.fit_overlay(ct, case_file, anatomy, ct_name=str(target.ct))
+    inputs = workflows.OverlayInputs(
+        ct=str(target.ct),
+        case=str(case),
+        anatomy=None if target.labelmap is None else str(target.labelmap),
+        anatomy_names=None if target.labelmap_names is None else str(target.labelmap_names),
+        phantom_truth=None if target.phantom_truth is None else str(target.phantom_truth),
+        files=(*target.inputs(), case),
+    )
+    written = workflows.write_overlay_outputs(result, out, inputs)
+    sys.stdout.write(render_terminal(result, [str(p) for p in written.paths()]))
+    return 0
 
 
 def _napari_command(
