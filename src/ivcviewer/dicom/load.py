@@ -29,7 +29,9 @@ from ..report import GeometryReport, Severity, ValidationMode
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata
 from . import pixels
 from ._decode_worker import DecodeWorker, WorkerGone
-from .scan import ImageRecord, SeriesInfo, scan
+from .records import ImageRecord
+from .scan import scan
+from .series import SeriesInfo
 from .stack import SPACING_TOLERANCE_MM
 
 #: Frames are handed to decoding helper processes in chunks of about this many pixels.
@@ -253,15 +255,15 @@ def _irregularities(info: SeriesInfo) -> list[str]:
     if g is None:
         return out
     for grp in g.duplicates[:3]:
-        names = ", ".join(_name(info.images[i]) for i in grp)
+        names = ", ".join(info.images[i].describe() for i in grp)
         out.append(f"Duplicate position {g.distances[grp[0]]:.3f} mm along the normal: {names}.")
     if len(g.duplicates) > 3:
         out.append(f"({len(g.duplicates) - 3} more duplicate groups.)")
     if g.missing_slots and g.slots is not None:
         jumps = np.flatnonzero(np.diff(g.slots) > 1)[:3]
         where = "; ".join(
-            f"between {_name(info.images[int(g.unique[j])])} and "
-            f"{_name(info.images[int(g.unique[j + 1])])}"
+            f"between {info.images[int(g.unique[j])].describe()} and "
+            f"{info.images[int(g.unique[j + 1])].describe()}"
             for j in jumps
         )
         out.append(
@@ -274,8 +276,8 @@ def _irregularities(info: SeriesInfo) -> list[str]:
         out.append(
             f"Uneven steps between slices ({steps.min():.4g} to {steps.max():.4g} mm, "
             f"tolerance {SPACING_TOLERANCE_MM} mm), e.g. {steps[odd]:.4g} mm between "
-            f"{_name(info.images[int(g.unique[odd])])} and "
-            f"{_name(info.images[int(g.unique[odd + 1])])}"
+            f"{info.images[int(g.unique[odd])].describe()} and "
+            f"{info.images[int(g.unique[odd + 1])].describe()}"
             + ("; the positions do not lie on one line." if g.off_line else ".")
         )
     if info.unreadable:
@@ -285,10 +287,6 @@ def _irregularities(info: SeriesInfo) -> list[str]:
             + "."
         )
     return out
-
-
-def _name(record: ImageRecord) -> str:
-    return str(record.path) + (f" frame {record.frame + 1}" if record.n_frames > 1 else "")
 
 
 # ----------------------------------------------------------------------------- pixel reading
@@ -510,12 +508,12 @@ def _resolve_duplicates(
         slot = slot_of_image[kept]
         others = [extra_rows[i] for i in grp[1:]]
         identical = all(np.array_equal(main[slot], array[row]) for row in others)
-        names = ", ".join(_name(info.images[i]) for i in grp[1:])
+        names = ", ".join(info.images[i].describe() for i in grp[1:])
         if identical:
             report.add(
                 "duplicate_positions",
                 Severity.WARNING,
-                f"{_name(info.images[kept])} kept; {names} at the same position hold identical "
+                f"{info.images[kept].describe()} kept; {names} at the same position hold identical "
                 "pixel values and were left out.",
             )
         elif mode is ValidationMode.RESAMPLE:
@@ -526,13 +524,13 @@ def _resolve_duplicates(
                 "resampled",
                 Severity.WARNING,
                 f"{len(grp)} different images at one position averaged: "
-                f"{_name(info.images[kept])}, {names}.",
+                f"{info.images[kept].describe()}, {names}.",
             )
         else:
             report.add(
                 "duplicate_positions",
                 Severity.WARNING,
-                f"{_name(info.images[kept])} kept (lowest InstanceNumber); {names} at the same "
+                f"{info.images[kept].describe()} kept (lowest InstanceNumber); {names} at the same "
                 "position hold different pixel values and were left out.",
             )
 
