@@ -166,6 +166,10 @@ class GeometryReport:
         """Append an item; ``code`` must be a :class:`ReportCode` (or one of its values)."""
         self.items.append(ReportItem(report_code(code), Severity(severity), message))
 
+    def copy(self) -> GeometryReport:
+        """A copy with its own list of items (the items are immutable)."""
+        return GeometryReport(list(self.items))
+
     def extend(self, other: GeometryReport) -> None:
         """Append all items of ``other``."""
         self.items.extend(other.items)

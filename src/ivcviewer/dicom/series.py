@@ -54,6 +54,11 @@ class SeriesInfo:
     unreadable: list[SkippedFile] = field(default_factory=list)
 
     @property
+    def grid(self) -> geometry.Grid:
+        """The stack's voxel grid (shape and affine) as stored."""
+        return geometry.Grid(self.shape, self.affine)
+
+    @property
     def pixel_format(self) -> PixelFormat:
         """The stack's pixel encoding (that of its first image)."""
         return self.images[0].pixel_format
