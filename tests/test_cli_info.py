@@ -224,3 +224,66 @@ def test_docs_cover_the_json_contract() -> None:
         assert f"| `{key}` |" in doc, key
     for code in REPORT_CODES:
         assert f"| `{code}` |" in doc, code
+
+
+# report codes ------------------------------------------------------------------------------
+
+
+def test_report_code_enum_is_the_documented_list() -> None:
+    from ivcviewer.report import REPORT_CODES, ReportCode
+
+    assert [c.value for c in ReportCode] == list(REPORT_CODES)
+    for code in ReportCode:
+        assert code == code.value and code.description == REPORT_CODES[code.value]
+
+
+def test_report_codes_print_and_serialise_as_their_values() -> None:
+    from ivcviewer.report import GeometryReport, ReportCode, Severity
+
+    code = ReportCode.IRREGULAR_SPACING
+    assert str(code) == f"{code}" == format(code, "") == "irregular_spacing"
+    assert f"{code:>20}" == f"{'irregular_spacing':>20}"
+    assert f"{Severity.WARNING}" == str(Severity.WARNING) == "warning"
+    assert f"{ValidationMode.RESAMPLE}" == "resample"
+    assert (
+        json.dumps({"code": code, code: 1})
+        == '{"code": "irregular_spacing", "irregular_spacing": 1}'
+    )
+    report = GeometryReport()
+    report.add("gantry_tilt", "warning", "tilted")  # strings are still accepted
+    report.add(code, Severity.WARNING, "uneven")
+    assert report.codes == [ReportCode.GANTRY_TILT, code]
+    assert "gantry_tilt" in report and "gantry_tilt" in set(report.codes)
+    item = report.to_list()[0]
+    assert item == {"code": "gantry_tilt", "severity": "warning", "message": "tilted"}
+    assert type(item["code"]) is str and type(item["severity"]) is str
+
+
+def test_an_unknown_report_code_is_refused_with_the_valid_ones() -> None:
+    from ivcviewer.dicom import SkippedFile
+    from ivcviewer.report import GeometryReport, ReportItem
+
+    with pytest.raises(ValueError, match="'gantry-tilt' is not one of .*'gantry_tilt'"):
+        GeometryReport().add("gantry-tilt", "warning", "tilted")
+    with pytest.raises(ValueError, match="not one of"):
+        ReportItem("tilt", "warning", "tilted")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not one of"):
+        SkippedFile(Path("x.dcm"), "skipped", "why")  # type: ignore[arg-type]
+
+
+def test_info_json_report_codes_are_plain_strings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stack with a gap and no window: codes in the JSON and the table are bare values."""
+    from _dicom_factory import ramp, write_stack
+
+    write_stack(tmp_path / "gap", ramp(4), [0.0, 2.5, 7.5, 10.0], seed="gap", window=None)
+    (tmp_path / "gap" / "notes.txt").write_text("not an image")
+    rc, out, err = _run(capsys, "info", str(tmp_path / "gap"), "--json")
+    assert rc == 0, err
+    assert '"code": "missing_slices"' in out and '"code": "default_window"' in out
+    assert '"code": "non_image_skipped"' in out and "ReportCode" not in out
+    rc, table, err = _run(capsys, "info", str(tmp_path / "gap"))
+    assert rc == 0, err
+    assert "warning missing_slices: " in table and "info default_window: " in table
+    assert ": non_image_skipped: not a DICOM file" in table

@@ -214,3 +214,85 @@ def test_orientation_of_axial_stack(tmp_path: Path) -> None:
     write_stack(tmp_path / "ct", ramp(3), [0, 2.5, 5], orientation=AXIAL)
     (info,) = scan(tmp_path).series
     assert np.allclose(info.affine[:3, :3], [[0, 0, 0.7], [0, 0.8, 0], [2.5, 0, 0]])
+
+
+def test_names_imported_from_the_scan_module_stay_there() -> None:
+    from ivcviewer.dicom import records, series
+    from ivcviewer.dicom import scan as scan_function
+    from ivcviewer.dicom.scan import (
+        MULTI_FRAME_CLASSES,
+        NATIVE_LE_SYNTAXES,
+        SECONDARY_CAPTURE_CLASSES,
+        SINGLE_FRAME_CLASSES,
+        ImageRecord,
+        PixelFormat,
+        ScanResult,
+        SeriesInfo,
+        SkippedFile,
+    )
+    from ivcviewer.dicom.scan import scan as scan_in_module
+
+    assert scan_in_module is scan_function
+    assert ImageRecord is records.ImageRecord and PixelFormat is records.PixelFormat
+    assert SkippedFile is records.SkippedFile and SeriesInfo is series.SeriesInfo
+    assert ScanResult.__module__ == "ivcviewer.dicom.scan"
+    assert pduid.CTImageStorage in SINGLE_FRAME_CLASSES
+    assert pduid.EnhancedCTImageStorage in MULTI_FRAME_CLASSES
+    assert pduid.SecondaryCaptureImageStorage in SECONDARY_CAPTURE_CLASSES
+    assert pduid.ExplicitVRLittleEndian in NATIVE_LE_SYNTAXES
+
+
+def test_skipped_files_carry_report_codes(mixed_folder: Path) -> None:
+    from ivcviewer.report import ReportCode
+
+    result = scan(mixed_folder)
+    assert {s.code for s in result.skipped} == {
+        ReportCode.LOCALIZER_SKIPPED,
+        ReportCode.NON_IMAGE_SKIPPED,
+        ReportCode.SECONDARY_CAPTURE_SKIPPED,
+    }
+    for s in result.skipped:
+        d = s.to_dict()
+        assert type(d["code"]) is str and d["code"] == s.code.value
+        assert d == {"path": str(s.path), "code": s.code.value, "reason": s.reason}
+
+
+@pytest.mark.filterwarnings("ignore:The referenced SOP Instance:UserWarning")
+def test_dicomdir_naming_a_missing_file_still_gives_the_others(tmp_path: Path) -> None:
+    files = write_volume(tmp_path / "src", axial_volume(n=4), seed="dd-missing")
+    dicomdir = write_dicomdir(files, tmp_path / "media")
+    referenced = sorted(p for p in (tmp_path / "media").rglob("*") if p.is_file() and p != dicomdir)
+    referenced[-1].unlink()
+    result = scan(dicomdir)
+    (info,) = result.series
+    assert info.n_images == 3
+    # pydicom drops the missing record itself (with a warning); any it lists is reported
+    assert all(s.path == referenced[-1] and "missing" in s.reason for s in result.skipped)
+
+
+def test_unreadable_dicomdir_is_reported(tmp_path: Path) -> None:
+    bad = write_text_file(tmp_path / "DICOMDIR")
+    result = scan(bad)
+    assert result.series == []
+    (skipped,) = result.skipped
+    assert skipped.path == bad and skipped.code == "unreadable_file"
+    assert skipped.reason.startswith("unreadable DICOMDIR")
+
+
+def test_read_header_tells_a_truncated_image_from_a_non_image(tmp_path: Path) -> None:
+    from ivcviewer.dicom.header import TruncatedImage, read_header
+    from ivcviewer.dicom.records import ImageHeader
+
+    files = write_volume(tmp_path / "ct", axial_volume(n=3), seed="hdr")
+    (header,) = read_header(files[0])  # type: ignore[misc]
+    assert isinstance(header, ImageHeader)
+    assert header.record.frame == 0 and header.record.n_frames == 1
+    assert header.record.describe() == str(files[0])
+    uid = header.series_uid
+    truncate(files[1], files[1].stat().st_size - 100)
+    cut = read_header(files[1])
+    assert isinstance(cut, TruncatedImage) and cut.series_uid == uid
+    assert cut.skipped.code == "unreadable_file" and "truncated" in cut.skipped.reason
+    text = write_text_file(tmp_path / "notes.txt")
+    not_dicom = read_header(text)
+    assert isinstance(not_dicom, SkippedFile) and not_dicom.code == "non_image_skipped"

@@ -14,7 +14,9 @@ Conventions (shared by the whole package):
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,10 @@ from .errors import GeometryError
 
 #: Flip between LPS and RAS (its own inverse).
 LPS_FROM_RAS: NDArray[np.float64] = np.diag([-1.0, -1.0, 1.0, 1.0])
+
+#: Two grids whose affines differ by no more than this (mm, or direction cosine times spacing)
+#: are the same grid.
+GRID_ATOL = 1e-3
 
 #: napari world ``(z, y, x)`` from LPS ``(x, y, z)`` (homogeneous, its own inverse).
 NAPARI_FROM_LPS: NDArray[np.float64] = np.array(
@@ -239,8 +245,51 @@ def itk_from_affine(
     return xyz[:3, 3].copy(), spacing, d
 
 
+#: Labels of the ``(negative, positive)`` end of the LPS world axes x, y, z, in the form of
+#: nibabel's ``labels`` argument (``aff2axcodes(affine, labels=LPS_AXIS_LABELS)``).
+LPS_AXIS_LABELS: tuple[tuple[str, str], tuple[str, str], tuple[str, str]] = (
+    ("R", "L"),
+    ("A", "P"),
+    ("I", "S"),
+)
+
+
+def voxel_axis_orientation(affine: ArrayLike) -> NDArray[np.int_]:
+    """The LPS world axis each voxel axis ``(slice, row, col)`` runs closest to, and its sense.
+
+    Each world axis goes to exactly one voxel axis, also on oblique grids (where choosing each
+    voxel axis's largest component alone can name one world axis twice): this is nibabel's
+    :func:`~nibabel.orientations.io_orientation`, which takes the closest rotation of the
+    affine (no zoom, no shear) and assigns the strongest axes first.
+
+    Returns
+    -------
+    ndarray
+        ``(3, 2)`` integers, one row per voxel axis: the world axis (0 = x, 1 = y, 2 = z) and
+        +1 when the voxel axis points to its positive end (left, posterior, superior), else -1.
+
+    Raises
+    ------
+    GeometryError
+        For an affine that is not a valid 4x4 grid affine.
+
+    Examples
+    --------
+    >>> voxel_axis_orientation(np.diag([-2.0, 1.0, 1.0, 1.0])).tolist()
+    [[0, -1], [1, 1], [2, 1]]
+    """
+    from nibabel.orientations import io_orientation  # imported here: it loads all of nibabel
+
+    ornt = io_orientation(as_affine(affine))
+    return np.asarray(ornt, dtype=int)
+
+
 def axis_codes(affine: ArrayLike) -> tuple[str, str, str]:
     """The LPS letter each voxel axis ``(slice, row, col)`` points most towards.
+
+    The three letters always name three different world axes (see
+    :func:`voxel_axis_orientation`); they equal nibabel's
+    ``aff2axcodes(affine, labels=LPS_AXIS_LABELS)``.
 
     >>> axis_codes(np.diag([2.5, 0.7, 0.7, 1.0]))
     ('L', 'P', 'S')
@@ -248,13 +297,9 @@ def axis_codes(affine: ArrayLike) -> tuple[str, str, str]:
     >>> axis_codes(affine_from_dicom([1, 0, 0, 0, 1, 0], [0, 0, 0], [1, 1], [0, 0, 2]))
     ('S', 'P', 'L')
     """
-    d = direction_from_affine(affine)
-    pos, neg = "LPS", "RAI"
-    out = []
-    for k in range(3):
-        m = int(np.argmax(np.abs(d[:, k])))
-        out.append(pos[m] if d[m, k] > 0 else neg[m])
-    return (out[0], out[1], out[2])
+    ornt = voxel_axis_orientation(affine)
+    codes = [LPS_AXIS_LABELS[axis][1 if sense > 0 else 0] for axis, sense in ornt]
+    return (codes[0], codes[1], codes[2])
 
 
 def canonical_axes(affine: ArrayLike) -> tuple[tuple[int, int, int], tuple[bool, bool, bool]]:
@@ -262,24 +307,17 @@ def canonical_axes(affine: ArrayLike) -> tuple[tuple[int, int, int], tuple[bool,
 
     Returns ``(order, flips)``: the new array is ``np.flip(array.transpose(order), axes)``
     with the axes where ``flips`` is true, so that array axis 0 points superior, 1 posterior,
-    2 left (up to the residual obliquity of the grid).
+    2 left (up to the residual obliquity of the grid): the reoriented grid's
+    :func:`axis_codes` are ``('S', 'P', 'L')``.
 
     >>> canonical_axes(np.diag([-2.0, 1.0, 1.0, 1.0]))
     ((2, 1, 0), (False, False, True))
     """
-    d = direction_from_affine(affine)
-    # world napari axis w (0=z,1=y,2=x) <- LPS component 2-w
-    order: list[int] = []
-    flips: list[bool] = []
-    used: set[int] = set()
-    weights = np.abs(d)  # [lps component, voxel axis]
-    for w in range(3):
-        comp = 2 - w
-        cand = [k for k in np.argsort(-weights[comp]) if k not in used]
-        k = int(cand[0])
-        used.add(k)
-        order.append(k)
-        flips.append(bool(d[comp, k] < 0))
+    ornt = voxel_axis_orientation(affine)
+    voxel_axis_of = {int(world): k for k, (world, _) in enumerate(ornt)}
+    # napari world axis w (0 = z, 1 = y, 2 = x) is LPS component 2 - w
+    order = [voxel_axis_of[2 - w] for w in range(3)]
+    flips = [bool(ornt[k, 1] < 0) for k in order]
     return (order[0], order[1], order[2]), (flips[0], flips[1], flips[2])
 
 
@@ -305,6 +343,94 @@ def reorient_affine(
             flip[new_axis, new_axis] = -1.0
             flip[new_axis, 3] = n - 1
     return np.asarray(a @ perm @ flip, dtype=float)
+
+
+@dataclass(frozen=True, eq=False)
+class Grid:
+    """A voxel grid placed in patient space: an array shape and its voxel-to-LPS affine.
+
+    One value for what code otherwise passes as a ``(shape, affine)`` pair. Two grids are
+    equal (``==``) when their shapes match and their affines agree within :data:`GRID_ATOL`;
+    being compared with a tolerance, grids are not hashable.
+
+    Attributes
+    ----------
+    shape
+        Array shape ``(slice, row, col)``.
+    affine
+        4x4 matrix mapping ``(slice, row, col, 1)`` (zero-based, voxel centres) to LPS mm
+        ``(x, y, z, 1)``; a read-only copy of the one given.
+
+    Examples
+    --------
+    >>> g = Grid((4, 5, 6), np.diag([2.5, 0.7, 0.8, 1.0]))
+    >>> g.voxel_to_lps([1, 2, 3])
+    array([2.5, 1.4, 2.4])
+    >>> g.lps_to_voxel([2.5, 1.4, 2.4])
+    array([1., 2., 3.])
+    >>> g.spacing
+    array([2.5, 0.7, 0.8])
+    >>> g == Grid((4, 5, 6), np.diag([2.5, 0.7, 0.8 + 1e-9, 1.0]))
+    True
+    >>> g == Grid((4, 5, 7), g.affine)
+    False
+    """
+
+    shape: tuple[int, int, int]
+    affine: NDArray[np.float64]
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        try:
+            dims = tuple(operator.index(n) for n in self.shape)
+        except TypeError:
+            dims = ()
+        if len(dims) != 3 or min(dims) < 0:
+            raise GeometryError(
+                "Argument 'shape' must be 3 non-negative integers (slice, row, col), "
+                f"got {self.shape!r}."
+            )
+        affine = as_affine(self.affine).copy()
+        affine.setflags(write=False)
+        object.__setattr__(self, "shape", dims)
+        object.__setattr__(self, "affine", affine)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Grid):
+            return NotImplemented
+        return self.same_as(other)
+
+    def same_as(self, other: Grid, atol: float = GRID_ATOL) -> bool:
+        """Same shape, and affines that differ by no more than ``atol`` in any entry."""
+        return self.shape == other.shape and bool(
+            np.allclose(self.affine, other.affine, atol=atol, rtol=0.0)
+        )
+
+    @property
+    def spacing(self) -> NDArray[np.float64]:
+        """Voxel spacing ``(slice, row, col)`` in mm."""
+        return spacing_from_affine(self.affine)
+
+    def voxel_to_lps(self, ijk: ArrayLike) -> NDArray[np.float64]:
+        """LPS mm of ``(slice, row, col)`` indices (may be fractional), shape ``(..., 3)``."""
+        return apply_affine(self.affine, ijk)
+
+    def lps_to_voxel(self, points_lps: ArrayLike) -> NDArray[np.float64]:
+        """Fractional ``(slice, row, col)`` indices of LPS points, shape ``(..., 3)``."""
+        return apply_affine(np.linalg.inv(self.affine), points_lps)
+
+    def reoriented(self, order: Sequence[int], flips: Sequence[bool]) -> Grid:
+        """The grid of ``np.flip(array.transpose(order), flipped axes)`` (same world places).
+
+        >>> Grid((2, 3, 4), np.eye(4)).reoriented((2, 1, 0), (False, False, True)).shape
+        (4, 3, 2)
+        """
+        shape = tuple(self.shape[k] for k in order)
+        return Grid(
+            (shape[0], shape[1], shape[2]),
+            reorient_affine(self.affine, self.shape, order, flips),
+        )
 
 
 def napari_transform(affine: ArrayLike, atol: float = 1e-6) -> dict[str, Any]:

@@ -1,7 +1,14 @@
 """Geometry report: what a loader found while reading a series.
 
-Each item has a stable ``code`` (part of the documented CLI contract), a ``severity`` and a
-human-readable ``message``.
+Each item has a stable ``code`` (a :class:`ReportCode`, part of the documented CLI contract), a
+``severity`` and a human-readable ``message``.
+
+The vocabularies here are string enums: each member equals, formats and serialises (JSON) as
+its value, on every supported Python version.
+
+>>> code = ReportCode.GANTRY_TILT
+>>> code == "gantry_tilt", f"{code}", str(code)
+(True, 'gantry_tilt', 'gantry_tilt')
 """
 
 from __future__ import annotations
@@ -10,7 +17,21 @@ import enum
 from dataclasses import dataclass, field
 
 
-class Severity(str, enum.Enum):
+class _ValueEnum(str, enum.Enum):
+    """A string enum whose members print as their values (like ``enum.StrEnum`` of 3.11).
+
+    ``class X(str, Enum)`` alone gives ``str(X.A) == "X.A"`` (and so do f-strings from 3.12),
+    which would leak into messages and tables.
+    """
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, format_spec: str) -> str:
+        return format(str(self.value), format_spec)
+
+
+class Severity(_ValueEnum):
     """How much a report item matters."""
 
     INFO = "info"
@@ -18,7 +39,7 @@ class Severity(str, enum.Enum):
     ERROR = "error"
 
 
-class ValidationMode(str, enum.Enum):
+class ValidationMode(_ValueEnum):
     """What to do when a stack is irregular (gaps, duplicates, uneven spacing).
 
     ``RAISE``: refuse to build a volume. ``WARN``: build the volume on a uniform grid and report
@@ -32,7 +53,46 @@ class ValidationMode(str, enum.Enum):
     RESAMPLE = "resample"
 
 
-#: Codes a report item may carry; the CLI's ``--json`` output documents these.
+class ReportCode(_ValueEnum):
+    """What a report item is about; the value is the stable code of the JSON output.
+
+    :data:`REPORT_CODES` describes each code (``docs/cli.md`` documents them all).
+
+    >>> ReportCode("missing_slices") is ReportCode.MISSING_SLICES
+    True
+    >>> ReportCode.MISSING_SLICES.description
+    'one or more slice positions are missing from a regular stack'
+    """
+
+    MISSING_SLICES = "missing_slices"
+    DUPLICATE_POSITIONS = "duplicate_positions"
+    IRREGULAR_SPACING = "irregular_spacing"
+    GANTRY_TILT = "gantry_tilt"
+    MIXED_ORIENTATION = "mixed_orientation"
+    LOCALIZER_SKIPPED = "localizer_skipped"
+    NON_IMAGE_SKIPPED = "non_image_skipped"
+    UNREADABLE_FILE = "unreadable_file"
+    NO_RESCALE = "no_rescale"
+    RESCALE_APPLIED = "rescale_applied"
+    RESAMPLED = "resampled"
+    SERIES_SPLIT = "series_split"
+    SECONDARY_CAPTURE_SKIPPED = "secondary_capture_skipped"
+    SINGLE_SLICE = "single_slice"
+    DEFAULT_WINDOW = "default_window"
+    COMPRESSED = "compressed"
+    NOT_CT = "not_ct"
+    OBLIQUE = "oblique"
+    NO_ORIENTATION = "no_orientation"
+    XFORM_MISMATCH = "xform_mismatch"
+    UNNAMED_LABELS = "unnamed_labels"
+
+    @property
+    def description(self) -> str:
+        """One line saying what the code means."""
+        return REPORT_CODES[self.value]
+
+
+#: Every :class:`ReportCode` value and what it means; the CLI's ``--json`` output documents these.
 REPORT_CODES: dict[str, str] = {
     "missing_slices": "one or more slice positions are missing from a regular stack",
     "duplicate_positions": "two or more images share one position",
@@ -60,17 +120,40 @@ REPORT_CODES: dict[str, str] = {
 }
 
 
+def report_code(code: ReportCode | str) -> ReportCode:
+    """The :class:`ReportCode` of ``code``, naming the valid codes when it is none.
+
+    >>> report_code("oblique") is ReportCode.OBLIQUE
+    True
+    """
+    try:
+        return ReportCode(code)
+    except ValueError:
+        raise ValueError(f"Report code {code!r} is not one of {sorted(REPORT_CODES)}.") from None
+
+
 @dataclass(frozen=True)
 class ReportItem:
-    """One thing a loader found."""
+    """One thing a loader found.
 
-    code: str
+    ``code`` and ``severity`` given as strings are converted to their enums (an unknown value
+    raises ValueError).
+
+    >>> ReportItem("gantry_tilt", "warning", "tilted 15 degrees").to_dict()
+    {'code': 'gantry_tilt', 'severity': 'warning', 'message': 'tilted 15 degrees'}
+    """
+
+    code: ReportCode
     severity: Severity
     message: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", report_code(self.code))
+        object.__setattr__(self, "severity", Severity(self.severity))
+
     def to_dict(self) -> dict[str, str]:
         """Return the JSON form ``{code, severity, message}``."""
-        return {"code": self.code, "severity": self.severity.value, "message": self.message}
+        return {"code": self.code.value, "severity": self.severity.value, "message": self.message}
 
 
 @dataclass
@@ -79,18 +162,20 @@ class GeometryReport:
 
     items: list[ReportItem] = field(default_factory=list)
 
-    def add(self, code: str, severity: Severity | str, message: str) -> None:
-        """Append an item; ``code`` must be one of :data:`REPORT_CODES`."""
-        if code not in REPORT_CODES:
-            raise ValueError(f"Report code {code!r} is not one of {sorted(REPORT_CODES)}.")
-        self.items.append(ReportItem(code, Severity(severity), message))
+    def add(self, code: ReportCode | str, severity: Severity | str, message: str) -> None:
+        """Append an item; ``code`` must be a :class:`ReportCode` (or one of its values)."""
+        self.items.append(ReportItem(report_code(code), Severity(severity), message))
+
+    def copy(self) -> GeometryReport:
+        """A copy with its own list of items (the items are immutable)."""
+        return GeometryReport(list(self.items))
 
     def extend(self, other: GeometryReport) -> None:
         """Append all items of ``other``."""
         self.items.extend(other.items)
 
     @property
-    def codes(self) -> list[str]:
+    def codes(self) -> list[ReportCode]:
         """The codes, in order."""
         return [i.code for i in self.items]
 

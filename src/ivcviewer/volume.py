@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,10 @@ class VolumeMetadata:
     rescale_applied: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def copy(self) -> VolumeMetadata:
+        """A deep copy: changing it (its ``extra`` or ``source_files`` too) leaves this one."""
+        return copy.deepcopy(self)
+
 
 @dataclass
 class Volume:
@@ -53,6 +58,9 @@ class Volume:
         Provenance and display defaults.
     report
         What the loader found (codes such as ``missing_slices``, ``gantry_tilt``).
+
+    A volume derived from another (:meth:`to_canonical`, :meth:`with_array`) owns copies of
+    its metadata and report: editing one never changes the other.
 
     Examples
     --------
@@ -86,6 +94,11 @@ class Volume:
         return (int(s[0]), int(s[1]), int(s[2]))
 
     @property
+    def grid(self) -> geometry.Grid:
+        """The voxel grid: shape and affine as one :class:`~ivcviewer.geometry.Grid`."""
+        return geometry.Grid(self.shape, self.affine)
+
+    @property
     def spacing(self) -> NDArray[np.float64]:
         """Voxel spacing ``(slice, row, col)`` in mm."""
         return geometry.spacing_from_affine(self.affine)
@@ -115,25 +128,40 @@ class Volume:
     def to_canonical(self) -> Volume:
         """The same image with its axes reordered and flipped towards ``(S, P, L)``.
 
-        The data are views (no copy); world positions are unchanged. Used for display so that
-        sagittal or coronal acquisitions slice as axial images.
+        The data are views (no copy); world positions are unchanged; the metadata and report
+        are copies. Used for display so that sagittal or coronal acquisitions slice as axial
+        images.
+
+        >>> v = Volume(np.zeros((4, 5, 6)), np.diag([-2.0, 1.0, 1.0, 1.0]))
+        >>> c = v.to_canonical()
+        >>> c.shape, geometry.axis_codes(c.affine)
+        ((6, 5, 4), ('S', 'P', 'L'))
         """
         order, flips = geometry.canonical_axes(self.affine)
         arr = self.array.transpose(order)
         axes = tuple(i for i, f in enumerate(flips) if f)
         if axes:
             arr = np.flip(arr, axes)
-        aff = geometry.reorient_affine(self.affine, self.shape, order, flips)
-        return replace(self, array=arr, affine=aff)
+        grid = self.grid.reoriented(order, flips)
+        return replace(
+            self,
+            array=arr,
+            affine=np.array(grid.affine),
+            metadata=self.metadata.copy(),
+            report=self.report.copy(),
+        )
 
     def with_array(self, array: NDArray[Any]) -> Volume:
-        """A volume on the same grid with other values (for example a label map)."""
+        """A volume on the same grid with other values (for example a label map).
+
+        It has a copy of this volume's metadata and an empty report.
+        """
         a = np.asarray(array)
         if a.shape != self.array.shape:
             raise GeometryError(
                 f"Array shape {a.shape} does not match the volume's grid {self.array.shape}."
             )
-        return replace(self, array=a, report=GeometryReport())
+        return replace(self, array=a, metadata=self.metadata.copy(), report=GeometryReport())
 
     def describe(self) -> str:
         """One line: shape, spacing and axis codes."""

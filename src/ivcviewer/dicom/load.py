@@ -23,14 +23,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import geometry
 from ..errors import DicomSeriesError, NoSeriesFoundError
-from ..report import GeometryReport, Severity, ValidationMode
+from ..report import GeometryReport, ReportCode, Severity, ValidationMode
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata
 from . import pixels
 from ._decode_worker import DecodeWorker, WorkerGone
-from .scan import ImageRecord, SeriesInfo, scan
-from .stack import SPACING_TOLERANCE_MM
+from .irregular import SlotLayout, describe_irregularities, regularise
+from .records import ImageRecord
+from .scan import scan
+from .series import SeriesInfo
+from .stack import StackGeometry
 
 #: Frames are handed to decoding helper processes in chunks of about this many pixels.
 DECODE_CHUNK_PIXELS = 4 * 512 * 512
@@ -132,17 +134,48 @@ def load_series(
         along the image-plane normal.
     """
     mode = ValidationMode(on_irregular)
+    g = _checked_stack(info, mode)
+    slots = SlotLayout.of(g)
+    array, rescaled = _read_images(
+        [info.images[i] for i in slots.load_order],
+        slots.target_rows,
+        slots.n_rows,
+        info,
+        workers,
+    )
+    report = GeometryReport(list(info.report.items))
+    metadata = _metadata(info, rescaled)
+    if rescaled:
+        slopes = {r.rescale for r in info.images if r.rescale is not None}
+        text = ", ".join(f"slope {s:g}, intercept {b:g}" for s, b in sorted(slopes)[:3])
+        report.add(
+            ReportCode.RESCALE_APPLIED, Severity.INFO, f"HU = stored x slope + intercept ({text})."
+        )
+
+    array, affine = regularise(array, info, slots, mode, metadata, report)
+    return Volume(array, affine, metadata=metadata, report=report)
+
+
+def _checked_stack(info: SeriesInfo, mode: ValidationMode) -> StackGeometry:
+    """The stack's geometry, once it is known to load under ``mode`` with a decoder at hand.
+
+    Raises
+    ------
+    DicomSeriesError
+        For a stack without images, colour images, or (``RAISE``) an irregular stack.
+    MissingDecoderError
+        When the pixel data's decoder is not installed.
+    """
     g = info.stack
     if g is None or not info.images:
         raise DicomSeriesError(f"Series {info.series_uid}: the stack holds no images.")
-    report = GeometryReport(list(info.report.items))
     fmt = info.pixel_format
     if fmt.samples_per_pixel != 1:
         raise DicomSeriesError(
             f"Series {info.series_uid} ({info.files[0]}): SamplesPerPixel "
             f"{fmt.samples_per_pixel} ({fmt.photometric}); only greyscale images make a volume."
         )
-    problems = _irregularities(info)
+    problems = describe_irregularities(info)
     if problems and mode is ValidationMode.RAISE:
         raise DicomSeriesError(
             f"Series {info.series_uid} ({info.description or 'no description'}) cannot be "
@@ -153,23 +186,12 @@ def load_series(
             "onto a regular grid."
         )
     pixels.check_decoder(fmt.transfer_syntax, info.files[0])
+    return g
 
-    # which image fills each slot of the regular grid (duplicates handled below)
-    slots = g.slots if g.slots is not None else np.arange(len(g.unique))
-    n_out = int(slots[-1]) + 1 if len(slots) else 1
-    first_of_slot = {int(s): int(u) for s, u in zip(slots, g.unique, strict=True)}
-    dup_extras = [grp[1:] for grp in g.duplicates]
-    extra_images = [i for grp in dup_extras for i in grp]
-    load_order = [first_of_slot[s] for s in sorted(first_of_slot)] + extra_images
-    target_slot = [s for s in sorted(first_of_slot)] + list(range(n_out, n_out + len(extra_images)))
 
-    array, rescaled = _read_images(
-        [info.images[i] for i in load_order], target_slot, n_out + len(extra_images), info, workers
-    )
-    extra_rows: dict[int, int] = {img: n_out + j for j, img in enumerate(extra_images)}
-
-    affine = info.affine.copy()
-    metadata = VolumeMetadata(
+def _metadata(info: SeriesInfo, rescaled: bool) -> VolumeMetadata:
+    """Provenance of a volume loaded from ``info``."""
+    return VolumeMetadata(
         modality=info.modality,
         description=info.description,
         series_uid=info.series_uid,
@@ -181,114 +203,11 @@ def load_series(
         source="dicom",
         rescale_applied=rescaled,
         extra={
-            "transfer_syntax": fmt.transfer_syntax,
+            "transfer_syntax": info.pixel_format.transfer_syntax,
             "stack_label": info.stack_label,
             "sop_class_uid": info.sop_class_uid,
         },
     )
-    if rescaled:
-        slopes = {r.rescale for r in info.images if r.rescale is not None}
-        text = ", ".join(f"slope {s:g}, intercept {b:g}" for s, b in sorted(slopes)[:3])
-        report.add("rescale_applied", Severity.INFO, f"HU = stored x slope + intercept ({text}).")
-
-    # duplicates
-    main = array[:n_out]
-    if g.duplicates:
-        _resolve_duplicates(
-            info, main, array, g.duplicates, first_of_slot, extra_rows, mode, report
-        )
-    array = main  # the rows after n_out held the extra duplicates (a view: no copy)
-
-    # gaps and uneven steps
-    if g.missing_slots:
-        if mode is ValidationMode.RESAMPLE:
-            _interpolate_gaps(array, [int(s) for s in slots])
-            report.add(
-                "resampled",
-                Severity.WARNING,
-                f"missing slice(s) at grid indices {g.missing_slots[:20]} interpolated linearly "
-                "from their neighbours.",
-            )
-        else:
-            present = sorted(first_of_slot)
-            fill = array[present].min() if array.size else 0
-            array[g.missing_slots] = fill
-            metadata.extra["filled_slices"] = list(g.missing_slots)
-            report.add(
-                "missing_slices",
-                Severity.WARNING,
-                f"slices {g.missing_slots[:20]} hold no image and are filled with {fill} "
-                "(the volume's minimum).",
-            )
-    if g.irregular:
-        d = g.distances[g.unique]
-        metadata.extra["slice_positions_mm"] = [float(v) for v in d - d[0]]
-        if mode is ValidationMode.RESAMPLE:
-            array, step = _resample_uneven(array, d - d[0])
-            # same direction (tilt included), ``step`` mm along the normal
-            affine[:3, 0] = affine[:3, 0] / float(affine[:3, 0] @ g.normal) * step
-            report.add(
-                "resampled",
-                Severity.WARNING,
-                f"{len(d)} unevenly spaced slices interpolated linearly onto a regular "
-                f"{step:.4g} mm grid of {array.shape[0]} slices.",
-            )
-    if g.tilted and mode is ValidationMode.RESAMPLE:
-        array, affine = _deskew(array, affine, g.normal)
-        report.add(
-            "resampled",
-            Severity.WARNING,
-            f"the {g.tilt_deg:.2f} degree gantry tilt was removed by shifting each slice in its "
-            "plane (linear interpolation): the grid is now orthogonal.",
-        )
-
-    vol = Volume(array, affine, metadata=metadata, report=report)
-    return vol
-
-
-def _irregularities(info: SeriesInfo) -> list[str]:
-    """Sentences naming what makes a stack irregular (empty when regular)."""
-    g = info.stack
-    out: list[str] = []
-    if g is None:
-        return out
-    for grp in g.duplicates[:3]:
-        names = ", ".join(_name(info.images[i]) for i in grp)
-        out.append(f"Duplicate position {g.distances[grp[0]]:.3f} mm along the normal: {names}.")
-    if len(g.duplicates) > 3:
-        out.append(f"({len(g.duplicates) - 3} more duplicate groups.)")
-    if g.missing_slots and g.slots is not None:
-        jumps = np.flatnonzero(np.diff(g.slots) > 1)[:3]
-        where = "; ".join(
-            f"between {_name(info.images[int(g.unique[j])])} and "
-            f"{_name(info.images[int(g.unique[j + 1])])}"
-            for j in jumps
-        )
-        out.append(
-            f"{len(g.missing_slots)} slice(s) missing from the {g.step_mm:.4g} mm grid ({where})."
-        )
-    if g.irregular:
-        d = g.distances[g.unique]
-        steps = np.diff(d)
-        odd = int(np.argmax(np.abs(steps - np.median(steps))))
-        out.append(
-            f"Uneven steps between slices ({steps.min():.4g} to {steps.max():.4g} mm, "
-            f"tolerance {SPACING_TOLERANCE_MM} mm), e.g. {steps[odd]:.4g} mm between "
-            f"{_name(info.images[int(g.unique[odd])])} and "
-            f"{_name(info.images[int(g.unique[odd + 1])])}"
-            + ("; the positions do not lie on one line." if g.off_line else ".")
-        )
-    if info.unreadable:
-        out.append(
-            f"{len(info.unreadable)} file(s) cannot be read: "
-            + "; ".join(f"{s.path} ({s.reason})" for s in info.unreadable[:3])
-            + "."
-        )
-    return out
-
-
-def _name(record: ImageRecord) -> str:
-    return str(record.path) + (f" frame {record.frame + 1}" if record.n_frames > 1 else "")
 
 
 # ----------------------------------------------------------------------------- pixel reading
@@ -488,106 +407,3 @@ def _decode_shared(
     while pending:  # left by helpers that stopped
         c = pending.pop()
         deliver(c, pixels.decode_batch([tasks[i] for i in c]))
-
-
-# ----------------------------------------------------------------------------- irregular stacks
-
-
-def _resolve_duplicates(
-    info: SeriesInfo,
-    main: NDArray[Any],
-    array: NDArray[Any],
-    groups: list[list[int]],
-    first_of_slot: dict[int, int],
-    extra_rows: dict[int, int],
-    mode: ValidationMode,
-    report: GeometryReport,
-) -> None:
-    """Keep (WARN) or average (RESAMPLE) the images of each duplicate group, saying which."""
-    slot_of_image = {img: slot for slot, img in first_of_slot.items()}
-    for grp in groups:
-        kept = grp[0]
-        slot = slot_of_image[kept]
-        others = [extra_rows[i] for i in grp[1:]]
-        identical = all(np.array_equal(main[slot], array[row]) for row in others)
-        names = ", ".join(_name(info.images[i]) for i in grp[1:])
-        if identical:
-            report.add(
-                "duplicate_positions",
-                Severity.WARNING,
-                f"{_name(info.images[kept])} kept; {names} at the same position hold identical "
-                "pixel values and were left out.",
-            )
-        elif mode is ValidationMode.RESAMPLE:
-            stack = np.stack([main[slot]] + [array[row] for row in others]).astype(np.float64)
-            avg = stack.mean(axis=0)
-            main[slot] = np.rint(avg) if main.dtype == np.int16 else avg
-            report.add(
-                "resampled",
-                Severity.WARNING,
-                f"{len(grp)} different images at one position averaged: "
-                f"{_name(info.images[kept])}, {names}.",
-            )
-        else:
-            report.add(
-                "duplicate_positions",
-                Severity.WARNING,
-                f"{_name(info.images[kept])} kept (lowest InstanceNumber); {names} at the same "
-                "position hold different pixel values and were left out.",
-            )
-
-
-def _interpolate_gaps(array: NDArray[Any], present_slots: list[int]) -> None:
-    """Fill the slots between present ones by linear interpolation, in place."""
-    for a, b in zip(present_slots[:-1], present_slots[1:], strict=True):
-        if b - a < 2:
-            continue
-        lo = array[a].astype(np.float32)
-        hi = array[b].astype(np.float32)
-        for k in range(a + 1, b):
-            w = (k - a) / (b - a)
-            val = (1 - w) * lo + w * hi
-            array[k] = np.rint(val) if array.dtype == np.int16 else val
-
-
-def _resample_uneven(array: NDArray[Any], t: NDArray[np.float64]) -> tuple[NDArray[Any], float]:
-    """Linear interpolation of slices at distances ``t`` (from 0) onto a regular grid.
-
-    The step is the median step; the grid spans ``t[0]..t[-1]``.
-    """
-    step = float(np.median(np.diff(t)))
-    n = int(np.floor(t[-1] / step + 1e-6)) + 1
-    out = np.empty((n,) + array.shape[1:], dtype=array.dtype)
-    for j in range(n):
-        tj = j * step
-        i = int(np.clip(np.searchsorted(t, tj, side="right") - 1, 0, len(t) - 2))
-        w = float(np.clip((tj - t[i]) / (t[i + 1] - t[i]), 0.0, 1.0))
-        val = (1 - w) * array[i].astype(np.float32) + w * array[i + 1].astype(np.float32)
-        out[j] = np.rint(val) if array.dtype == np.int16 else val
-    return out, step
-
-
-def _deskew(
-    array: NDArray[Any], affine: NDArray[np.float64], normal: NDArray[np.float64]
-) -> tuple[NDArray[Any], NDArray[np.float64]]:
-    """Shift each slice in its plane so that the slice axis follows the normal."""
-    from scipy import ndimage
-
-    slice_vec = affine[:3, 0]
-    step = float(slice_vec @ normal)
-    lateral = slice_vec - step * normal
-    col_step, row_step = affine[:3, 1], affine[:3, 2]
-    # lateral offset per slice, in (row, col) pixel units
-    per_slice = np.array(
-        [lateral @ col_step / (col_step @ col_step), lateral @ row_step / (row_step @ row_step)]
-    )
-    fill = float(array.min()) if array.size else 0.0
-    out = np.empty_like(array)
-    for k in range(array.shape[0]):
-        shifted = ndimage.shift(
-            array[k].astype(np.float32), k * per_slice, order=1, mode="constant", cval=fill
-        )
-        out[k] = np.rint(shifted) if array.dtype == np.int16 else shifted
-    new_affine = affine.copy()
-    new_affine[:3, 0] = normal * step
-    return out, geometry.as_affine(new_affine)

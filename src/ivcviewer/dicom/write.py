@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -245,54 +246,39 @@ rescale_intercept, rescale_slope, transfer_syntax, extra_tags, series_number, ov
     list of Path
         The files written, in the order of ``slices_hu``.
     """
-    arr = np.asarray(slices_hu)
-    if arr.ndim != 3:
-        raise DicomSeriesError(f"slices_hu must be 3D (n, rows, cols), got shape {arr.shape}.")
-    n, rows, cols = (int(s) for s in arr.shape)
-    pos = np.asarray(positions_lps, dtype=float)
-    if pos.shape != (n, 3):
-        raise DicomSeriesError(f"positions_lps must have shape ({n}, 3), got {pos.shape}.")
-    if file_names is not None and len(file_names) != n:
-        raise DicomSeriesError(f"file_names must have {n} names, got {len(file_names)}.")
-    if per_slice_tags is not None and len(per_slice_tags) != n:
-        raise DicomSeriesError(f"per_slice_tags must have {n} mappings, got {len(per_slice_tags)}.")
+    arr, pos = _checked_slices(slices_hu, positions_lps, file_names, per_slice_tags)
     if transfer_syntax not in WRITABLE_SYNTAXES:
         raise DicomSeriesError(
             f"transfer_syntax {transfer_syntax!r} cannot be written; use one of "
             f"{[pduid.UID(t).name for t in WRITABLE_SYNTAXES]}."
         )
-    if rescale_slope == 0:
-        raise DicomSeriesError("rescale_slope must not be 0.")
-    stored_f = np.rint((arr.astype(np.float64) - rescale_intercept) / rescale_slope)
-    lo, hi = (float(stored_f.min()), float(stored_f.max())) if arr.size else (0.0, 0.0)
-    if lo >= 0 and hi <= 65535:
-        stored = stored_f.astype(np.uint16)
-        pixel_representation = 0
-        bits_stored = 12 if hi < 4096 else 16
-    elif lo >= -32768 and hi <= 32767:
-        stored = stored_f.astype(np.int16)
-        pixel_representation = 1
-        bits_stored = 12 if lo >= -2048 and hi < 2048 else 16
-    else:
-        raise DicomSeriesError(
-            f"HU range {float(arr.min())}..{float(arr.max())} does not fit 16 bits with "
-            f"intercept {rescale_intercept} and slope {rescale_slope} (stored {lo}..{hi}); "
-            "choose another intercept or slope."
-        )
-    del stored_f
-
+    stored, pixel_representation, bits_stored = _stored_values(
+        arr, rescale_intercept, rescale_slope
+    )
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise DicomSeriesError(f"Output path {out} exists and is not a folder.")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise DicomSeriesError(
-            f"Output folder {out} is not empty; pass overwrite=True or choose a new folder."
-        )
+    _check_out_dir(out, overwrite)
+    n = len(arr)
     names = list(file_names) if file_names is not None else [f"CT{i + 1:04d}.dcm" for i in range(n)]
-
-    study_uid = _uid(uid_seed, "study")
-    series_uid = _uid(uid_seed, "series", series_number, series_description)
-    for_uid = _uid(uid_seed, "frame-of-reference")
+    series = _SeriesTags(
+        study_uid=_uid(uid_seed, "study"),
+        series_uid=_uid(uid_seed, "series", series_number, series_description),
+        for_uid=_uid(uid_seed, "frame-of-reference"),
+        series_description=series_description,
+        series_number=series_number,
+        patient_name=patient_name,
+        patient_id=patient_id,
+        study_description=study_description,
+        image_orientation=tuple(float(v) for v in image_orientation),
+        pixel_spacing=tuple(float(v) for v in pixel_spacing),
+        slice_thickness=slice_thickness,
+        rows=int(arr.shape[1]),
+        cols=int(arr.shape[2]),
+        pixel_representation=pixel_representation,
+        bits_stored=bits_stored,
+        window=window,
+        rescale_intercept=rescale_intercept,
+        rescale_slope=rescale_slope,
+    )
     normal = geometry.slice_normal(image_orientation)
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -301,51 +287,102 @@ rescale_intercept, rescale_slope, transfer_syntax, extra_tags, series_number, ov
         for k in range(n):
             ds = _slice_dataset(
                 stored[k],
-                pixel_representation=pixel_representation,
-                bits_stored=bits_stored,
+                series,
                 position=pos[k],
-                iop=image_orientation,
-                pixel_spacing=pixel_spacing,
-                slice_thickness=slice_thickness,
                 slice_location=float(pos[k] @ normal),
                 instance_number=k + 1,
-                rows=rows,
-                cols=cols,
-                study_uid=study_uid,
-                series_uid=series_uid,
-                for_uid=for_uid,
                 sop_uid=_uid(uid_seed, "sop", series_number, series_description, k),
-                series_description=series_description,
-                patient_name=patient_name,
-                patient_id=patient_id,
-                study_description=study_description,
-                window=window,
-                rescale_intercept=rescale_intercept,
-                rescale_slope=rescale_slope,
-                series_number=series_number,
             )
             for tags in (extra_tags, per_slice_tags[k] if per_slice_tags is not None else None):
-                for key, value in (tags or {}).items():
-                    if value is None:
-                        if key in ds:
-                            delattr(ds, key)
-                    else:
-                        setattr(ds, key, value)
-            # keep the file meta in step with an overridden SOP class or instance
-            if ds.get("SOPClassUID"):
-                ds.file_meta.MediaStorageSOPClassUID = pduid.UID(ds.SOPClassUID)
-            if ds.get("SOPInstanceUID"):
-                ds.file_meta.MediaStorageSOPInstanceUID = pduid.UID(ds.SOPInstanceUID)
-            if transfer_syntax in (pduid.ExplicitVRLittleEndian, pduid.ImplicitVRLittleEndian):
-                ds.file_meta.TransferSyntaxUID = pduid.UID(transfer_syntax)
-            else:
-                ds.compress(transfer_syntax, generate_instance_uid=False)
+                _set_tags(ds, tags or {})
+            _encode(ds, transfer_syntax)
             ds.save_as(tmp / names[k], enforce_file_format=True)
         _publish(tmp, out, overwrite)
     except BaseException:
         discard_dir(tmp)
         raise
     return [out / name for name in names]
+
+
+def _checked_slices(
+    slices_hu: ArrayLike,
+    positions_lps: ArrayLike,
+    file_names: Sequence[str] | None,
+    per_slice_tags: Sequence[Mapping[str, Any]] | None,
+) -> tuple[NDArray[Any], NDArray[np.float64]]:
+    """The slices as a 3D array and their positions, checked against each other."""
+    arr = np.asarray(slices_hu)
+    if arr.ndim != 3:
+        raise DicomSeriesError(f"slices_hu must be 3D (n, rows, cols), got shape {arr.shape}.")
+    n = int(arr.shape[0])
+    pos = np.asarray(positions_lps, dtype=float)
+    if pos.shape != (n, 3):
+        raise DicomSeriesError(f"positions_lps must have shape ({n}, 3), got {pos.shape}.")
+    if file_names is not None and len(file_names) != n:
+        raise DicomSeriesError(f"file_names must have {n} names, got {len(file_names)}.")
+    if per_slice_tags is not None and len(per_slice_tags) != n:
+        raise DicomSeriesError(f"per_slice_tags must have {n} mappings, got {len(per_slice_tags)}.")
+    return arr, pos
+
+
+def _stored_values(
+    hu: NDArray[Any], rescale_intercept: float, rescale_slope: float
+) -> tuple[NDArray[Any], int, int]:
+    """Stored values ``round((HU - intercept) / slope)`` in 16 bits.
+
+    Returns ``(stored, PixelRepresentation, BitsStored)``: ``uint16`` (0) when no value is
+    negative, else ``int16`` (1); BitsStored 12 when the values fit in 12 bits, else 16.
+
+    >>> stored, representation, bits = _stored_values(np.array([-1024.0, 0.0, 1000.0]), -1024, 1)
+    >>> stored.tolist(), representation, bits
+    ([0, 1024, 2024], 0, 12)
+    """
+    if rescale_slope == 0:
+        raise DicomSeriesError("rescale_slope must not be 0.")
+    stored_f = np.rint((hu.astype(np.float64) - rescale_intercept) / rescale_slope)
+    lo, hi = (float(stored_f.min()), float(stored_f.max())) if hu.size else (0.0, 0.0)
+    if lo >= 0 and hi <= 65535:
+        return stored_f.astype(np.uint16), 0, 12 if hi < 4096 else 16
+    if lo >= -32768 and hi <= 32767:
+        return stored_f.astype(np.int16), 1, 12 if lo >= -2048 and hi < 2048 else 16
+    raise DicomSeriesError(
+        f"HU range {float(hu.min())}..{float(hu.max())} does not fit 16 bits with "
+        f"intercept {rescale_intercept} and slope {rescale_slope} (stored {lo}..{hi}); "
+        "choose another intercept or slope."
+    )
+
+
+def _check_out_dir(out: Path, overwrite: bool) -> None:
+    """Refuse an output path that is a file, or a non-empty folder unless ``overwrite``."""
+    if out.exists() and not out.is_dir():
+        raise DicomSeriesError(f"Output path {out} exists and is not a folder.")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise DicomSeriesError(
+            f"Output folder {out} is not empty; pass overwrite=True or choose a new folder."
+        )
+
+
+def _set_tags(ds: FileDataset, tags: Mapping[str, Any]) -> None:
+    """Set attributes by keyword; a ``None`` value deletes the attribute."""
+    for key, value in tags.items():
+        if value is None:
+            if key in ds:
+                delattr(ds, key)
+        else:
+            setattr(ds, key, value)
+
+
+def _encode(ds: FileDataset, transfer_syntax: str) -> None:
+    """Bring the file meta in step with the dataset and encode its pixel data."""
+    # keep the file meta in step with an overridden SOP class or instance
+    if ds.get("SOPClassUID"):
+        ds.file_meta.MediaStorageSOPClassUID = pduid.UID(ds.SOPClassUID)
+    if ds.get("SOPInstanceUID"):
+        ds.file_meta.MediaStorageSOPInstanceUID = pduid.UID(ds.SOPInstanceUID)
+    if transfer_syntax in (pduid.ExplicitVRLittleEndian, pduid.ImplicitVRLittleEndian):
+        ds.file_meta.TransferSyntaxUID = pduid.UID(transfer_syntax)
+    else:
+        ds.compress(transfer_syntax, generate_instance_uid=False)
 
 
 def _publish(tmp: Path, out: Path, overwrite: bool) -> None:
@@ -361,31 +398,38 @@ def _publish(tmp: Path, out: Path, overwrite: bool) -> None:
         os.replace(tmp, out)  # replaces an empty folder atomically
 
 
+@dataclass(frozen=True)
+class _SeriesTags:
+    """The attribute values every file of a written series shares."""
+
+    study_uid: str
+    series_uid: str
+    for_uid: str
+    series_description: str
+    series_number: int
+    patient_name: str
+    patient_id: str
+    study_description: str
+    image_orientation: tuple[float, ...]
+    pixel_spacing: tuple[float, ...]
+    slice_thickness: float
+    rows: int
+    cols: int
+    pixel_representation: int
+    bits_stored: int
+    window: tuple[float, float] | None
+    rescale_intercept: float
+    rescale_slope: float
+
+
 def _slice_dataset(
     pixels: NDArray[Any],
+    series: _SeriesTags,
     *,
-    pixel_representation: int,
-    bits_stored: int,
     position: NDArray[np.float64],
-    iop: Sequence[float],
-    pixel_spacing: Sequence[float],
-    slice_thickness: float,
     slice_location: float,
     instance_number: int,
-    rows: int,
-    cols: int,
-    study_uid: str,
-    series_uid: str,
-    for_uid: str,
     sop_uid: str,
-    series_description: str,
-    patient_name: str,
-    patient_id: str,
-    study_description: str,
-    window: tuple[float, float] | None,
-    rescale_intercept: float,
-    rescale_slope: float,
-    series_number: int,
 ) -> FileDataset:
     """One CT Image Storage dataset with every type 1/2 attribute of the IOD."""
     meta = FileMetaDataset()
@@ -401,12 +445,12 @@ def _slice_dataset(
     ds.SOPClassUID = CT_IMAGE_STORAGE
     ds.SOPInstanceUID = sop_uid
     # Patient
-    ds.PatientName = patient_name
-    ds.PatientID = patient_id
+    ds.PatientName = series.patient_name
+    ds.PatientID = series.patient_id
     ds.PatientBirthDate = ""
     ds.PatientSex = "O"
     # General study
-    ds.StudyInstanceUID = study_uid
+    ds.StudyInstanceUID = series.study_uid
     ds.StudyDate = SYNTHETIC_DATE
     ds.StudyTime = SYNTHETIC_TIME
     ds.SeriesDate = SYNTHETIC_DATE
@@ -416,16 +460,16 @@ def _slice_dataset(
     ds.ReferringPhysicianName = ""
     ds.StudyID = "1"
     ds.AccessionNumber = ""
-    ds.StudyDescription = study_description
+    ds.StudyDescription = series.study_description
     # General series
     ds.Modality = "CT"
-    ds.SeriesInstanceUID = series_uid
-    ds.SeriesNumber = series_number
-    ds.SeriesDescription = series_description
+    ds.SeriesInstanceUID = series.series_uid
+    ds.SeriesNumber = series.series_number
+    ds.SeriesDescription = series.series_description
     ds.PatientPosition = "FFS"
     ds.BodyPartExamined = "ABDOMEN"  # unpaired: Laterality (2C) must then be absent
     # Frame of reference
-    ds.FrameOfReferenceUID = for_uid
+    ds.FrameOfReferenceUID = series.for_uid
     ds.PositionReferenceIndicator = ""
     # General equipment
     ds.Manufacturer = "ivcviewer"
@@ -436,30 +480,32 @@ def _slice_dataset(
     ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
     ds.BurnedInAnnotation = "NO"
     # Image plane
-    ds.PixelSpacing = [_ds(v) for v in pixel_spacing]
-    ds.ImageOrientationPatient = [_ds(v) for v in iop]
+    ds.PixelSpacing = [_ds(v) for v in series.pixel_spacing]
+    ds.ImageOrientationPatient = [_ds(v) for v in series.image_orientation]
     ds.ImagePositionPatient = [_ds(v) for v in position]
-    ds.SliceThickness = _ds(slice_thickness)
+    ds.SliceThickness = _ds(series.slice_thickness)
     ds.SliceLocation = _ds(slice_location)
     # CT image
     ds.KVP = "120"
-    ds.RescaleIntercept = _ds(rescale_intercept)
-    ds.RescaleSlope = _ds(rescale_slope)
+    ds.RescaleIntercept = _ds(series.rescale_intercept)
+    ds.RescaleSlope = _ds(series.rescale_slope)
     ds.RescaleType = "HU"
     # VOI LUT
-    if window is not None:
-        ds.WindowCenter = _ds(window[0])
-        ds.WindowWidth = _ds(window[1])
+    if series.window is not None:
+        ds.WindowCenter = _ds(series.window[0])
+        ds.WindowWidth = _ds(series.window[1])
     # Image pixel
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"
-    ds.Rows = rows
-    ds.Columns = cols
+    ds.Rows = series.rows
+    ds.Columns = series.cols
     ds.BitsAllocated = 16
-    ds.BitsStored = bits_stored
-    ds.HighBit = bits_stored - 1
-    ds.PixelRepresentation = pixel_representation
+    ds.BitsStored = series.bits_stored
+    ds.HighBit = series.bits_stored - 1
+    ds.PixelRepresentation = series.pixel_representation
     ds.PixelData = (
-        np.ascontiguousarray(pixels).astype("<u2" if pixel_representation == 0 else "<i2").tobytes()
+        np.ascontiguousarray(pixels)
+        .astype("<u2" if series.pixel_representation == 0 else "<i2")
+        .tobytes()
     )
     return ds

@@ -51,6 +51,11 @@ class VolumeHeader:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def grid(self) -> geometry.Grid:
+        """The voxel grid (shape and affine) as one :class:`~ivcviewer.geometry.Grid`."""
+        return geometry.Grid(self.shape, self.affine)
+
+    @property
     def spacing(self) -> NDArray[np.float64]:
         """Voxel spacing ``(slice, row, col)`` in mm."""
         return geometry.spacing_from_affine(self.affine)

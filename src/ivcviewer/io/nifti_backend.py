@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from .. import geometry
 from .._deps import import_optional_dependency
 from ..errors import GeometryError, VolumeFormatError
-from ..report import GeometryReport, Severity
+from ..report import GeometryReport, ReportCode, Severity
 from .header import VolumeHeader
 
 #: Spatial units of the NIfTI header -> factor to millimetres ("unknown" is taken as mm).
@@ -110,7 +110,7 @@ def read_header(path: str | os.PathLike[str]) -> VolumeHeader:
     qcode, scode = int(hdr["qform_code"]), int(hdr["sform_code"])
     if qcode == 0 and scode == 0:
         report.add(
-            "no_orientation",
+            ReportCode.NO_ORIENTATION,
             Severity.WARNING,
             f"{p.name}: qform_code and sform_code are both 0, so the file states no position "
             "or orientation; nibabel's default (voxel sizes, no rotation) is used. "
@@ -120,7 +120,7 @@ def read_header(path: str | os.PathLike[str]) -> VolumeHeader:
         gap = _xform_gap_mm(hdr.get_qform(), hdr.get_sform(), (ni, nj, nk))
         if gap > 0.01:
             report.add(
-                "xform_mismatch",
+                ReportCode.XFORM_MISMATCH,
                 Severity.WARNING,
                 f"{p.name}: the qform and sform place voxels up to {gap:.3g} mm apart; the sform "
                 "is used (as nibabel and FSL do; ITK-based tools may use the qform).",
@@ -138,7 +138,7 @@ def read_header(path: str | os.PathLike[str]) -> VolumeHeader:
     inter = float(img.dataobj.inter)
     if slope != 1.0 or inter != 0.0:
         report.add(
-            "rescale_applied",
+            ReportCode.RESCALE_APPLIED,
             Severity.INFO,
             f"stored values converted with scl_slope={slope:g}, scl_inter={inter:g}",
         )

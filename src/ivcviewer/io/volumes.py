@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from .. import geometry
 from ..errors import VolumeFormatError
-from ..report import GeometryReport, Severity
+from ..report import GeometryReport, ReportCode, Severity
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata, hu_dtype
 from . import nifti_backend, sitk_backend
 from .formats import (
@@ -97,7 +97,7 @@ def _geometry_report(header: VolumeHeader) -> None:
     if np.any(np.max(np.abs(d), axis=0) < _ALIGNED_COS):
         codes = "".join(geometry.axis_codes(header.affine))
         header.report.add(
-            "oblique",
+            ReportCode.OBLIQUE,
             Severity.INFO,
             f"the voxel axes are oblique to the patient axes (closest: {codes}); "
             "shown with a full affine",
@@ -105,7 +105,7 @@ def _geometry_report(header: VolumeHeader) -> None:
     tilt = geometry.gantry_tilt_deg(header.affine)
     if tilt > 0.01:
         header.report.add(
-            "gantry_tilt",
+            ReportCode.GANTRY_TILT,
             Severity.WARNING,
             f"the grid is sheared by {tilt:.2f} degrees (slice axis not normal to the image "
             "plane); kept as a sheared affine",
@@ -170,7 +170,9 @@ def load_volume(path: PathLike) -> Volume:
     array = _hu_array(values)
     report = GeometryReport()
     report.extend(header.report)
-    report.add("default_window", Severity.INFO, "no window in the file: abdomen 400/40 used")
+    report.add(
+        ReportCode.DEFAULT_WINDOW, Severity.INFO, "no window in the file: abdomen 400/40 used"
+    )
     return Volume(array, header.affine, _metadata(header, "CT"), report)
 
 
@@ -303,14 +305,14 @@ def load_labels(path: PathLike, names: LabelNames = None) -> tuple[Volume, Label
         shown = ", ".join(str(v) for v in missing[:10]) + (" ..." if len(missing) > 10 else "")
         if given:
             report.add(
-                "unnamed_labels",
+                ReportCode.UNNAMED_LABELS,
                 Severity.WARNING,
                 f"{len(missing)} label values of {p.name} are not in the table "
                 f"{table_source}: {shown}; named label_<value>",
             )
         else:
             report.add(
-                "unnamed_labels",
+                ReportCode.UNNAMED_LABELS,
                 Severity.INFO,
                 f"no label table given or found beside {p.name} "
                 f"(looked for {volume_stem(p)}{SIDECAR_ENDINGS[0]}); values named label_<value>",

@@ -1,0 +1,377 @@
+"""Read one DICOM file's header into image records, or say why the file is left out.
+
+:func:`read_header` reads a file up to its pixel data (``stop_before_pixels``) and returns one
+:class:`~ivcviewer.dicom.records.ImageHeader` per image (per frame of an enhanced multi-frame
+file), a :class:`~ivcviewer.dicom.records.SkippedFile` for a file that makes no volume image
+(not DICOM, not a cross-sectional image, a localizer, a secondary capture, no position), or a
+:class:`TruncatedImage` for an image whose pixel data is missing or cut short, which is then
+reported with its series.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom import uid as pduid
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+
+from ..errors import DicomSeriesError, GeometryError
+from ..report import ReportCode
+from .enhanced import frame_geometries
+from .header_values import HeaderValues, joined
+from .records import (
+    MULTI_FRAME_CLASSES,
+    NATIVE_LE_SYNTAXES,
+    SECONDARY_CAPTURE_CLASSES,
+    SINGLE_FRAME_CLASSES,
+    ImageHeader,
+    ImageRecord,
+    PixelFormat,
+    SkippedFile,
+)
+
+#: (7FE0,0010) PixelData as stored little endian and big endian.
+_PIXEL_DATA_TAGS = (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10")
+
+
+@dataclass(frozen=True)
+class TruncatedImage:
+    """An image of a series whose pixel data is missing or cut short.
+
+    The file is left out like a :class:`SkippedFile`, and its series reports it too.
+    """
+
+    skipped: SkippedFile
+    series_uid: str
+
+
+@dataclass(frozen=True)
+class _RawHeader:
+    """A dataset read up to its pixel data, with what follows it in the file."""
+
+    ds: Dataset
+    file_size: int
+    pixel_offset: int
+    """Byte offset where the header reading stopped (the PixelData element, if any)."""
+    element_head: bytes
+    """The 12 bytes at ``pixel_offset``: the PixelData tag, VR and length when present."""
+
+
+def read_header(path: Path) -> list[ImageHeader] | SkippedFile | TruncatedImage:
+    """Read one file's header and classify it.
+
+    Parameters
+    ----------
+    path
+        Any file: DICOM with or without its preamble, or anything else.
+
+    Returns
+    -------
+    list of ImageHeader, SkippedFile or TruncatedImage
+        One header per image (per frame of an enhanced multi-frame file); or why the file is
+        left out (codes ``non_image_skipped``, ``localizer_skipped``,
+        ``secondary_capture_skipped``, ``unreadable_file``); or, for an image whose pixel data
+        is incomplete, the skipped file with its SeriesInstanceUID.
+    """
+    raw = _read_dataset(path)
+    if isinstance(raw, SkippedFile):
+        return raw
+    ds = raw.ds
+    meta = getattr(ds, "file_meta", None)
+    f = HeaderValues(ds)
+    sop_class = f.text("SOPClassUID")
+    if not sop_class and meta is not None:
+        sop_class = str(meta.get("MediaStorageSOPClassUID", "") or "")
+    image_type = tuple(v.upper() for v in f.texts("ImageType"))
+    left_out = _left_out(path, ds, sop_class, image_type)
+    if left_out is not None:
+        return left_out
+
+    series_uid = f.text("SeriesInstanceUID")
+    ts = (
+        str(meta.get("TransferSyntaxUID", pduid.ImplicitVRLittleEndian))
+        if meta
+        else str(pduid.ImplicitVRLittleEndian)
+    )
+    if raw.element_head[:4] not in _PIXEL_DATA_TAGS:
+        if raw.pixel_offset >= raw.file_size:
+            return TruncatedImage(
+                SkippedFile(
+                    path, ReportCode.UNREADABLE_FILE, "file ends before its pixel data (truncated)"
+                ),
+                series_uid,
+            )
+        return SkippedFile(path, ReportCode.NON_IMAGE_SKIPPED, "no PixelData element")
+    try:
+        fmt = _pixel_format(f, ts)
+    except (AttributeError, TypeError, ValueError) as exc:
+        return SkippedFile(
+            path, ReportCode.UNREADABLE_FILE, f"image pixel module incomplete: {exc}"
+        )
+    n_frames = int(f.number("NumberOfFrames", 1.0))
+    data_start = _native_data_start(path, raw, fmt, n_frames)
+    if isinstance(data_start, SkippedFile):
+        return TruncatedImage(data_start, series_uid)
+    try:
+        records = _records(ds, path, sop_class, fmt, n_frames, data_start, image_type)
+    except (DicomSeriesError, GeometryError) as exc:
+        return SkippedFile(path, ReportCode.UNREADABLE_FILE, str(exc))
+    if isinstance(records, SkippedFile):
+        return records
+    series_number = f.numbers("SeriesNumber")
+    return [
+        ImageHeader(
+            record=r,
+            series_uid=series_uid,
+            study_uid=f.text("StudyInstanceUID"),
+            frame_of_reference_uid=f.text("FrameOfReferenceUID"),
+            modality=f.text("Modality"),
+            description=str(ds.get("SeriesDescription", "") or ""),
+            series_number=int(series_number[0]) if series_number else None,
+            patient_id=str(ds.get("PatientID", "") or ""),
+        )
+        for r in records
+    ]
+
+
+def _read_dataset(path: Path) -> _RawHeader | SkippedFile:
+    """The header up to the pixel data, also of DICOM written without its preamble."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fp:
+            try:
+                ds = pydicom.dcmread(fp, stop_before_pixels=True)
+            except InvalidDicomError:
+                if not _looks_like_headerless_dicom(path):
+                    return SkippedFile(path, ReportCode.NON_IMAGE_SKIPPED, "not a DICOM file")
+                fp.seek(0)
+                ds = pydicom.dcmread(fp, stop_before_pixels=True, force=True)
+            pixel_offset = fp.tell()
+            element_head = fp.read(12)
+    except (OSError, EOFError, ValueError, KeyError, TypeError, struct.error) as exc:
+        return SkippedFile(path, ReportCode.UNREADABLE_FILE, f"header cannot be read: {exc}")
+    return _RawHeader(ds, size, pixel_offset, element_head)
+
+
+def _looks_like_headerless_dicom(path: Path) -> bool:
+    """DICOM without the 128-byte preamble: starts with a group 0x0002 or 0x0008 tag."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return False
+    return len(head) == 8 and head[:2] in (b"\x02\x00", b"\x08\x00") and head[3:4] == b"\x00"
+
+
+def _left_out(
+    path: Path, ds: Dataset, sop_class: str, image_type: tuple[str, ...]
+) -> SkippedFile | None:
+    """Why a file makes no volume image, by its SOP class and ImageType (``None``: it may)."""
+    if sop_class == pduid.MediaStorageDirectoryStorage or "DirectoryRecordSequence" in ds:
+        return SkippedFile(path, ReportCode.NON_IMAGE_SKIPPED, "DICOMDIR (media directory index)")
+    if sop_class in SECONDARY_CAPTURE_CLASSES:
+        return SkippedFile(
+            path,
+            ReportCode.SECONDARY_CAPTURE_SKIPPED,
+            f"secondary capture ({pduid.UID(sop_class).name})",
+        )
+    if sop_class not in SINGLE_FRAME_CLASSES and sop_class not in MULTI_FRAME_CLASSES:
+        name = pduid.UID(sop_class).name if sop_class else "no SOP Class UID"
+        return SkippedFile(
+            path, ReportCode.NON_IMAGE_SKIPPED, f"not a cross-sectional image ({name})"
+        )
+    if "LOCALIZER" in image_type:
+        return SkippedFile(
+            path, ReportCode.LOCALIZER_SKIPPED, f"localizer (ImageType {joined(image_type)})"
+        )
+    if (
+        len(image_type) >= 2
+        and image_type[0] == "DERIVED"
+        and image_type[1] == "SECONDARY"
+        and "AXIAL" not in image_type
+    ):
+        return SkippedFile(
+            path,
+            ReportCode.SECONDARY_CAPTURE_SKIPPED,
+            f"derived secondary image (ImageType {joined(image_type)})",
+        )
+    return None
+
+
+def _pixel_format(f: HeaderValues, transfer_syntax: str) -> PixelFormat:
+    """The image pixel module; raises ValueError (or TypeError) when it is incomplete."""
+    return PixelFormat(
+        rows=f.ushort("Rows"),
+        columns=f.ushort("Columns"),
+        bits_allocated=f.ushort("BitsAllocated"),
+        bits_stored=f.ushort("BitsStored", f.ushort("BitsAllocated")),
+        pixel_representation=f.ushort("PixelRepresentation", 0),
+        samples_per_pixel=f.ushort("SamplesPerPixel", 1),
+        photometric=f.text("PhotometricInterpretation") or "MONOCHROME2",
+        transfer_syntax=transfer_syntax,
+    )
+
+
+def _native_data_start(
+    path: Path, raw: _RawHeader, fmt: PixelFormat, n_frames: int
+) -> int | None | SkippedFile:
+    """Byte offset of the stored values of uncompressed little-endian pixel data.
+
+    ``None`` for other transfer syntaxes (decoded through pydicom); a :class:`SkippedFile`
+    when the PixelData element is shorter than the frames need or the file is cut short.
+    """
+    if fmt.transfer_syntax not in NATIVE_LE_SYNTAXES:
+        return None
+    explicit = fmt.transfer_syntax == pduid.ExplicitVRLittleEndian
+    hdr_len = 12 if explicit else 8
+    length = int.from_bytes(raw.element_head[hdr_len - 4 : hdr_len], "little")
+    expected = fmt.frame_bytes * n_frames
+    if length == 0xFFFFFFFF or length < expected:
+        return SkippedFile(
+            path,
+            ReportCode.UNREADABLE_FILE,
+            f"PixelData holds {length} bytes, {expected} expected for {n_frames} "
+            f"frame(s) of {fmt.rows}x{fmt.columns}x{fmt.bits_allocated} bit",
+        )
+    if raw.pixel_offset + hdr_len + expected > raw.file_size:
+        return SkippedFile(
+            path,
+            ReportCode.UNREADABLE_FILE,
+            f"truncated: pixel data needs {raw.pixel_offset + hdr_len + expected} bytes, "
+            f"the file has {raw.file_size}",
+        )
+    return raw.pixel_offset + hdr_len
+
+
+def _window(ds: Dataset) -> tuple[float, float] | None:
+    """``(WindowCenter, WindowWidth)``, the first of each, or ``None``."""
+    f = HeaderValues(ds)
+    c, w = f.numbers("WindowCenter"), f.numbers("WindowWidth")
+    return (c[0], w[0]) if c and w else None
+
+
+def _rescale(ds: Dataset) -> tuple[float, float] | None:
+    """``(RescaleSlope, RescaleIntercept)`` or ``None``."""
+    f = HeaderValues(ds)
+    slope, intercept = f.numbers("RescaleSlope"), f.numbers("RescaleIntercept")
+    return (slope[0], intercept[0]) if slope and intercept else None
+
+
+def _records(
+    ds: Dataset,
+    path: Path,
+    sop_class: str,
+    fmt: PixelFormat,
+    n_frames: int,
+    data_start: int | None,
+    image_type: tuple[str, ...],
+) -> list[ImageRecord] | SkippedFile:
+    """One record per image (per frame for an enhanced multi-frame file)."""
+    f = HeaderValues(ds)
+    common: dict[str, Any] = dict(
+        path=path,
+        n_frames=n_frames,
+        sop_class_uid=sop_class,
+        instance_number=int(f.number("InstanceNumber", 0.0)),
+        acquisition_number=f.text("AcquisitionNumber"),
+        image_type=image_type,
+        pixel_format=fmt,
+    )
+    if sop_class in MULTI_FRAME_CLASSES:
+        return _frame_records(ds, path, fmt, data_start, common)
+    ipp, iop, ps = (
+        f.numbers("ImagePositionPatient"),
+        f.numbers("ImageOrientationPatient"),
+        f.numbers("PixelSpacing"),
+    )
+    if len(ipp) != 3 or len(iop) != 6 or len(ps) != 2:
+        return SkippedFile(
+            path,
+            ReportCode.NON_IMAGE_SKIPPED,
+            "no ImagePositionPatient/ImageOrientationPatient/PixelSpacing: the image cannot be "
+            "placed in patient space",
+        )
+    bad = _bad_geometry(iop, ps)
+    if bad:
+        return SkippedFile(path, ReportCode.UNREADABLE_FILE, bad)
+    thickness = f.number("SliceThickness", None)
+    return [
+        ImageRecord(
+            frame=0,
+            position=(float(ipp[0]), float(ipp[1]), float(ipp[2])),
+            orientation=tuple(float(v) for v in iop),
+            pixel_spacing=(float(ps[0]), float(ps[1])),
+            slice_thickness=float(thickness) if thickness not in (None, "") else None,
+            rescale=_rescale(ds),
+            window=_window(ds),
+            data_offset=data_start,
+            **common,
+        )
+    ]
+
+
+def _frame_records(
+    ds: Dataset,
+    path: Path,
+    fmt: PixelFormat,
+    data_start: int | None,
+    common: dict[str, Any],
+) -> list[ImageRecord] | SkippedFile:
+    """One record per frame of an enhanced multi-frame file, from its functional groups."""
+    out = []
+    for i, fg in enumerate(frame_geometries(ds, path)):
+        if fg.position is None or fg.orientation is None or fg.pixel_spacing is None:
+            return SkippedFile(
+                path,
+                ReportCode.NON_IMAGE_SKIPPED,
+                f"frame {i + 1} has no PlanePosition/PlaneOrientation/PixelMeasures; "
+                "it cannot be placed in patient space",
+            )
+        bad = _bad_geometry(fg.orientation, fg.pixel_spacing)
+        if bad:
+            return SkippedFile(path, ReportCode.UNREADABLE_FILE, f"frame {i + 1}: {bad}")
+        out.append(
+            ImageRecord(
+                frame=i,
+                position=fg.position,
+                orientation=fg.orientation,
+                pixel_spacing=fg.pixel_spacing,
+                slice_thickness=fg.slice_thickness,
+                rescale=fg.rescale if fg.rescale is not None else _rescale(ds),
+                window=fg.window if fg.window is not None else _window(ds),
+                data_offset=None if data_start is None else data_start + i * fmt.frame_bytes,
+                **common,
+            )
+        )
+    return out
+
+
+def _bad_geometry(iop: Sequence[float], pixel_spacing: Sequence[float]) -> str:
+    """Why an orientation or pixel spacing cannot describe a grid ('' when it can).
+
+    >>> _bad_geometry([1, 0, 0, 0, 1, 0], [0.7, 0.7])
+    ''
+    >>> "orthogonal" in _bad_geometry([1, 0, 0, 1, 0, 0], [1, 1])
+    True
+    """
+    v = np.asarray(iop, dtype=float)
+    row, col = v[:3], v[3:]
+    if (
+        abs(np.linalg.norm(row) - 1) > 1e-3
+        or abs(np.linalg.norm(col) - 1) > 1e-3
+        or abs(float(row @ col)) > 1e-3
+    ):
+        return (
+            f"ImageOrientationPatient {v.tolist()}: the row and column directions must be "
+            "orthogonal unit vectors"
+        )
+    if min(pixel_spacing) <= 0:
+        return f"PixelSpacing {list(pixel_spacing)} must be positive"
+    return ""
