@@ -157,3 +157,26 @@ def test_layer_helpers_doctests() -> None:
         result = doctest.testmod(module)
         assert result.failed == 0, module.__name__
         assert result.attempted > 0, module.__name__
+
+
+def test_the_modules_split_from_layers_keep_their_doctests_and_names() -> None:
+    from ivcviewer._napari import geometry_text, label_colours, surface_layers
+
+    for module in (geometry_text, label_colours, surface_layers):
+        result = doctest.testmod(module)
+        assert result.failed == 0, module.__name__
+        assert result.attempted > 0, module.__name__
+    # every name moved out of layers.py is still importable from it
+    for name in (
+        "GAP_CODES",
+        "VOLUME_KEY",
+        "geometry_summary",
+        "window_to_limits",
+        "report_summary_text",
+        "normalise_label_table",
+        "surface_layer_data",
+        "display_smoothing_mm",
+        "label_surfaces_layer_data",
+        "layer_volume",
+    ):
+        assert hasattr(nl, name), name

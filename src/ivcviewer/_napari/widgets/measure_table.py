@@ -4,8 +4,12 @@ Regions come from a Labels layer, measured by :func:`ivcviewer.measure.measure_l
 grid rebuilt from the layer (:func:`ivcviewer._napari.measure_tools.volume_from_layer`), with the
 HU statistics of a CT layer on the same grid. With a case file set, each region stands beside
 the figures its finding reports (axis by axis and in any order, coloured pass / fail, with
-:func:`ivcviewer.measure.compare_extents`). Rulers and bidirectionals of the tool layers follow
-as they are drawn. The table exports to CSV and JSON (:meth:`export_csv`, :meth:`export_json`).
+:func:`ivcviewer.workflows.compare_with_case`, the comparison of ``ivcviewer measure --case``).
+A Labels layer that names its case (:class:`ivcviewer.widget_models.CaseLayerInfo`, as the Case
+overlay's findings layer does) brings its case file and its label value -> finding choices with
+it, and a newly fitted findings layer is measured as soon as it is added. Rulers and
+bidirectionals of the tool layers follow as they are drawn. The table exports to CSV and JSON
+(:meth:`export_csv`, :meth:`export_json`).
 
 Double-click a region to draw its RECIST long and short axes (and go to their slice), or a manual
 measurement to go to it.
@@ -38,6 +42,7 @@ from qtpy.QtWidgets import (
 from ... import measure
 from ...annotations import CaseFile, default_case_path, load_case
 from ...errors import GeometryError, IvcviewerError
+from ...widget_models.layer_metadata import CaseLayerInfo, OverlayLayerKind
 from .. import measure_tools as mt
 from ..measure_report import (
     BIDIRECTIONAL,
@@ -45,58 +50,27 @@ from ..measure_report import (
     MeasurementReport,
     RegionRow,
     findings_with_figures,
-    region_rows,
 )
 from .measure_common import LayerCombo, NapariConnections
+from .measure_table_rows import (
+    AXIS_COLUMNS,
+    COL,
+    COLUMNS,
+    FAIL_COLOR,
+    NO_FINDING,
+    PASS_COLOR,
+    TEXT_ON_COLOR,
+    compared_rows,
+    mm_text,
+)
 
 if TYPE_CHECKING:
     import napari
     from napari.layers import Labels
 
-#: Table columns (lengths in mm).
-COLUMNS: tuple[str, ...] = (
-    "Kind",
-    "Name",
-    "Finding",
-    "LR mm (reported)",
-    "AP mm (reported)",
-    "CC mm (reported)",
-    "By axis",
-    "Any order",
-    "Long x short / length mm",
-    "Max 3D mm",
-    "Volume mL",
-    "HU mean \N{PLUS-MINUS SIGN} SD",
-)
-COL = {name: i for i, name in enumerate(COLUMNS)}
-AXIS_COLUMNS = {
-    "lr": COL["LR mm (reported)"],
-    "ap": COL["AP mm (reported)"],
-    "cc": COL["CC mm (reported)"],
-}
-
-#: Cell colours of a passing and a failing comparison (background, text).
-PASS_COLOR = "#2e7d32"
-FAIL_COLOR = "#c62828"
-TEXT_ON_COLOR = "#ffffff"
-
-#: Shown in the finding picker for "do not compare this region".
-NO_FINDING = "\N{EM DASH}"
-
-#: ``layer.metadata`` keys a Labels layer may carry (an overlay of a case): the case file path
-#: and the finding id of each label value.
-CASE_PATH_KEY = "case_path"
-LABEL_FINDINGS_KEY = "label_findings"
-#: The same mapping as written by the "Case overlay" widget on its findings layer.
-FINDING_IDS_KEY = "finding_ids"
-
 
 def _is_3d(layer: Any) -> bool:
     return int(getattr(layer, "ndim", 0)) == 3
-
-
-def _mm(v: float) -> str:
-    return f"{v:.1f}"
 
 
 class MeasurementTableWidget(QWidget):
@@ -119,6 +93,7 @@ class MeasurementTableWidget(QWidget):
         self._unmatched: set[int] = set()
         self._notes: list[str] = []
         self._watched: list[Any] = []
+        self._case_from_layer = False
         self._ready = False
         self.report = MeasurementReport()
 
@@ -181,6 +156,7 @@ class MeasurementTableWidget(QWidget):
         self.table.cellDoubleClicked.connect(self._on_double_click)
         self._napari = NapariConnections(self)
         self._napari.connect(napari_viewer.layers.events.inserted, self._on_layers_changed)
+        self._napari.connect(napari_viewer.layers.events.inserted, self._on_layer_inserted)
         self._napari.connect(napari_viewer.layers.events.removed, self._on_layers_changed)
 
         self.ct_combo.set_layer(mt.reference_image(napari_viewer))
@@ -231,6 +207,7 @@ class MeasurementTableWidget(QWidget):
         else:
             self._case = load_case(path)
             self.case_edit.setText(str(path))
+        self._case_from_layer = False
         self._overrides.clear()
         self._unmatched.clear()
         self.update_rows()
@@ -284,7 +261,7 @@ class MeasurementTableWidget(QWidget):
 
     def update_rows(self, event: Any = None) -> None:
         """Rebuild the rows (comparisons and manual measurements) without re-measuring."""
-        rows = region_rows(
+        rows = compared_rows(
             self._regions, self._case, self.tolerance_rel, self._overrides, sorted(self._unmatched)
         )
         manual = mt.manual_measurements(self._viewer.layers)
@@ -341,9 +318,9 @@ class MeasurementTableWidget(QWidget):
         for ax, c in AXIS_COLUMNS.items():
             cmp = row.axis_comparison(ax)
             if cmp is None:
-                self._item(r, c, _mm(m.extents_mm[ax]), f"voxel {m.voxel_extent_mm[ax]:.2f} mm")
+                self._item(r, c, mm_text(m.extents_mm[ax]), f"voxel {m.voxel_extent_mm[ax]:.2f} mm")
                 continue
-            text = f"{_mm(cmp.measured_mm)} ({_mm(cmp.reported_mm)})"
+            text = f"{mm_text(cmp.measured_mm)} ({mm_text(cmp.reported_mm)})"
             tip = (
                 f"measured {cmp.measured_mm:.2f} mm, reported {cmp.reported_mm:.2f} mm, "
                 f"difference {cmp.difference_mm:+.2f} mm, tolerance "
@@ -364,14 +341,14 @@ class MeasurementTableWidget(QWidget):
         self._item(
             r,
             COL["Long x short / length mm"],
-            f"{_mm(rec.long_mm)} x {_mm(rec.short_mm)}",
+            f"{mm_text(rec.long_mm)} x {mm_text(rec.short_mm)}",
             f"RECIST axes on section {rec.section_index} (double-click to draw them)",
         )
         self._item(
             r,
             COL["Max 3D mm"],
-            _mm(m.max_diameter.length_mm),
-            "OBB " + " x ".join(_mm(v) for v in m.obb.sizes_mm) + " mm",
+            mm_text(m.max_diameter.length_mm),
+            "OBB " + " x ".join(mm_text(v) for v in m.obb.sizes_mm) + " mm",
         )
         self._item(r, COL["Volume mL"], f"{m.volume_ml:.2f}", f"{m.n_voxels} voxels")
         if m.hu is not None:
@@ -409,12 +386,15 @@ class MeasurementTableWidget(QWidget):
                 tip += f"; axes at {angle:.1f} degrees"
             short = m.short_mm if m.short_mm is not None else math.nan
             self._item(
-                r, COL["Long x short / length mm"], f"{_mm(m.length_mm)} x {_mm(short)}", tip
+                r,
+                COL["Long x short / length mm"],
+                f"{mm_text(m.length_mm)} x {mm_text(short)}",
+                tip,
             )
         else:
             delta = m.delta_mm()
             tip = ", ".join(f"{ax} {v:.1f}" for ax, v in delta.items()) + " mm along the axes"
-            self._item(r, COL["Long x short / length mm"], _mm(m.length_mm), tip)
+            self._item(r, COL["Long x short / length mm"], mm_text(m.length_mm), tip)
 
     # -- what the table shows (for scripts and tests) ----------------------------------------
 
@@ -484,22 +464,40 @@ class MeasurementTableWidget(QWidget):
         if not self._ready:
             return
         if layer is not None:
-            md = layer.metadata
-            case_path = md.get(CASE_PATH_KEY)
-            if case_path and self._case is None:
-                try:
-                    self._case = load_case(case_path)
-                    self.case_edit.setText(str(case_path))
-                except IvcviewerError as err:
-                    self._notes.append(str(err))
-            findings = md.get(LABEL_FINDINGS_KEY, md.get(FINDING_IDS_KEY))
-            self._overrides = (
-                {int(k): str(v) for k, v in findings.items()} if isinstance(findings, dict) else {}
-            )
-            self._unmatched.clear()
+            self._take_case_of(layer)
             for ev in (layer.events.paint, layer.events.data):
                 self._napari.connect(ev, self._on_labels_edited)
         self.refresh()
+
+    def _take_case_of(self, layer: Any) -> None:
+        """Compare with the case the layer names (unless the user chose another case)."""
+        info = CaseLayerInfo.from_metadata(layer.metadata)
+        self._overrides = {} if info is None else dict(info.label_findings)
+        self._unmatched.clear()
+        if info is None or not info.case_path:
+            return
+        if self._case is not None and not self._case_from_layer:
+            return
+        if self._case is not None and str(self._case.path) == info.case_path:
+            return
+        try:
+            self._case = load_case(info.case_path)
+        except IvcviewerError as err:
+            self._notes.append(str(err))
+            return
+        self._case_from_layer = True
+        self.case_edit.setText(info.case_path)
+
+    def _on_layer_inserted(self, event: Any = None) -> None:
+        """Measure a findings layer of the Case overlay as soon as it is added (a new fit)."""
+        from napari.layers import Labels
+
+        layer = getattr(event, "value", None)
+        if not isinstance(layer, Labels) or not _is_3d(layer):
+            return
+        info = CaseLayerInfo.from_metadata(layer.metadata)
+        if info is not None and info.kind == OverlayLayerKind.FINDINGS:
+            self.set_labels_layer(layer)
 
     def _on_ct_changed(self, layer: Any = None) -> None:
         if self._ready:
@@ -571,4 +569,4 @@ class MeasurementTableWidget(QWidget):
         raise KeyError(f"No measured region with label {label}.")
 
 
-__all__ = ["COLUMNS", "MeasurementTableWidget"]
+__all__ = ["COLUMNS", "FAIL_COLOR", "PASS_COLOR", "MeasurementTableWidget", "compared_rows"]
