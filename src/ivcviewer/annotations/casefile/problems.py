@@ -121,8 +121,9 @@ def _as_problem(error: Any) -> tuple[tuple[str | int, ...], SchemaProblem]:
 def case_file_error(path: Path, err: ValidationError) -> CaseFileError:
     """The :class:`CaseFileError` of the first problem pydantic found in the case file ``path``.
 
-    Pydantic reports problems in file order (fields in model order, list items in list order),
-    so the first one is the one a reader meets first.
+    Pydantic reports problems in the order it validates: the fields of each part in the order
+    of the model, list items in file order, and the rules between fields of a part once its
+    fields are valid. Only the first is reported.
     """
     loc, problem = _as_problem(err.errors(include_url=False)[0])
     return CaseFileError(message(path, loc, problem))

@@ -41,6 +41,7 @@ _COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 
 _E = TypeVar("_E", bound=voc.VocabularyEnum)
+_T = TypeVar("_T")
 
 
 # --------------------------------------------------------------------------- text and names
@@ -265,6 +266,8 @@ def check_through(value: Any) -> list[Any]:
 
 
 # --------------------------------------------------------------------------- field types
+# Vocabulary fields hold enum members, except the placement's rule and side: the fit also builds
+# placements (from the relations), with no side (""), so those two fields are plain text.
 
 Text = Annotated[str, BeforeValidator(check_text)]
 Ident = Annotated[str, BeforeValidator(check_ident)]
@@ -291,7 +294,7 @@ MarginMm = Annotated[float, BeforeValidator(number_in(0.0, 100.0))]
 Fraction = Annotated[float, BeforeValidator(number_in(0.0, 1.0))]
 OffsetMm = Annotated[float, BeforeValidator(number_in(-500.0, 500.0))]
 DepthMm = Annotated[float, BeforeValidator(number_in(-50.0, 50.0))]
-_T = TypeVar("_T")
+#: A YAML list of items of one type, stored as a tuple.
 ListOf = Annotated[tuple[_T, ...], BeforeValidator(check_list)]
 
 
