@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +16,7 @@ import yaml
 import ivcviewer
 from ivcviewer.annotations import default_case_path, load_case, packaged_cases
 from ivcviewer.annotations import vocabulary as voc
+from ivcviewer.annotations.casefile import Placement, PlacementPoint, Relations
 from ivcviewer.errors import CaseFileError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -307,3 +310,279 @@ def test_reference_example_loads(tmp_path: Path) -> None:
     p.write_text(blocks[0], encoding="utf-8")
     case = load_case(p)
     assert case.finding("mass").reported_extents_mm() == {"lr": 105.0, "ap": 89.0, "cc": 132.0}
+
+
+# --------------------------------------------------------------------------- typed models
+
+VOCABULARIES: list[tuple[type[voc.VocabularyEnum], list[str]]] = [
+    (voc.FindingKind, list(voc.KINDS)),
+    (voc.Axis, list(voc.AXES)),
+    (voc.LengthUnit, list(voc.UNITS_MM)),
+    (voc.RelationRule, list(voc.RULES)),
+    (voc.PlacementRule, list(voc.PLACEMENT_RULES)),
+    (voc.Side, list(voc.SIDES)),
+    (voc.Occlusion, list(voc.OCCLUSION)),
+    (voc.MayoLevel, list(voc.MAYO_LEVELS)),
+    (voc.IvcSegment, list(voc.IVC_SEGMENTS)),
+]
+
+
+@pytest.mark.parametrize(
+    ("vocabulary", "names"), VOCABULARIES, ids=[v[0].__name__ for v in VOCABULARIES]
+)
+def test_vocabulary_enums_are_their_strings(
+    vocabulary: type[voc.VocabularyEnum], names: list[str]
+) -> None:
+    assert [m.value for m in vocabulary] == names
+    for member, name in zip(vocabulary, names, strict=True):
+        assert vocabulary(name) is member
+        assert member == name and hash(member) == hash(name) and {name: 1}[member] == 1
+        assert (str(member), f"{member}", f"{member:>4}", repr(member)) == (
+            name,
+            name,
+            f"{name:>4}",
+            repr(name),
+        )
+        assert json.dumps({member: [member]}) == json.dumps({name: [name]})
+
+
+def test_packaged_case_holds_vocabulary_members() -> None:
+    case = load_case(default_case_path())
+    mass, ivt = case.finding("mass"), case.finding("intravascular_tumour")
+    assert mass.kind is voc.FindingKind.MASS
+    assert case.finding("pulmonary_embolism").kind is voc.FindingKind.CLINICAL
+    m = mass.measurements[0]
+    assert m.unit is voc.LengthUnit.CM
+    assert m.axes == (voc.Axis.LR, voc.Axis.AP, voc.Axis.CC)
+    assert all(type(a) is voc.Axis for a in m.axes)
+    assert [r.rule for r in mass.relations.rules] == [
+        voc.RelationRule.OVERLAPS,
+        voc.RelationRule.REACHES_INTO,
+        voc.RelationRule.AVOIDS,
+    ]
+    assert ivt.relations.occlusion is voc.Occlusion.NEAR_TOTAL
+    ei = ivt.relations.expected_involvement
+    assert ei is not None
+    assert (ei.mayo_level, ei.ivc_segment) == (voc.MayoLevel.LEVEL_III, voc.IvcSegment.SEGMENT_II)
+    # extents are keyed by the plain axis names
+    assert all(type(k) is str for k in mass.reported_extents_mm())
+
+
+def _as_written(value: Any) -> Any:
+    """A YAML value as the model holds it: texts stripped, lists as tuples, numbers as floats."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list):
+        return tuple(_as_written(v) for v in value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _same_as_written(model: Any, written: Any, where: str) -> None:
+    """Every key of the YAML mapping ``written`` has its value in the dataclass ``model``."""
+    assert dataclasses.is_dataclass(model), where
+    for key, value in written.items():
+        attr = "landmark_specs" if (where == "" and key == "landmarks") else key
+        got = getattr(model, attr)
+        w = f"{where}.{key}" if where else key
+        if isinstance(value, dict):
+            _same_as_written(got, value, w)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            assert len(got) == len(value), w
+            for i, (g, v) in enumerate(zip(got, value, strict=True)):
+                _same_as_written(g, v, f"{w}[{i}]")
+        elif key == "colour":
+            assert got == value.upper(), w
+        elif key in ("label_value", "schema_version"):
+            assert got == value and type(got) is int, w
+        else:
+            assert got == _as_written(value), w
+
+
+def test_packaged_case_round_trip_keeps_every_value(case_doc: dict[str, Any]) -> None:
+    """File -> model -> values: each value of the file is in the model; defaults as before."""
+    case = load_case(default_case_path())
+    _same_as_written(case, case_doc, "")
+    assert case.path == default_case_path()
+    # what the file leaves out
+    mass, ivt = case.finding("mass"), case.finding("intravascular_tumour")
+    pe = case.finding("pulmonary_embolism")
+    assert (mass.spatial, pe.spatial, pe.label_value, pe.measurements) == (True, False, None, ())
+    assert pe.relations == Relations()
+    assert (mass.relations.from_offset_mm, mass.relations.occlusion) == (0.0, None)
+    assert [(r.margin_mm, r.min_fraction) for r in mass.relations.rules] == [(0.0, 1.0)] * 3
+    assert ivt.relations.placement is None and ivt.relations.from_offset_mm == 0.0
+    assert case.landmark_specs[1].description == ""
+    assert case == load_case(default_case_path())  # frozen dataclasses compare by value
+
+
+# --------------------------------------------------------------------------- more bad files
+def _append(path: list[Any], value: Any) -> Mutation:
+    def f(doc: dict[str, Any]) -> None:
+        node: Any = doc
+        for k in path:
+            node = node[k]
+        node.append(value)
+
+    return f
+
+
+MORE_BAD_FILES: list[tuple[str, Mutation, str]] = [
+    # (case id, mutation, the whole message after the file name)
+    (
+        "unknown_kind_lists_the_kinds",
+        _set(["findings", 1, "kind"], "tumour_thrombus"),
+        "field 'findings[1].kind': is not a known finding kind (known: mass, "
+        "intravascular_tumour, thrombus, lesion, lymph_node, vessel, organ, landmark, "
+        "clinical), got 'tumour_thrombus'. Fix: use 'thrombus'",
+    ),
+    (
+        "wrong_type_list",
+        _set(["findings", 0, "measurements", 0, "values"], "10.5 x 8.9 x 13.2 cm"),
+        "field 'findings[0].measurements[0].values': must be a list, got '10.5 x 8.9 x 13.2 cm'. "
+        "Fix: write it as '[a, b]' or '- ' lines",
+    ),
+    (
+        "wrong_type_number",
+        _set(["findings", 1, "relations", "rules", 0, "margin_mm"], "2 mm"),
+        "field 'findings[1].relations.rules[0].margin_mm': must be a number, got '2 mm'. "
+        "Fix: write a plain number (no unit)",
+    ),
+    (
+        "wrong_type_boolean",
+        _set(["findings", 0, "measurements", 0, "assumed"], "yes"),
+        "field 'findings[0].measurements[0].assumed': must be true or false, got 'yes'. "
+        "Fix: write true or false",
+    ),
+    (
+        "wrong_type_mapping",
+        _set(["findings", 1, "relations"], ["inferior_vena_cava"]),
+        "field 'findings[1].relations': must be a mapping of keys to values, got "
+        "['inferior_vena_cava']. Fix: write it as 'key: value' lines",
+    ),
+    (
+        "wrong_type_unhashable_unit",
+        _set(["findings", 0, "measurements", 0, "unit"], ["cm"]),
+        "field 'findings[0].measurements[0].unit': is not an allowed length unit (allowed: mm, "
+        "cm), got ['cm']. Fix: write 'cm' or 'mm' (convert other units first)",
+    ),
+    (
+        "missing_field",
+        _delete(["findings", 0, "measurements", 0, "unit"]),
+        "field 'findings[0].measurements[0].unit': is missing (it is required). Fix: add "
+        "'unit:' under 'findings[0].measurements[0]' (the reference is docs/case-file.md)",
+    ),
+    (
+        "null_is_missing",
+        _set(["case", "title"], None),
+        "field 'case.title': is missing (it is required). Fix: add 'title:' under 'case' (the "
+        "reference is docs/case-file.md)",
+    ),
+    (
+        "missing_relations",
+        _delete(["findings", 1, "relations"]),
+        "field 'findings[1].relations': is missing (a spatial finding needs relations that "
+        "place it). Fix: add 'relations:' (see docs/case-file.md), or write 'spatial: false'",
+    ),
+    (
+        "top_level_list",
+        _set(["findings"], "mass"),
+        "field 'findings': must be a list, got 'mass'. Fix: write it as '[a, b]' or '- ' lines",
+    ),
+    (
+        "path_is_not_a_field",
+        _set(["path"], "elsewhere.yaml"),
+        "field 'path': is not a field of this schema (allowed: case, findings, landmarks, "
+        "schema_version). Fix: remove it (the reference is docs/case-file.md)",
+    ),
+    (
+        "placement_of_a_lumen",
+        _set(
+            ["findings", 1, "relations", "placement"],
+            {
+                "rule": "outline_through",
+                "through": [{"landmark": "ivc_centreline"}],
+                "side": "right",
+            },
+        ),
+        "field 'findings[1].relations.placement': only places solid findings (kinds mass, "
+        "lesion, lymph_node), not kind 'intravascular_tumour'. Fix: remove 'placement' (a "
+        "finding inside a vessel is placed by from_landmark and to_landmark)",
+    ),
+    (
+        "placement_side_contradicts_origin",
+        _set(["findings", 0, "relations", "placement", "side"], "left"),
+        "field 'findings[0].relations.placement.side': contradicts 'origin_structure' "
+        "'iliopsoas_right' (a structure of the right side), got 'left'. Fix: write 'side: "
+        "right', or correct the origin structure",
+    ),
+    (
+        "placement_repeats_a_landmark",
+        _set(["findings", 0, "relations", "placement", "through", 1, "landmark"], "ivc_centreline"),
+        "field 'findings[0].relations.placement.through[1].landmark': repeats a landmark of "
+        "this list, got 'ivc_centreline'. Fix: name another one",
+    ),
+    (
+        "min_fraction_of_another_rule",
+        _set(["findings", 0, "relations", "rules", 0, "min_fraction"], 0.5),
+        "field 'findings[0].relations.rules[0].min_fraction': only applies to the rule "
+        "'inside'. Fix: remove it, or change the rule to 'inside'",
+    ),
+    (
+        "axis_twice_in_a_finding",
+        _append(
+            ["findings", 0, "measurements"],
+            {"id": "depth", "values": [9], "unit": "cm", "axes": ["ap"], "assumed": False},
+        ),
+        "field 'findings[0].measurements[1].axes': assigns axis 'ap' that measurement 'size' "
+        "already assigns. Fix: assign each axis once per finding",
+    ),
+    (
+        "assumed_names_an_unset_field",
+        _set(["findings", 0, "relations", "assumed"], ["centre_level", "occlusion"]),
+        "field 'findings[0].relations.assumed[1]': names 'occlusion', which these relations "
+        "do not set. Fix: set 'occlusion' or remove it from 'assumed'",
+    ),
+    (
+        "duplicate_label_value",
+        _set(["findings", 1, "label_value"], 1),
+        "field 'findings[1].label_value': repeats another finding's label value, got 1. Fix: "
+        "give it a unique value",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [b[1:] for b in MORE_BAD_FILES],
+    ids=[b[0] for b in MORE_BAD_FILES],
+)
+def test_bad_case_file_whole_message(
+    tmp_path: Path, case_doc: dict[str, Any], mutate: Mutation, expected: str
+) -> None:
+    doc = copy.deepcopy(case_doc)
+    mutate(doc)
+    path = _write(tmp_path, doc, "broken_case.yaml")
+    with pytest.raises(CaseFileError) as info:
+        load_case(path)
+    assert str(info.value) == f"{path}: {expected}"
+
+
+def test_yaml_loader_stays_safe_and_strict(tmp_path: Path) -> None:
+    p = tmp_path / "unsafe.yaml"
+    p.write_text("schema_version: !!python/object/apply:os.getcwd []\n", encoding="utf-8")
+    with pytest.raises(CaseFileError, match=r"unsafe\.yaml: is not valid YAML.*python/object"):
+        load_case(p)
+    p.write_text("? [a, b]\n: 1\n", encoding="utf-8")
+    with pytest.raises(CaseFileError, match=r"is not valid YAML.*unhashable key"):
+        load_case(p)
+
+
+def test_models_built_in_code_take_their_fields_as_given() -> None:
+    """Code (the fit, tests) builds and replaces parts without the file's checks."""
+    placement = Placement("outline_through", (PlacementPoint("ivc_centreline"),), "")
+    assert placement.side == "" and placement.landmarks() == ["ivc_centreline"]
+    mass = load_case(default_case_path()).finding("mass")
+    moved = dataclasses.replace(mass, relations=dataclasses.replace(mass.relations, note=""))
+    assert moved.relations.note == "" and mass.relations.note

@@ -1,7 +1,11 @@
 """Controlled vocabularies of the case-file format and of the landmark set.
 
 Everything a case file or a landmarks file may name is listed here, so that a typo is caught on
-load instead of silently producing an empty region.
+load instead of silently producing an empty region. The closed vocabularies of the case-file
+format (finding kinds, axes, units, relation rules, placement rules, sides, occlusion degrees,
+Mayo levels, IVC segments) are enums whose members are their strings (:class:`VocabularyEnum`);
+the dictionaries beside them (``KINDS``, ``AXES``, ...) say what each value means, keyed by the
+plain string, in the enum's order.
 
 Examples
 --------
@@ -11,11 +15,47 @@ Examples
 True
 >>> expand_structure("vertebrae_*", ["liver", "vertebrae_L1", "vertebrae_L2"])
 ['vertebrae_L1', 'vertebrae_L2']
+>>> FindingKind("mass") is FindingKind.MASS, FindingKind.MASS == "mass"
+(True, True)
+>>> list(KINDS) == [k.value for k in FindingKind]
+True
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import enum
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
+
+_T = TypeVar("_T")
+
+
+class VocabularyEnum(str, enum.Enum):
+    """A closed vocabulary: each member is the string it stands for.
+
+    A member compares, hashes, formats and prints like its value, so it stands wherever the
+    plain string did (``==`` tests, dictionary keys, f-strings, ``!r`` in messages, JSON).
+
+    >>> Axis.CC == "cc", {"cc": 1}[Axis.CC], f"{Axis.CC}", str(Axis.CC), repr(Axis.CC)
+    (True, 1, 'cc', 'cc', "'cc'")
+    """
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, format_spec: str) -> str:
+        return format(str(self.value), format_spec)
+
+    def __repr__(self) -> str:
+        return repr(str(self.value))
+
+
+def _by_value(
+    vocabulary: type[VocabularyEnum], entries: Mapping[VocabularyEnum, _T]
+) -> dict[str, _T]:
+    """``entries`` keyed by plain value, in the order of ``vocabulary`` (KeyError if one lacks)."""
+    return {str(member.value): entries[member] for member in vocabulary}
+
 
 #: Case-file schema versions this package reads.
 SUPPORTED_SCHEMA_VERSIONS: tuple[int, ...] = (1,)
@@ -122,68 +162,183 @@ STRUCTURES: frozenset[str] = frozenset(
     + _PAIRED
 )
 
+
+class FindingKind(VocabularyEnum):
+    """Kind of a finding (``findings[].kind``)."""
+
+    MASS = "mass"
+    INTRAVASCULAR_TUMOUR = "intravascular_tumour"
+    THROMBUS = "thrombus"
+    LESION = "lesion"
+    LYMPH_NODE = "lymph_node"
+    VESSEL = "vessel"
+    ORGAN = "organ"
+    LANDMARK = "landmark"
+    CLINICAL = "clinical"
+
+
 #: Finding kinds. ``clinical`` findings are stated by the report but not placed on the image.
-KINDS: dict[str, str] = {
-    "mass": "a solid tumour mass outside the vessels",
-    "intravascular_tumour": "tumour (or tumour thrombus) inside a vessel lumen",
-    "thrombus": "bland thrombus inside a vessel lumen",
-    "lesion": "a focal lesion inside an organ",
-    "lymph_node": "an enlarged lymph node",
-    "vessel": "a vessel or a vessel segment",
-    "organ": "an organ or part of one",
-    "landmark": "a point finding (for example a level of invasion)",
-    "clinical": "a finding without a place on this image (spatial: false)",
-}
+KINDS: dict[str, str] = _by_value(
+    FindingKind,
+    {
+        FindingKind.MASS: "a solid tumour mass outside the vessels",
+        FindingKind.INTRAVASCULAR_TUMOUR: "tumour (or tumour thrombus) inside a vessel lumen",
+        FindingKind.THROMBUS: "bland thrombus inside a vessel lumen",
+        FindingKind.LESION: "a focal lesion inside an organ",
+        FindingKind.LYMPH_NODE: "an enlarged lymph node",
+        FindingKind.VESSEL: "a vessel or a vessel segment",
+        FindingKind.ORGAN: "an organ or part of one",
+        FindingKind.LANDMARK: "a point finding (for example a level of invasion)",
+        FindingKind.CLINICAL: "a finding without a place on this image (spatial: false)",
+    },
+)
+
+
+class Axis(VocabularyEnum):
+    """Patient axis a reported figure is assigned to (``measurements[].axes``)."""
+
+    LR = "lr"
+    AP = "ap"
+    CC = "cc"
+
 
 #: Axis codes of a measurement: left-right, antero-posterior, cranio-caudal.
-AXES: dict[str, str] = {
-    "lr": "left-right (transverse, patient x)",
-    "ap": "antero-posterior (patient y)",
-    "cc": "cranio-caudal (patient z)",
-}
+AXES: dict[str, str] = _by_value(
+    Axis,
+    {
+        Axis.LR: "left-right (transverse, patient x)",
+        Axis.AP: "antero-posterior (patient y)",
+        Axis.CC: "cranio-caudal (patient z)",
+    },
+)
+
+
+class LengthUnit(VocabularyEnum):
+    """Unit of the reported figures (``measurements[].unit``)."""
+
+    MM = "mm"
+    CM = "cm"
+
 
 #: Length units and their size in mm.
-UNITS_MM: dict[str, float] = {"mm": 1.0, "cm": 10.0}
+UNITS_MM: dict[str, float] = _by_value(LengthUnit, {LengthUnit.MM: 1.0, LengthUnit.CM: 10.0})
+
+
+class RelationRule(VocabularyEnum):
+    """Spatial rule between a finding and a structure (``relations.rules[].rule``)."""
+
+    OVERLAPS = "overlaps"
+    TOUCHES = "touches"
+    REACHES_INTO = "reaches_into"
+    INSIDE = "inside"
+    AVOIDS = "avoids"
+
 
 #: Relation rules between a finding and a structure.
-RULES: dict[str, str] = {
-    "overlaps": "the finding shares voxels with the structure",
-    "touches": "the finding overlaps the structure or lies next to it (no gap)",
-    "reaches_into": "part of the finding lies inside the structure (a mass entering a vessel)",
-    "inside": "at least min_fraction of the finding lies inside the structure grown by margin_mm",
-    "avoids": "the finding has no voxel inside the structure (it is clipped out of it)",
-}
+RULES: dict[str, str] = _by_value(
+    RelationRule,
+    {
+        RelationRule.OVERLAPS: "the finding shares voxels with the structure",
+        RelationRule.TOUCHES: "the finding overlaps the structure or lies next to it (no gap)",
+        RelationRule.REACHES_INTO: "part of the finding lies inside the structure (a mass "
+        "entering a vessel)",
+        RelationRule.INSIDE: "at least min_fraction of the finding lies inside the structure "
+        "grown by margin_mm",
+        RelationRule.AVOIDS: "the finding has no voxel inside the structure (it is clipped out "
+        "of it)",
+    },
+)
 
 #: Kinds placed as a solid of their reported extents (the only kinds a ``placement`` may place).
-SOLID_KINDS: tuple[str, ...] = ("mass", "lesion", "lymph_node")
+SOLID_KINDS: tuple[str, ...] = (
+    FindingKind.MASS.value,
+    FindingKind.LESION.value,
+    FindingKind.LYMPH_NODE.value,
+)
+
+
+class PlacementRule(VocabularyEnum):
+    """Rule that places a solid finding in the axial plane (``relations.placement.rule``)."""
+
+    OUTLINE_THROUGH = "outline_through"
+
 
 #: Placement rules of a solid finding (``relations.placement.rule``).
-PLACEMENT_RULES: dict[str, str] = {
-    "outline_through": "at the centre level, the solid's axial outline runs through the listed "
-    "landmark points (each moved depth_mm towards the midline side), the centre on 'side'",
-}
+PLACEMENT_RULES: dict[str, str] = _by_value(
+    PlacementRule,
+    {
+        PlacementRule.OUTLINE_THROUGH: "at the centre level, the solid's axial outline runs "
+        "through the listed landmark points (each moved depth_mm towards the midline side), "
+        "the centre on 'side'",
+    },
+)
+
+
+class Side(VocabularyEnum):
+    """Side of the body (``relations.placement.side``); the patient's right is -x in LPS."""
+
+    RIGHT = "right"
+    LEFT = "left"
+
 
 #: Sides of the body a placement puts a solid's centre on (patient's right: -x in LPS).
-SIDES: tuple[str, ...] = ("right", "left")
+SIDES: tuple[str, ...] = tuple(str(s.value) for s in Side)
+
+
+class Occlusion(VocabularyEnum):
+    """Degree of vessel occlusion (``relations.occlusion``)."""
+
+    NONE = "none"
+    PARTIAL = "partial"
+    NEAR_TOTAL = "near_total"
+    TOTAL = "total"
+
 
 #: Degrees of vessel occlusion.
-OCCLUSION: tuple[str, ...] = ("none", "partial", "near_total", "total")
+OCCLUSION: tuple[str, ...] = tuple(str(o.value) for o in Occlusion)
+
+
+class MayoLevel(VocabularyEnum):
+    """Mayo level of venous tumour thrombus (``relations.expected_involvement.mayo_level``)."""
+
+    LEVEL_0 = "0"
+    LEVEL_I = "I"
+    LEVEL_II = "II"
+    LEVEL_III = "III"
+    LEVEL_IV = "IV"
+
 
 #: Mayo levels of venous tumour thrombus.
-MAYO_LEVELS: dict[str, str] = {
-    "0": "renal vein only",
-    "I": "IVC, less than 2 cm above the renal-vein confluence",
-    "II": "IVC, more than 2 cm above the renal-vein confluence but below the hepatic veins",
-    "III": "intrahepatic IVC, below the diaphragm",
-    "IV": "above the diaphragm or into the right atrium",
-}
+MAYO_LEVELS: dict[str, str] = _by_value(
+    MayoLevel,
+    {
+        MayoLevel.LEVEL_0: "renal vein only",
+        MayoLevel.LEVEL_I: "IVC, less than 2 cm above the renal-vein confluence",
+        MayoLevel.LEVEL_II: "IVC, more than 2 cm above the renal-vein confluence but below the "
+        "hepatic veins",
+        MayoLevel.LEVEL_III: "intrahepatic IVC, below the diaphragm",
+        MayoLevel.LEVEL_IV: "above the diaphragm or into the right atrium",
+    },
+)
+
+
+class IvcSegment(VocabularyEnum):
+    """Segment of the IVC (``relations.expected_involvement.ivc_segment``)."""
+
+    SEGMENT_I = "I"
+    SEGMENT_II = "II"
+    SEGMENT_III = "III"
+
 
 #: Segments of the IVC (leiomyosarcoma practice).
-IVC_SEGMENTS: dict[str, str] = {
-    "I": "infrarenal",
-    "II": "from the renal veins to the hepatic veins",
-    "III": "suprahepatic, up to the right atrium",
-}
+IVC_SEGMENTS: dict[str, str] = _by_value(
+    IvcSegment,
+    {
+        IvcSegment.SEGMENT_I: "infrarenal",
+        IvcSegment.SEGMENT_II: "from the renal veins to the hepatic veins",
+        IvcSegment.SEGMENT_III: "suprahepatic, up to the right atrium",
+    },
+)
 
 
 def is_known_structure(name: str) -> bool:

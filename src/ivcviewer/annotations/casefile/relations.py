@@ -1,0 +1,214 @@
+"""The relations of a finding: the anatomy that places it and the rules its region must obey.
+
+:class:`Relations` is the ``relations`` block of a finding; its parts are the spatial
+:class:`Rule` list, the :class:`ExpectedInvolvement` and the :class:`Placement` of a solid.
+They are frozen dataclasses that pydantic validates from the YAML (see :mod:`.values`); built
+in code, they take their fields as given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, ValidationInfo, model_validator
+
+from .. import vocabulary as voc
+from .problems import SchemaProblem
+from .values import (
+    DepthMm,
+    FileModel,
+    Fraction,
+    LandmarkName,
+    ListOf,
+    MarginMm,
+    Mayo,
+    OcclusionDegree,
+    OffsetMm,
+    PlacementRuleName,
+    PointLandmarkName,
+    RuleName,
+    Segment,
+    SideName,
+    StructureName,
+    Text,
+    check_through,
+    file_keys,
+    present,
+)
+
+
+@dataclass(frozen=True)
+class Rule(FileModel):
+    """A spatial rule between a finding and a structure (see ``vocabulary.RULES``)."""
+
+    rule: RuleName
+    structure: StructureName
+    margin_mm: MarginMm = 0.0
+    min_fraction: Fraction = 1.0
+
+    @classmethod
+    def check_part(cls, written: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """``min_fraction`` belongs to the rule ``inside`` only."""
+        rule = written.get("rule")
+        known = isinstance(rule, str) and rule in voc.RULES  # else the rule's own check says so
+        if "min_fraction" in written and known and rule != voc.RelationRule.INSIDE:
+            raise SchemaProblem(
+                "only applies to the rule 'inside'",
+                "remove it, or change the rule to 'inside'",
+                at=("min_fraction",),
+            )
+        return present(written)
+
+
+@dataclass(frozen=True)
+class ExpectedInvolvement(FileModel):
+    """The involvement level the report implies (Mayo level, IVC segment)."""
+
+    mayo_level: Mayo | None = None
+    ivc_segment: Segment | None = None
+    note: Text = ""
+
+
+@dataclass(frozen=True)
+class PlacementPoint(FileModel):
+    """A landmark the outline of a placed solid runs through (see :class:`Placement`).
+
+    ``depth_mm``: the landmark lies this far inside the outline, measured along the left-right
+    axis towards the side opposite the placement's ``side`` (the midline side); 0 puts it on
+    the outline.
+    """
+
+    landmark: LandmarkName
+    depth_mm: DepthMm = 0.0
+
+
+@dataclass(frozen=True)
+class Placement(FileModel):
+    """How a solid finding is placed in the axial plane at its ``centre_level``.
+
+    ``rule`` ``outline_through``: at the centre level the solid's axial outline (the ellipse
+    of its left-right and antero-posterior extents) runs through each of ``through`` (one or
+    two landmarks, each moved ``depth_mm`` towards the midline side; a polyline landmark such
+    as ``ivc_centreline`` stands for its point at the centre level); of the two such ellipses
+    the one whose centre lies on ``side`` of the line through the points is used. With one
+    point, the centre lies straight towards ``side`` from it.
+
+    In a case file ``rule`` is one of ``vocabulary.PLACEMENT_RULES`` and ``side`` one of
+    ``vocabulary.SIDES``; a placement that the fit derives from the relations may have no side
+    (``""``), its centre then follows the origin's position.
+    """
+
+    rule: PlacementRuleName
+    through: Annotated[tuple[PlacementPoint, ...], BeforeValidator(check_through)]
+    side: SideName
+
+    @model_validator(mode="after")
+    def _distinct_points(self) -> Placement:
+        seen: list[str] = []
+        for i, p in enumerate(self.through):
+            if p.landmark in seen:
+                raise SchemaProblem(
+                    "repeats a landmark of this list",
+                    "name another one",
+                    p.landmark,
+                    at=("through", i, "landmark"),
+                )
+            seen.append(p.landmark)
+        return self
+
+    @property
+    def side_sign(self) -> float:
+        """-1 for the patient's right (smaller x in LPS), +1 for the left."""
+        return -1.0 if self.side == "right" else 1.0
+
+    def landmarks(self) -> list[str]:
+        """The landmarks the outline runs through, in order."""
+        return [p.landmark for p in self.through]
+
+
+@dataclass(frozen=True)
+class Relations(FileModel):
+    """The anatomical relations that place a finding.
+
+    Offsets are in mm along the cranio-caudal axis, positive towards the head.
+    ``assumed`` lists the relation fields that are our choice rather than the report's.
+    """
+
+    origin_structure: StructureName | None = None
+    vessel: StructureName | None = None
+    from_landmark: PointLandmarkName | None = None
+    from_offset_mm: OffsetMm = 0.0
+    to_landmark: PointLandmarkName | None = None
+    to_offset_mm: OffsetMm = 0.0
+    centre_level: PointLandmarkName | None = None
+    at_landmark: PointLandmarkName | None = None
+    occlusion: OcclusionDegree | None = None
+    rules: ListOf[Rule] = ()
+    expected_involvement: ExpectedInvolvement | None = None
+    assumed: ListOf[str] = ()
+    note: Text = ""
+    placement: Placement | None = None
+
+    @classmethod
+    def check_part(cls, written: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """An offset needs its landmark; ``assumed`` names relation fields that are written."""
+        for key, base in (("from_offset_mm", "from_landmark"), ("to_offset_mm", "to_landmark")):
+            if key in written and written.get(base) is None:
+                raise SchemaProblem(
+                    f"needs '{base}' (an offset is measured from a landmark)",
+                    f"add '{base}:' or remove '{key}'",
+                    at=(key,),
+                )
+        assumed = written.get("assumed")
+        if isinstance(assumed, list):
+            fields = sorted(set(file_keys(cls)) - {"assumed", "note"})
+            for i, name in enumerate(assumed):
+                if name not in fields:
+                    raise SchemaProblem(
+                        "must name a relation field of this finding",
+                        f"use one of {fields}",
+                        name,
+                        at=("assumed", i),
+                    )
+                if name not in written:
+                    raise SchemaProblem(
+                        f"names '{name}', which these relations do not set",
+                        f"set '{name}' or remove it from 'assumed'",
+                        at=("assumed", i),
+                    )
+        return present(written)
+
+    @model_validator(mode="after")
+    def _assumed_has_note(self) -> Relations:
+        if self.assumed and not self.note:
+            raise SchemaProblem(
+                "is missing: assumed relations must say why",
+                "add 'note:' explaining what the report does not say",
+                at=("note",),
+            )
+        return self
+
+    def landmarks(self) -> list[str]:
+        """Landmarks these relations refer to."""
+        names = [self.from_landmark, self.to_landmark, self.centre_level, self.at_landmark]
+        if self.placement is not None:
+            names += self.placement.landmarks()
+        out: list[str] = []
+        for n in names:
+            if n is not None and n not in out:
+                out.append(n)
+        return out
+
+    def structures(self) -> list[str]:
+        """Structures (names or ``prefix_*`` patterns) these relations refer to."""
+        names = [self.origin_structure, self.vessel] + [r.structure for r in self.rules]
+        out: list[str] = []
+        for n in names:
+            if n is not None and n not in out:
+                out.append(n)
+        return out
+
+    def rules_of(self, rule: str) -> list[Rule]:
+        """The rules of one kind (for example all ``avoids`` rules)."""
+        return [r for r in self.rules if r.rule == rule]
