@@ -57,6 +57,19 @@ def _by_value(
     return {str(member.value): entries[member] for member in vocabulary}
 
 
+class RuleStatus(VocabularyEnum):
+    """Whether a finding's rule holds for its fitted region.
+
+    >>> RuleStatus.NOT_CHECKED == "not_checked"
+    True
+    """
+
+    SATISFIED = "satisfied"
+    VIOLATED = "violated"
+    #: The structure is not in the anatomy source.
+    NOT_CHECKED = "not_checked"
+
+
 #: Case-file schema versions this package reads.
 SUPPORTED_SCHEMA_VERSIONS: tuple[int, ...] = (1,)
 

@@ -15,6 +15,7 @@ from scipy import ndimage as ndi
 
 from ...errors import CaseFileError
 from ..rasterise import CroppedMask
+from ..vocabulary import RuleStatus
 from .anatomy_access import AnatomyAccess
 from .results import FindingResult, RuleCheck
 
@@ -34,13 +35,13 @@ def check_rule(
         return RuleCheck(
             rule_name,
             structure,
-            "not_checked",
+            RuleStatus.NOT_CHECKED,
             f"{structure} is not in the anatomy source (no label map names it)",
         )
     source = "label map" if src == "labels" else "IVC centreline and radius"
     n = region.n_voxels
     if n == 0:
-        return RuleCheck(rule_name, structure, "violated", "the region is empty", source)
+        return RuleCheck(rule_name, structure, RuleStatus.VIOLATED, "the region is empty", source)
     if rule_name == "touches":
         box = region.box.grow(1, anatomy.shape)
         s = anatomy.structure(structure, box, margin_mm)
@@ -69,7 +70,8 @@ def check_rule(
             raise CaseFileError(f"Unknown rule {rule_name!r}.")
     if margin_mm and rule_name != "inside":
         detail += f" (grown by {margin_mm:g} mm)"
-    return RuleCheck(rule_name, structure, "satisfied" if ok else "violated", detail, source)
+    status = RuleStatus.SATISFIED if ok else RuleStatus.VIOLATED
+    return RuleCheck(rule_name, structure, status, detail, source)
 
 
 def check_rules(
@@ -94,7 +96,7 @@ def check_rules(
         violated = [
             f"Rule '{chk.rule} {chk.structure}' does not hold: {chk.detail}."
             for chk in rules
-            if chk.status == "violated"
+            if chk.status == RuleStatus.VIOLATED
         ]
         out.append(dataclasses.replace(r, rules=rules, warnings=[*r.warnings, *violated]))
     return tuple(out)

@@ -24,6 +24,7 @@ from ..casefile import CaseFile, ExpectedInvolvement, Finding
 from ..fit import DEFAULT_LOBULATION, OCCLUSION_RADIUS_FRACTION, SolidFit, TubeFit
 from ..levels import InvolvementLevel
 from ..rasterise import CroppedMask
+from ..vocabulary import RuleStatus
 
 #: ``format`` of ``findings.json`` and the version written.
 FINDINGS_FORMAT = "ivcviewer.overlay_findings"
@@ -210,7 +211,7 @@ class RuleCheck:
 
     rule: str
     structure: str
-    status: str
+    status: RuleStatus
     detail: str
     source: str = ""
 
