@@ -17,7 +17,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,6 @@ import numpy as np
 
 from .. import measure
 from ..annotations import CaseFile, Finding
-from ..annotations.matching import match_findings
 from ..io.formats import write_text_atomic
 from ..measure import ExtentComparison, RegionMeasurements
 from ..measure.tools import BIDIRECTIONAL, RULER, ManualMeasurement, axes_angle_deg
@@ -107,50 +106,6 @@ class RegionRow:
 def findings_with_figures(case: CaseFile) -> list[Finding]:
     """Region findings of a case file that report extents, in file order."""
     return [f for f in case.region_findings if f.measurements]
-
-
-def region_rows(
-    regions: Sequence[RegionMeasurements],
-    case: CaseFile | None = None,
-    tolerance_rel: float = measure.DEFAULT_TOLERANCE_REL,
-    label_findings: Mapping[int, str] | None = None,
-    unmatched: Sequence[int] = (),
-) -> list[RegionRow]:
-    """Rows of the table for measured regions, each with its comparison when a case is set.
-
-    Parameters
-    ----------
-    regions
-        From :func:`ivcviewer.measure.measure_labels`.
-    case
-        Case file whose reported figures are compared; None for no comparison.
-    tolerance_rel
-        Relative tolerance of :func:`ivcviewer.measure.compare_extents` (floor: one voxel).
-    label_findings
-        Explicit value -> finding id choices (see :func:`match_findings`).
-    unmatched
-        Label values that must not be compared (the user chose "no finding").
-    """
-    if case is None:
-        return [RegionRow(r) for r in regions]
-    matched = match_findings(regions, case, label_findings)
-    rows = []
-    skip = set(unmatched)
-    for r in regions:
-        f = None if r.label in skip else matched.get(r.label)
-        if f is None:
-            rows.append(RegionRow(r))
-            continue
-        cmp = measure.compare_extents(
-            r.extents_mm, f.reported_extents_mm(), r.voxel_extent_mm, tolerance_rel
-        )
-        rows.append(RegionRow(r, f, cmp))
-    return rows
-
-
-# ---------------------------------------------------------------------------------------------
-# Export
-# ---------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -305,5 +260,4 @@ __all__ = [
     "RegionRow",
     "axes_angle_deg",
     "findings_with_figures",
-    "region_rows",
 ]
