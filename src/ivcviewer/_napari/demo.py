@@ -182,25 +182,11 @@ def _dock_table(
 
 
 def view_points(landmarks: Landmarks) -> dict[str, NDArray[np.float64]]:
-    """The LPS points the standard views go through.
+    """The LPS points the standard views go through (the plan of
+    :func:`ivcviewer.workflows.figures.case_figure_views`), by figure name."""
+    from ..workflows.figures import case_figure_views
 
-    ``axial_renal_veins``: the renal-vein confluence. ``coronal_ivc``: the confluence moved to
-    the mean antero-posterior position of the IVC centreline between the renal veins and the
-    hepatic-vein confluence (so the coronal plane runs along the vein). ``3d``: the confluence.
-    """
-    renal = landmarks.point("renal_vein_confluence")
-    coronal = renal.copy()
-    if landmarks.centreline_lps is not None:
-        c = landmarks.centreline_lps
-        top = (
-            landmarks.z("hepatic_vein_confluence")
-            if landmarks.has("hepatic_vein_confluence")
-            else c[-1, 2]
-        )
-        sel = (c[:, 2] >= renal[2]) & (c[:, 2] <= top)
-        if sel.any():
-            coronal[1] = float(c[sel, 1].mean())
-    return {"axial_renal_veins": renal, "coronal_ivc": coronal, "3d": renal}
+    return {v.name: np.asarray(v.point_lps, dtype=float) for v in case_figure_views(landmarks)}
 
 
 def render_overlay_views(

@@ -9,6 +9,7 @@ their results; nothing here prints, asks or draws.
   :func:`anatomy_from_points` (clicked points), :func:`anatomy_from_phantom_truth`;
 - fit a case to a CT: :func:`fit_overlay`; write its files: :func:`write_overlay_outputs`;
 - the findings as text (Markdown, HTML, terminal): :mod:`.findings_table`;
+- the views a figure of a fitted case shows: :func:`.figures.case_figure_views`;
 - measure a label map, and set it beside a case: :func:`measure_labelmap`,
   :func:`measure_volume`, :func:`compare_with_case`.
 """
