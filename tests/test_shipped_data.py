@@ -220,8 +220,12 @@ def _install(wheel: Path, site_dir: Path) -> Path:
 
 def _import_from(site_dir: Path) -> dict[str, str]:
     """Where a fresh interpreter, with only ``site_dir`` holding ivcviewer, finds the data."""
+    # every folder of this interpreter's path but the ones that hold the package itself (an
+    # editable install's site-packages may hold ivcviewer/data, copied there, and stays)
     deps = [
-        p for p in sys.path if p and not (Path(p) / "ivcviewer").exists() and Path(p).is_dir()
+        p
+        for p in sys.path
+        if p and Path(p).is_dir() and not (Path(p) / "ivcviewer" / "__init__.py").exists()
     ]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
