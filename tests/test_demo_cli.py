@@ -248,7 +248,7 @@ def test_napari_demo_child_without_a_list_of_files_is_a_display_error(
 
     monkeypatch.setattr(demo, "xvfb_display", fake_xvfb)
     monkeypatch.setattr(
-        demo.subprocess, "run", lambda *a, **k: _proc(0, stderr="libGL error: no driver")
+        subprocess, "run", lambda *a, **k: _proc(0, stderr="libGL error: no driver")
     )
     with pytest.raises(DisplayError, match="printed nothing.*libGL error: no driver"):
         demo.render_in_child(*demo_inputs, tmp_path / "out")

@@ -195,7 +195,7 @@ def test_command_line_reports_a_crashed_renderer_with_status_3(
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setattr(launch, "xvfb_display", fake_xvfb)
-    monkeypatch.setattr(launch.subprocess, "run", crashed)
+    monkeypatch.setattr(subprocess, "run", crashed)
     assert launch.main(["render", "--out", str(tmp_path / "o"), str(axial_dir)]) == 3
     assert len(calls) == 1
     err = capsys.readouterr().err.strip().splitlines()

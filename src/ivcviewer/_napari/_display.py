@@ -11,10 +11,13 @@ import os
 import select
 import shutil
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
+from .._child import child_paths
 from ..errors import DisplayError
 
 #: Seconds to wait for Xvfb to announce its display number.
@@ -98,3 +101,21 @@ def xvfb_display(width: int = 1280, height: int = 1024, depth: int = 24) -> Iter
                 proc.kill()
                 proc.wait()
         log.close()
+
+
+def run_module_on_display(module: str, args: Sequence[str], display: str, what: str) -> list[Path]:
+    """Run ``python -m module args`` on the X display ``display``; the files the child wrote.
+
+    The child gets this process's environment with ``DISPLAY`` set (and no Wayland display);
+    ``what`` names the step in error messages (see :func:`ivcviewer._child.child_paths`).
+    """
+    env = dict(os.environ, DISPLAY=display)
+    env.pop("WAYLAND_DISPLAY", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return child_paths(proc, what)

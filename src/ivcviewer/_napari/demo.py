@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -31,7 +30,7 @@ from numpy.typing import NDArray
 from ..annotations import Landmarks
 from ..errors import AnatomyError, DisplayError, IvcviewerError
 from ..report import ValidationMode
-from ._display import has_display, xvfb_display
+from ._display import has_display, run_module_on_display, xvfb_display
 
 if TYPE_CHECKING:
     import napari
@@ -143,6 +142,33 @@ def smooth_coarse_ct(case_viewer: CaseViewer) -> None:
     layer = case_viewer.ct_layer
     if min(float(v) for v in layer.scale[-2:]) >= COARSE_PIXEL_MM:
         layer.interpolation2d = "linear"
+
+
+def _show_case(
+    viewer: napari.Viewer,
+    ct_path: str | os.PathLike[str],
+    case_path: str | os.PathLike[str],
+    phantom_truth: str | os.PathLike[str] | None,
+    labelmap: str | os.PathLike[str] | None,
+    labelmap_names: str | os.PathLike[str] | None,
+    report: bool = True,
+) -> CaseViewer:
+    """Prepare ``viewer`` and show the demo's case in it (:func:`setup_case_viewer`), with a
+    coarse CT smoothed."""
+    from ._viewer import prepare_viewer
+
+    prepare_viewer(viewer)
+    cv = setup_case_viewer(
+        viewer,
+        ct_path,
+        case_path,
+        phantom_truth=phantom_truth,
+        labelmap=labelmap,
+        labelmap_names=labelmap_names,
+        report=report,
+    )
+    smooth_coarse_ct(cv)
+    return cv
 
 
 def _dock(viewer: napari.Viewer, name: str, cls: type, area: str) -> Any:
@@ -303,21 +329,11 @@ def open_demo(
     """
     import napari
 
-    from ._viewer import prepare_viewer
     from .launch import set_view
     from .widgets.case_overlay import ALL_FINDINGS
 
     viewer = napari.Viewer(title=title)
-    prepare_viewer(viewer)
-    cv = setup_case_viewer(
-        viewer,
-        ct_path,
-        case_path,
-        phantom_truth=phantom_truth,
-        labelmap=labelmap,
-        labelmap_names=labelmap_names,
-    )
-    smooth_coarse_ct(cv)
+    cv = _show_case(viewer, ct_path, case_path, phantom_truth, labelmap, labelmap_names)
     if cv.overlay.result is not None:
         cv.overlay.set_surfaces(True)  # the findings as smooth surfaces in 3D
         cv.overlay.select_finding(ALL_FINDINGS)
@@ -354,21 +370,11 @@ def render_demo(
     )
     import napari
 
-    from ._viewer import prepare_viewer
-
     viewer = napari.Viewer(show=True, title="ivcviewer demo")
     try:
-        prepare_viewer(viewer)
-        cv = setup_case_viewer(
-            viewer,
-            ct_path,
-            case_path,
-            phantom_truth=phantom_truth,
-            labelmap=labelmap,
-            labelmap_names=labelmap_names,
-            report=False,
+        cv = _show_case(
+            viewer, ct_path, case_path, phantom_truth, labelmap, labelmap_names, report=False
         )
-        smooth_coarse_ct(cv)
         written = render_overlay_views(cv, out_dir, prefix, size)
         written.append(window_screenshot(cv, Path(out_dir) / f"{prefix}_window.png"))
     finally:
@@ -455,7 +461,7 @@ def render_in_child(
 
     The output folder is checked (as by :func:`render_demo`) before Xvfb starts.
     """
-    from .launch import check_output_folder, child_paths
+    from .launch import check_output_folder
 
     check_output_folder(
         out_dir, demo_inputs(ct_path, case_path, phantom_truth, labelmap, labelmap_names)
@@ -470,16 +476,9 @@ def render_in_child(
         "--prefix", prefix,
     ]
     with xvfb_display() as display:
-        env = dict(os.environ, DISPLAY=display)
-        env.pop("WAYLAND_DISPLAY", None)
-        proc = subprocess.run(
-            [sys.executable, "-m", "ivcviewer._napari.demo", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
+        return run_module_on_display(
+            "ivcviewer._napari.demo", args, display, "Rendering the demo under Xvfb"
         )
-    return child_paths(proc, "Rendering the demo under Xvfb")
 
 
 def _anatomy_args(

@@ -22,7 +22,6 @@ import argparse
 import logging
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -33,12 +32,12 @@ from numpy.typing import ArrayLike, NDArray
 
 from .. import geometry
 from .._atomic import atomic_file
-from .._child import child_paths, run_as_child
+from .._child import run_as_child
 from ..errors import IvcviewerError
 from ..io.formats import check_output_path, path_kind, volume_format, volume_stem
 from ..report import ValidationMode
 from ..volume import Volume
-from ._display import has_display, xvfb_display
+from ._display import has_display, run_module_on_display, xvfb_display
 from ._viewer import camera as _camera
 from ._viewer import prepare_viewer
 from .layers import image_layer_data, report_summary_text
@@ -355,16 +354,9 @@ def render_screenshots(
         args += ["--series-uid", series_uid]
     args += [os.fspath(p) for p in paths]
     with xvfb_display() as display:
-        env = dict(os.environ, DISPLAY=display)
-        env.pop("WAYLAND_DISPLAY", None)
-        proc = subprocess.run(
-            [sys.executable, "-m", "ivcviewer._napari.launch", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
+        return run_module_on_display(
+            "ivcviewer._napari.launch", args, display, "Rendering under Xvfb"
         )
-    return child_paths(proc, "Rendering under Xvfb")
 
 
 def _size(text: str) -> tuple[int, int]:

@@ -23,6 +23,7 @@ from ..io.formats import ACCEPTED, path_kind
 from ..io.volumes import find_label_sidecar, read_volume_header
 from ..report import GeometryReport
 from ..volume import ABDOMEN_WINDOW
+from .options import PATH_HELP
 
 #: Version of the ``--json`` layout; bumped only for changes that break readers.
 JSON_SCHEMA_VERSION = 1
@@ -39,7 +40,7 @@ def add_parser(subparsers: Any) -> None:
             "report. Reads headers only."
         ),
     )
-    p.add_argument("path", metavar="PATH", help="DICOM folder, DICOMDIR, DICOM file or volume file")
+    p.add_argument("path", metavar="PATH", help=PATH_HELP)
     p.add_argument(
         "--json",
         action="store_true",

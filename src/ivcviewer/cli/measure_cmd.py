@@ -18,6 +18,7 @@ from .. import measure
 from .._json import dumps
 from ..report import ValidationMode
 from ..workflows.measure import JSON_SCHEMA_VERSION, measure_labelmap, warn_all
+from .options import add_series_options
 
 __all__ = ["JSON_SCHEMA_VERSION", "add_parser", "format_table", "run", "tolerance_arg"]
 
@@ -59,18 +60,11 @@ def add_parser(subparsers: Any) -> None:
         metavar="CT_PATH",
         help="CT on the same grid, for HU statistics: a volume file, or a DICOM folder or file",
     )
-    p.add_argument(
-        "--series",
-        metavar="UID",
-        help="the series of --ct to use when it is a DICOM folder with several series",
-    )
-    p.add_argument(
-        "--on-irregular",
-        dest="on_irregular",
-        choices=[m.value for m in ValidationMode],
-        default=ValidationMode.RAISE.value,
-        help="what to do with gaps, duplicate positions or uneven spacing in a DICOM --ct: "
-        "raise (the default), warn or resample (see 'ivcviewer open --help')",
+    add_series_options(
+        p,
+        series_help="the series of --ct to use when it is a DICOM folder with several series",
+        on_irregular_help="what to do with gaps, duplicate positions or uneven spacing in a "
+        "DICOM --ct: raise (the default), warn or resample (see 'ivcviewer open --help')",
     )
     p.add_argument(
         "--names",

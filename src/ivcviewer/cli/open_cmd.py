@@ -18,6 +18,7 @@ from ..errors import NoSeriesFoundError, OptionalDependencyError
 from ..io.formats import path_kind
 from ..io.volumes import read_volume_header
 from ..report import ValidationMode
+from .options import PATH_HELP, add_series_options
 
 #: Module holding ``open_in_viewer(paths, ...)``; the only place napari is started from.
 LAUNCH_MODULE = "ivcviewer._napari.launch"
@@ -34,19 +35,13 @@ def add_parser(subparsers: Any) -> None:
             "geometry report. Blocks until the viewer is closed."
         ),
     )
-    p.add_argument("path", metavar="PATH", help="DICOM folder, DICOMDIR, DICOM file or volume file")
-    p.add_argument(
-        "--series",
-        metavar="UID",
-        default=None,
-        help="open only this SeriesInstanceUID (see 'ivcviewer info PATH')",
-    )
-    p.add_argument(
-        "--on-irregular",
-        choices=[m.value for m in ValidationMode],
-        default=None,
-        help="what to do with gaps, duplicate positions or uneven spacing in a DICOM stack "
-        "(default: resample onto a regular grid and report it)",
+    p.add_argument("path", metavar="PATH", help=PATH_HELP)
+    add_series_options(
+        p,
+        series_help="open only this SeriesInstanceUID (see 'ivcviewer info PATH')",
+        on_irregular_help="what to do with gaps, duplicate positions or uneven spacing in a "
+        "DICOM stack (default: resample onto a regular grid and report it)",
+        on_irregular_default=None,
     )
     p.set_defaults(func=run)
 

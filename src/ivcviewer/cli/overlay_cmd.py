@@ -30,6 +30,7 @@ from typing import Any
 
 from ..report import ValidationMode
 from ..workflows.overlay import OUTPUT_FILES
+from .options import add_series_options
 
 #: Version of the ``labels.json`` layout.
 LABELS_JSON_VERSION = 1
@@ -72,16 +73,13 @@ def add_parser(subparsers: Any) -> None:
         dest="anatomy_names",
         help="label table of --anatomy (value -> name); default: <stem>_labels.json beside it",
     )
-    p.add_argument("--series", metavar="UID", help="for a DICOM folder with several series")
-    p.add_argument(
-        "--on-irregular",
-        dest="on_irregular",
-        choices=[m.value for m in ValidationMode],
-        default=ValidationMode.RAISE.value,
-        help="what to do with gaps, duplicate positions or uneven spacing in a DICOM stack: "
-        "raise (refuse it; the default), warn (build it on a uniform grid and report each "
-        "problem) or resample (interpolate onto a regular grid; the label map is then written "
-        "on that grid)",
+    add_series_options(
+        p,
+        series_help="for a DICOM folder with several series",
+        on_irregular_help="what to do with gaps, duplicate positions or uneven spacing in a "
+        "DICOM stack: raise (refuse it; the default), warn (build it on a uniform grid and "
+        "report each problem) or resample (interpolate onto a regular grid; the label map is "
+        "then written on that grid)",
     )
     p.add_argument(
         "--bone",

@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -202,6 +202,49 @@ def _index_range(coords: NDArray[np.float32], lo: float, hi: float) -> tuple[int
     return i0, i1
 
 
+_Slices3 = tuple[slice, slice, slice]
+
+
+def _segment_boxes(
+    xs: Arr, ys: Arr, zs: Arr, points: NDArray[np.float64], margin: float
+) -> Iterator[tuple[int, _Slices3, Arr, Arr, Arr]]:
+    """Each polyline segment's bounding box (grown by ``margin`` mm) on the sorted grid axes.
+
+    Yields the segment index, the ``(z, y, x)`` slices of the box and the box's coordinates
+    shaped to broadcast over it; segments whose box misses the grid are skipped.
+    """
+    for k in range(len(points) - 1):
+        p0, p1 = points[k], points[k + 1]
+        lo = np.minimum(p0, p1) - margin
+        hi = np.maximum(p0, p1) + margin
+        i0, i1 = _index_range(zs, lo[2], hi[2])
+        j0, j1 = _index_range(ys, lo[1], hi[1])
+        k0, k1 = _index_range(xs, lo[0], hi[0])
+        if i0 >= i1 or j0 >= j1 or k0 >= k1:
+            continue
+        zz = zs[i0:i1].reshape(-1, 1, 1)
+        yy = ys[j0:j1].reshape(1, -1, 1)
+        xx = xs[k0:k1].reshape(1, 1, -1)
+        yield k, (slice(i0, i1), slice(j0, j1), slice(k0, k1)), xx, yy, zz
+
+
+def _segment_offsets(
+    xx: Arr, yy: Arr, zz: Arr, p0: NDArray[np.float64], d: NDArray[np.float32], dd: float
+) -> tuple[Arr, Arr, Arr, Arr]:
+    """Position ``t`` in [0, 1] along a segment and the offset from its nearest point.
+
+    ``p0`` is the segment start, ``d`` its direction (float32) and ``dd`` its squared length.
+    Returns ``t`` and the x, y, z components of the offset.
+    """
+    ax, ay, az = xx - F32(p0[0]), yy - F32(p0[1]), zz - F32(p0[2])
+    if dd > 0:
+        t = (ax * d[0] + ay * d[1] + az * d[2]) * F32(1.0 / dd)
+        np.clip(t, 0.0, 1.0, out=t)
+    else:
+        t = np.zeros(np.broadcast_shapes(ax.shape, ay.shape, az.shape), F32)
+    return t, ax - t * d[0], ay - t * d[1], az - t * d[2]
+
+
 def polyline_tube_sd(
     x: Arr,
     y: Arr,
@@ -223,31 +266,13 @@ def polyline_tube_sd(
     r = np.asarray(radii, dtype=float)
     sx, sy = (float(s) for s in scale_xy)
     margin = 2.0 + float(np.max(r)) * max(sx, sy, 1.0)
-    for k in range(len(p) - 1):
-        p0, p1 = p[k], p[k + 1]
-        lo = np.minimum(p0, p1) - margin
-        hi = np.maximum(p0, p1) + margin
-        i0, i1 = _index_range(zs, lo[2], hi[2])
-        j0, j1 = _index_range(ys, lo[1], hi[1])
-        k0, k1 = _index_range(xs, lo[0], hi[0])
-        if i0 >= i1 or j0 >= j1 or k0 >= k1:
-            continue
-        zz = zs[i0:i1].reshape(-1, 1, 1)
-        yy = ys[j0:j1].reshape(1, -1, 1)
-        xx = xs[k0:k1].reshape(1, 1, -1)
-        d = (p1 - p0).astype(F32)
-        dd = float(d @ d)
-        ax, ay, az = xx - F32(p0[0]), yy - F32(p0[1]), zz - F32(p0[2])
-        if dd > 0:
-            t = (ax * d[0] + ay * d[1] + az * d[2]) * F32(1.0 / dd)
-            np.clip(t, 0.0, 1.0, out=t)
-        else:
-            t = np.zeros(np.broadcast_shapes(ax.shape, ay.shape, az.shape), F32)
-        ex = (ax - t * d[0]) / F32(sx)
-        ey = (ay - t * d[1]) / F32(sy)
-        ez = az - t * d[2]
+    for k, box, xx, yy, zz in _segment_boxes(xs, ys, zs, p, margin):
+        d = (p[k + 1] - p[k]).astype(F32)
+        t, ex, ey, ez = _segment_offsets(xx, yy, zz, p[k], d, float(d @ d))
+        ex = ex / F32(sx)
+        ey = ey / F32(sy)
         sd = np.sqrt(ex * ex + ey * ey + ez * ez) - (F32(r[k]) + t * F32(r[k + 1] - r[k]))
-        sub = out[i0:i1, j0:j1, k0:k1]
+        sub = out[box]
         np.minimum(sub, sd, out=sub)
     return out
 
@@ -275,18 +300,8 @@ def polyline_ribbon_sd(
     rn = np.asarray(thin, dtype=float)
     rt = np.asarray(tall, dtype=float)
     margin = 2.0 + float(max(rn.max(), rt.max()))
-    for k in range(len(p) - 1):
+    for k, box, xx, yy, zz in _segment_boxes(xs, ys, zs, p, margin):
         p0, p1 = p[k], p[k + 1]
-        lo = np.minimum(p0, p1) - margin
-        hi = np.maximum(p0, p1) + margin
-        i0, i1 = _index_range(zs, lo[2], hi[2])
-        j0, j1 = _index_range(ys, lo[1], hi[1])
-        k0, k1 = _index_range(xs, lo[0], hi[0])
-        if i0 >= i1 or j0 >= j1 or k0 >= k1:
-            continue
-        zz = zs[i0:i1].reshape(-1, 1, 1)
-        yy = ys[j0:j1].reshape(1, -1, 1)
-        xx = xs[k0:k1].reshape(1, 1, -1)
         d = p1 - p0
         dd = float(d @ d)
         dn = d / np.sqrt(dd) if dd > 0 else np.array([0.0, 0.0, 1.0])
@@ -295,15 +310,7 @@ def polyline_ribbon_sd(
         radial -= dn * (radial @ dn)
         nr = float(np.linalg.norm(radial))
         radial = radial / nr if nr > 1e-9 else np.array([1.0, 0.0, 0.0])
-        ax, ay, az = xx - F32(p0[0]), yy - F32(p0[1]), zz - F32(p0[2])
-        if dd > 0:
-            t = (ax * F32(d[0]) + ay * F32(d[1]) + az * F32(d[2])) * F32(1.0 / dd)
-            np.clip(t, 0.0, 1.0, out=t)
-        else:
-            t = np.zeros(np.broadcast_shapes(ax.shape, ay.shape, az.shape), F32)
-        ex = ax - t * F32(d[0])
-        ey = ay - t * F32(d[1])
-        ez = az - t * F32(d[2])
+        t, ex, ey, ez = _segment_offsets(xx, yy, zz, p0, d.astype(F32), dd)
         e_n = ex * F32(radial[0]) + ey * F32(radial[1]) + ez * F32(radial[2])
         e_t2 = np.maximum(ex * ex + ey * ey + ez * ez - e_n * e_n, F32(0.0))
         a = F32(rn[k]) + t * F32(rn[k + 1] - rn[k])
@@ -312,7 +319,7 @@ def polyline_ribbon_sd(
         k1_ = np.sqrt((e_n / (a * a)) ** 2 + e_t2 / (b * b * b * b))
         np.maximum(k1_, F32(1e-9), out=k1_)
         sd = np.where(k0_ < F32(1e-6), -np.minimum(a, b), k0_ * (k0_ - F32(1.0)) / k1_)
-        sub = out[i0:i1, j0:j1, k0:k1]
+        sub = out[box]
         np.minimum(sub, sd.astype(F32), out=sub)
     return out
 

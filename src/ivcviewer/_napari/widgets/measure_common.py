@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 NO_LAYER = "(none)"
 
 
+def is_3d(layer: Any) -> bool:
+    """Whether ``layer`` has three dimensions (a volume, not a slice or a stack of volumes)."""
+    return int(getattr(layer, "ndim", 0)) == 3
+
+
 class NapariConnections:
     """napari event connections made by a Qt widget, all undone when the widget is destroyed.
 

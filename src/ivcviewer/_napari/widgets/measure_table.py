@@ -51,7 +51,7 @@ from ..measure_report import (
     RegionRow,
     findings_with_figures,
 )
-from .measure_common import LayerCombo, NapariConnections
+from .measure_common import LayerCombo, NapariConnections, is_3d
 from .measure_table_rows import (
     AXIS_COLUMNS,
     COL,
@@ -67,10 +67,6 @@ from .measure_table_rows import (
 if TYPE_CHECKING:
     import napari
     from napari.layers import Labels
-
-
-def _is_3d(layer: Any) -> bool:
-    return int(getattr(layer, "ndim", 0)) == 3
 
 
 class MeasurementTableWidget(QWidget):
@@ -97,9 +93,9 @@ class MeasurementTableWidget(QWidget):
         self._ready = False
         self.report = MeasurementReport()
 
-        self.labels_combo = LayerCombo(napari_viewer, Labels, accept=_is_3d, parent=self)
+        self.labels_combo = LayerCombo(napari_viewer, Labels, accept=is_3d, parent=self)
         self.ct_combo = LayerCombo(
-            napari_viewer, Image, allow_none=True, accept=_is_3d, parent=self
+            napari_viewer, Image, allow_none=True, accept=is_3d, parent=self
         )
         self.case_edit = QLineEdit(self)
         self.case_edit.setPlaceholderText("no case file: no reported figures")
@@ -493,7 +489,7 @@ class MeasurementTableWidget(QWidget):
         from napari.layers import Labels
 
         layer = getattr(event, "value", None)
-        if not isinstance(layer, Labels) or not _is_3d(layer):
+        if not isinstance(layer, Labels) or not is_3d(layer):
             return
         info = CaseLayerInfo.from_metadata(layer.metadata)
         if info is not None and info.kind == OverlayLayerKind.FINDINGS:

@@ -30,7 +30,7 @@ from qtpy.QtWidgets import (
 from ...errors import IvcviewerError
 from ...measure.tools import BIDIRECTIONAL, RULER, region_axes_source, region_axes_text
 from .. import measure_tools as mt
-from .measure_common import LayerCombo, NapariConnections
+from .measure_common import LayerCombo, NapariConnections, is_3d
 
 if TYPE_CHECKING:
     import napari
@@ -41,10 +41,6 @@ HELP_TEXT = (
     "to another slice or view, press M again: a ruler across slices (3D length).\n"
     "Bidirectional: draw the long axis, then the short axis."
 )
-
-
-def _is_3d(layer: Any) -> bool:
-    return int(getattr(layer, "ndim", 0)) == 3
 
 
 class MeasureToolboxWidget(QWidget):
@@ -72,7 +68,7 @@ class MeasureToolboxWidget(QWidget):
         tools.addWidget(ruler_btn)
         tools.addWidget(bidi_btn)
 
-        self.labels_combo = LayerCombo(napari_viewer, Labels, accept=_is_3d, parent=self)
+        self.labels_combo = LayerCombo(napari_viewer, Labels, accept=is_3d, parent=self)
         self.label_spin = QSpinBox(self)
         self.label_spin.setRange(1, 2**31 - 1)
         axes_btn = QPushButton("Draw long and short axes", self)

@@ -176,28 +176,26 @@ def offset(f: FieldFn, d: float) -> FieldFn:
     return g
 
 
-def intersection(*fs: FieldFn) -> FieldFn:
-    """Intersection of shapes."""
+def _fold(combine: Callable[[Arr, Arr], Arr], fs: tuple[FieldFn, ...]) -> FieldFn:
+    """The field that combines the fields ``fs`` pairwise, left to right, with ``combine``."""
 
     def g(b: Block) -> Arr:
         out = fs[0](b)
         for f in fs[1:]:
-            out = np.maximum(out, f(b))
+            out = combine(out, f(b))
         return np.asarray(out, dtype=F32)
 
     return g
+
+
+def intersection(*fs: FieldFn) -> FieldFn:
+    """Intersection of shapes."""
+    return _fold(np.maximum, fs)
 
 
 def union(*fs: FieldFn) -> FieldFn:
     """Union of shapes."""
-
-    def g(b: Block) -> Arr:
-        out = fs[0](b)
-        for f in fs[1:]:
-            out = np.minimum(out, f(b))
-        return np.asarray(out, dtype=F32)
-
-    return g
+    return _fold(np.minimum, fs)
 
 
 def difference(f: FieldFn, h: FieldFn) -> FieldFn:
