@@ -26,7 +26,7 @@ from .lengths import Segment, float_list, patient_axis_voxel_mm
 from .recist import RecistAxes, recist_of
 
 #: Two grids whose affines differ by less than this (mm, or direction cosine) are the same grid.
-GRID_ATOL = 1e-3
+GRID_ATOL = geometry.GRID_ATOL
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def _label_array(labels: Volume) -> NDArray[np.integer[Any]]:
 
 def check_same_grid(labels: Volume, ct: Volume, names: tuple[str, str] = ("labels", "ct")) -> None:
     """Raise :class:`GeometryError` unless two volumes share one voxel grid."""
-    if labels.shape != ct.shape or not np.allclose(labels.affine, ct.affine, atol=GRID_ATOL):
+    if labels.grid != ct.grid:
         raise GeometryError(
             f"The {names[1]} grid (shape {ct.shape}, affine {np.round(ct.affine, 4).tolist()}) "
             f"does not match the {names[0]} grid (shape {labels.shape}, affine "

@@ -17,8 +17,8 @@ from numpy.typing import NDArray
 from scipy import ndimage as ndi
 
 from ... import geometry
-from ... import measure as msr
 from ...errors import AnatomyError
+from ...geometry import Grid
 from ...volume import Volume
 from .. import vocabulary as voc
 from ..anatomy import Landmarks
@@ -78,14 +78,14 @@ class AnatomyAccess:
 
     def __init__(
         self,
-        shape: tuple[int, int, int],
-        affine: NDArray[np.float64],
+        grid: Grid,
         labels: Volume | None,
         names: Mapping[int, str] | None,
         landmarks: Landmarks,
     ) -> None:
-        self.shape = shape
-        self.affine = affine
+        self.grid = grid
+        self.shape = grid.shape
+        self.affine = np.array(grid.affine)
         self.labels = labels
         self.landmarks = landmarks
         self.by_name: dict[str, list[int]] = {}
@@ -105,11 +105,9 @@ class AnatomyAccess:
             )
         for v, n in names.items():
             self.by_name.setdefault(str(n), []).append(int(v))
-        self.same_grid = labels.shape == shape and bool(
-            np.allclose(labels.affine, affine, atol=msr.GRID_ATOL)
-        )
+        self.same_grid = labels.grid == grid
         if not self.same_grid:
-            self.to_label_ijk = np.linalg.inv(labels.affine) @ affine
+            self.to_label_ijk = np.linalg.inv(labels.affine) @ self.affine
 
     def names_for(self, structure: str) -> list[str]:
         """Names of the label map that a structure (or ``prefix_*`` group) stands for."""

@@ -11,10 +11,10 @@ import dataclasses
 import math
 
 import numpy as np
-from numpy.typing import NDArray
 
 from ... import measure as msr
 from ...errors import AnatomyError
+from ...geometry import Grid
 from ..anatomy import Landmarks
 from ..fit import TubeFit
 from ..levels import SEGMENT_TOLERANCE_MM, InvolvementLevel, ivc_involvement
@@ -25,8 +25,7 @@ from .results import FindingResult
 def ivc_level(
     findings: tuple[FindingResult, ...],
     landmarks: Landmarks,
-    shape: tuple[int, int, int],
-    affine: NDArray[np.float64],
+    grid: Grid,
 ) -> tuple[InvolvementLevel | None, str | None, str]:
     """The IVC level of the drawn finding inside the IVC that reaches highest.
 
@@ -55,7 +54,7 @@ def ivc_level(
     if not isinstance(tf, TubeFit) or top.z_span_lps is None:  # pragma: no cover
         raise AnatomyError("internal: the IVC finding has no tube")
     z0, z1 = top.z_span_lps
-    step = float(msr.patient_axis_voxel_mm(affine)["cc"])
+    step = float(msr.patient_axis_voxel_mm(grid.affine)["cc"])
     # the drawn voxel centres may end up to half a slice beyond the tumour's true ends
     lv = ivc_involvement(z0, z1, landmarks, tolerance_mm=SEGMENT_TOLERANCE_MM + step / 2)
     notes = list(lv.notes)
@@ -70,7 +69,7 @@ def ivc_level(
         )
     ends = tf.model.points_lps
     upper = ends[int(np.argmax(ends[:, 2]))]
-    if bool(outside_grid(upper, shape, affine)[0]) and z1 < tf.z_to_mm - 1e-6:
+    if bool(outside_grid(upper, grid.shape, grid.affine)[0]) and z1 < tf.z_to_mm - 1e-6:
         lower_bound = True
         notes.append(
             "The tumour's upper end lies beyond the CT's field of view: the level is a lower bound."

@@ -137,7 +137,7 @@ def fit_case(
     landmarks.require(case.required_landmarks())
     if names is not None:
         names = anatomy_names_for_case(names, case)
-    anatomy = AnatomyAccess(ct.shape, ct.affine, anatomy_labels, names, landmarks)
+    anatomy = AnatomyAccess(ct.grid, anatomy_labels, names, landmarks)
     outside = landmarks_outside(ct.shape, ct.affine, landmarks, case.required_landmarks())
     warnings = _grid_warnings(ct, outside)
 
@@ -147,7 +147,7 @@ def fit_case(
     resolved = resolve_overlaps(clipped, ct.affine)
     measured = measure_regions(resolved, ct.affine)
     findings = check_rules(measured, anatomy)
-    involvement, inv_id, inv_missing = ivc_level(findings, landmarks, ct.shape, ct.affine)
+    involvement, inv_id, inv_missing = ivc_level(findings, landmarks, ct.grid)
 
     if inv_missing:
         warnings.append(inv_missing)
