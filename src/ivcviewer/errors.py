@@ -54,3 +54,7 @@ class DisplayError(IvcviewerError):
 
 class OutputExistsError(IvcviewerError):
     """An output folder or file that already holds data a command would overwrite."""
+
+
+class ResourceLimitError(IvcviewerError):
+    """An input that would need more memory, time, depth or size than the limits allow."""
