@@ -86,8 +86,13 @@ class Summary:
         return "\n".join(lines)
 
 
-def _record(summary: Summary, case: Case, result: runner.Result | None, fails: list[Failure],
-            keep: Path | None) -> None:
+def _record(
+    summary: Summary,
+    case: Case,
+    result: runner.Result | None,
+    fails: list[Failure],
+    keep: Path | None,
+) -> None:
     summary.cases += 1
     summary.by_scenario[case.scenario] += 1
     if result is not None and result.status == 0:
@@ -168,7 +173,9 @@ def run_campaign(
                 case = make_case(seed, index, corpus, root)
             except Exception as exc:  # a fault of the harness: reported, never hidden
                 bad = Case(index=index, scenario="harness", root=root, mutation=repr(exc)[:300])
-                _record(summary, bad, None, [Failure("harness", f"building the case: {exc!r}")], None)
+                _record(
+                    summary, bad, None, [Failure("harness", f"building the case: {exc!r}")], None
+                )
                 shutil.rmtree(root, ignore_errors=True)
                 continue
             state[index] = (case, snapshot(case.inputs))
@@ -185,7 +192,9 @@ def run_campaign(
             print(f"{summary.cases} cases, {len(summary.failing)} failing", file=sys.stderr)
     if snapshot(corpus_dir) != corpus_before:
         bad = Case(index=-1, scenario="corpus", root=corpus_dir, mutation="corpus after the run")
-        _record(summary, bad, None, [Failure("input-changed", "a seed of the corpus changed")], None)
+        _record(
+            summary, bad, None, [Failure("input-changed", "a seed of the corpus changed")], None
+        )
     summary.seconds = time.monotonic() - start
     summary.failing.sort(key=lambda item: int(item["index"]))  # type: ignore[call-overload]
     (out / "summary.json").write_text(json.dumps(summary.as_json(), indent=1), encoding="utf-8")
@@ -209,8 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=None, help="folder for the run (default: a temp)")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds before a case is a hang")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="folder for the run (default: a temp)"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds before a case is a hang"
+    )
     parser.add_argument("--only", type=int, nargs="+", help="replay these case numbers")
     parser.add_argument("--no-public", action="store_true", help="leave out ../shared/public_ct")
     args = parser.parse_args(argv)

@@ -100,8 +100,17 @@ class Ctx:
 def _structural(ctx: Ctx, folder: Path) -> str:
     rng = ctx.rng
     kind = rng.choice(
-        ["fifo", "symlink loop", "deep tree", "link outside", "dev zero", "socket", "dir named .dcm",
-         "empty file", "self link"]
+        [
+            "fifo",
+            "symlink loop",
+            "deep tree",
+            "link outside",
+            "dev zero",
+            "socket",
+            "dir named .dcm",
+            "empty file",
+            "self link",
+        ]
     )
     if kind == "fifo":
         os.mkfifo(folder / "zz_slice.dcm")
@@ -163,8 +172,16 @@ def _series(ctx: Ctx) -> None:
     if seed == "ph_ct" and roll < 0.3:
         ctx.run("measure", c["ph_labels"], "--ct", folder)
     elif seed == "ph_ct" and roll < 0.6:
-        ctx.run("overlay", folder, "--case", c["case"], "--phantom-truth", c["phantom"],
-                "--out", ctx.out())
+        ctx.run(
+            "overlay",
+            folder,
+            "--case",
+            c["case"],
+            "--phantom-truth",
+            c["phantom"],
+            "--out",
+            ctx.out(),
+        )
     elif seed == "ts_series" and roll < 0.3 and ctx.has("ts_seg"):
         ctx.run("measure", c["ts_seg"], "--ct", folder)
     else:
@@ -214,8 +231,16 @@ def _dicomdir_records(rng: random.Random, dd: Path, folder: Path) -> str:
 
     ds = pydicom.dcmread(dd)
     recs = list(ds.DirectoryRecordSequence)
-    kind = rng.choice(["next loop", "lower loop", "file id outside", "file id fifo", "file id absolute",
-                       "offset past end"])
+    kind = rng.choice(
+        [
+            "next loop",
+            "lower loop",
+            "file id outside",
+            "file id fifo",
+            "file id absolute",
+            "offset past end",
+        ]
+    )
     target = recs[rng.randrange(len(recs))]
     first = recs[0].seq_item_tell
     if kind == "next loop":
@@ -279,8 +304,16 @@ def _nifti(ctx: Ctx) -> None:
         else:
             ctx.run("measure", path)
     elif seed == "ph_ct_nii" and roll < 0.7:
-        ctx.run("overlay", path, "--case", c["case"], "--landmarks", c["ph_landmarks"],
-                "--out", ctx.out())
+        ctx.run(
+            "overlay",
+            path,
+            "--case",
+            c["case"],
+            "--landmarks",
+            c["ph_landmarks"],
+            "--out",
+            ctx.out(),
+        )
     else:
         ctx.run("measure", c[_NIFTI_CT[seed]], "--ct", path)
 
@@ -329,8 +362,18 @@ def _label_table(ctx: Ctx) -> None:
     ctx.case.names.append("--names" if not use_ab else "--anatomy-names")
     ctx.mutate(mu.mutate_text(ctx.rng, path, "json"))
     if use_ab:
-        ctx.run("overlay", c["ab_ct"], "--case", c["case"], "--anatomy", c["ab_labels"],
-                "--anatomy-names", path, "--out", ctx.out())
+        ctx.run(
+            "overlay",
+            c["ab_ct"],
+            "--case",
+            c["case"],
+            "--anatomy",
+            c["ab_labels"],
+            "--anatomy-names",
+            path,
+            "--out",
+            ctx.out(),
+        )
     else:
         ctx.run("measure", c["ph_labels"], "--names", path)
 
@@ -361,8 +404,16 @@ def _case_file(ctx: Ctx) -> None:
     ctx.case.names.append("--case")
     ctx.mutate(mu.mutate_text(ctx.rng, path, "yaml"))
     if ctx.rng.random() < 0.6:
-        ctx.run("overlay", c["ph_ct"], "--case", path, "--landmarks", c["ph_landmarks"],
-                "--out", ctx.out())
+        ctx.run(
+            "overlay",
+            c["ph_ct"],
+            "--case",
+            path,
+            "--landmarks",
+            c["ph_landmarks"],
+            "--out",
+            ctx.out(),
+        )
     else:
         ctx.run("measure", c["ph_labels"], "--case", path)
 
@@ -389,10 +440,20 @@ def _special_path(ctx: Ctx) -> None:
     ctx.case.names += [str(target), target.name, where]
     ctx.mutate(f"{where} {kind}")
     if where == "--case":
-        ctx.run("overlay", c["ph_ct"], "--case", target, "--landmarks", c["ph_landmarks"],
-                "--out", ctx.out())
+        ctx.run(
+            "overlay",
+            c["ph_ct"],
+            "--case",
+            target,
+            "--landmarks",
+            c["ph_landmarks"],
+            "--out",
+            ctx.out(),
+        )
     elif where == "--landmarks":
-        ctx.run("overlay", c["ph_ct"], "--case", c["case"], "--landmarks", target, "--out", ctx.out())
+        ctx.run(
+            "overlay", c["ph_ct"], "--case", c["case"], "--landmarks", target, "--out", ctx.out()
+        )
     elif where == "info":
         ctx.run("info", target)
     elif where == "measure":
@@ -407,7 +468,9 @@ def _phantom_args(ctx: Ctx) -> None:
     data = ctx.case.inputs / "data"
     data.mkdir(parents=True)
     (data / "keep.txt").write_text("user file\n")
-    kind = ctx.rng.choice(["bad seed", "huge seed", "out is a file", "out not empty", "out under file"])
+    kind = ctx.rng.choice(
+        ["bad seed", "huge seed", "out is a file", "out not empty", "out under file"]
+    )
     out = ctx.out()
     extra: list[str] = []
     if kind == "bad seed":
@@ -432,10 +495,22 @@ def _pristine(ctx: Ctx) -> None:
         ["info", c["ph_labels_mhd"], "--json"],
         ["info", c["dicomdir"] / "DICOMDIR"],
         ["measure", c["ph_labels_nrrd"], "--ct", c["ph_ct_mha"]],
-        ["overlay", c["ph_ct"], "--case", c["case"], "--landmarks", c["ph_landmarks"], "--out", "OUT"],
+        [
+            "overlay",
+            c["ph_ct"],
+            "--case",
+            c["case"],
+            "--landmarks",
+            c["ph_landmarks"],
+            "--out",
+            "OUT",
+        ],
     ]
     if ctx.has("ct3_series", "ab_labels", "ab_ct"):
-        commands += [["info", c["ct3_series"], "--json"], ["measure", c["ab_labels"], "--ct", c["ab_ct"]]]
+        commands += [
+            ["info", c["ct3_series"], "--json"],
+            ["measure", c["ab_labels"], "--ct", c["ab_ct"]],
+        ]
     argv = ctx.rng.choice(commands)
     out = str(ctx.out()) if "OUT" in argv else ""
     ctx.mutate("none (seed as built)")

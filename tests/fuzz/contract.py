@@ -132,10 +132,14 @@ def _error_line(case: Case, line: str) -> list[Failure]:
     has_fix = "fix:" in body.lower() or "fix " in body.lower()
     argparse_usage = "--help')" in body
     if len(line) > MAX_LINE:
-        out.append(Failure("unclear", f"error line of {len(line)} characters (value not cut short)"))
+        out.append(
+            Failure("unclear", f"error line of {len(line)} characters (value not cut short)")
+        )
     library = [p for p in LIBRARY_PHRASES if p.lower() in body.lower()]
     if library and not has_fix:
-        out.append(Failure("unclear", f"library words without ivcviewer's rule and fix: {library[0]!r}"))
+        out.append(
+            Failure("unclear", f"library words without ivcviewer's rule and fix: {library[0]!r}")
+        )
     elif not has_fix and not argparse_usage and not any(w in body.lower() for w in RULE_WORDS):
         out.append(Failure("unclear", "no rule and no 'Fix:' in the line"))
     if case.names and not any(n and n in line for n in case.names):
@@ -148,8 +152,12 @@ def _on_error(case: Case, lines: list[str]) -> list[Failure]:
         return [Failure("unclear", "exit 2 with nothing on stderr")]
     errors = [line for line in lines if line.startswith("ivcviewer: error: ")]
     if len(lines) != 1 or len(errors) != 1:
-        first = next((line for line in lines if not line.startswith("ivcviewer: error: ")), lines[0])
-        return [Failure("unclear", f"{len(lines)} lines on stderr, not one error line: {first[:160]!r}")]
+        first = next(
+            (line for line in lines if not line.startswith("ivcviewer: error: ")), lines[0]
+        )
+        return [
+            Failure("unclear", f"{len(lines)} lines on stderr, not one error line: {first[:160]!r}")
+        ]
     return _error_line(case, errors[0])
 
 
@@ -167,13 +175,17 @@ def _on_success(case: Case, result: Result, lines: list[str]) -> list[Failure]:
         except ValueError as exc:
             out.append(Failure("bad-output", f"--json output is not JSON ({exc})"))
     if case.argv and case.argv[0] == "overlay" and case.out_dir is not None:
-        missing = [n for n in ("labels.nii.gz", "findings.json") if not (case.out_dir / n).is_file()]
+        missing = [
+            n for n in ("labels.nii.gz", "findings.json") if not (case.out_dir / n).is_file()
+        ]
         if missing:
             out.append(Failure("bad-output", f"overlay exit 0 but {missing} missing in --out"))
     return out
 
 
-def check(case: Case, result: Result, before: dict[str, str], after: dict[str, str]) -> list[Failure]:
+def check(
+    case: Case, result: Result, before: dict[str, str], after: dict[str, str]
+) -> list[Failure]:
     """Every way ``result`` breaks the contract for ``case`` (empty: it kept it)."""
     lines = _lines(result.stderr)
     text = result.stderr
@@ -184,7 +196,10 @@ def check(case: Case, result: Result, before: dict[str, str], after: dict[str, s
         return [Failure("hang", f"killed by signal {-result.status} (CPU time limit)")]
     if result.status < 0:
         return [Failure("crash", f"signal {-result.status}")]
-    if any(s in text for s in ("MemoryError", "bad_alloc", "Unable to allocate", "Cannot allocate memory")):
+    if any(
+        s in text
+        for s in ("MemoryError", "bad_alloc", "Unable to allocate", "Cannot allocate memory")
+    ):
         return [Failure("memory", first)]
     found: list[Failure] = []
     if "Traceback (most recent call last)" in text:

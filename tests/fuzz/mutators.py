@@ -99,7 +99,7 @@ def gzip_trailer(rng: random.Random, path: Path) -> str:
 
 
 def gzip_inner(rng: random.Random, path: Path, inner: object) -> str:
-    """Decompress, apply ``inner(rng, path)`` to the plain bytes, and compress again (valid gzip)."""
+    """Decompress, apply ``inner(rng, path)`` to the plain bytes, compress again (valid gzip)."""
     plain = path.with_name(path.name + ".plain")
     plain.write_bytes(gzip.decompress(path.read_bytes()))
     what = inner(rng, plain)  # type: ignore[operator]
@@ -249,7 +249,9 @@ def mutate_dicom(rng: random.Random, path: Path) -> str:
         if name in ("garbage", "unknown", "empty"):
             what = "!" + what + " (names no transfer syntax: must be refused)"
     elif roll < 0.32:
-        kind = rng.choice(["empty offset table", "bad offset table", "offset past end", "no delimiter"])
+        kind = rng.choice(
+            ["empty offset table", "bad offset table", "offset past end", "no delimiter"]
+        )
         found = _find_element(data, 0x7FE00010, 132)
         syntax = rng.choice(["jpeg baseline", "jpeg 2000", "rle", "jpeg-ls", "jpeg lossless"])
         new = None
@@ -343,23 +345,44 @@ NRRD_FIELDS: dict[str, tuple[str, ...]] = {
     "type": ("int128", "block", "garbage", "double", "uchar"),
     "encoding": ("raw", "gzip", "bzip2", "hex", "ascii", "foo", "text"),
     "endian": ("middle", "big", ""),
-    "space directions": ("(nan,0,0) (0,1,0) (0,0,1)", "none none none", "(1,0) (0,1) (0,0)",
-                         "(0,0,0) (0,0,0) (0,0,0)", "garbage"),
+    "space directions": (
+        "(nan,0,0) (0,1,0) (0,0,1)",
+        "none none none",
+        "(1,0) (0,1) (0,0)",
+        "(0,0,0) (0,0,0) (0,0,0)",
+        "garbage",
+    ),
     "space origin": ("(nan,nan,nan)", "(1,2)", "x"),
     "space": ("klingon", "left-posterior-superior", ""),
     "byte skip": ("-1", "1000000000000", "x"),
     "line skip": ("-1", "99999999"),
     "kinds": ("domain domain", "RGBA-color domain domain", "foo foo foo"),
-    "data file": ("../secret.raw", "@ABS@", "missing.raw", "fifo.raw", "/dev/zero",
-                  "LIST", "slice%03d.raw 0 2 1", "."),
+    "data file": (
+        "../secret.raw",
+        "@ABS@",
+        "missing.raw",
+        "fifo.raw",
+        "/dev/zero",
+        "LIST",
+        "slice%03d.raw 0 2 1",
+        ".",
+    ),
 }
 
 MHA_FIELDS: dict[str, tuple[str, ...]] = {
     "NDims": ("0", "10", "-1", "x", "2"),
     "DimSize": ("65535 65535 65535", "0 0 0", "-1 5 5", "3 3", "4294967295 2 2", "a b c"),
     "ElementType": ("MET_FOO", "MET_DOUBLE", "MET_UCHAR", "MET_OTHER", ""),
-    "ElementDataFile": ("../secret.raw", "@ABS@", "missing.raw", "fifo.raw", "/dev/zero", "LIST",
-                        "LOCAL", "slice%d.raw 0 2 1"),
+    "ElementDataFile": (
+        "../secret.raw",
+        "@ABS@",
+        "missing.raw",
+        "fifo.raw",
+        "/dev/zero",
+        "LIST",
+        "LOCAL",
+        "slice%d.raw 0 2 1",
+    ),
     "CompressedData": ("True", "False", "maybe"),
     "CompressedDataSize": ("0", "99999999999", "-1"),
     "ElementSpacing": ("0 0 0", "nan nan nan", "-1 1 1", "1", "x y z"),
@@ -414,8 +437,10 @@ def mutate_header(rng: random.Random, path: Path, kind: str) -> str:
             "datafile",
             "elementdatafile",
         )
-        if name == "CompressedData" and value == "True" and "CompressedDataSize" not in data.decode(
-            "latin-1", "replace"
+        if (
+            name == "CompressedData"
+            and value == "True"
+            and "CompressedDataSize" not in data.decode("latin-1", "replace")
         ):
             must_refuse = True
         idx = [i for i, line in enumerate(lines) if _key(line, kind).lower() == name.lower()]
@@ -531,7 +556,9 @@ def mutate_text(rng: random.Random, path: Path, kind: str) -> str:
     if roll < 0.4:
         depth = rng.choice([200, 5_000, 100_000])
         if kind == "yaml" and rng.random() < 0.5:
-            body = "".join(" " * i + "a:\n" for i in range(min(depth, 3000))) + " " * 3000 + "b: 1\n"
+            body = (
+                "".join(" " * i + "a:\n" for i in range(min(depth, 3000))) + " " * 3000 + "b: 1\n"
+            )
         else:
             body = "[" * depth + "]" * depth
         path.write_text(body, encoding="utf-8")

@@ -173,14 +173,17 @@ def run_many(
                     os.killpg(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-        yield key, Result(
-            status=code,
-            timed_out=killed,
-            seconds=seconds,
-            max_rss_kb=int(usage.ru_maxrss),
-            stdout=_read(work / "stdout.txt"),
-            stderr=_read(work / "stderr.txt"),
-            leftover=leftover,
+        yield (
+            key,
+            Result(
+                status=code,
+                timed_out=killed,
+                seconds=seconds,
+                max_rss_kb=int(usage.ru_maxrss),
+                stdout=_read(work / "stdout.txt"),
+                stderr=_read(work / "stderr.txt"),
+                leftover=leftover,
+            ),
         )
 
 
