@@ -1,0 +1,60 @@
+"""The bounded, seeded fuzz run: every damaged input keeps the input contract.
+
+A few hundred cases derived from the public CT, the phantom, NRRD / MetaImage / NIfTI copies,
+label tables, landmarks and the case file (see tests/fuzz/ and docs/reliability.md). The run
+happens in one fresh Python process that imports ivcviewer once and forks a child per case, so
+that the test process starts no native thread pools and keeps its own resource limits. Each
+failing case is listed with its command, its mutation and the first line of its stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ivcviewer
+
+TESTS = Path(__file__).resolve().parent
+#: How many cases, from which seed, two at a time; the long run is scripts/fuzz.py.
+CASES = 300
+SEED = 14
+JOBS = 2
+TIMEOUT_S = 20
+
+
+@pytest.mark.realdata
+def test_fuzz_run_keeps_the_input_contract(public_ct: Path, tmp_path: Path) -> None:
+    src = Path(ivcviewer.__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(src), str(TESTS)]))
+    out = tmp_path / "fuzz"
+    cmd = [
+        sys.executable,
+        "-m",
+        "fuzz",
+        "--cases",
+        str(CASES),
+        "--seed",
+        str(SEED),
+        "--jobs",
+        str(JOBS),
+        "--timeout",
+        str(TIMEOUT_S),
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, check=False)
+    summary_path = out / "summary.json"
+    assert summary_path.is_file(), f"the fuzz run did not finish:\n{proc.stderr[-4000:]}"
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    print(proc.stdout)
+    assert summary["cases"] == CASES, proc.stdout[-4000:]
+    assert summary["failing_cases"] == 0, (
+        f"{summary['failing_cases']} of {CASES} fuzz cases broke the input contract "
+        f"{summary['failures_by_class']} (replay one: PYTHONPATH=src:tests python -m fuzz "
+        f"--seed {SEED} --only INDEX --out DIR):\n" + proc.stdout[-20000:]
+    )
