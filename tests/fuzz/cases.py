@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import mutators as mu
 
@@ -227,9 +228,16 @@ def _dicomdir(ctx: Ctx) -> None:
 
 
 def _dicomdir_records(rng: random.Random, dd: Path, folder: Path) -> str:
+    import warnings
+
     import pydicom
 
-    ds = pydicom.dcmread(dd)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _dicomdir_edit(rng, dd, folder, pydicom.dcmread(dd))
+
+
+def _dicomdir_edit(rng: random.Random, dd: Path, folder: Path, ds: Any) -> str:
     recs = list(ds.DirectoryRecordSequence)
     kind = rng.choice(
         [
