@@ -188,8 +188,12 @@ def run_campaign(
         _record(summary, case, result, fails, keep)
         if keep is None:
             shutil.rmtree(case.root, ignore_errors=True)
-        if progress and summary.cases % 100 == 0:
-            print(f"{summary.cases} cases, {len(summary.failing)} failing", file=sys.stderr)
+        if summary.cases % 100 == 0:
+            summary.seconds = time.monotonic() - start
+            partial = dict(summary.as_json(), partial=True)
+            (out / "summary.json").write_text(json.dumps(partial, indent=1), encoding="utf-8")
+            if progress:
+                print(f"{summary.cases} cases, {len(summary.failing)} failing", file=sys.stderr)
     if snapshot(corpus_dir) != corpus_before:
         bad = Case(index=-1, scenario="corpus", root=corpus_dir, mutation="corpus after the run")
         _record(
