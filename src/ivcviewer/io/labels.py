@@ -19,16 +19,36 @@ import colorsys
 import json
 import os
 import shlex
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..errors import VolumeFormatError
+from ..errors import ResourceLimitError, VolumeFormatError
+from ..limits import Limits, default_limits
 
 RGBA = tuple[float, float, float, float]
 
 _GOLDEN = 0.618033988749895
+
+_QUOTE = Limits()
+
+
+def _depth(data: Any, limit: int) -> int:
+    """How deeply lists and mappings nest in ``data`` (walked without recursion), up to
+    ``limit + 1``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if deepest > limit:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 class LabelEntry(NamedTuple):
@@ -53,30 +73,44 @@ def default_color(value: int) -> RGBA:
 
 
 def _as_value(key: object, source: str) -> int:
-    try:
-        value = int(str(key).strip())
-    except ValueError:
+    if isinstance(key, bool) or not isinstance(key, (int, str)):
         raise VolumeFormatError(
-            f'{source}: label key {key!r} is not an integer; keys must be label values such as "1".'
-        ) from None
+            f"{source}: label key {_QUOTE.quote(key)} is a {type(key).__name__}, not an integer. "
+            'Fix: use label values such as "1" as keys.'
+        )
+    text = str(key).strip()
+    if not text.lstrip("+-").isdigit() or len(text) > 10:
+        raise VolumeFormatError(
+            f"{source}: label key {_QUOTE.quote(key)} is not an integer (at most 10 digits). "
+            'Fix: use label values such as "1" as keys.'
+        )
+    value = int(text)
     if value < 0:
-        raise VolumeFormatError(f"{source}: label value {value} is negative; values must be >= 0.")
+        raise VolumeFormatError(
+            f"{source}: label value {value} is negative. Fix: use values >= 0 (0 is background)."
+        )
     return value
 
 
 def _as_rgba(values: Any, scale: float, source: str, value: int) -> RGBA:
-    try:
-        comps = [float(v) / scale for v in values]
-    except (TypeError, ValueError):
+    comps: list[float] = []
+    if isinstance(values, (list, tuple)) and len(values) in (3, 4):
+        try:
+            comps = [float(v) / scale for v in values]
+        except (TypeError, ValueError, OverflowError):
+            comps = []
+    if not comps:
         raise VolumeFormatError(
-            f"{source}: colour of label {value} must be a list of 3 or 4 numbers, got {values!r}."
-        ) from None
+            f"{source}: colour of label {value} must be a list of 3 or 4 numbers, got "
+            f"{_QUOTE.quote(values)}. Fix: write it as [r, g, b] or [r, g, b, a]."
+        )
     if len(comps) == 3:
         comps.append(1.0)
     if len(comps) != 4 or not all(0.0 <= c <= 1.0 for c in comps):
         rng = "0..255" if scale == 255.0 else "0..1"
         raise VolumeFormatError(
-            f"{source}: colour of label {value} must be 3 or 4 numbers in {rng}, got {values!r}."
+            f"{source}: colour of label {value} must be 3 or 4 numbers in {rng}, got "
+            f"{_QUOTE.quote(values)}. Fix: scale the colour to {rng}."
         )
     return (comps[0], comps[1], comps[2], comps[3])
 
@@ -178,14 +212,14 @@ class LabelTable(Mapping[int, LabelEntry]):
         if not isinstance(data, dict):
             raise VolumeFormatError(
                 f"{source}: expected a JSON object mapping label value to name, "
-                f"got {type(data).__name__}."
+                f'got a {type(data).__name__}. Fix: write it as {{"1": "liver", ...}}.'
             )
         entries: dict[int, LabelEntry] = {}
         for key, item in data.items():
             v = _as_value(key, source)
             if isinstance(item, str):
                 entries[v] = LabelEntry(item, default_color(v))
-            elif isinstance(item, dict) and isinstance(item.get("name"), str):
+            elif isinstance(item, dict) and isinstance(item.get("name"), str) and item["name"]:
                 if "rgba" in item:
                     rgba = _as_rgba(item["rgba"], 1.0, source, v)
                 elif "color" in item:
@@ -195,8 +229,9 @@ class LabelTable(Mapping[int, LabelEntry]):
                 entries[v] = LabelEntry(item["name"], rgba)
             else:
                 raise VolumeFormatError(
-                    f"{source}: label {key!r} must map to a name or to "
-                    f'{{"name": ..., "rgba": [...]}}, got {item!r}.'
+                    f"{source}: label {_QUOTE.quote(key)} must map to a name or to "
+                    f'{{"name": ..., "rgba": [...]}}, got {_QUOTE.quote(item)}. Fix: give '
+                    "every label a non-empty name."
                 )
         return cls(entries)
 
@@ -204,11 +239,17 @@ class LabelTable(Mapping[int, LabelEntry]):
     def _from_dcmqi(cls, data: dict[str, Any], source: str) -> LabelTable:
         entries: dict[int, LabelEntry] = {}
         groups = data.get("segmentAttributes") or []
+        if not isinstance(groups, list):
+            raise VolumeFormatError(
+                f"{source}: segmentAttributes must be a list of segment lists, got a "
+                f"{type(groups).__name__}. Fix: write it as dcmqi does ([[{{...}}, ...]])."
+            )
         for group in groups:
             for seg in group if isinstance(group, list) else [group]:
                 if not isinstance(seg, dict) or "labelID" not in seg:
                     raise VolumeFormatError(
-                        f"{source}: every segmentAttributes item needs a labelID, got {seg!r}."
+                        f"{source}: every segmentAttributes item needs a labelID, got "
+                        f"{_QUOTE.quote(seg)}. Fix: give each segment its labelID."
                     )
                 v = _as_value(seg["labelID"], source)
                 name = seg.get("SegmentLabel") or seg.get("SegmentDescription") or f"label_{v}"
@@ -234,11 +275,13 @@ class LabelTable(Mapping[int, LabelEntry]):
             try:
                 fields = shlex.split(line)
             except ValueError as exc:
-                raise VolumeFormatError(f"{source}, line {n}: {exc} in {raw!r}.") from None
+                raise VolumeFormatError(
+                    f"{source}, line {n}: {exc} in {_QUOTE.quote(raw)}. Fix: close the quotes."
+                ) from None
             if len(fields) != 8:
                 raise VolumeFormatError(
                     f"{source}, line {n}: expected 8 fields 'IDX R G B A VIS MSH \"LABEL\"', "
-                    f"got {len(fields)} in {raw!r}."
+                    f"got {len(fields)} in {_QUOTE.quote(raw)}. Fix: one label per line."
                 )
             v = _as_value(fields[0], f"{source}, line {n}")
             try:
@@ -246,7 +289,8 @@ class LabelTable(Mapping[int, LabelEntry]):
                 a = float(fields[4])
             except ValueError:
                 raise VolumeFormatError(
-                    f"{source}, line {n}: colour fields must be numbers, got {raw!r}."
+                    f"{source}, line {n}: colour fields must be numbers, got "
+                    f"{_QUOTE.quote(raw)}. Fix: write R G B as 0..255 and A as 0..1."
                 ) from None
             entries[v] = LabelEntry(
                 fields[7], _as_rgba((r, g, b, a), 1.0, f"{source}, line {n}", v)
@@ -254,23 +298,55 @@ class LabelTable(Mapping[int, LabelEntry]):
         return cls(entries)
 
     @classmethod
-    def read(cls, path: str | os.PathLike[str]) -> LabelTable:
+    def read(cls, path: str | os.PathLike[str], limits: Limits | None = None) -> LabelTable:
         """Read a JSON table or an ITK-SNAP label description file (content decides).
+
+        Parameters
+        ----------
+        path
+            The table file (a regular file; never a FIFO or device).
+        limits
+            Its largest size (``max_text_bytes``) and deepest nesting (``max_nesting``).
 
         Raises
         ------
         FileNotFoundError
             When the file does not exist.
         VolumeFormatError
-            When it is neither form.
+            When it is neither form, not a regular file, or nested too deeply.
+        ResourceLimitError
+            When it is larger than ``limits.max_text_bytes``.
         """
         p = Path(path)
-        text = p.read_text(encoding="utf-8", errors="replace")
+        lim = limits or default_limits()
+        st = os.stat(p)
+        if not stat.S_ISREG(st.st_mode):
+            raise VolumeFormatError(
+                f"{p}: the label table is not a regular file (a FIFO, device or folder), so it "
+                "is not read. Fix: give a JSON or ITK-SNAP label file."
+            )
+        if st.st_size > lim.max_text_bytes:
+            raise ResourceLimitError(
+                f"{p}: the label table holds {st.st_size:,} bytes, more than the limit of "
+                f"{lim.max_text_bytes:,} for a text file. Fix: give the real label table (a "
+                "few kilobytes)."
+            )
+        with open(p, "rb") as fh:
+            text = fh.read(lim.max_text_bytes + 1).decode("utf-8", errors="replace")
         if text.lstrip().startswith(("{", "[")):
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise VolumeFormatError(f"{p}: invalid JSON ({exc}).") from None
+                raise VolumeFormatError(
+                    f"{p}: the label table is invalid JSON ({exc}). Fix: correct the JSON."
+                ) from None
+            except RecursionError:
+                data = None
+            if data is None or _depth(data, lim.max_nesting) > lim.max_nesting:
+                raise VolumeFormatError(
+                    f"{p}: the label table nests lists and objects deeper than "
+                    f"{lim.max_nesting} levels. Fix: give a flat table (value -> name)."
+                )
             return cls.from_json_data(data, str(p))
         return cls.from_itksnap_text(text, str(p))
 

@@ -19,8 +19,10 @@ from numpy.typing import NDArray
 from .. import geometry
 from .._deps import import_optional_dependency
 from ..errors import GeometryError, VolumeFormatError
+from ..limits import Limits, default_limits
 from ..report import GeometryReport, ReportCode, Severity
 from .header import VolumeHeader
+from .nifti_checks import check_header
 
 #: Spatial units of the NIfTI header -> factor to millimetres ("unknown" is taken as mm).
 _UNIT_TO_MM: dict[str, float] = {"unknown": 1.0, "mm": 1.0, "meter": 1000.0, "micron": 0.001}
@@ -86,18 +88,29 @@ def _xform_gap_mm(
     return float(np.max(np.linalg.norm(diff[:, :3], axis=1)))
 
 
-def read_header(path: str | os.PathLike[str]) -> VolumeHeader:
+def read_header(path: str | os.PathLike[str], limits: Limits | None = None) -> VolumeHeader:
     """Read a NIfTI header (no voxels): shape, LPS affine, type, scaling.
+
+    The header is checked first (:func:`~ivcviewer.io.nifti_checks.check_header`): a damaged
+    header, a declared size the file cannot hold or the memory budget cannot take, and a
+    ``.nii.gz`` whose gzip check fails are refused before nibabel reads anything.
 
     Raises
     ------
     FileNotFoundError
         When the file does not exist.
     VolumeFormatError
-        For a file that is not NIfTI, a 2D or 4D image, or a non-scalar voxel type.
+        For a file that is not NIfTI, a damaged header, a 2D or 4D image, or a non-scalar
+        voxel type.
+    ResourceLimitError
+        For a declared size over the memory budget.
     """
     p = Path(path)
-    img = _load(p)
+    check_header(p, limits or default_limits())
+    return _header_of(p, _load(p))
+
+
+def _header_of(p: Path, img: Any) -> VolumeHeader:
     hdr = img.header
     ni, nj, nk = _shape3(p, tuple(int(n) for n in img.shape))
     dtype = np.dtype(hdr.get_data_dtype())
@@ -163,14 +176,19 @@ def read_header(path: str | os.PathLike[str]) -> VolumeHeader:
     )
 
 
-def read(path: str | os.PathLike[str]) -> tuple[VolumeHeader, NDArray[Any]]:
+def read(
+    path: str | os.PathLike[str], limits: Limits | None = None
+) -> tuple[VolumeHeader, NDArray[Any]]:
     """Read a NIfTI file: its header and its voxels ``(slice, row, col)`` with scaling applied.
 
     Values keep the stored type when there is no scaling; with ``scl_slope``/``scl_inter``
-    they come back as floating point (callers decide the final type).
+    they come back as floating point (callers decide the final type). The header and the
+    gzip stream are checked first, as for :func:`read_header`.
     """
-    header = read_header(path)
-    img = _load(header.path)
+    p = Path(path)
+    check_header(p, limits or default_limits())
+    img = _load(p)
+    header = _header_of(p, img)
     try:
         data = np.asanyarray(img.dataobj)
     except _READ_ERRORS as exc:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NoSeriesFoundError
+from ..limits import Limits
 from ..report import ValidationMode
 from ..volume import Volume
 from .formats import ACCEPTED, path_kind
@@ -24,6 +25,7 @@ def open_path(
     *,
     series_uid: str | None = None,
     on_irregular: ValidationMode = ValidationMode.RAISE,
+    limits: Limits | None = None,
 ) -> list[Volume]:
     """Open whatever ``path`` holds as a list of volumes (one per series).
 
@@ -38,6 +40,9 @@ def open_path(
         only ``None`` or ``""``.
     on_irregular
         For DICOM: what to do with gaps, duplicate positions or uneven spacing.
+    limits
+        For volume files: the memory budget the declared size must fit (default:
+        :func:`~ivcviewer.limits.default_limits`).
 
     Returns
     -------
@@ -51,6 +56,10 @@ def open_path(
     NoSeriesFoundError
         When ``path`` is not one of the accepted inputs, holds no series, or has no series
         ``series_uid``.
+    VolumeFormatError
+        For a volume file that is damaged or not what its name says.
+    ResourceLimitError
+        For a volume file whose header declares more voxels than the memory budget allows.
     """
     p = Path(path)
     mode = ValidationMode(on_irregular)
@@ -61,7 +70,7 @@ def open_path(
                 f"{p}: a volume file holds one volume with no series UID; --series/series_uid "
                 f"{series_uid!r} applies to DICOM input only. Leave it out."
             )
-        return [load_volume(p)]
+        return [load_volume(p, limits=limits)]
     volumes = _dicom_module().load_dicom(p, series_uid=series_uid, on_irregular=mode)
     if not volumes:
         raise NoSeriesFoundError(f"{p}: no image series found. Accepted: {ACCEPTED}.")

@@ -18,8 +18,10 @@ from numpy.typing import NDArray
 from .. import geometry
 from .._deps import import_optional_dependency
 from ..errors import GeometryError, VolumeFormatError
+from ..limits import Limits, default_limits
 from .formats import not_found, volume_format
 from .header import VolumeHeader
+from .itk_headers import check_itk_header
 
 #: Header keys kept in ``VolumeHeader.extra`` (NRRD/MetaImage).
 _KEEP_KEYS = ("Modality", "content", "NRRD_content")
@@ -35,10 +37,17 @@ def _first_line(exc: BaseException) -> str:
     return lines[-1] if lines else type(exc).__name__
 
 
-def _reader(path: Path) -> Any:
+def _reader(path: Path, limits: Limits | None) -> Any:
     sitk = _sitk()
     if not path.exists():
         raise not_found(path)
+    fmt = volume_format(path)
+    if fmt is None:
+        raise VolumeFormatError(
+            f"{path}: not an NRRD or MetaImage file name (.nrrd, .nhdr, .mha, .mhd). Fix: give "
+            "the file its format's ending."
+        )
+    check_itk_header(path, fmt, limits or default_limits())
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:
@@ -97,19 +106,25 @@ def _header_from(path: Path, reader_or_image: Any, dtype: np.dtype[Any]) -> Volu
     )
 
 
-def read_header(path: str | os.PathLike[str]) -> VolumeHeader:
+def read_header(path: str | os.PathLike[str], limits: Limits | None = None) -> VolumeHeader:
     """Read an NRRD/MetaImage header (no voxels): shape, LPS affine, voxel type.
+
+    The header and its data are checked first
+    (:func:`~ivcviewer.io.itk_headers.check_itk_header`), so that SimpleITK never sees a
+    malformed header, a data file outside the header's folder or an impossible size.
 
     Raises
     ------
     FileNotFoundError
         When the file does not exist.
     VolumeFormatError
-        For an unreadable file, a 2D or 4D image, or a vector image.
+        For an unreadable file or malformed header, a 2D or 4D image, or a vector image.
+    ResourceLimitError
+        For declared voxels over the memory budget.
     """
     sitk = _sitk()
     p = Path(path)
-    reader = _reader(p)
+    reader = _reader(p, limits)
     size = tuple(int(n) for n in reader.GetSize())
     _check_dims(p, size, int(reader.GetNumberOfComponents()))
     pixel_id = reader.GetPixelID()
@@ -133,11 +148,16 @@ def _numpy_dtype(sitk: ModuleType, pixel_id: int) -> Any:
     return table.get(pixel_id, np.float64)
 
 
-def read(path: str | os.PathLike[str]) -> tuple[VolumeHeader, NDArray[Any]]:
-    """Read a file SimpleITK understands: header and voxels ``(slice, row, col)``."""
+def read(
+    path: str | os.PathLike[str], limits: Limits | None = None
+) -> tuple[VolumeHeader, NDArray[Any]]:
+    """Read an NRRD or MetaImage file: header and voxels ``(slice, row, col)``.
+
+    Checked first as for :func:`read_header`.
+    """
     sitk = _sitk()
     p = Path(path)
-    reader = _reader(p)
+    reader = _reader(p, limits)
     size = tuple(int(n) for n in reader.GetSize())
     _check_dims(p, size, int(reader.GetNumberOfComponents()))
     try:

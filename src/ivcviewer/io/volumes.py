@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import geometry
-from ..errors import VolumeFormatError
+from ..errors import IvcviewerError, ResourceLimitError, VolumeFormatError
+from ..limits import Limits, default_limits
 from ..report import GeometryReport, ReportCode, Severity
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata, hu_dtype
 from . import nifti_backend, sitk_backend
@@ -51,23 +53,57 @@ def _format_of(path: Path) -> str:
     return fmt
 
 
-def _backend_read(path: Path) -> tuple[VolumeHeader, NDArray[Any]]:
+@contextlib.contextmanager
+def reading(path: Path, what: str = "volume file") -> Iterator[None]:
+    """The one place where an image library's exceptions become ivcviewer's errors.
+
+    Domain errors and the operating system's "not found" / "permission denied" pass through;
+    anything else raised while ``path`` is read (nibabel's ``HeaderDataError``, a ``KeyError``
+    or ``ValueError`` from a damaged header, SimpleITK's ``RuntimeError``, a ``RecursionError``,
+    ...) becomes a :class:`~ivcviewer.errors.VolumeFormatError` naming the file, with the
+    library's detail in parentheses at the end; a ``MemoryError`` becomes a
+    :class:`~ivcviewer.errors.ResourceLimitError`.
+    """
+    try:
+        yield
+    except (IvcviewerError, FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except MemoryError:
+        raise ResourceLimitError(
+            f"{path}: reading the {what} ran out of memory. Fix: check the file (its header "
+            "may declare too large an image), or free memory and try again."
+        ) from None
+    except Exception as exc:  # the library boundary: every other failure is the file's
+        detail = " ".join(str(exc).split())
+        detail = detail if len(detail) <= 160 else detail[:157] + "..."
+        raise VolumeFormatError(
+            f"{path}: the {what} cannot be read; it is damaged or not what its name says. Fix: "
+            f"check that the file is complete and export it again ({type(exc).__name__}"
+            + (f": {detail})" if detail else ")")
+        ) from None
+
+
+def _backend_read(path: Path, limits: Limits) -> tuple[VolumeHeader, NDArray[Any]]:
     if not path.exists():
         raise not_found(path)
     if path.is_dir():
         raise VolumeFormatError(f"{path}: is a folder, not a volume file; use open_path for DICOM.")
-    if _format_of(path) == "nifti":
-        return nifti_backend.read(path)
-    return sitk_backend.read(path)
+    fmt = _format_of(path)
+    with reading(path):
+        if fmt == "nifti":
+            return nifti_backend.read(path, limits)
+        return sitk_backend.read(path, limits)
 
 
-def read_volume_header(path: PathLike) -> VolumeHeader:
+def read_volume_header(path: PathLike, *, limits: Limits | None = None) -> VolumeHeader:
     """Read a volume file's header only: shape ``(slice, row, col)``, LPS affine, type.
 
     Parameters
     ----------
     path
         A ``.nii``, ``.nii.gz``, ``.nrrd``, ``.nhdr``, ``.mha`` or ``.mhd`` file.
+    limits
+        The memory budget the declared size must fit (default: :func:`default_limits`).
 
     Returns
     -------
@@ -79,16 +115,21 @@ def read_volume_header(path: PathLike) -> VolumeHeader:
     FileNotFoundError
         When the file does not exist.
     VolumeFormatError
-        For an unknown ending, an unreadable file, or a 2D, 4D or vector image.
+        For an unknown ending, an unreadable file or damaged header, or a 2D, 4D or vector
+        image.
+    ResourceLimitError
+        For a header that declares more voxels than the memory budget allows.
     """
     p = Path(path)
     if not p.exists():
         raise not_found(p)
-    if _format_of(p) == "nifti":
-        header = nifti_backend.read_header(p)
-    else:
-        header = sitk_backend.read_header(p)
-    _geometry_report(header)
+    fmt = _format_of(p)
+    with reading(p):
+        if fmt == "nifti":
+            header = nifti_backend.read_header(p, limits)
+        else:
+            header = sitk_backend.read_header(p, limits)
+        _geometry_report(header)
     return header
 
 
@@ -137,7 +178,7 @@ def _hu_array(values: NDArray[Any]) -> NDArray[Any]:
     return values if values.dtype == dtype else values.astype(dtype)
 
 
-def load_volume(path: PathLike) -> Volume:
+def load_volume(path: PathLike, *, limits: Limits | None = None) -> Volume:
     """Read a NIfTI, NRRD or MetaImage CT volume.
 
     The array is ``(slice, row, col)`` with the file's scaling (NIfTI ``scl_slope`` /
@@ -149,6 +190,8 @@ def load_volume(path: PathLike) -> Volume:
     ----------
     path
         A ``.nii``, ``.nii.gz``, ``.nrrd``, ``.nhdr``, ``.mha`` or ``.mhd`` file.
+    limits
+        The memory budget the declared size must fit (default: :func:`default_limits`).
 
     Returns
     -------
@@ -161,11 +204,13 @@ def load_volume(path: PathLike) -> Volume:
     FileNotFoundError
         When the file does not exist.
     VolumeFormatError
-        For an unknown ending, an unreadable or truncated file, a 2D or 4D image, or
+        For an unknown ending, an unreadable, damaged or truncated file, a 2D or 4D image, or
         non-scalar voxels.
+    ResourceLimitError
+        For a header that declares more voxels than the memory budget allows.
     """
     p = Path(path)
-    header, values = _backend_read(p)
+    header, values = _backend_read(p, limits or default_limits())
     _geometry_report(header)
     array = _hu_array(values)
     report = GeometryReport()
@@ -242,7 +287,7 @@ def label_values(array: NDArray[Any]) -> list[int]:
     return [int(v) for v in np.unique(a) if v != 0]
 
 
-def _table_from(names: LabelNames, path: Path) -> tuple[LabelTable | None, str]:
+def _table_from(names: LabelNames, path: Path, limits: Limits) -> tuple[LabelTable | None, str]:
     if isinstance(names, LabelTable):
         return names, "given"
     if isinstance(names, Mapping):
@@ -251,7 +296,7 @@ def _table_from(names: LabelNames, path: Path) -> tuple[LabelTable | None, str]:
         sidecar = find_label_sidecar(path)
         if sidecar is None:
             return None, ""
-        return LabelTable.read(sidecar), str(sidecar)
+        return LabelTable.read(sidecar, limits), str(sidecar)
     table_path = Path(names)
     if table_path.is_dir():
         raise VolumeFormatError(
@@ -259,12 +304,14 @@ def _table_from(names: LabelNames, path: Path) -> tuple[LabelTable | None, str]:
             "--anatomy-names on the command line) is a folder, not a file. Fix: give the table "
             "file itself (a JSON value -> name table or an ITK-SNAP label description .txt)."
         )
-    if not table_path.is_file():
+    if not table_path.exists():
         raise not_found(table_path)
-    return LabelTable.read(table_path), str(table_path)
+    return LabelTable.read(table_path, limits), str(table_path)
 
 
-def load_labels(path: PathLike, names: LabelNames = None) -> tuple[Volume, LabelTable]:
+def load_labels(
+    path: PathLike, names: LabelNames = None, *, limits: Limits | None = None
+) -> tuple[Volume, LabelTable]:
     """Read a label map and the name and colour of each value.
 
     Parameters
@@ -276,6 +323,9 @@ def load_labels(path: PathLike, names: LabelNames = None) -> tuple[Volume, Label
         or the sidecar :func:`save_labels` writes, or a dcmqi segmentation JSON), an ITK-SNAP
         label description file, a mapping value -> name, or a :class:`LabelTable`. ``None``
         looks for a sidecar ``<stem>_labels.json`` (then ``<stem>_labels.txt``) beside the file.
+    limits
+        The memory budget of the map and the size and nesting limits of the table (default:
+        :func:`default_limits`).
 
     Returns
     -------
@@ -293,10 +343,11 @@ def load_labels(path: PathLike, names: LabelNames = None) -> tuple[Volume, Label
         ``names`` is a folder.
     """
     p = Path(path)
-    header, values = _backend_read(p)
+    lim = limits or default_limits()
+    header, values = _backend_read(p, lim)
     _geometry_report(header)
     array = _label_array(values, p)
-    table, table_source = _table_from(names, p)
+    table, table_source = _table_from(names, p, lim)
     report = GeometryReport()
     report.extend(header.report)
     given = table is not None
