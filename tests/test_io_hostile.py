@@ -445,3 +445,17 @@ def test_any_library_error_becomes_a_volume_format_error_naming_the_file(
         load_volume(path)
     with pytest.raises(VolumeFormatError, match=r"ct\.nii"):
         read_volume_header(path)
+
+
+def test_a_valid_metaimage_larger_than_the_header_limit_reads(tmp_path: Path) -> None:
+    # the header ends at ElementDataFile; the pixel data after it (here 2 MiB without a
+    # newline byte) is not header text
+    import SimpleITK as sitk
+
+    from ivcviewer.io import open_path
+
+    arr = np.zeros((16, 256, 256), np.int16)
+    path = tmp_path / "ct.mha"
+    sitk.WriteImage(sitk.GetImageFromArray(arr), str(path))
+    (vol,) = open_path(path)
+    assert vol.shape == (16, 256, 256)

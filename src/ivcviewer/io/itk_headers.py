@@ -137,7 +137,8 @@ def _header_lines(path: Path, end_at_blank: bool) -> tuple[list[str], list[int],
     """The header's lines (a bounded read), where each line ends, and the file size.
 
     With ``end_at_blank`` (NRRD) the lines stop at the first blank line, whose end is the
-    last position given.
+    last position given; otherwise (MetaImage) they stop after the ``ElementDataFile`` line,
+    which ends a MetaImage header (the pixel data may follow in the same file).
     """
     size = regular_file_size(path)
     with open(path, "rb") as fh:
@@ -162,6 +163,8 @@ def _header_lines(path: Path, end_at_blank: bool) -> tuple[list[str], list[int],
             return lines, ends, size
         lines.append(line)
         ends.append(pos)
+        if not end_at_blank and line.split("=", 1)[0].strip() == "ElementDataFile":
+            return lines, ends, size
     return lines, ends, size
 
 
