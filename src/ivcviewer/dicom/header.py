@@ -10,7 +10,11 @@ reported with its series.
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 import struct
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +25,13 @@ import pydicom
 from pydicom import uid as pduid
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.uid import AllTransferSyntaxes
 
 from ..errors import DicomSeriesError, GeometryError
 from ..report import ReportCode
 from .enhanced import frame_geometries
-from .header_values import HeaderValues, joined
+from .header_values import BadHeaderValue, HeaderValues, joined
+from .library_messages import first_notes, library_messages
 from .records import (
     MULTI_FRAME_CLASSES,
     NATIVE_LE_SYNTAXES,
@@ -78,11 +84,49 @@ def read_header(path: Path) -> list[ImageHeader] | SkippedFile | TruncatedImage:
         One header per image (per frame of an enhanced multi-frame file); or why the file is
         left out (codes ``non_image_skipped``, ``localizer_skipped``,
         ``secondary_capture_skipped``, ``unreadable_file``); or, for an image whose pixel data
-        is incomplete, the skipped file with its SeriesInstanceUID.
+        is incomplete, the skipped file with its SeriesInstanceUID. A damaged file (a value
+        that is not what its element must hold, an encoding pydicom cannot read) is left out
+        with the reason, never raised.
     """
     raw = _read_dataset(path)
     if isinstance(raw, SkippedFile):
         return raw
+    try:
+        return _classify(path, raw)
+    except (DicomSeriesError, GeometryError, BadHeaderValue) as exc:
+        return SkippedFile(path, ReportCode.UNREADABLE_FILE, str(exc))
+    except HEADER_FAILURES as exc:
+        return SkippedFile(
+            path,
+            ReportCode.UNREADABLE_FILE,
+            f"a header value cannot be read ({type(exc).__name__}: {_cut(str(exc))})",
+        )
+
+
+#: What pydicom (and the value parsing here) raise on a damaged header or element.
+HEADER_FAILURES: tuple[type[BaseException], ...] = (
+    ValueError,
+    TypeError,
+    NotImplementedError,
+    OverflowError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    struct.error,
+    zlib.error,
+    EOFError,
+    OSError,
+    RecursionError,
+)
+
+
+def _cut(text: str, width: int = 160) -> str:
+    """``text`` cut to ``width`` characters."""
+    return text if len(text) <= width else text[: width - 1] + "..."
+
+
+def _classify(path: Path, raw: _RawHeader) -> list[ImageHeader] | SkippedFile | TruncatedImage:
+    """:func:`read_header` after the dataset was read; may raise any of :data:`HEADER_FAILURES`."""
     ds = raw.ds
     meta = getattr(ds, "file_meta", None)
     f = HeaderValues(ds)
@@ -95,11 +139,21 @@ def read_header(path: Path) -> list[ImageHeader] | SkippedFile | TruncatedImage:
         return left_out
 
     series_uid = f.text("SeriesInstanceUID")
-    ts = (
-        str(meta.get("TransferSyntaxUID", pduid.ImplicitVRLittleEndian))
-        if meta
-        else str(pduid.ImplicitVRLittleEndian)
-    )
+    if series_uid and not is_uid(series_uid):
+        return SkippedFile(
+            path,
+            ReportCode.UNREADABLE_FILE,
+            f"SeriesInstanceUID {_quote(series_uid)} is not a UID (digits and dots, at most 64 "
+            "characters), so the image cannot be given a series",
+        )
+    ts = transfer_syntax_of(meta)
+    if ts not in AllTransferSyntaxes:
+        return SkippedFile(
+            path,
+            ReportCode.UNREADABLE_FILE,
+            f"TransferSyntaxUID {_quote(ts)} names no known transfer syntax, so its pixel data "
+            "cannot be decoded",
+        )
     if raw.element_head[:4] not in _PIXEL_DATA_TAGS:
         if raw.pixel_offset >= raw.file_size:
             return TruncatedImage(
@@ -115,14 +169,14 @@ def read_header(path: Path) -> list[ImageHeader] | SkippedFile | TruncatedImage:
         return SkippedFile(
             path, ReportCode.UNREADABLE_FILE, f"image pixel module incomplete: {exc}"
         )
-    n_frames = int(f.number("NumberOfFrames", 1.0))
+    n_frames = _number_of_frames(f)
+    bad = bad_pixel_module(fmt, n_frames, raw.file_size - raw.pixel_offset)
+    if bad:
+        return SkippedFile(path, ReportCode.UNREADABLE_FILE, bad)
     data_start = _native_data_start(path, raw, fmt, n_frames)
     if isinstance(data_start, SkippedFile):
         return TruncatedImage(data_start, series_uid)
-    try:
-        records = _records(ds, path, sop_class, fmt, n_frames, data_start, image_type)
-    except (DicomSeriesError, GeometryError) as exc:
-        return SkippedFile(path, ReportCode.UNREADABLE_FILE, str(exc))
+    records = _records(ds, path, sop_class, fmt, n_frames, data_start, image_type)
     if isinstance(records, SkippedFile):
         return records
     series_number = f.numbers("SeriesNumber")
@@ -141,11 +195,96 @@ def read_header(path: Path) -> list[ImageHeader] | SkippedFile | TruncatedImage:
     ]
 
 
+def transfer_syntax_of(meta: Dataset | None) -> str:
+    """The TransferSyntaxUID of a file meta group as text (Implicit VR Little Endian if none)."""
+    if not meta or "TransferSyntaxUID" not in meta:
+        return str(pduid.ImplicitVRLittleEndian)
+    value = meta["TransferSyntaxUID"].value
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return str(value or "").strip(" \x00")
+
+
+def _quote(value: str, width: int = 70) -> str:
+    """``repr(value)`` cut to ``width`` characters."""
+    return _cut(repr(value), width)
+
+
+def is_uid(text: str) -> bool:
+    """Digits separated by single dots, at most 64 characters (DICOM's UID form).
+
+    >>> is_uid("1.2.840.10008.1.2"), is_uid("1..2"), is_uid("hello")
+    (True, False, False)
+    """
+    return len(text) <= 64 and _UID_FORM.fullmatch(text) is not None
+
+
+_UID_FORM = re.compile(r"[0-9]+(\.[0-9]+)*")
+
+#: BitsAllocated values a CT volume can hold.
+SUPPORTED_BITS_ALLOCATED = (8, 16, 32)
+
+
+def _number_of_frames(f: HeaderValues) -> int:
+    """NumberOfFrames (1 when absent); a ValueError for a value that is not a whole number."""
+    value = f.number("NumberOfFrames", 1.0)
+    if not float(value).is_integer():
+        raise ValueError(f"NumberOfFrames {value!r} is not a whole number")
+    return int(value)
+
+
+def bad_pixel_module(fmt: PixelFormat, n_frames: int, bytes_after_header: int) -> str:
+    """Why the image pixel module cannot describe a CT image ('' when it can).
+
+    ``bytes_after_header`` is what the file holds from its PixelData element on: compressed
+    pixel data needs at least one 8-byte item header per frame, so a NumberOfFrames the file
+    cannot hold is refused before anything is allocated for it.
+
+    >>> fmt = PixelFormat(512, 512, 7, 7, 0, 1, "MONOCHROME2", "1.2.840.10008.1.2.1")
+    >>> bad_pixel_module(fmt, 1, 1 << 20)[:30]
+    'BitsAllocated 7 is not 8, 16 o'
+    """
+    sizes = f"{fmt.rows}x{fmt.columns}, {n_frames} frame(s)"
+    if fmt.rows < 1 or fmt.columns < 1:
+        return f"Rows x Columns {fmt.rows}x{fmt.columns}: an image needs at least one pixel"
+    if n_frames < 1:
+        return f"NumberOfFrames {n_frames}: an image needs at least one frame"
+    if fmt.bits_allocated not in SUPPORTED_BITS_ALLOCATED:
+        return (
+            f"BitsAllocated {fmt.bits_allocated} is not 8, 16 or 32, the sizes a CT image "
+            f"stores ({sizes})"
+        )
+    if not 1 <= fmt.bits_stored <= fmt.bits_allocated:
+        return f"BitsStored {fmt.bits_stored} does not fit BitsAllocated {fmt.bits_allocated}"
+    if fmt.samples_per_pixel not in (1, 3):
+        return f"SamplesPerPixel {fmt.samples_per_pixel}: an image has 1 (grey) or 3 (colour)"
+    if fmt.compressed and n_frames * 8 > bytes_after_header:
+        return (
+            f"NumberOfFrames {n_frames} cannot be held by the {bytes_after_header} bytes of "
+            f"compressed pixel data ({sizes}); the header is damaged"
+        )
+    return ""
+
+
 def _read_dataset(path: Path) -> _RawHeader | SkippedFile:
     """The header up to the pixel data, also of DICOM written without its preamble."""
+    with library_messages() as notes:
+        raw = _read_dataset_quietly(path)
+    if isinstance(raw, SkippedFile) and notes and raw.code is ReportCode.UNREADABLE_FILE:
+        return SkippedFile(raw.path, raw.code, f"{raw.reason} (pydicom: {first_notes(notes)})")
+    return raw
+
+
+def _read_dataset_quietly(path: Path) -> _RawHeader | SkippedFile:
     try:
-        size = path.stat().st_size
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return SkippedFile(path, ReportCode.NON_IMAGE_SKIPPED, "not a regular file")
+        size = st.st_size
         with open(path, "rb") as fp:
+            bomb = _deflate_bomb(fp, size)
+            if bomb:
+                return SkippedFile(path, ReportCode.UNREADABLE_FILE, bomb)
             try:
                 ds = pydicom.dcmread(fp, stop_before_pixels=True)
             except InvalidDicomError:
@@ -155,9 +294,62 @@ def _read_dataset(path: Path) -> _RawHeader | SkippedFile:
                 ds = pydicom.dcmread(fp, stop_before_pixels=True, force=True)
             pixel_offset = fp.tell()
             element_head = fp.read(12)
-    except (OSError, EOFError, ValueError, KeyError, TypeError, struct.error) as exc:
-        return SkippedFile(path, ReportCode.UNREADABLE_FILE, f"header cannot be read: {exc}")
+    except zlib.error as exc:
+        return SkippedFile(
+            path,
+            ReportCode.UNREADABLE_FILE,
+            f"the transfer syntax says deflated, but the data set is not deflate data ({exc})",
+        )
+    except HEADER_FAILURES as exc:
+        return SkippedFile(
+            path,
+            ReportCode.UNREADABLE_FILE,
+            f"header cannot be read ({type(exc).__name__}: {_cut(str(exc))})",
+        )
     return _RawHeader(ds, size, pixel_offset, element_head)
+
+
+#: The deflated transfer syntax's UID as it appears in a file meta group.
+_DEFLATED = str(pduid.DeflatedExplicitVRLittleEndian).encode()
+
+#: Largest data set a deflated file may inflate to when its header is read.
+MAX_INFLATED_BYTES = 256 << 20
+
+
+def _deflate_bomb(fp: Any, size: int) -> str:
+    """Why a deflated file would inflate past :data:`MAX_INFLATED_BYTES` ('' when it won't).
+
+    pydicom inflates the whole data set to read its header, so a small deflated file could
+    ask for gigabytes; files that do not name the deflated syntax pass untouched.
+    """
+    head = fp.read(1024)
+    fp.seek(0)
+    if _DEFLATED not in head or head[128:132] != b"DICM" or head[132:136] != b"\x02\x00\x00\x00":
+        return ""
+    group_length = int.from_bytes(head[140:144], "little")  # (0002,0000) UL, explicit VR
+    fp.seek(144 + group_length)
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    total = 0
+    try:
+        while total <= MAX_INFLATED_BYTES:
+            chunk = fp.read(1 << 20)
+            if not chunk:
+                break
+            total += len(inflater.decompress(chunk, MAX_INFLATED_BYTES + 1 - total))
+            while inflater.unconsumed_tail and total <= MAX_INFLATED_BYTES:
+                total += len(
+                    inflater.decompress(inflater.unconsumed_tail, MAX_INFLATED_BYTES + 1 - total)
+                )
+    except zlib.error:
+        total = 0  # not deflate data: pydicom's read says so
+    finally:
+        fp.seek(0)
+    if total > MAX_INFLATED_BYTES:
+        return (
+            f"the deflated data set of this {size}-byte file inflates to more than "
+            f"{MAX_INFLATED_BYTES >> 20} MiB; the file is damaged or hostile"
+        )
+    return ""
 
 
 def _looks_like_headerless_dicom(path: Path) -> bool:
@@ -291,6 +483,17 @@ def _records(
         f.numbers("ImageOrientationPatient"),
         f.numbers("PixelSpacing"),
     )
+    wrong = [
+        f"{name} has {len(v)} value(s), {n} needed"
+        for name, v, n in (
+            ("ImagePositionPatient", ipp, 3),
+            ("ImageOrientationPatient", iop, 6),
+            ("PixelSpacing", ps, 2),
+        )
+        if v and len(v) != n
+    ]
+    if wrong:
+        return SkippedFile(path, ReportCode.UNREADABLE_FILE, "; ".join(wrong))
     if len(ipp) != 3 or len(iop) != 6 or len(ps) != 2:
         return SkippedFile(
             path,
@@ -298,7 +501,7 @@ def _records(
             "no ImagePositionPatient/ImageOrientationPatient/PixelSpacing: the image cannot be "
             "placed in patient space",
         )
-    bad = _bad_geometry(iop, ps)
+    bad = _bad_position(ipp) or _bad_geometry(iop, ps)
     if bad:
         return SkippedFile(path, ReportCode.UNREADABLE_FILE, bad)
     thickness = f.number("SliceThickness", None)
@@ -334,7 +537,7 @@ def _frame_records(
                 f"frame {i + 1} has no PlanePosition/PlaneOrientation/PixelMeasures; "
                 "it cannot be placed in patient space",
             )
-        bad = _bad_geometry(fg.orientation, fg.pixel_spacing)
+        bad = _bad_position(fg.position) or _bad_geometry(fg.orientation, fg.pixel_spacing)
         if bad:
             return SkippedFile(path, ReportCode.UNREADABLE_FILE, f"frame {i + 1}: {bad}")
         out.append(
@@ -353,6 +556,17 @@ def _frame_records(
     return out
 
 
+def _bad_position(ipp: Sequence[float]) -> str:
+    """Why an ImagePositionPatient cannot place an image ('' when it can).
+
+    >>> _bad_position([0.0, float("nan"), 1.0])
+    'ImagePositionPatient [0.0, nan, 1.0] must be finite numbers'
+    """
+    if not np.all(np.isfinite(np.asarray(ipp, dtype=float))):
+        return f"ImagePositionPatient {[float(v) for v in ipp]} must be finite numbers"
+    return ""
+
+
 def _bad_geometry(iop: Sequence[float], pixel_spacing: Sequence[float]) -> str:
     """Why an orientation or pixel spacing cannot describe a grid ('' when it can).
 
@@ -363,6 +577,10 @@ def _bad_geometry(iop: Sequence[float], pixel_spacing: Sequence[float]) -> str:
     """
     v = np.asarray(iop, dtype=float)
     row, col = v[:3], v[3:]
+    if not np.all(np.isfinite(v)):
+        return f"ImageOrientationPatient {v.tolist()} must be finite numbers"
+    if not np.all(np.isfinite(pixel_spacing)):
+        return f"PixelSpacing {list(pixel_spacing)} must be finite numbers"
     if (
         abs(np.linalg.norm(row) - 1) > 1e-3
         or abs(np.linalg.norm(col) - 1) > 1e-3

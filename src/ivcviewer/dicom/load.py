@@ -93,7 +93,7 @@ def load_dicom(
         raise NoSeriesFoundError(
             f"{path}: {what} found (series present: {found}"
             + (f"; files left out: {reasons}" if reasons else "")
-            + "). Point to a folder holding a CT series."
+            + "). Fix: point to a folder holding a CT series."
         )
     volumes = []
     for info in chosen:
