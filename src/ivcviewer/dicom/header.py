@@ -16,7 +16,7 @@ import stat
 import struct
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,8 @@ class _RawHeader:
     """Byte offset where the header reading stopped (the PixelData element, if any)."""
     element_head: bytes
     """The 12 bytes at ``pixel_offset``: the PixelData tag, VR and length when present."""
+    notes: tuple[str, ...] = ()
+    """What pydicom warned about while reading the header."""
 
 
 def read_header(path: Path) -> list[ImageHeader] | SkippedFile | TruncatedImage:
@@ -154,6 +156,9 @@ def _classify(path: Path, raw: _RawHeader) -> list[ImageHeader] | SkippedFile | 
             f"TransferSyntaxUID {_quote(ts)} names no known transfer syntax, so its pixel data "
             "cannot be decoded",
         )
+    mismatch = _encoding_mismatch(raw, ts)
+    if mismatch:
+        return SkippedFile(path, ReportCode.UNREADABLE_FILE, mismatch)
     if raw.element_head[:4] not in _PIXEL_DATA_TAGS:
         if raw.pixel_offset >= raw.file_size:
             return TruncatedImage(
@@ -193,6 +198,27 @@ def _classify(path: Path, raw: _RawHeader) -> list[ImageHeader] | SkippedFile | 
         )
         for r in records
     ]
+
+
+def _encoding_mismatch(raw: _RawHeader, ts: str) -> str:
+    """Why the file is not encoded as its TransferSyntaxUID says ('' when it is)."""
+    vr_note = next(
+        (n for n in raw.notes if "Expected explicit VR" in n or "Expected implicit VR" in n), ""
+    )
+    if vr_note:
+        return (
+            f"the data set is not encoded as its TransferSyntaxUID {pduid.UID(ts).name} says "
+            f"(explicit or implicit VR; pydicom: {_cut(vr_note, 100)})"
+        )
+    compressed = bool(pduid.UID(ts).is_compressed)
+    if compressed and raw.element_head[:4] in _PIXEL_DATA_TAGS:
+        explicit_length = raw.element_head[8:12] if raw.element_head[6:8] == b"\0\0" else b""
+        if explicit_length != b"\xff\xff\xff\xff":
+            return (
+                f"the TransferSyntaxUID says {pduid.UID(ts).name} (compressed), but the pixel "
+                "data is stored as one uncompressed block"
+            )
+    return ""
 
 
 def transfer_syntax_of(meta: Dataset | None) -> str:
@@ -270,9 +296,11 @@ def _read_dataset(path: Path) -> _RawHeader | SkippedFile:
     """The header up to the pixel data, also of DICOM written without its preamble."""
     with library_messages() as notes:
         raw = _read_dataset_quietly(path)
-    if isinstance(raw, SkippedFile) and notes and raw.code is ReportCode.UNREADABLE_FILE:
-        return SkippedFile(raw.path, raw.code, f"{raw.reason} (pydicom: {first_notes(notes)})")
-    return raw
+    if isinstance(raw, SkippedFile):
+        if notes and raw.code is ReportCode.UNREADABLE_FILE:
+            return SkippedFile(raw.path, raw.code, f"{raw.reason} (pydicom: {first_notes(notes)})")
+        return raw
+    return replace(raw, notes=tuple(notes))
 
 
 def _read_dataset_quietly(path: Path) -> _RawHeader | SkippedFile:
