@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import struct
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +24,8 @@ from pydicom.datadict import tag_for_keyword
 
 from ivcviewer.cli.main import main
 from ivcviewer.dicom import load_dicom, scan
-from ivcviewer.errors import DicomSeriesError, IvcviewerError, NoSeriesFoundError
+from ivcviewer.errors import DicomSeriesError, NoSeriesFoundError, ResourceLimitError
+from ivcviewer.limits import Limits
 from ivcviewer.report import ValidationMode
 
 #: Explicit-VR value representations written with a 4-byte length.
@@ -175,3 +179,280 @@ def test_malformed_series_is_refused_in_one_line(
     assert rc == 2 and out == ""
     assert_one_line(err, str(folder))
     assert digest(folder) == before
+
+
+# ------------------------------------------------------------------ damaged pixel data
+
+
+def _pixel_data_at(path: Path) -> int:
+    """Offset of the PixelData element (the last (7FE0,0010) tag in the file)."""
+    return path.read_bytes().rfind(b"\xe0\x7f\x10\x00")
+
+
+def _smash_fragment(path: Path, at: int = 0, n: int = 60) -> None:
+    """Overwrite ``n`` bytes of the first frame's fragment (after the offset table)."""
+    data = bytearray(path.read_bytes())
+    i = _pixel_data_at(path) + 12 + 8 + 8 + at  # element header, empty offset table, item
+    data[i : i + n] = b"\xab" * n
+    path.write_bytes(bytes(data))
+
+
+def _break_offset_table(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    i = _pixel_data_at(path) + 12
+    data[i + 4 : i + 8] = (6).to_bytes(4, "little")  # an offset table must hold 4-byte offsets
+    path.write_bytes(bytes(data))
+
+
+def _cut_end(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-20])  # inside the last fragment: no end delimiter
+
+
+#: (damage, transfer syntax, words of ivcviewer's reason).
+DAMAGED_PIXELS = {
+    "j2k_fragment": (_smash_fragment, pduid.JPEG2000Lossless, "compressed frame is damaged"),
+    "j2k_truncated": (_cut_end, pduid.JPEG2000Lossless, "truncated"),
+    "j2k_offset_table": (_break_offset_table, pduid.JPEG2000Lossless, "offset table"),
+    "jpegls_fragment": (_smash_fragment, pduid.JPEGLSLossless, "compressed frame is damaged"),
+    "rle_fragment": (_smash_fragment, pduid.RLELossless, "compressed frame is damaged"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED_PIXELS))
+def test_damaged_compressed_pixel_data_is_refused_in_one_line(
+    tmp_path: Path, case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    damage, syntax, words = DAMAGED_PIXELS[case]
+    files = write_volume(tmp_path / "ct", axial_volume(n=3), seed=case, transfer_syntax=syntax)
+    damage(files[1])
+    before = digest(tmp_path / "ct")
+    with pytest.raises(DicomSeriesError) as info:
+        load_dicom(tmp_path / "ct", workers=1)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"{files[1]}: pixel data cannot be decoded: ")
+    assert words in message and "Fix:" in message
+    out, err = capsys.readouterr()
+    assert err == "" and out == ""  # no library warning printed on the way
+    assert digest(tmp_path / "ct") == before
+
+
+def test_uncompressed_data_under_a_compressed_syntax_is_left_out(series: list[Path]) -> None:
+    patch_element(series[0], "TransferSyntaxUID", str(pduid.JPEG2000Lossless).encode())
+    result = scan(series[0].parent)
+    (skipped,) = result.skipped
+    assert skipped.path == series[0] and "uncompressed block" in skipped.reason
+
+
+def test_data_set_encoded_otherwise_than_its_syntax_says_is_left_out(tmp_path: Path) -> None:
+    files = write_volume(
+        tmp_path / "ct", axial_volume(n=3), seed="vr", transfer_syntax=pduid.ImplicitVRLittleEndian
+    )
+    patch_element(files[0], "TransferSyntaxUID", str(pduid.ExplicitVRLittleEndian).encode())
+    (skipped,) = scan(tmp_path / "ct").skipped
+    assert skipped.path == files[0] and "not encoded as its TransferSyntaxUID" in skipped.reason
+
+
+def test_failing_helper_decode_leaves_no_process_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    psutil = pytest.importorskip("psutil")
+    from ivcviewer.dicom import _decode_worker
+    from ivcviewer.dicom import load as load_module
+
+    started: list[int] = []
+    original_init = _decode_worker.DecodeWorker.__init__
+
+    def recording_init(self: _decode_worker.DecodeWorker) -> None:
+        original_init(self)
+        started.append(self._proc.pid)
+
+    monkeypatch.setattr(_decode_worker.DecodeWorker, "__init__", recording_init)
+    monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
+    monkeypatch.setattr(load_module, "DECODE_CHUNK_PIXELS", 1)
+    files = write_volume(
+        tmp_path / "ct", axial_volume(n=6), seed="helper", transfer_syntax=pduid.JPEG2000Lossless
+    )
+    for p in files:
+        _smash_fragment(p)
+    with pytest.raises(DicomSeriesError, match="pixel data cannot be decoded"):
+        load_dicom(tmp_path / "ct", workers=3)
+    assert started, "no decoding helper was started"
+    alive = {c.pid for c in psutil.Process().children(recursive=True)}
+    assert alive.isdisjoint(started)
+
+
+# ------------------------------------------------------------------ memory bombs
+
+
+def test_declared_frames_beyond_the_file_are_refused(tmp_path: Path) -> None:
+    from _dicom_factory import enhanced_ct_file
+
+    path = enhanced_ct_file(tmp_path / "ct" / "enh.dcm", axial_volume(n=3))
+    patch_element(path, "NumberOfFrames", b"1000000")
+    (skipped,) = scan(tmp_path / "ct").skipped
+    assert skipped.path == path and "1000000" in skipped.reason
+
+
+def test_series_over_the_memory_budget_is_refused_before_allocating(
+    series: list[Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ResourceLimitError) as info:
+        load_dicom(series[0].parent, limits=Limits(memory_budget_bytes=4096))
+    message = str(info.value)
+    assert str(series[0]) in message and "4 slice(s) of 32 x 32 pixels" in message
+    assert "memory budget" in message and "Fix:" in message
+    monkeypatch.setenv("IVCVIEWER_MEMORY_BUDGET_MB", "1")
+    big = write_volume(series[0].parent.parent / "big", axial_volume(n=4, rows=512, cols=512))
+    with pytest.raises(ResourceLimitError, match="over the memory budget"):
+        load_dicom(big[0].parent)
+
+
+def test_positions_far_apart_make_no_giant_grid(tmp_path: Path) -> None:
+    from _dicom_factory import ramp, write_stack
+
+    write_stack(tmp_path / "ct", ramp(4, 8, 8), [0.0, 2.5, 5.0, 1.0e9], seed="far")
+    (info,) = scan(tmp_path / "ct").series
+    assert info.shape[0] == 4 and "irregular_spacing" in info.report
+    with pytest.raises(ResourceLimitError, match="resampling 4 unevenly spaced slices"):
+        load_dicom(tmp_path / "ct", on_irregular=ValidationMode.RESAMPLE)
+
+
+# ------------------------------------------------------------------ folder walks
+
+
+def test_symlink_loop_ends_and_links_out_of_the_input_are_not_followed(
+    series: list[Path], tmp_path: Path
+) -> None:
+    folder = series[0].parent
+    outside = write_volume(tmp_path / "elsewhere", axial_volume(n=2), seed="outside")
+    (folder / "loop").symlink_to(folder, target_is_directory=True)
+    (folder / "sub").mkdir()
+    (folder / "sub" / "back").symlink_to(folder / "sub", target_is_directory=True)
+    (folder / "out").symlink_to(outside[0].parent, target_is_directory=True)
+    (folder / "out.dcm").symlink_to(outside[0])
+    before = digest(folder)
+    result = scan(folder)
+    assert [s.n_images for s in result.series] == [4]
+    reasons = {s.path.name: s.reason for s in result.skipped}
+    assert "already searched" in reasons["loop"] and "already searched" in reasons["back"]
+    assert "outside" in reasons["out"] and "outside" in reasons["out.dcm"]
+    assert digest(folder) == before
+
+
+@pytest.fixture
+def no_hang() -> Iterator[None]:
+    """Fail (instead of waiting forever) when the test blocks for 30 s, e.g. on a FIFO."""
+
+    def hung(signum: int, frame: object) -> None:
+        raise AssertionError("blocked for 30 s (a FIFO or device was opened?)")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_fifo_in_a_folder_is_never_opened(series: list[Path], no_hang: None) -> None:
+    fifo = series[0].parent / "pipe"
+    os.mkfifo(fifo)
+    result = scan(series[0].parent)
+    assert [s.n_images for s in result.series] == [4]
+    (skipped,) = result.skipped
+    assert skipped.path == fifo and "FIFO" in skipped.reason
+
+
+def test_fifo_given_directly_is_refused(tmp_path: Path, no_hang: None) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(NoSeriesFoundError, match="FIFO"):
+        load_dicom(fifo)
+
+
+def test_walk_depth_and_entry_limits(series: list[Path], tmp_path: Path) -> None:
+    deep = tmp_path / "deep"
+    level = deep
+    for i in range(5):
+        level = level / f"d{i}"
+    write_volume(level, axial_volume(n=2), seed="deep")
+    result = scan(deep, limits=Limits(max_walk_depth=3))
+    assert result.series == []
+    (skipped,) = result.skipped
+    assert skipped.path == deep / "d0" / "d1" / "d2" / "d3" and "not searched" in skipped.reason
+    assert [s.n_images for s in scan(deep).series] == [2]
+    with pytest.raises(ResourceLimitError) as info:
+        scan(series[0].parent, limits=Limits(max_walk_entries=2))
+    assert str(series[0].parent) in str(info.value) and "Fix:" in str(info.value)
+
+
+# ------------------------------------------------------------------ DICOMDIR
+
+
+def _root_dicomdir(root: Path, referenced: list[list[str]]) -> Path:
+    """A DICOMDIR at ``root`` whose records reference the given file IDs (nothing else)."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence as DicomSequence
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = pduid.MediaStorageDirectoryStorage
+    meta.MediaStorageSOPInstanceUID = pduid.generate_uid(entropy_srcs=[str(root)])
+    meta.TransferSyntaxUID = pduid.ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.FileSetID = "HOSTILE"
+    records = []
+    for parts in referenced:
+        rec = Dataset()
+        rec.DirectoryRecordType = "PRIVATE"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom says: not a valid file ID (the point)
+            rec.ReferencedFileID = parts
+        records.append(rec)
+    ds.DirectoryRecordSequence = DicomSequence(records)
+    path = root / "DICOMDIR"
+    root.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def test_nested_and_looping_dicomdirs_end(tmp_path: Path) -> None:
+    from _dicom_factory import write_dicomdir
+
+    files = write_volume(tmp_path / "src", axial_volume(n=3), seed="nested")
+    inner = write_dicomdir(files, tmp_path / "media" / "disc1")
+    root = _root_dicomdir(tmp_path / "media", [["DISC1", "DICOMDIR"], ["DICOMDIR"]])
+    (tmp_path / "media" / "DISC1").symlink_to(inner.parent, target_is_directory=True)
+    result = scan(root)
+    assert [s.n_images for s in result.series] == [3]
+
+
+def test_dicomdir_references_leaving_its_folder_are_refused(tmp_path: Path) -> None:
+    outside = write_volume(tmp_path / "secret", axial_volume(n=2), seed="secret")
+    root = _root_dicomdir(
+        tmp_path / "media",
+        [["..", "secret", outside[0].name], [str(outside[1])]],
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = scan(root)
+    assert caught == []
+    assert result.series == []
+    assert len(result.skipped) == 2
+    assert all("not a path inside the DICOMDIR" in s.reason for s in result.skipped)
+
+
+def test_dicomdir_with_missing_files_gives_one_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _root_dicomdir(tmp_path / "media", [[f"IM{i:04d}"] for i in range(40)])
+    result = scan(root)
+    (summary,) = result.skipped
+    assert summary.path == root
+    assert summary.reason.startswith("40 files listed in this DICOMDIR are missing (IM0000")
+    assert "and 37 more" in summary.reason
+    rc, out, err = run_cli(capsys, "info", str(root))
+    assert rc == 2
+    assert_one_line(err, str(root))

@@ -132,10 +132,10 @@ class _Walk:
             subfolders: list[Path] = []
             for entry in self._entries(folder):
                 out = self._visit(entry, real_root)
-                if out == "dir":
-                    subfolders.append(entry)
-                elif out is not None:
+                if isinstance(out, (Path, SkippedFile)):
                     yield out
+                elif out == "dir":
+                    subfolders.append(entry)
             if not self.recursive:
                 continue
             for sub in reversed(subfolders):  # popped in sorted order
@@ -264,8 +264,9 @@ class _DicomdirReader:
                 f"{self.limits.max_walk_entries:,} a search looks at. Fix: point to the folder "
                 "of one series instead."
             )
-        for record in records:
-            self._record(dicomdir, record, depth)
+        with library_messages():  # values are converted (and complained about) on access
+            for record in records:
+                self._record(dicomdir, record, depth)
 
     def _record(self, dicomdir: Path, record: pydicom.Dataset, depth: int) -> None:
         try:

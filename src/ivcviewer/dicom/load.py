@@ -146,7 +146,8 @@ def load_series(
     mode = ValidationMode(on_irregular)
     g = _checked_stack(info, mode)
     slots = SlotLayout.of(g)
-    _check_memory(info, slots.n_rows, _workers(workers), limits or default_limits())
+    limits = limits if limits is not None else default_limits()
+    _check_memory(info, slots.n_rows, _workers(workers), limits)
     array, rescaled = _read_images(
         [info.images[i] for i in slots.load_order],
         slots.target_rows,
@@ -163,7 +164,7 @@ def load_series(
             ReportCode.RESCALE_APPLIED, Severity.INFO, f"HU = stored x slope + intercept ({text})."
         )
 
-    array, affine = regularise(array, info, slots, mode, metadata, report)
+    array, affine = regularise(array, info, slots, mode, metadata, report, limits)
     return Volume(array, affine, metadata=metadata, report=report)
 
 
@@ -209,7 +210,11 @@ def _check_memory(info: SeriesInfo, n_rows: int, n_workers: int, limits: Limits)
         Naming the first file, the declared sizes and the bytes they need.
     """
     fmt = info.pixel_format
-    itemsize = 2 if fmt.bits_allocated <= 16 else 4
+    integral = all(
+        r.rescale is None or (float(r.rescale[0]).is_integer() and float(r.rescale[1]).is_integer())
+        for r in info.images
+    )
+    itemsize = 2 if integral and fmt.bits_allocated <= 16 else 4
     frame_bytes = fmt.rows * fmt.columns * fmt.samples_per_pixel * max(1, fmt.bits_allocated // 8)
     needed = n_rows * fmt.rows * fmt.columns * itemsize + (
         n_workers * frame_bytes if fmt.compressed else 0
