@@ -98,7 +98,8 @@ def read_header(path: Path) -> list[ImageHeader] | SkippedFile | TruncatedImage:
     if isinstance(raw, SkippedFile):
         return raw
     try:
-        return _classify(path, raw)
+        with library_messages():  # values converted on access may make pydicom complain
+            return _classify(path, raw)
     except (DicomSeriesError, GeometryError, BadHeaderValue) as exc:
         return SkippedFile(path, ReportCode.UNREADABLE_FILE, str(exc))
     except HEADER_FAILURES as exc:
