@@ -10,22 +10,32 @@ reported with its series.
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
-from collections.abc import Sequence
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pydicom
 from pydicom import uid as pduid
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.uid import AllTransferSyntaxes
 
 from ..errors import DicomSeriesError, GeometryError
 from ..report import ReportCode
 from .enhanced import frame_geometries
-from .header_values import HeaderValues, joined
+from .header_checks import (
+    bad_geometry,
+    bad_pixel_module,
+    bad_position,
+    deflate_bomb,
+    is_uid,
+)
+from .header_values import BadHeaderValue, HeaderValues, joined
+from .library_messages import first_notes, library_messages
 from .records import (
     MULTI_FRAME_CLASSES,
     NATIVE_LE_SYNTAXES,
@@ -62,6 +72,8 @@ class _RawHeader:
     """Byte offset where the header reading stopped (the PixelData element, if any)."""
     element_head: bytes
     """The 12 bytes at ``pixel_offset``: the PixelData tag, VR and length when present."""
+    notes: tuple[str, ...] = ()
+    """What pydicom warned about while reading the header."""
 
 
 def read_header(path: Path) -> list[ImageHeader] | SkippedFile | TruncatedImage:
@@ -78,11 +90,50 @@ def read_header(path: Path) -> list[ImageHeader] | SkippedFile | TruncatedImage:
         One header per image (per frame of an enhanced multi-frame file); or why the file is
         left out (codes ``non_image_skipped``, ``localizer_skipped``,
         ``secondary_capture_skipped``, ``unreadable_file``); or, for an image whose pixel data
-        is incomplete, the skipped file with its SeriesInstanceUID.
+        is incomplete, the skipped file with its SeriesInstanceUID. A damaged file (a value
+        that is not what its element must hold, an encoding pydicom cannot read) is left out
+        with the reason, never raised.
     """
     raw = _read_dataset(path)
     if isinstance(raw, SkippedFile):
         return raw
+    try:
+        with library_messages():  # values converted on access may make pydicom complain
+            return _classify(path, raw)
+    except (DicomSeriesError, GeometryError, BadHeaderValue) as exc:
+        return SkippedFile(path, ReportCode.UNREADABLE_FILE, str(exc))
+    except HEADER_FAILURES as exc:
+        return SkippedFile(
+            path,
+            ReportCode.UNREADABLE_FILE,
+            f"a header value cannot be read ({type(exc).__name__}: {_cut(str(exc))})",
+        )
+
+
+#: What pydicom (and the value parsing here) raise on a damaged header or element.
+HEADER_FAILURES: tuple[type[BaseException], ...] = (
+    ValueError,
+    TypeError,
+    NotImplementedError,
+    OverflowError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    struct.error,
+    zlib.error,
+    EOFError,
+    OSError,
+    RecursionError,
+)
+
+
+def _cut(text: str, width: int = 160) -> str:
+    """``text`` cut to ``width`` characters."""
+    return text if len(text) <= width else text[: width - 1] + "..."
+
+
+def _classify(path: Path, raw: _RawHeader) -> list[ImageHeader] | SkippedFile | TruncatedImage:
+    """:func:`read_header` after the dataset was read; may raise any of :data:`HEADER_FAILURES`."""
     ds = raw.ds
     meta = getattr(ds, "file_meta", None)
     f = HeaderValues(ds)
@@ -95,11 +146,24 @@ def read_header(path: Path) -> list[ImageHeader] | SkippedFile | TruncatedImage:
         return left_out
 
     series_uid = f.text("SeriesInstanceUID")
-    ts = (
-        str(meta.get("TransferSyntaxUID", pduid.ImplicitVRLittleEndian))
-        if meta
-        else str(pduid.ImplicitVRLittleEndian)
-    )
+    if series_uid and not is_uid(series_uid):
+        return SkippedFile(
+            path,
+            ReportCode.UNREADABLE_FILE,
+            f"SeriesInstanceUID {_quote(series_uid)} is not a UID (digits and dots, at most 64 "
+            "characters), so the image cannot be given a series",
+        )
+    ts = transfer_syntax_of(meta)
+    if ts not in AllTransferSyntaxes:
+        return SkippedFile(
+            path,
+            ReportCode.UNREADABLE_FILE,
+            f"TransferSyntaxUID {_quote(ts)} names no known transfer syntax, so its pixel data "
+            "cannot be decoded",
+        )
+    mismatch = _encoding_mismatch(raw, ts)
+    if mismatch:
+        return SkippedFile(path, ReportCode.UNREADABLE_FILE, mismatch)
     if raw.element_head[:4] not in _PIXEL_DATA_TAGS:
         if raw.pixel_offset >= raw.file_size:
             return TruncatedImage(
@@ -115,14 +179,14 @@ def read_header(path: Path) -> list[ImageHeader] | SkippedFile | TruncatedImage:
         return SkippedFile(
             path, ReportCode.UNREADABLE_FILE, f"image pixel module incomplete: {exc}"
         )
-    n_frames = int(f.number("NumberOfFrames", 1.0))
+    n_frames = _number_of_frames(f)
+    bad = bad_pixel_module(fmt, n_frames, raw.file_size - raw.pixel_offset)
+    if bad:
+        return SkippedFile(path, ReportCode.UNREADABLE_FILE, bad)
     data_start = _native_data_start(path, raw, fmt, n_frames)
     if isinstance(data_start, SkippedFile):
         return TruncatedImage(data_start, series_uid)
-    try:
-        records = _records(ds, path, sop_class, fmt, n_frames, data_start, image_type)
-    except (DicomSeriesError, GeometryError) as exc:
-        return SkippedFile(path, ReportCode.UNREADABLE_FILE, str(exc))
+    records = _records(ds, path, sop_class, fmt, n_frames, data_start, image_type)
     if isinstance(records, SkippedFile):
         return records
     series_number = f.numbers("SeriesNumber")
@@ -141,11 +205,71 @@ def read_header(path: Path) -> list[ImageHeader] | SkippedFile | TruncatedImage:
     ]
 
 
+def _encoding_mismatch(raw: _RawHeader, ts: str) -> str:
+    """Why the file is not encoded as its TransferSyntaxUID says ('' when it is)."""
+    vr_note = next(
+        (n for n in raw.notes if "Expected explicit VR" in n or "Expected implicit VR" in n), ""
+    )
+    if vr_note:
+        return (
+            f"the data set is not encoded as its TransferSyntaxUID {pduid.UID(ts).name} says "
+            f"(explicit or implicit VR; pydicom: {_cut(vr_note, 100)})"
+        )
+    compressed = bool(pduid.UID(ts).is_compressed)
+    if compressed and raw.element_head[:4] in _PIXEL_DATA_TAGS:
+        explicit_length = raw.element_head[8:12] if raw.element_head[6:8] == b"\0\0" else b""
+        if explicit_length != b"\xff\xff\xff\xff":
+            return (
+                f"the TransferSyntaxUID says {pduid.UID(ts).name} (compressed), but the pixel "
+                "data is stored as one uncompressed block"
+            )
+    return ""
+
+
+def transfer_syntax_of(meta: Dataset | None) -> str:
+    """The TransferSyntaxUID of a file meta group as text (Implicit VR Little Endian if none)."""
+    if not meta or "TransferSyntaxUID" not in meta:
+        return str(pduid.ImplicitVRLittleEndian)
+    value = meta["TransferSyntaxUID"].value
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return str(value or "").strip(" \x00")
+
+
+def _quote(value: str, width: int = 70) -> str:
+    """``repr(value)`` cut to ``width`` characters."""
+    return _cut(repr(value), width)
+
+
+def _number_of_frames(f: HeaderValues) -> int:
+    """NumberOfFrames (1 when absent); a ValueError for a value that is not a whole number."""
+    value = f.number("NumberOfFrames", 1.0)
+    if not float(value).is_integer():
+        raise ValueError(f"NumberOfFrames {value!r} is not a whole number")
+    return int(value)
+
+
 def _read_dataset(path: Path) -> _RawHeader | SkippedFile:
     """The header up to the pixel data, also of DICOM written without its preamble."""
+    with library_messages() as notes:
+        raw = _read_dataset_quietly(path)
+    if isinstance(raw, SkippedFile):
+        if notes and raw.code is ReportCode.UNREADABLE_FILE:
+            return SkippedFile(raw.path, raw.code, f"{raw.reason} (pydicom: {first_notes(notes)})")
+        return raw
+    return replace(raw, notes=tuple(notes))
+
+
+def _read_dataset_quietly(path: Path) -> _RawHeader | SkippedFile:
     try:
-        size = path.stat().st_size
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            return SkippedFile(path, ReportCode.NON_IMAGE_SKIPPED, "not a regular file")
+        size = st.st_size
         with open(path, "rb") as fp:
+            bomb = deflate_bomb(fp, size)
+            if bomb:
+                return SkippedFile(path, ReportCode.UNREADABLE_FILE, bomb)
             try:
                 ds = pydicom.dcmread(fp, stop_before_pixels=True)
             except InvalidDicomError:
@@ -155,8 +279,18 @@ def _read_dataset(path: Path) -> _RawHeader | SkippedFile:
                 ds = pydicom.dcmread(fp, stop_before_pixels=True, force=True)
             pixel_offset = fp.tell()
             element_head = fp.read(12)
-    except (OSError, EOFError, ValueError, KeyError, TypeError, struct.error) as exc:
-        return SkippedFile(path, ReportCode.UNREADABLE_FILE, f"header cannot be read: {exc}")
+    except zlib.error as exc:
+        return SkippedFile(
+            path,
+            ReportCode.UNREADABLE_FILE,
+            f"the transfer syntax says deflated, but the data set is not deflate data ({exc})",
+        )
+    except HEADER_FAILURES as exc:
+        return SkippedFile(
+            path,
+            ReportCode.UNREADABLE_FILE,
+            f"header cannot be read ({type(exc).__name__}: {_cut(str(exc))})",
+        )
     return _RawHeader(ds, size, pixel_offset, element_head)
 
 
@@ -291,6 +425,17 @@ def _records(
         f.numbers("ImageOrientationPatient"),
         f.numbers("PixelSpacing"),
     )
+    wrong = [
+        f"{name} has {len(v)} value(s), {n} needed"
+        for name, v, n in (
+            ("ImagePositionPatient", ipp, 3),
+            ("ImageOrientationPatient", iop, 6),
+            ("PixelSpacing", ps, 2),
+        )
+        if v and len(v) != n
+    ]
+    if wrong:
+        return SkippedFile(path, ReportCode.UNREADABLE_FILE, "; ".join(wrong))
     if len(ipp) != 3 or len(iop) != 6 or len(ps) != 2:
         return SkippedFile(
             path,
@@ -298,7 +443,7 @@ def _records(
             "no ImagePositionPatient/ImageOrientationPatient/PixelSpacing: the image cannot be "
             "placed in patient space",
         )
-    bad = _bad_geometry(iop, ps)
+    bad = bad_position(ipp) or bad_geometry(iop, ps)
     if bad:
         return SkippedFile(path, ReportCode.UNREADABLE_FILE, bad)
     thickness = f.number("SliceThickness", None)
@@ -334,7 +479,7 @@ def _frame_records(
                 f"frame {i + 1} has no PlanePosition/PlaneOrientation/PixelMeasures; "
                 "it cannot be placed in patient space",
             )
-        bad = _bad_geometry(fg.orientation, fg.pixel_spacing)
+        bad = bad_position(fg.position) or bad_geometry(fg.orientation, fg.pixel_spacing)
         if bad:
             return SkippedFile(path, ReportCode.UNREADABLE_FILE, f"frame {i + 1}: {bad}")
         out.append(
@@ -351,27 +496,3 @@ def _frame_records(
             )
         )
     return out
-
-
-def _bad_geometry(iop: Sequence[float], pixel_spacing: Sequence[float]) -> str:
-    """Why an orientation or pixel spacing cannot describe a grid ('' when it can).
-
-    >>> _bad_geometry([1, 0, 0, 0, 1, 0], [0.7, 0.7])
-    ''
-    >>> "orthogonal" in _bad_geometry([1, 0, 0, 1, 0, 0], [1, 1])
-    True
-    """
-    v = np.asarray(iop, dtype=float)
-    row, col = v[:3], v[3:]
-    if (
-        abs(np.linalg.norm(row) - 1) > 1e-3
-        or abs(np.linalg.norm(col) - 1) > 1e-3
-        or abs(float(row @ col)) > 1e-3
-    ):
-        return (
-            f"ImageOrientationPatient {v.tolist()}: the row and column directions must be "
-            "orthogonal unit vectors"
-        )
-    if min(pixel_spacing) <= 0:
-        return f"PixelSpacing {list(pixel_spacing)} must be positive"
-    return ""

@@ -24,6 +24,10 @@ def joined(values: tuple[str, ...]) -> str:
     return "\\".join(values)
 
 
+class BadHeaderValue(ValueError):
+    """A header element whose value is not what its keyword must hold (the message says which)."""
+
+
 #: Tags of the keywords :class:`HeaderValues` reads.
 _TAGS: dict[str, int] = {}
 
@@ -81,7 +85,13 @@ class HeaderValues:
                 return [float(v) for v in raw.split(b"\\") if v.strip(b" \x00")]
             except ValueError:
                 pass
-        return [float(v) for v in _as_list(self.ds[keyword].value)]
+        value = self.ds[keyword].value
+        try:
+            return [float(v) for v in _as_list(value)]
+        except (TypeError, ValueError) as exc:
+            text = repr(value)
+            text = text if len(text) <= 60 else text[:59] + "..."
+            raise BadHeaderValue(f"{keyword} {text} is not a number or list of numbers") from exc
 
     def number(self, keyword: str, default: float | None) -> Any:
         """The first number of a DS or IS value, or ``default``."""

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import geometry
+from ..limits import Limits, default_limits
 from ..report import GeometryReport, ReportCode, Severity, ValidationMode
 from ..volume import VolumeMetadata
 from .series import SeriesInfo
@@ -30,6 +31,7 @@ def regularise(
     mode: ValidationMode,
     metadata: VolumeMetadata,
     report: GeometryReport,
+    limits: Limits | None = None,
 ) -> tuple[NDArray[Any], NDArray[np.float64]]:
     """Mend the duplicates, gaps, uneven steps and tilt of a stack read with ``slots``.
 
@@ -49,6 +51,9 @@ def regularise(
         Receives ``filled_slices`` and ``slice_positions_mm`` in its ``extra``.
     report
         Receives one item per step taken.
+    limits
+        The memory budget a resampled array must fit (default:
+        :func:`~ivcviewer.limits.default_limits`).
 
     Returns
     -------
@@ -69,7 +74,7 @@ def regularise(
     if g.missing_slots:
         _fill_gaps(array, g, slots, mode, metadata, report)
     if g.irregular:
-        array, affine = _even_out_steps(array, affine, g, mode, metadata, report)
+        array, affine = _even_out_steps(array, affine, g, mode, metadata, report, limits)
     if g.tilted and mode is ValidationMode.RESAMPLE:
         array, affine = _deskew(array, affine, g.normal)
         report.add(
@@ -200,12 +205,21 @@ def _even_out_steps(
     mode: ValidationMode,
     metadata: VolumeMetadata,
     report: GeometryReport,
+    limits: Limits | None,
 ) -> tuple[NDArray[Any], NDArray[np.float64]]:
     """Record the slice positions of an unevenly spaced stack; resample it (RESAMPLE)."""
     d = g.distances[g.unique]
     metadata.extra["slice_positions_mm"] = [float(v) for v in d - d[0]]
     if mode is not ValidationMode.RESAMPLE:
         return array, affine
+    step = float(np.median(np.diff(d)))
+    n = int(np.floor((d[-1] - d[0]) / step + 1e-6)) + 1
+    (limits or default_limits()).check_allocation(
+        n * int(np.prod(array.shape[1:])) * array.dtype.itemsize,
+        f"resampling {len(d)} unevenly spaced slices onto a {step:.4g} mm grid of {n:,} slices",
+        fix="check ImagePositionPatient of the series (a position may be damaged), or load "
+        "with on_irregular 'warn' to keep the slices as they are.",
+    )
     array, step = _resample_uneven(array, d - d[0])
     affine = affine.copy()
     # same direction (tilt included), ``step`` mm along the normal

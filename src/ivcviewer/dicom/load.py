@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import DicomSeriesError, NoSeriesFoundError
+from ..limits import MEMORY_BUDGET_ENV, Limits, default_limits
 from ..report import GeometryReport, ReportCode, Severity, ValidationMode
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata
 from . import pixels
@@ -57,6 +58,7 @@ def load_dicom(
     on_irregular: ValidationMode = ValidationMode.RAISE,
     workers: int | None = None,
     recursive: bool = True,
+    limits: Limits | None = None,
 ) -> list[Volume]:
     """Scan ``path`` and load every series found (or those of ``series_uid``).
 
@@ -72,6 +74,8 @@ def load_dicom(
         Threads/processes for reading and decoding (default: up to 2).
     recursive
         Search sub-folders.
+    limits
+        Walk bounds and memory budget (default: :func:`~ivcviewer.limits.default_limits`).
 
     Returns
     -------
@@ -83,8 +87,11 @@ def load_dicom(
     ------
     NoSeriesFoundError
         When no image series (or none with ``series_uid``) is found.
+    ResourceLimitError
+        When a series would need more memory than the budget of ``limits``.
     """
-    result = scan(path, recursive=recursive)
+    limits = limits if limits is not None else default_limits()
+    result = scan(path, recursive=recursive, limits=limits)
     chosen = result.get(series_uid) if series_uid else result.series
     if not chosen:
         what = f"no series with SeriesInstanceUID {series_uid}" if series_uid else "no image series"
@@ -93,11 +100,11 @@ def load_dicom(
         raise NoSeriesFoundError(
             f"{path}: {what} found (series present: {found}"
             + (f"; files left out: {reasons}" if reasons else "")
-            + "). Point to a folder holding a CT series."
+            + "). Fix: point to a folder holding a CT series."
         )
     volumes = []
     for info in chosen:
-        vol = load_series(info, on_irregular=on_irregular, workers=workers)
+        vol = load_series(info, on_irregular=on_irregular, workers=workers, limits=limits)
         vol.metadata.extra["skipped"] = [s.to_dict() for s in result.skipped]
         volumes.append(vol)
     return volumes
@@ -108,6 +115,7 @@ def load_series(
     *,
     on_irregular: ValidationMode = ValidationMode.RAISE,
     workers: int | None = None,
+    limits: Limits | None = None,
 ) -> Volume:
     """Read the pixels of a scanned stack and return its HU volume with a geometry report.
 
@@ -126,6 +134,8 @@ def load_series(
         an orthogonal grid; reported as ``resampled``.
     workers
         Threads (uncompressed) or processes (compressed) used to read the frames.
+    limits
+        The memory budget the volume must fit (default: :func:`~ivcviewer.limits.default_limits`).
 
     Returns
     -------
@@ -136,6 +146,8 @@ def load_series(
     mode = ValidationMode(on_irregular)
     g = _checked_stack(info, mode)
     slots = SlotLayout.of(g)
+    limits = limits if limits is not None else default_limits()
+    _check_memory(info, slots.n_rows, _workers(workers), limits)
     array, rescaled = _read_images(
         [info.images[i] for i in slots.load_order],
         slots.target_rows,
@@ -152,7 +164,7 @@ def load_series(
             ReportCode.RESCALE_APPLIED, Severity.INFO, f"HU = stored x slope + intercept ({text})."
         )
 
-    array, affine = regularise(array, info, slots, mode, metadata, report)
+    array, affine = regularise(array, info, slots, mode, metadata, report, limits)
     return Volume(array, affine, metadata=metadata, report=report)
 
 
@@ -187,6 +199,35 @@ def _checked_stack(info: SeriesInfo, mode: ValidationMode) -> StackGeometry:
         )
     pixels.check_decoder(fmt.transfer_syntax, info.files[0])
     return g
+
+
+def _check_memory(info: SeriesInfo, n_rows: int, n_workers: int, limits: Limits) -> None:
+    """Refuse a stack whose array (and one decoded frame per worker) is over the memory budget.
+
+    Raises
+    ------
+    ResourceLimitError
+        Naming the first file, the declared sizes and the bytes they need.
+    """
+    fmt = info.pixel_format
+    integral = all(
+        r.rescale is None or (float(r.rescale[0]).is_integer() and float(r.rescale[1]).is_integer())
+        for r in info.images
+    )
+    itemsize = 2 if integral and fmt.bits_allocated <= 16 else 4
+    frame_bytes = fmt.rows * fmt.columns * fmt.samples_per_pixel * max(1, fmt.bits_allocated // 8)
+    needed = n_rows * fmt.rows * fmt.columns * itemsize + (
+        n_workers * frame_bytes if fmt.compressed else 0
+    )
+    limits.check_allocation(
+        needed,
+        f"{info.files[0]}: series {info.series_uid} of {n_rows} slice(s) of "
+        f"{fmt.rows} x {fmt.columns} pixels ({fmt.bits_allocated} bit)",
+        fix=(
+            "check Rows, Columns and NumberOfFrames in the header (they may be damaged), or "
+            f"raise the budget with {MEMORY_BUDGET_ENV} if the series is that large."
+        ),
+    )
 
 
 def _metadata(info: SeriesInfo, rescaled: bool) -> VolumeMetadata:
@@ -356,6 +397,7 @@ def _decode_shared(
     pending = deque(list(range(i, min(i + chunk, len(tasks)))) for i in range(0, len(tasks), chunk))
     lock = threading.Lock()
     errors: list[str] = []
+    failures: list[BaseException] = []
     stop = threading.Event()
 
     def feed() -> None:
@@ -380,6 +422,9 @@ def _decode_shared(
                     stop.set()
                     return
                 deliver(c, payload)
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread below
+            failures.append(exc)
+            stop.set()
         finally:
             if stop.is_set():
                 worker.kill()
@@ -402,6 +447,8 @@ def _decode_shared(
     finally:
         for th in threads:
             th.join()
+    if failures:
+        raise failures[0]
     if errors:
         raise DicomSeriesError(errors[0])
     while pending:  # left by helpers that stopped

@@ -10,6 +10,8 @@ install.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from numpy.typing import NDArray
 from pydicom import uid as pduid
 
 from ..errors import DicomSeriesError, MissingDecoderError
+from .library_messages import first_notes, library_messages
 
 #: pip packages that provide a decoder for each compressed transfer syntax.
 DECODER_PACKAGES: dict[str, str] = {
@@ -100,23 +103,91 @@ def decode_frames(path: str, frames: Sequence[int]) -> list[NDArray[Any]]:
     """Decode frames of one file through pydicom's pixel decoders (stored values, no rescale).
 
     Runs in worker processes too, so it takes and returns picklable values.
+
+    Raises
+    ------
+    DicomSeriesError
+        When the file cannot be read again or a frame cannot be decoded: one line naming the
+        file, what is wrong in ivcviewer's words and the fix, the decoder's words after it.
     """
     from pydicom.pixels.decoders.base import get_decoder
 
-    try:
-        ds = pydicom.dcmread(path)
-        ts = ds.file_meta.TransferSyntaxUID
-        decoder = get_decoder(ts)
-        out = []
-        for frame in frames:
-            arr, _ = decoder.as_array(ds, index=frame)
-            out.append(arr)
+    with library_messages() as notes:
+        try:
+            ds = pydicom.dcmread(path)
+            ts = ds.file_meta.TransferSyntaxUID
+            decoder = get_decoder(ts)
+            out = []
+            for frame in frames:
+                arr, _ = decoder.as_array(ds, index=frame)
+                out.append(arr)
+            failure: BaseException | None = None
+        except DECODE_FAILURES as exc:
+            failure = exc
+    if failure is None:
         return out
-    except (ValueError, RuntimeError, OSError, EOFError, AttributeError, KeyError) as exc:
-        raise DicomSeriesError(
-            f"{path}: pixel data cannot be decoded ({type(exc).__name__}: {exc}); the file may "
-            "be truncated or corrupt."
-        ) from exc
+    raise DicomSeriesError(decode_failure_message(path, failure, notes)) from failure
+
+
+#: What pydicom and its decoder plugins (openjpeg, libjpeg, Pillow, the RLE decoders) raise on
+#: damaged pixel data.
+DECODE_FAILURES: tuple[type[BaseException], ...] = (
+    ValueError,
+    RuntimeError,
+    OSError,
+    EOFError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    TypeError,
+    NotImplementedError,
+    OverflowError,
+    struct.error,
+    zlib.error,
+    MemoryError,
+)
+
+#: Library wording -> what it means, in the order tried.
+_DECODE_CAUSES: tuple[tuple[str, str], ...] = (
+    ("End of file reached before delimiter", "the file ends inside its pixel data (truncated)"),
+    ("no 'Pixel Data'", "the file ends inside its pixel data (truncated)"),
+    ("Basic Offset Table", "the offset table of its compressed frames is damaged"),
+    (
+        "matches the expected number for uncompressed",
+        ("its pixel data is stored uncompressed, yet the TransferSyntaxUID says compressed"),
+    ),
+    ("Expected explicit VR", "its data set is not encoded as its TransferSyntaxUID says"),
+    ("Expected implicit VR", "its data set is not encoded as its TransferSyntaxUID says"),
+    ("cannot identify image", "a compressed frame is damaged (no decoder recognises it)"),
+    ("Unable to decode", "a compressed frame is damaged (every installed decoder failed)"),
+    ("libjpeg error", "a JPEG frame is damaged (the JPEG decoder failed)"),
+    ("J2K", "a JPEG 2000 frame is damaged (the JPEG 2000 decoder failed)"),
+    ("RLE", "an RLE frame is damaged (the RLE decoder failed)"),
+)
+
+
+def decode_failure_message(path: str, exc: BaseException, notes: Sequence[str] = ()) -> str:
+    """One line saying why the pixel data of ``path`` cannot be decoded, and what to do.
+
+    >>> decode_failure_message("a.dcm", ValueError("End of file reached before delimiter"))[:66]
+    'a.dcm: pixel data cannot be decoded: the file ends inside its pixe'
+    """
+    detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+    words = " ".join([detail, *notes])
+    if isinstance(exc, MemoryError):
+        cause = "decoding it needs more memory than is free (its declared size may be damaged)"
+    else:
+        cause = next(
+            (meaning for key, meaning in _DECODE_CAUSES if key in words),
+            "the pixel data is damaged",
+        )
+    note = f"; pydicom: {first_notes(list(notes), 1)}" if notes and notes[0] not in detail else ""
+    text = detail + note
+    text = text if len(text) <= 240 else text[:239] + "..."
+    return (
+        f"{path}: pixel data cannot be decoded: {cause}. Fix: restore the file from its source, "
+        f"or move it out of the folder to load the rest of the series ({text})."
+    )
 
 
 def decode_batch(items: Sequence[tuple[str, Sequence[int]]]) -> list[list[NDArray[Any]]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DicomSeriesError, NoSeriesFoundError
+from ..limits import Limits
 from ..report import ReportCode
 from .discover import candidate_files
 from .header import TruncatedImage, read_header
@@ -74,6 +75,7 @@ def scan(
     *,
     recursive: bool = True,
     tolerance_mm: float = SPACING_TOLERANCE_MM,
+    limits: Limits | None = None,
 ) -> ScanResult:
     """Find the image series under ``path`` by reading headers only.
 
@@ -86,6 +88,9 @@ def scan(
         Search sub-folders.
     tolerance_mm
         Position tolerance for the stack checks (see :mod:`ivcviewer.dicom.stack`).
+    limits
+        Depth and entry bounds of the folder walk (default:
+        :func:`~ivcviewer.limits.default_limits`).
 
     Returns
     -------
@@ -98,6 +103,8 @@ def scan(
     ------
     NoSeriesFoundError
         When ``path`` does not exist.
+    ResourceLimitError
+        When the folder tree (or a DICOMDIR) holds more entries than ``limits`` allow.
     """
     root = Path(path)
     if not root.exists():
@@ -105,7 +112,7 @@ def scan(
     result = ScanResult(root=root)
     headers: list[ImageHeader] = []
     unreadable_by_series: dict[str, list[SkippedFile]] = defaultdict(list)
-    for file in candidate_files(root, recursive):
+    for file in candidate_files(root, recursive, limits):
         out = file if isinstance(file, SkippedFile) else read_header(file)
         if isinstance(out, SkippedFile):
             result.skipped.append(out)
@@ -126,6 +133,11 @@ def scan(
         except DicomSeriesError as exc:  # a geometry no grid can hold: say so per file
             result.skipped.extend(
                 SkippedFile(h.record.path, ReportCode.UNREADABLE_FILE, str(exc)) for h in group
+            )
+        except (ValueError, ArithmeticError, IndexError) as exc:
+            why = f"the images of series {uid} cannot be stacked ({type(exc).__name__}: {exc})"
+            result.skipped.extend(
+                SkippedFile(h.record.path, ReportCode.UNREADABLE_FILE, why) for h in group
             )
     result.series.sort(
         key=lambda s: (

@@ -18,6 +18,10 @@ from .. import geometry
 #: closer than this along the normal are duplicates.
 SPACING_TOLERANCE_MM = 0.01
 
+#: A regular grid may hold at most this many slots per image; positions that would need more
+#: (two slices a kilometre apart on a 1 mm step) are treated as uneven steps, not as gaps.
+MAX_GRID_SLOTS_PER_IMAGE = 64
+
 
 @dataclass
 class StackGeometry:
@@ -139,6 +143,8 @@ def analyse_stack(
     fitted = float(slots @ (du - du[0]) / (slots @ slots))
     dev = np.abs(du - du[0] - slots * fitted)
     regular = bool(np.all(np.diff(slots) >= 1) and dev.max() <= tolerance_mm)
+    # a grid mostly made of gaps is no stack: its positions are treated as uneven steps
+    regular = regular and int(slots[-1]) + 1 <= MAX_GRID_SLOTS_PER_IMAGE * len(du)
 
     # in-plane drift: positions = p0 + t * (normal + w_lat), t = distance along the normal
     t = du - du[0]
