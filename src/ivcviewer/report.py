@@ -288,8 +288,8 @@ def could_not_process(where: str, exc: BaseException) -> str:
     return f"{where}: could not be processed ({exception_summary(exc)}). Fix: {UNEXPECTED_FIX}"
 
 
-def _os_error_line(where: str, exc: OSError) -> str | None:
-    """The line for a file-system error on ``where``, or None when the error names no file."""
+def _os_error_line(where: str, exc: OSError) -> str:
+    """The line for a file-system error on ``where``."""
     if isinstance(exc, FileNotFoundError):
         return f"{where}: no such file or folder. Fix: check the path."
     if isinstance(exc, PermissionError):
@@ -307,17 +307,17 @@ def failure_line(exc: BaseException, where: str) -> str:
 
     ivcviewer's domain errors keep their own message (they already name the file); a file
     error that names its file says what is wrong with that file; anything else becomes
-    :func:`could_not_process`.
+    :func:`could_not_process`. A file error names its own file when ``where`` does not.
 
     >>> failure_line(IsADirectoryError(21, "Is a directory", "cases"), "measure --case cases")
     'measure --case cases: is a folder where a file is expected. Fix: give a file.'
     """
     if isinstance(exc, IvcviewerError):
         return str(exc)
-    if isinstance(exc, OSError) and exc.filename is not None:
-        line = _os_error_line(where, exc)
-        if line is not None:
-            return line
+    filename = exc.filename if isinstance(exc, OSError) else None
+    if isinstance(exc, OSError) and is_path_like(filename):
+        named = os.fspath(filename)
+        return _os_error_line(where if named in where else named, exc)
     return could_not_process(where, exc)
 
 

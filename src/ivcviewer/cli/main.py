@@ -144,23 +144,24 @@ def culprit_input(exc: BaseException, inputs: Sequence[CommandInput]) -> str | N
     of the inputs (or a file inside an input folder) in a local variable: a file inside a
     folder is named itself (``--ct ct/IM0005.dcm``).
     """
-    known = [(i, _absolute(i.given)) for i in inputs]
-    candidates: list[object] = [getattr(exc, "filename", None)]
-    for local_vars in _frames_innermost_first(exc.__traceback__):
-        candidates.extend(v for v in local_vars.values() if is_path_like(v))
+    known = [(i, root) for i in inputs if (root := _absolute(i.given)) is not None]
+    filename = getattr(exc, "filename", None)
+    candidates: list[object] = []
+    if is_path_like(filename):  # a file error names its file: only that one is looked up
+        candidates.append(filename)
+    else:
+        for local_vars in _frames_innermost_first(exc.__traceback__):
+            candidates.extend(v for v in local_vars.values() if is_path_like(v))
     for value in candidates:
         path = _absolute(value)
         if path is None:
             continue
         for given, root in known:
-            if root is None:
-                continue
             if path == root:
                 return given.shown
             if path.startswith(root.rstrip(os.sep) + os.sep):
                 inner = os.path.join(given.given, os.path.relpath(path, root))
                 return f"{given.option} {inner}".strip()
-    filename = getattr(exc, "filename", None)
     return os.fspath(filename) if is_path_like(filename) else None
 
 
