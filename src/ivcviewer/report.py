@@ -380,11 +380,11 @@ class WarningCollector:
             return
         caller = _warning_caller()
         text = str(message)
-        if caller.startswith("ivcviewer") and issubclass(category, UserWarning):
+        if _is_own(caller) and issubclass(category, UserWarning):
             self.add_own(text)
             return
-        source = caller.split(".")[0] if not caller.startswith("ivcviewer") else category.__name__
-        self.add_library(source or category.__name__, text)
+        source = caller.split(".")[0] if caller and not _is_own(caller) else "python"
+        self.add_library(source, f"{category.__name__}: {text}")
 
 
 def _warning_caller() -> str:
@@ -416,8 +416,7 @@ class _CollectingHandler(logging.Handler):
             text = self.format(record)
         except Exception:  # a record whose arguments do not format is still kept
             text = str(record.msg)
-        own = record.name == "ivcviewer" or record.name.startswith("ivcviewer.")
-        if not own:
+        if not _is_own(record.name):
             if record.levelno >= logging.WARNING:
                 self.collector.add_library(record.name.split(".")[0], text)
             return
@@ -435,8 +434,9 @@ def collecting_warnings(progress: TextIO | None = None) -> Iterator[WarningColle
     """Keep every warning and log record raised inside the block in a :class:`WarningCollector`.
 
     ivcviewer's INFO records (progress) are written to ``progress`` when it is given (the
-    command line's ``--verbose``), else dropped. The root logger's level and the warning
-    filters are restored afterwards.
+    command line's ``--verbose``), else dropped. A library's records reach no handler but the
+    collector while the block runs (not even the library's own). The root logger's level and
+    the warning filters are restored afterwards.
 
     >>> import warnings
     >>> with collecting_warnings() as seen:
@@ -448,22 +448,41 @@ def collecting_warnings(progress: TextIO | None = None) -> Iterator[WarningColle
     root = logging.getLogger()
     handler = _CollectingHandler(collector, progress)
     old_level = root.level
-    # other handlers of the root logger (a caller's own) keep their own filtering, but no
-    # library record reaches a terminal through a handler set up here before
+    call_handlers = logging.Logger.callHandlers
+
+    def route(logger: logging.Logger, record: logging.LogRecord) -> None:
+        # a library's record goes to the collector only, even through the library's own handler
+        # (nibabel gives its logger a handler on stderr when it is imported)
+        if _is_own(record.name):
+            call_handlers(logger, record)
+        else:
+            handler.handle(record)
+
     root.addHandler(handler)
     root.setLevel(logging.INFO if progress is not None else logging.WARNING)
+    logging.Logger.callHandlers = route  # type: ignore[method-assign, assignment]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("default")
             warnings.showwarning = collector.showwarning
             yield collector
     finally:
+        logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
         root.removeHandler(handler)
         root.setLevel(old_level)
 
 
+def _is_own(logger_name: str) -> bool:
+    """Whether a logger is one of ivcviewer's."""
+    return logger_name == "ivcviewer" or logger_name.startswith("ivcviewer.")
+
+
 def is_path_like(value: object) -> TypeGuard[str | os.PathLike[str]]:
-    """Whether ``value`` is a str or path object short enough to be a path."""
+    """Whether ``value`` is a str or path object short enough to be a path.
+
+    >>> is_path_like("ct/IM1.dcm"), is_path_like(3), is_path_like("a\\nb")
+    (True, False, False)
+    """
     if isinstance(value, str):
         return 0 < len(value) < 4096 and "\n" not in value
     return isinstance(value, os.PathLike)
