@@ -371,19 +371,28 @@ def test_simpleitk_is_imported_only_for_its_formats(tmp_path: Path) -> None:
 # Child processes ----------------------------------------------------------------------------
 
 
-def test_a_child_turns_any_exception_into_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_child_names_the_file_of_a_file_error(capsys: pytest.CaptureFixture[str]) -> None:
     def action() -> None:
-        raise OverflowError("Python int too large to convert to C long")
+        raise IsADirectoryError(21, "Is a directory", "cases")
 
     assert _child.run_as_child(action, "render ct.nii.gz") == _child.EXIT_INPUT_ERROR
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith("ivcviewer: render ct.nii.gz: could not be processed (OverflowError")
+    assert err == "ivcviewer: cases: is a folder where a file is expected. Fix: give a file.\n"
 
-    assert _child.run_as_child(action, "render ct.nii.gz", verbose=True) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("ivcviewer: render ct.nii.gz: could not be processed")
-    assert "Traceback" in err.split("\n", 1)[1]
+
+def test_the_parent_makes_one_line_of_a_crashed_child(caplog: pytest.LogCaptureFixture) -> None:
+    stderr = (
+        "ivcviewer: rendering the axial view\n"
+        "Traceback (most recent call last):\n"
+        '  File "demo.py", line 9, in render_demo\n'
+        "ValueError: zero-size array to reduction operation maximum\n"
+    )
+    proc = subprocess.CompletedProcess(["child"], 1, "", stderr)
+    with caplog.at_level(logging.INFO, logger="ivcviewer._child"):
+        err = _child.child_error(proc, "Rendering")
+    assert "\n" not in str(err)
+    assert "(exit status 1): ValueError: zero-size array" in str(err)
+    assert "Traceback" in caplog.text
 
 
 def test_the_parent_takes_the_childs_line_before_its_traceback(

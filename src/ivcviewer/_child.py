@@ -1,10 +1,10 @@
 """Results of a child process that renders or opens napari (the core never imports napari).
 
 The child prints a JSON list of the files it wrote on its last line of stdout, and exits with
-:data:`EXIT_INPUT_ERROR` (one line on stderr) for bad input and for any exception it did not
-foresee (the line names the input, see :func:`ivcviewer.report.failure_line`; with
-``--verbose`` the traceback follows it), :data:`EXIT_DISPLAY_ERROR` for a display problem; any
-other status (a crash) is a fault of the program.
+:data:`EXIT_INPUT_ERROR` (one line on stderr) for bad input, :data:`EXIT_DISPLAY_ERROR` for a
+display problem; any other failure (an uncaught exception, a crash) is a fault of the program,
+which the parent reports as one line too, the child's stderr being kept to be shown after that
+line with ``--verbose``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import logging
 import os
 import subprocess
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -71,8 +70,10 @@ def child_error(
     level, marked to be shown after the error line with ``--verbose``.
     """
     lines = output_lines(proc.stderr)
-    last = error_line(lines)
-    if len(lines) > 1 or proc.returncode not in (EXIT_INPUT_ERROR, EXIT_DISPLAY_ERROR):
+    expected = proc.returncode in (EXIT_INPUT_ERROR, EXIT_DISPLAY_ERROR)
+    # the line of an expected failure may be followed by other output; a crash ends with its cause
+    last = error_line(lines) if expected else (lines[-1] if lines else "")
+    if len(lines) > 1 or not expected:
         _log.info(
             "%s: stderr of the failed process:\n%s",
             what,
@@ -121,26 +122,23 @@ def child_paths(
     return [Path(p) for p in listed]
 
 
-def run_as_child(
-    action: Callable[[], Sequence[Path] | None], where: str = "", verbose: bool = False
-) -> int:
+def run_as_child(action: Callable[[], Sequence[Path] | None], where: str = "") -> int:
     """The child's side of the protocol: run ``action`` and return the exit status.
 
     A list of written files is printed as JSON on the last line of stdout; ``None`` (a window
     that was opened and closed) prints nothing. A :class:`DisplayError` exits with
-    :data:`EXIT_DISPLAY_ERROR`, any other exception with :data:`EXIT_INPUT_ERROR`, each as one
-    line on stderr (:func:`ivcviewer.report.failure_line`, naming ``where``, the input); with
-    ``verbose`` the traceback of an exception that is not a domain error follows that line.
+    :data:`EXIT_DISPLAY_ERROR`, any other ivcviewer or file error with
+    :data:`EXIT_INPUT_ERROR`, each as one line on stderr (a file error names its file, else
+    ``where``). Any other exception is a fault of the program and propagates with its
+    traceback; the parent turns it into one line (:func:`child_error`).
     """
     try:
         written = action()
     except DisplayError as err:
         print(f"ivcviewer: {err}", file=sys.stderr)
         return EXIT_DISPLAY_ERROR
-    except Exception as err:  # the child's boundary: every failure becomes one line
+    except (IvcviewerError, OSError) as err:
         print(f"ivcviewer: {failure_line(err, where or 'napari')}", file=sys.stderr)
-        if verbose and not isinstance(err, IvcviewerError):
-            sys.stderr.write("".join(traceback.format_exception(type(err), err, err.__traceback__)))
         return EXIT_INPUT_ERROR
     if written is not None:
         print(json.dumps([os.fspath(p) for p in written]))

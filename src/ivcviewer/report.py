@@ -350,7 +350,9 @@ class WarningCollector:
         if text not in self.library:
             self.library.append(text)
 
-    def library_summary(self, where: str) -> str | None:
+    def library_summary(
+        self, where: str, how_to_list: str = "run with --verbose to list them"
+    ) -> str | None:
         """One line saying that libraries warned while reading ``where``, or None.
 
         >>> c = WarningCollector()
@@ -363,7 +365,7 @@ class WarningCollector:
         n = len(self.library)
         return (
             f"{where}: the libraries that read it gave {n} warning{'s' if n != 1 else ''} "
-            f"(first: {cut(self.library[0])}); run with --verbose to list them."
+            f"(first: {cut(self.library[0])})" + (f"; {how_to_list}." if how_to_list else ".")
         )
 
     def showwarning(
