@@ -2,7 +2,9 @@
 
 The child prints a JSON list of the files it wrote on its last line of stdout, and exits with
 :data:`EXIT_INPUT_ERROR` (one line on stderr) for bad input, :data:`EXIT_DISPLAY_ERROR` for a
-display problem; any other failure is a fault of the program.
+display problem; any other failure (an uncaught exception, a crash) is a fault of the program,
+which the parent reports as one line too, the child's stderr being kept to be shown after that
+line with ``--verbose``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import DisplayError, IvcviewerError
+from .report import DETAIL_ATTRIBUTE, failure_line
 
 #: Exit status of a child for bad input (one line on stderr).
 EXIT_INPUT_ERROR = 2
@@ -42,6 +45,18 @@ def stderr_tail(proc: subprocess.CompletedProcess[str]) -> str:
     return " | ".join(tail) if tail else "(nothing on stderr)"
 
 
+def error_line(lines: Sequence[str]) -> str:
+    """The child's error line: its last line that starts with ``ivcviewer:`` (a traceback may
+    follow it), else its last line; without the ``ivcviewer: error:`` prefix.
+
+    >>> error_line(["Qt: no GL", "ivcviewer: error: ct: bad", "Traceback ...", "KeyError: 1"])
+    'ct: bad'
+    """
+    ours = [ln for ln in lines if ln.startswith("ivcviewer:")]
+    last = ours[-1] if ours else (lines[-1] if lines else "")
+    return last.removeprefix("ivcviewer:").strip().removeprefix("error:").strip()
+
+
 def child_error(
     proc: subprocess.CompletedProcess[str],
     what: str,
@@ -50,17 +65,25 @@ def child_error(
     """The error for a failed child process.
 
     Bad input keeps the child's one-line message; a display problem becomes a
-    :class:`DisplayError`; any other status (an uncaught exception, a crash) is reported as an
-    internal error with the last line of its stderr, the whole stderr (the traceback) being
-    logged at INFO level (shown with ``--verbose``).
+    :class:`DisplayError`; any other status (a crash) is reported as an internal error with the
+    last line of its stderr. Whatever else the child printed (its traceback) is logged at INFO
+    level, marked to be shown after the error line with ``--verbose``.
     """
     lines = output_lines(proc.stderr)
-    last = lines[-1].removeprefix("ivcviewer: ").removeprefix("error: ") if lines else ""
+    expected = proc.returncode in (EXIT_INPUT_ERROR, EXIT_DISPLAY_ERROR)
+    # the line of an expected failure may be followed by other output; a crash ends with its cause
+    last = error_line(lines) if expected else (lines[-1] if lines else "")
+    if len(lines) > 1 or not expected:
+        _log.info(
+            "%s: stderr of the failed process:\n%s",
+            what,
+            (proc.stderr or "").rstrip(),
+            extra={DETAIL_ATTRIBUTE: True},
+        )
     if proc.returncode == EXIT_INPUT_ERROR and last:
         return IvcviewerError(last)
     if proc.returncode == EXIT_DISPLAY_ERROR and last:
         return DisplayError(f"{what} failed: {last}")
-    _log.info("%s: stderr of the failed process:\n%s", what, (proc.stderr or "").rstrip())
     return DisplayError(
         f"{what} stopped with an internal error (exit status {proc.returncode}): "
         f"{last or '(nothing on stderr)'}. This is a fault of the program, not of the input; "
@@ -99,14 +122,15 @@ def child_paths(
     return [Path(p) for p in listed]
 
 
-def run_as_child(action: Callable[[], Sequence[Path] | None]) -> int:
+def run_as_child(action: Callable[[], Sequence[Path] | None], where: str = "") -> int:
     """The child's side of the protocol: run ``action`` and return the exit status.
 
     A list of written files is printed as JSON on the last line of stdout; ``None`` (a window
     that was opened and closed) prints nothing. A :class:`DisplayError` exits with
     :data:`EXIT_DISPLAY_ERROR`, any other ivcviewer or file error with
-    :data:`EXIT_INPUT_ERROR`, each as one line on stderr. Any other exception is a fault of the
-    program and propagates with its traceback.
+    :data:`EXIT_INPUT_ERROR`, each as one line on stderr (a file error names its file, else
+    ``where``). Any other exception is a fault of the program and propagates with its
+    traceback; the parent turns it into one line (:func:`child_error`).
     """
     try:
         written = action()
@@ -114,7 +138,7 @@ def run_as_child(action: Callable[[], Sequence[Path] | None]) -> int:
         print(f"ivcviewer: {err}", file=sys.stderr)
         return EXIT_DISPLAY_ERROR
     except (IvcviewerError, OSError) as err:
-        print(f"ivcviewer: {err}", file=sys.stderr)
+        print(f"ivcviewer: {failure_line(err, where or 'napari')}", file=sys.stderr)
         return EXIT_INPUT_ERROR
     if written is not None:
         print(json.dumps([os.fspath(p) for p in written]))

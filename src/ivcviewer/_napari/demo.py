@@ -505,7 +505,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Exit status 2 with one line on stderr for input errors (ivcviewer's own errors and file
     errors), 3 for display errors and a failed renderer child process. Any other exception is
-    a fault of the program and propagates with its traceback (exit status 1).
+    a fault of the program and propagates with its traceback (exit status 1); the parent
+    command reports it as one line.
     """
     from .._child import run_as_child
     from .launch import configure_logging
@@ -539,7 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             **anatomy,
         )
 
-    return run_as_child(action)
+    return run_as_child(action, f"{args.command} {args.ct}")
 
 if __name__ == "__main__":
     sys.exit(main())

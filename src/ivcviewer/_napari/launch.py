@@ -404,7 +404,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Exit status 2 with one line on stderr for input errors (ivcviewer's own errors and file
     errors), 3 for display errors and a failed renderer child process. Any other exception is
-    a fault of the program and propagates with its traceback (exit status 1).
+    a fault of the program and propagates with its traceback (exit status 1); the parent
+    command reports it as one line.
     """
     args = _parser().parse_args(argv)
     configure_logging(args.verbose)
@@ -418,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # without a display this starts Xvfb and runs this command again in a child process
         return render_screenshots(args.paths, args.out, views, args.series_uid, mode, args.size)
 
-    return run_as_child(action)
+    return run_as_child(action, f"{args.command} {args.paths[0]}")
 
 if __name__ == "__main__":
     sys.exit(main())

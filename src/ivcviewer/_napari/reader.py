@@ -4,8 +4,11 @@
 anything ivcviewer cannot read, so that other readers get their turn. The function it returns
 reads through :func:`ivcviewer.io.open_path`, gives one Image layer per series (see
 :func:`ivcviewer._napari.layers.image_layer_data`), shows the geometry report as a notification
-and opens the "Geometry report" dock widget. A domain error (an unreadable or inconsistent
-series) becomes an error notification naming the path and the reason, never a traceback.
+and opens the "Geometry report" dock widget. Any exception (a domain error for an unreadable
+or inconsistent series, or a library's own exception on a damaged file) becomes an error
+notification naming the path, the reason and the fix, never a traceback; a library's warnings
+are collected while reading and summarised in the report notification, never shown raw.
+:func:`show_failure` gives the widgets the same lines.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 from ..errors import IvcviewerError
 from ..io.formats import is_dicom_file, volume_format
-from ..report import ValidationMode
+from ..report import ValidationMode, collecting_warnings, failure_line
 from ..volume import Volume
 from .layers import LayerDataTuple, image_layer_data, labels_layer_data, report_summary_text
 
@@ -63,7 +66,7 @@ def can_read(path: str | os.PathLike[str]) -> bool:
         if not p.is_file():
             return False
         return volume_format(p) is not None or is_dicom_file(p)
-    except (OSError, ValueError, TypeError):
+    except Exception:  # never raises: a path that cannot even be looked at is not ours
         return False
 
 
@@ -127,6 +130,28 @@ def _notify(kind: str, message: str) -> None:
         "error": notifications.show_error,
     }[kind]
     show(message)
+
+
+def failure_text(err: BaseException, where: str) -> str:
+    """The line for ``err`` raised while working on ``where`` (a path or a widget's action).
+
+    A domain error keeps its message after ``where``; anything else says what it was and what
+    to do (:func:`ivcviewer.report.failure_line`).
+
+    >>> failure_text(KeyError("xyzt"), "ct.nii")  # doctest: +ELLIPSIS
+    "ct.nii: could not be processed (KeyError: 'xyzt'). Fix: check that the file is not ..."
+    """
+    if isinstance(err, IvcviewerError):
+        return f"{where}: {err}"
+    return failure_line(err, where)
+
+
+def show_failure(err: BaseException, where: str, prefix: str = "") -> str:
+    """Show ``err`` as one error notification (``prefix`` + :func:`failure_text`), never as a
+    traceback; returns the text shown."""
+    text = prefix + failure_text(err, where)
+    _notify("error", text)
+    return text
 
 
 def _prepare_current_viewer() -> None:
@@ -203,23 +228,39 @@ def read_paths(
     Returns
     -------
     list
-        Layer data tuples; on a domain error or an unreadable path, an error notification is
-        shown and napari's "nothing to add" value ``[(None,)]`` is returned.
+        Layer data tuples; on any error (an unreadable path, a domain error, a library's
+        exception on a damaged file) an error notification is shown and napari's "nothing to
+        add" value ``[(None,)]`` is returned.
     """
     paths = _as_paths(path)
+    where = paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1} more)"
     try:
-        layers, volumes = read_layer_data(paths, series_uid=series_uid, on_irregular=on_irregular)
-    except (IvcviewerError, OSError) as err:
-        where = paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1} more)"
-        _notify("error", f"ivcviewer could not open {where}: {err}")
+        with collecting_warnings() as seen:
+            layers, volumes = read_layer_data(
+                paths, series_uid=series_uid, on_irregular=on_irregular
+            )
+    except Exception as err:  # the reader's boundary: one notification, never a traceback
+        show_failure(err, where, prefix="ivcviewer could not open ")
         return list(NULL_LAYER)
     if show_report and volumes:
-        names = [kw["name"] for _, kw, kind in layers if kind == "image"]
-        texts = [report_summary_text(v, n) for v, n in zip(volumes, names, strict=True)]
-        any_warning = any(v.report.warnings for v in volumes)
-        _notify("warning" if any_warning else "info", "\n".join(texts))
-        _prepare_current_viewer()
+        try:
+            _show_report(layers, volumes, seen.library_summary(where, how_to_list=""))
+        except Exception as err:  # the layers stand; only the report could not be shown
+            show_failure(err, f"the geometry report of {where}")
     return layers
+
+
+def _show_report(
+    layers: list[LayerDataTuple], volumes: list[Volume], library_summary: str | None
+) -> None:
+    """The report notification (with the libraries' warnings, if any) and the dock widget."""
+    names = [kw["name"] for _, kw, kind in layers if kind == "image"]
+    texts = [report_summary_text(v, n) for v, n in zip(volumes, names, strict=True)]
+    if library_summary is not None:
+        texts.append(library_summary)
+    any_warning = any(v.report.warnings for v in volumes) or library_summary is not None
+    _notify("warning" if any_warning else "info", "\n".join(texts))
+    _prepare_current_viewer()
 
 
 def make_reader(

@@ -11,13 +11,17 @@
 
 The phantom is generated on first use and kept in the user cache
 (:func:`ivcviewer.phantom.cached_phantom`, about 10 s for the standard size, a second after
-that). Nothing is downloaded.
+that). Nothing is downloaded. Any failure is raised as an :class:`~ivcviewer.errors.IvcviewerError`
+with one clear line (napari shows it as an error notification): a library's own exception
+is not passed on as it is.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..annotations import Landmarks, default_case_path, load_case
 from ..annotations import vocabulary as voc
@@ -50,6 +54,29 @@ REAL_ANATOMY_NAME = "Real abdominal CT anatomy labels"
 TRUTH_OPACITY = 0.35
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _one_line_errors(title: str) -> Callable[[_F], _F]:
+    """Turn any exception of a sample's loader into an IvcviewerError with one clear line."""
+
+    def wrap(fn: _F) -> _F:
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            from .reader import failure_text
+
+            try:
+                return fn(*args, **kwargs)
+            except IvcviewerError:
+                raise
+            except Exception as err:  # the sample's boundary: one clear line
+                raise IvcviewerError(failure_text(err, f"Sample data {title!r}")) from err
+
+        return run  # type: ignore[return-value]
+
+    return wrap
+
+
 def phantom_folder(size: str = DEFAULT_SIZE, seed: int = 0) -> Path:
     """The cached phantom's folder (generated the first time)."""
     return cached_phantom(size, seed=seed)
@@ -65,6 +92,7 @@ def _ct_layer(folder: Path) -> LayerDataTuple:
     return image_layer_data(vols[0], name=CT_NAME)
 
 
+@_one_line_errors("Case phantom CT")
 def phantom_ct(size: str = DEFAULT_SIZE) -> list[LayerDataTuple]:
     """Sample data "Case phantom CT": one Image layer (HU, mm, window 400/40)."""
     return [_ct_layer(phantom_folder(size))]
@@ -86,6 +114,7 @@ def truth_landmarks_layer_data(
     )
 
 
+@_one_line_errors("Case phantom CT with truth labels")
 def phantom_ct_with_truth(size: str = DEFAULT_SIZE) -> list[LayerDataTuple]:
     """Sample data "Case phantom CT with truth labels": CT, truth labels and truth landmarks."""
     folder = phantom_folder(size)
@@ -98,6 +127,7 @@ def phantom_ct_with_truth(size: str = DEFAULT_SIZE) -> list[LayerDataTuple]:
     return [ct, truth, points]
 
 
+@_one_line_errors("Real abdominal CT with anatomy")
 def real_ct_with_anatomy() -> list[LayerDataTuple]:
     """Sample data "Real abdominal CT with anatomy": the CT and its anatomy label map.
 

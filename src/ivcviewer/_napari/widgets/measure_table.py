@@ -51,6 +51,7 @@ from ..measure_report import (
     RegionRow,
     findings_with_figures,
 )
+from ..reader import failure_text
 from .measure_common import LayerCombo, NapariConnections, is_3d
 from .measure_table_rows import (
     AXIS_COLUMNS,
@@ -144,7 +145,7 @@ class MeasurementTableWidget(QWidget):
         self.ct_combo.layer_changed.connect(self._on_ct_changed)
         self.case_edit.editingFinished.connect(self._on_case_edited)
         browse.clicked.connect(self._browse_case)
-        packaged.clicked.connect(lambda: self.set_case(default_case_path()))
+        packaged.clicked.connect(lambda: self._set_case_or_show(default_case_path()))
         self.tolerance_spin.valueChanged.connect(lambda _v: self.update_rows())
         measure_btn.clicked.connect(self.refresh)
         csv_btn.clicked.connect(lambda: self._export_dialog("csv"))
@@ -233,9 +234,9 @@ class MeasurementTableWidget(QWidget):
         if labels is not None:
             try:
                 self._regions = self._measure(labels)
-            except IvcviewerError as err:
-                self._notes.append(f"{labels.name}: {err}")
-                show_error(f"Measurement table: {err}")
+            except Exception as err:  # the button's boundary: one line, never a traceback
+                self._notes.append(f"{labels.name}: {_reason(err, labels.name)}")
+                show_error(failure_text(err, "Measurement table"))
         self.update_rows()
 
     def _measure(self, labels_layer: Labels) -> list[measure.RegionMeasurements]:
@@ -449,8 +450,8 @@ class MeasurementTableWidget(QWidget):
             return
         try:
             out = self.export_csv(path) if kind == "csv" else self.export_json(path)
-        except (OSError, IvcviewerError) as err:
-            show_error(f"Export failed: {err}")
+        except Exception as err:  # the button's boundary: one line, never a traceback
+            show_error(f"Export failed: {_reason(err, path)}")
             return
         show_info(f"Measurements written to {out}")
 
@@ -478,8 +479,8 @@ class MeasurementTableWidget(QWidget):
             return
         try:
             self._case = load_case(info.case_path)
-        except IvcviewerError as err:
-            self._notes.append(str(err))
+        except Exception as err:  # a layer's case file that cannot be read is a note
+            self._notes.append(_reason(err, info.case_path))
             return
         self._case_from_layer = True
         self.case_edit.setText(info.case_path)
@@ -513,19 +514,23 @@ class MeasurementTableWidget(QWidget):
             return
         try:
             self.set_case(text or None)
-        except IvcviewerError as err:
-            show_error(str(err))
+        except Exception as err:  # the field's boundary: one line, never a traceback
+            show_error(_reason(err, text))
 
     def _browse_case(self) -> None:
-        from napari.utils.notifications import show_error
 
         start = str(default_case_path().parent)
         path, _ = QFileDialog.getOpenFileName(self, "Case file", start, "Case files (*.yaml *.yml)")
         if path:
-            try:
-                self.set_case(path)
-            except IvcviewerError as err:
-                show_error(str(err))
+            self._set_case_or_show(path)
+
+    def _set_case_or_show(self, path: str | Path) -> None:
+        from napari.utils.notifications import show_error
+
+        try:
+            self.set_case(path)
+        except Exception as err:  # a button's boundary: one line, never a traceback
+            show_error(_reason(err, str(path)))
 
     def _on_layers_changed(self, event: Any = None) -> None:
         self._watch_tool_layers()
@@ -563,6 +568,11 @@ class MeasurementTableWidget(QWidget):
                 )
                 return
         raise KeyError(f"No measured region with label {label}.")
+
+
+def _reason(err: BaseException, where: str) -> str:
+    """A domain error's own message; for anything else, the line naming ``where``."""
+    return str(err) if isinstance(err, IvcviewerError) else failure_text(err, where)
 
 
 __all__ = ["COLUMNS", "FAIL_COLOR", "PASS_COLOR", "MeasurementTableWidget", "compared_rows"]

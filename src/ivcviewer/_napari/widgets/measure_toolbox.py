@@ -13,6 +13,7 @@ The tools themselves live in :mod:`ivcviewer._napari.measure_tools`; this widget
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from qtpy.QtWidgets import (
@@ -93,8 +94,8 @@ class MeasureToolboxWidget(QWidget):
         layout.addWidget(self.probe_check)
         layout.addStretch(1)
 
-        ruler_btn.clicked.connect(self.start_ruler)
-        bidi_btn.clicked.connect(self.start_bidirectional)
+        ruler_btn.clicked.connect(lambda: self._try(self.start_ruler, "Ruler"))
+        bidi_btn.clicked.connect(lambda: self._try(self.start_bidirectional, "Bidirectional"))
         axes_btn.clicked.connect(self._on_axes_clicked)
         self.probe_check.toggled.connect(self.set_probe)
         self.labels_combo.layer_changed.connect(self._follow_selected_label)
@@ -132,13 +133,22 @@ class MeasureToolboxWidget(QWidget):
         return text
 
     def _on_axes_clicked(self) -> None:
+        self._try(self.draw_region_axes, "Region axes")
+
+    def _try(self, fn: Callable[[], Any], what: str) -> Any:
+        """Run a button's action; any exception becomes one error notice (a domain error with
+        its own message, anything else with what it was and the fix), never a traceback."""
         from napari.utils.notifications import show_error
 
+        from ..reader import failure_text
+
         try:
-            self.draw_region_axes()
-        except IvcviewerError as err:
-            self.axes_result.setText(str(err))
-            show_error(str(err))
+            return fn()
+        except Exception as err:  # a button's boundary
+            text = str(err) if isinstance(err, IvcviewerError) else failure_text(err, what)
+            self.axes_result.setText(text)
+            show_error(text)
+            return None
 
     def _follow_selected_label(self, layer: Any) -> None:
         if layer is None:

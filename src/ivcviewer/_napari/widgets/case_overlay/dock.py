@@ -27,7 +27,7 @@ from qtpy.QtWidgets import (
 from .... import geometry
 from ....annotations import CaseFile, Landmarks, default_case_path
 from ....annotations.overlay import OverlayResult
-from ....errors import AnatomyError, IvcviewerError
+from ....errors import AnatomyError
 from ....volume import Volume
 from ....widget_models import (
     AnatomyInput,
@@ -143,15 +143,21 @@ class CaseOverlayWidget(QWidget):
         self.model.guide.finished.connect(self._guide_finished)
 
     def _try(self, fn: Callable[[], Any]) -> Any:
-        """Run ``fn``; a domain or file error becomes one line in the widget and a notice."""
+        """Run ``fn``; any exception becomes one line in the widget and an error notice (a
+        domain error with its own message, anything else with what it was and the fix)."""
         from napari.utils.notifications import show_error
+
+        from ...reader import failure_text
 
         try:
             return fn()
-        except (IvcviewerError, OSError, KeyError) as err:
-            text = str(err) if not isinstance(err, KeyError) else str(err.args[0])
-            self.status_label.setText(f"Error: {text}")
-            show_error(f"Case overlay: {text}")
+        except Exception as err:  # a button's boundary: one line, never a traceback
+            if isinstance(err, KeyError) and err.args and isinstance(err.args[0], str):
+                text = f"{WIDGET_NAME}: {err.args[0]}"
+            else:
+                text = failure_text(err, WIDGET_NAME)
+            self.status_label.setText(f"Error: {text.removeprefix(WIDGET_NAME + ': ')}")
+            show_error(text)
             return None
 
     # -- inputs -----------------------------------------------------------------------------
