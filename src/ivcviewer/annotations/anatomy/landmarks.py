@@ -13,7 +13,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..._atomic import write_text
-from ...errors import AnatomyError
+from ..._text import parse_json, quote, read_text
+from ...errors import AnatomyError, ResourceLimitError
+from ...limits import Limits
 from .. import vocabulary as voc
 
 #: ``format`` value of a landmarks JSON file, and the version this module writes and reads.
@@ -82,14 +84,14 @@ class Landmarks:
         for name, p in self.points_lps.items():
             if name not in voc.POINT_LANDMARKS:
                 raise AnatomyError(
-                    f"Landmark {name!r} is not a point landmark; known: "
+                    f"Landmark {quote(name)} is not a point landmark; known: "
                     f"{', '.join(voc.POINT_LANDMARKS)}."
                 )
             a = np.asarray(p, dtype=float)
             if a.shape != (3,) or not np.all(np.isfinite(a)):
                 raise AnatomyError(
                     f"Landmark {name!r} must be 3 finite LPS mm values, "
-                    f"got {np.asarray(p).tolist()}."
+                    f"got {quote(np.asarray(p).tolist())}."
                 )
             pts[name] = a
         self.points_lps = pts
@@ -221,7 +223,7 @@ class Landmarks:
         return write_text(p, text)
 
     @classmethod
-    def load_json(cls, path: str | os.PathLike[str]) -> Landmarks:
+    def load_json(cls, path: str | os.PathLike[str], limits: Limits | None = None) -> Landmarks:
         """Read a landmarks JSON file.
 
         The file holds ``format: "ivcviewer.landmarks"``, ``format_version: 1``,
@@ -229,17 +231,24 @@ class Landmarks:
         optionally ``ivc_centreline`` (``points``: ``[[x, y, z], ...]`` feet to head,
         ``radius_mm``: one radius per point) and ``provenance``. Errors name the file, the field
         and the fix.
+
+        Raises
+        ------
+        AnatomyError
+            The file is missing, not a regular file, not JSON (or holds a key twice), or a
+            field breaks its rule.
+        ResourceLimitError
+            The file is larger than ``limits.max_text_bytes``, nests deeper than
+            ``limits.max_nesting`` or its centreline has more than
+            ``limits.max_centreline_points`` points.
         """
         p = Path(path)
-        try:
-            doc = json.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError as err:
-            raise AnatomyError(
-                f"{p}: landmarks file not found. Fix: give the path of a landmarks JSON file."
-            ) from err
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise AnatomyError(f"{p}: is not a readable JSON file ({err}).") from err
-        return _landmarks_from_doc(doc, p)
+        lim = limits if limits is not None else Limits()
+        text = read_text(
+            p, "landmarks file", AnatomyError, "give the path of a landmarks JSON file.", lim
+        )
+        doc = parse_json(text, p, "landmarks file", AnatomyError, lim)
+        return _landmarks_from_doc(doc, p, lim)
 
 
 def _fail(path: Path, where: str, problem: str, fix: str) -> AnatomyError:
@@ -247,86 +256,155 @@ def _fail(path: Path, where: str, problem: str, fix: str) -> AnatomyError:
     return AnatomyError(f"{path}: field '{where}': {problem}. Fix: {fix}")
 
 
-def _landmarks_from_doc(doc: Any, path: Path) -> Landmarks:
+#: The fields of a landmarks file.
+_FIELDS = ("format", "format_version", "coordinate_system", "units", "points", "ivc_centreline")
+
+
+def _landmarks_from_doc(doc: Any, path: Path, limits: Limits | None = None) -> Landmarks:
     """The landmark set of a parsed landmarks file, every field checked (see ``load_json``)."""
+    lim = limits if limits is not None else Limits()
     if not isinstance(doc, dict):
-        raise _fail(path, "(top level)", "must be a JSON object", "write a JSON object")
-    allowed = {
-        "format",
-        "format_version",
-        "coordinate_system",
-        "units",
-        "points",
-        "ivc_centreline",
-        "provenance",
-    }
+        raise _fail(
+            path,
+            "(top level)",
+            f"must be a JSON object, got {quote(doc, lim)}",
+            "write a JSON object",
+        )
     for k in doc:
-        if k not in allowed:
-            raise _fail(path, k, "is not a field of a landmarks file", "remove it")
+        if k not in (*_FIELDS, "provenance"):
+            raise _fail(path, _cut_name(k, lim), "is not a field of a landmarks file", "remove it")
+    _check_header(doc, path, lim)
+    pts = _points_from_doc(doc.get("points", {}), path, lim)
+    c, r = _centreline_from_doc(doc.get("ivc_centreline"), path, lim)
+    return Landmarks(pts, c, r, _provenance_from_doc(doc.get("provenance"), path, lim))
+
+
+def _cut_name(name: str, limits: Limits) -> str:
+    """A key of the file, cut short for a message."""
+    most = limits.max_quoted_chars
+    return name if len(name) <= most else f"{name[: most - 3]}..."
+
+
+def _check_header(doc: dict[str, Any], path: Path, lim: Limits) -> None:
+    """Check ``format``, ``format_version``, ``coordinate_system`` and ``units``."""
     if doc.get("format") != LANDMARKS_FORMAT:
         raise _fail(
             path,
             "format",
-            f"must be {LANDMARKS_FORMAT!r}, got {doc.get('format')!r}",
+            f"must be {LANDMARKS_FORMAT!r}, got {quote(doc.get('format'), lim)}",
             "write a file with Landmarks.save_json or set the format field",
         )
-    if doc.get("format_version") != LANDMARKS_FORMAT_VERSION:
+    version = doc.get("format_version")
+    if version != LANDMARKS_FORMAT_VERSION:
         raise _fail(
             path,
             "format_version",
-            f"must be {LANDMARKS_FORMAT_VERSION}, got {doc.get('format_version')!r}",
+            f"must be {LANDMARKS_FORMAT_VERSION}, got {quote(version, lim)}",
             "convert the file to the current version or upgrade ivcviewer",
         )
     if doc.get("coordinate_system", "LPS") != "LPS":
         raise _fail(
             path,
             "coordinate_system",
-            f"must be 'LPS', got {doc.get('coordinate_system')!r}",
+            f"must be 'LPS', got {quote(doc.get('coordinate_system'), lim)}",
             "convert RAS points to LPS (negate x and y)",
         )
     if doc.get("units", "mm") != "mm":
-        raise _fail(path, "units", f"must be 'mm', got {doc.get('units')!r}", "write mm")
-    points = doc.get("points", {})
+        raise _fail(path, "units", f"must be 'mm', got {quote(doc.get('units'), lim)}", "write mm")
+
+
+def _points_from_doc(points: Any, path: Path, lim: Limits) -> dict[str, NDArray[np.float64]]:
+    """The point landmarks of the ``points`` field."""
     if not isinstance(points, dict):
-        raise _fail(path, "points", "must be an object name -> [x, y, z]", "write it so")
+        raise _fail(
+            path,
+            "points",
+            f"must be an object name -> [x, y, z], got {quote(points, lim)}",
+            "write it so",
+        )
     pts: dict[str, NDArray[np.float64]] = {}
     for name, v in points.items():
         if name not in voc.POINT_LANDMARKS:
-            hint = voc.closest(str(name), voc.POINT_LANDMARKS)
+            hint = voc.closest(_cut_name(name, lim), voc.POINT_LANDMARKS)
             raise _fail(
                 path,
-                f"points.{name}",
+                f"points.{_cut_name(name, lim)}",
                 f"is not a known point landmark (known: {', '.join(voc.POINT_LANDMARKS)})",
                 f"use {hint!r}" if hint else "use one of them",
             )
         a = _as_xyz(v)
         if a is None:
             raise _fail(
-                path, f"points.{name}", f"must be 3 finite numbers, got {v!r}", "write [x, y, z]"
+                path,
+                f"points.{name}",
+                f"must be 3 finite numbers, got {quote(v, lim)}",
+                "write [x, y, z]",
             )
         pts[name] = a
-    cl = doc.get("ivc_centreline")
-    c = r = None
-    if cl is not None:
-        if not isinstance(cl, dict) or set(cl) != {"points", "radius_mm"}:
+    return pts
+
+
+def _centreline_from_doc(
+    cl: Any, path: Path, lim: Limits
+) -> tuple[NDArray[np.float64] | None, NDArray[np.float64] | None]:
+    """The points and radii of the ``ivc_centreline`` field (None, None when absent)."""
+    if cl is None:
+        return None, None
+    if not isinstance(cl, dict) or set(cl) != {"points", "radius_mm"}:
+        raise _fail(
+            path,
+            "ivc_centreline",
+            "must be an object with 'points' and 'radius_mm'",
+            "give both lists, one radius per point",
+        )
+    for key in ("points", "radius_mm"):
+        if not isinstance(cl[key], list):
             raise _fail(
                 path,
-                "ivc_centreline",
-                "must be an object with 'points' and 'radius_mm'",
-                "give both lists, one radius per point",
+                f"ivc_centreline.{key}",
+                f"must be a list, got {quote(cl[key], lim)}",
+                "write a JSON list",
             )
-        try:
-            c = np.asarray(cl["points"], dtype=float)
-            r = np.asarray(cl["radius_mm"], dtype=float)
-        except (TypeError, ValueError) as err:
-            raise _fail(
-                path, "ivc_centreline", f"holds non-numbers ({err})", "write numbers"
-            ) from err
-        try:
-            _check_centreline(c, r, "ivc_centreline")
-        except AnatomyError as err:
-            raise _fail(path, "ivc_centreline", str(err).rstrip("."), "correct the lists") from err
-    prov_doc = doc.get("provenance") or {}
+        if len(cl[key]) > lim.max_centreline_points:
+            raise ResourceLimitError(
+                f"{path}: field 'ivc_centreline.{key}' holds {len(cl[key]):,} items, more than "
+                f"the {lim.max_centreline_points:,} points a centreline may have. Fix: resample "
+                "the centreline (a point per millimetre is plenty)."
+            )
+    rows = [row for row in cl["points"] if not (isinstance(row, list) and len(row) == 3)]
+    if rows:
+        raise _fail(
+            path,
+            "ivc_centreline.points",
+            f"must be a list of [x, y, z], got the item {quote(rows[0], lim)}",
+            "write one [x, y, z] per point",
+        )
+    flat = [v for row in cl["points"] for v in row] + list(cl["radius_mm"])
+    bad = [v for v in flat if not _is_number(v)]
+    if bad:
+        raise _fail(
+            path,
+            "ivc_centreline",
+            f"holds values that are not numbers, such as {quote(bad[0], lim)}",
+            "write numbers",
+        )
+    try:
+        c = np.asarray(cl["points"], dtype=float).reshape(-1, 3)
+        r = np.asarray(cl["radius_mm"], dtype=float)
+    except OverflowError as err:  # an integer beyond the float range
+        raise _fail(
+            path, "ivc_centreline", "holds a number beyond the float range", "write numbers"
+        ) from err
+    try:
+        _check_centreline(c, r, "ivc_centreline")
+    except AnatomyError as err:
+        raise _fail(path, "ivc_centreline", str(err).rstrip("."), "correct the lists") from err
+    return c, r
+
+
+def _provenance_from_doc(prov: Any, path: Path, lim: Limits) -> Provenance:
+    """The :class:`Provenance` of the ``provenance`` field."""
+    prov_doc = prov or {}
     if not isinstance(prov_doc, dict):
         raise _fail(path, "provenance", "must be an object", "write an object or remove it")
     for key in ("methods", "truncated", "warnings"):
@@ -338,26 +416,37 @@ def _landmarks_from_doc(doc: Any, path: Path) -> Landmarks:
                 f"must be a JSON {'object' if want is dict else 'list'}",
                 "correct it or remove it",
             )
-    prov = Provenance(
+    for key in ("source", "description"):
+        if isinstance(prov_doc.get(key), (dict, list)):
+            raise _fail(path, f"provenance.{key}", "must be text", "write text or remove it")
+    for i, t in enumerate(prov_doc.get("truncated", [])):
+        if not isinstance(t, str) or t not in voc.LANDMARKS:
+            raise _fail(
+                path, f"provenance.truncated[{i}]", f"unknown landmark {quote(t, lim)}", "remove it"
+            )
+    return Provenance(
         source=str(prov_doc.get("source", "file")),
         description=str(prov_doc.get("description", str(path))),
         methods={str(k): str(v) for k, v in dict(prov_doc.get("methods", {})).items()},
-        truncated=[str(v) for v in prov_doc.get("truncated", [])],
+        truncated=list(prov_doc.get("truncated", [])),
         warnings=[str(v) for v in prov_doc.get("warnings", [])],
     )
-    for i, t in enumerate(prov.truncated):
-        if t not in voc.LANDMARKS:
-            raise _fail(path, f"provenance.truncated[{i}]", f"unknown landmark {t!r}", "remove it")
-    return Landmarks(pts, c, r, prov)
+
+
+def _is_number(v: Any) -> bool:
+    """Whether ``v`` is a JSON number (not a boolean, not text)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _as_xyz(v: Any) -> NDArray[np.float64] | None:
-    """``v`` as 3 finite floats, or None."""
+    """``v`` as 3 finite floats, or None (a list of 3 JSON numbers only)."""
+    if not isinstance(v, (list, tuple)) or len(v) != 3 or not all(_is_number(x) for x in v):
+        return None
     try:
         a = np.asarray(v, dtype=float)
-    except (TypeError, ValueError):
+    except OverflowError:  # an integer beyond the float range
         return None
-    if a.shape != (3,) or not np.all(np.isfinite(a)):
+    if not np.all(np.isfinite(a)):
         return None
     return a
 

@@ -22,7 +22,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..._text import quote
 from ...errors import CaseFileError
+from ...limits import Limits
 
 #: The reference a fix points to.
 REFERENCE = "docs/case-file.md"
@@ -75,8 +77,9 @@ class SchemaProblem(ValueError):
         return cls("is missing (it is required)", None, at=at)
 
 
-def _got(value: Any) -> str:
-    return "" if value is NO_VALUE else f", got {value!r}"
+def _got(value: Any, limits: Limits | None = None) -> str:
+    """``, got VALUE`` with the value cut short (:func:`ivcviewer._text.quote`), or nothing."""
+    return "" if value is NO_VALUE else f", got {quote(value, limits)}"
 
 
 def field_path(loc: Sequence[str | int]) -> str:
@@ -96,10 +99,25 @@ def add_field_fix(loc: Sequence[str | int]) -> str:
     return f"add '{loc[-1]}:' under '{parent or 'the top level'}' (the reference is {REFERENCE})"
 
 
-def message(path: Path, loc: Sequence[str | int], problem: SchemaProblem) -> str:
-    """The full message of ``problem`` at ``loc`` of the case file ``path``."""
+def message(
+    path: Path, loc: Sequence[str | int], problem: SchemaProblem, limits: Limits | None = None
+) -> str:
+    """The full message of ``problem`` at ``loc`` of the case file ``path``.
+
+    The offending value and each key of the field path are cut short (``limits``).
+    """
     fix = problem.fix if problem.fix is not None else add_field_fix(loc)
-    return f"{path}: field '{field_path(loc)}': {problem.problem}{_got(problem.value)}. Fix: {fix}"
+    where = field_path([_cut_key(part, limits) for part in loc])
+    return f"{path}: field '{where}': {problem.problem}{_got(problem.value, limits)}. Fix: {fix}"
+
+
+def _cut_key(part: str | int, limits: Limits | None) -> str | int:
+    """A key of a field path, cut short when it is long (a key may be any text of the file)."""
+    if isinstance(part, int):
+        return part
+    text = str(part)
+    most = (limits if limits is not None else Limits()).max_quoted_chars
+    return text if len(text) <= most else f"{text[: most - 3]}..."
 
 
 def _as_problem(error: Any) -> tuple[tuple[str | int, ...], SchemaProblem]:
@@ -118,7 +136,9 @@ def _as_problem(error: Any) -> tuple[tuple[str | int, ...], SchemaProblem]:
     )
 
 
-def case_file_error(path: Path, err: ValidationError) -> CaseFileError:
+def case_file_error(
+    path: Path, err: ValidationError, limits: Limits | None = None
+) -> CaseFileError:
     """The :class:`CaseFileError` of the first problem pydantic found in the case file ``path``.
 
     Pydantic reports problems in the order it validates: the fields of each part in the order
@@ -126,4 +146,4 @@ def case_file_error(path: Path, err: ValidationError) -> CaseFileError:
     fields are valid. Only the first is reported.
     """
     loc, problem = _as_problem(err.errors(include_url=False)[0])
-    return CaseFileError(message(path, loc, problem))
+    return CaseFileError(message(path, loc, problem, limits))

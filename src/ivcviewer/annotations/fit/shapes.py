@@ -194,14 +194,13 @@ class TubeModel:
         """
         p = np.asarray(self.points_lps, dtype=float)
         out = []
-        for idx, sign in ((range(1, len(p)), 1.0), (range(len(p) - 2, -1, -1), -1.0)):
-            start = p[0] if sign > 0 else p[-1]
-            reach = float(self.radii_mm[0] if sign > 0 else self.radii_mm[-1])
-            d = np.zeros(3)
-            for j in idx:
-                d = (p[j] - start) * sign
-                if float(np.linalg.norm(d)) >= reach:
-                    break
+        for end, sign in ((0, 1.0), (len(p) - 1, -1.0)):
+            # the first point (walking from this end) at least one end radius away, else the
+            # other end; found in one pass, so that dense centrelines cost linear time
+            order = p[1:] if sign > 0 else p[-2::-1]
+            reach = float(self.radii_mm[end])
+            far = np.flatnonzero(np.linalg.norm(order - p[end], axis=1) >= reach)
+            d = (order[far[0] if far.size else -1] - p[end]) * sign
             n = float(np.linalg.norm(d))
             out.append(d / n if n > 0 else np.array([0.0, 0.0, 1.0]))
         return out[0], out[1]
@@ -223,9 +222,16 @@ class TubeModel:
         rad = F32(r0) + tc * F32(r1 - r0)
         return np.asarray(ex * ex + ey * ey + ez * ez <= rad * rad)
 
-    def between_ends(self, x: Arr, y: Arr, z: Arr) -> NDArray[np.bool_]:
-        """Whether LPS points lie between the tube's two flat ends (:meth:`end_planes`)."""
-        n0, n1 = self.end_planes()
+    def between_ends(
+        self,
+        x: Arr,
+        y: Arr,
+        z: Arr,
+        ends: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    ) -> NDArray[np.bool_]:
+        """Whether LPS points lie between the tube's two flat ends (:meth:`end_planes`, or
+        ``ends`` when the caller has them already)."""
+        n0, n1 = self.end_planes() if ends is None else ends
         a, b = self.points_lps[0], self.points_lps[-1]
         s0 = (
             (x - F32(a[0])) * F32(n0[0])
@@ -262,6 +268,7 @@ class TubeModel:
         out = CroppedMask.empty_on(box)
         if box.empty:
             return out
+        ends = self.end_planes()
         for k in range(len(self.points_lps) - 1):
             seg = self.points_lps[k : k + 2]
             r = float(max(self.radii_mm[k], self.radii_mm[k + 1]))
@@ -269,7 +276,7 @@ class TubeModel:
             if sub.empty:
                 continue
             x, y, z = block_coords(affine, sub)
-            part = self._segment_inside(k, x, y, z) & self.between_ends(x, y, z)
+            part = self._segment_inside(k, x, y, z) & self.between_ends(x, y, z, ends)
             out.mask[sub.relative_to(box)] |= np.broadcast_to(part, sub.shape)
         return out
 
