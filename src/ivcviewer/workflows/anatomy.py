@@ -24,7 +24,7 @@ from ..annotations import vocabulary as voc
 from ..annotations.overlay import anatomy_names_for_case
 from ..annotations.truth import phantom_truth_anatomy
 from ..errors import AnatomyError
-from ..io import load_labels
+from ..io import find_label_sidecar, load_labels
 from ..volume import Volume
 
 #: Radius given to clicked IVC centreline points that carry none (mm).
@@ -86,6 +86,8 @@ def anatomy_from_labelmap(
     case: CaseFile,
     description: str,
     files: Sequence[Path] = (),
+    *,
+    where: str | None = None,
 ) -> Anatomy:
     """Landmarks derived from a label map with structure names (TotalSegmentator's classes).
 
@@ -95,13 +97,14 @@ def anatomy_from_labelmap(
     Raises
     ------
     AnatomyError
-        A structure the case needs is missing; the message starts with ``description``.
+        A structure the case needs is missing; the message starts with ``where`` (the files
+        the map and its names came from), else ``description``.
     """
     resolved = anatomy_names_for_case({int(v): str(n) for v, n in names.items()}, case)
     try:
         lm = landmarks_from_labelmap(labels, resolved, required=case.required_landmarks())
     except AnatomyError as err:
-        raise AnatomyError(f"{description}: {err}") from err
+        raise AnatomyError(f"{where or description}: {err}") from err
     return Anatomy(
         _described(lm, description),
         labels,
@@ -117,8 +120,11 @@ def anatomy_from_labelmap_file(
 ) -> Anatomy:
     """Landmarks derived from a label map file (names from ``names_path`` or its sidecar)."""
     labels, table = load_labels(path, names_path if names_path else None)
-    files = [Path(path)] + ([Path(names_path)] if names_path else [])
-    return anatomy_from_labelmap(labels, table.names, case, str(path), files)
+    table_path = Path(names_path) if names_path else find_label_sidecar(path)
+    files = [Path(path)] + ([table_path] if table_path is not None else [])
+    # a missing structure may come from the table as much as from the map: name both
+    where = str(path) if table_path is None else f"{path} (names from {table_path})"
+    return anatomy_from_labelmap(labels, table.names, case, str(path), files, where=where)
 
 
 def anatomy_from_landmarks_file(path: str | Path) -> Anatomy:
