@@ -220,7 +220,10 @@ def write_overlay_files(
     save_labels(result.labels, table, folder / OUTPUT_FILES[0], inputs=[str(p) for p in files])
     labels = out.resolve() / OUTPUT_FILES[0]  # as save_labels names it: the folder resolved
     written = OverlayOutputs(
-        labels, label_sidecar_path(labels), out / "labels.json", out / "findings.json",
+        labels,
+        label_sidecar_path(labels),
+        out / "labels.json",
+        out / "findings.json",
         out / "findings.md",
     )
     labels_doc = {str(r.value): r.to_dict() for r in result.regions}
