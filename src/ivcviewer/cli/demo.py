@@ -10,7 +10,10 @@ The case is fitted on two CTs, each with its outputs in its own subfolder of ``-
   CC BY 4.0; :func:`ivcviewer.sample_data.real_abdominal_ct`), fitted from its anatomy label
   map, exactly as ``ivcviewer overlay CT --case FILE --anatomy LABELMAP --out DIR`` does.
 
-Each subfolder gets ``labels.nii.gz``, ``labels.json``, ``findings.json`` and ``findings.md``.
+Each subfolder gets ``labels.nii.gz``, ``labels.json``, ``findings.json`` and ``findings.md``,
+written as one set (beside the subfolder, then swapped in) with the marker of a complete set
+``ivcviewer-complete.json``; the screenshots are added to it and to its marker. An earlier
+demo's subfolder is replaced; one that holds other files is refused.
 With a display (and without ``--no-window``) napari opens one window per CT with the CT, the
 findings, the landmarks, the "Case overlay" widget and the measurement table; without one the
 standard views (axial at the renal-vein level, coronal through the IVC, an anterior 3D view,
@@ -35,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._atomic import SetKind, check_target, extend_marker
 from .._child import child_error, child_paths
 from ..errors import IvcviewerError, OptionalDependencyError
 
@@ -47,6 +51,16 @@ NAPARI_DEMO_MODULE = "ivcviewer._napari.demo"
 #: Subfolders of ``--out``, one per CT the case is fitted on.
 PHANTOM_DIR = "phantom"
 REAL_CT_DIR = "real_ct"
+
+#: What a subfolder of ``--out`` holds: the overlay's files and the screenshots.
+DEMO_SET = SetKind(
+    "demo",
+    "demo overlay",
+    frozenset(
+        ("labels.nii.gz", "labels_labels.json", "labels.json", "findings.json", "findings.md")
+    ),
+    ("demo_*.png",),
+)
 
 _log = logging.getLogger(__name__)
 
@@ -195,15 +209,21 @@ def _check_napari() -> None:
 def check_outputs(targets: list[DemoTarget], case: Path, out: Path) -> None:
     """Refuse, before anything is written, an ``--out`` whose subfolders lie in an input folder.
 
+    Temporary folders of interrupted runs beside the subfolders are removed (with a warning).
+
     Raises
     ------
     VolumeFormatError
         When a CT's subfolder is, or lies inside, the folder of one of its inputs or of the case.
+    OutputExistsError
+        When a subfolder holds files that are not a demo's.
     """
     from ..io.formats import check_output_path
 
     for target in targets:
         check_output_path(out / target.key / "labels.nii.gz", [*target.inputs(), case])
+    for target in targets:
+        check_target(out / target.key, DEMO_SET, label=f"--out {out / target.key}")
 
 
 def fit_and_write(target: DemoTarget, case: Path, out: Path) -> int:
@@ -236,7 +256,7 @@ def fit_and_write(target: DemoTarget, case: Path, out: Path) -> int:
         phantom_truth=None if target.phantom_truth is None else str(target.phantom_truth),
         files=(*target.inputs(), case),
     )
-    written = workflows.write_overlay_outputs(result, out, inputs)
+    written = workflows.write_overlay_outputs(result, out, inputs, kind=DEMO_SET)
     sys.stdout.write(render_terminal(result, [str(p) for p in written.paths()]))
     return 0
 
@@ -257,6 +277,13 @@ def render(target: DemoTarget, case: Path, out: Path, verbose: bool = False) -> 
     cmd = _napari_command("render", target, case, verbose) + ["--out", str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     return child_paths(proc, f"Rendering the demo's screenshots of {target.title}")
+
+
+def render_into_set(target: DemoTarget, case: Path, out: Path, verbose: bool = False) -> list[Path]:
+    """Render one CT's views into its complete set ``out`` and list them in its marker."""
+    written = render(target, case, out, verbose)
+    extend_marker(out, written)
+    return written
 
 
 def open_windows(targets: list[DemoTarget], case: Path, verbose: bool = False) -> None:
@@ -310,7 +337,7 @@ def run(args: argparse.Namespace) -> int:
         open_windows(targets, case, verbose)
         return 0
     print("rendering the screenshots (no window) ...", flush=True)
-    written = [p for t in targets for p in render(t, case, out / t.key, verbose)]
+    written = [p for t in targets for p in render_into_set(t, case, out / t.key, verbose)]
     print("screenshots:")
     for p in written:
         print(f"  {p}")

@@ -15,8 +15,13 @@ Fits a case file's findings to the anatomy of one CT and writes, into ``DIR``:
 ``findings.md``
     the same for people.
 
-The contract is documented in ``docs/overlay.md``. Files are written atomically and never into
-a folder that holds an input. Nothing is written, and the exit status is 2, when no finding can
+``ivcviewer-complete.json``
+    the marker of a complete set: the command, version, time, and each file's size and SHA-256.
+
+The contract is documented in ``docs/overlay.md``. The files are written as one set: into a
+temporary folder beside DIR, then swapped in, so DIR holds the earlier complete overlay or the
+new one, never a mix; never into a folder that holds an input; into a folder that holds other
+files only with ``--force``. Nothing is written, and the exit status is 2, when no finding can
 be drawn on the CT or every landmark lies outside it.
 """
 
@@ -88,6 +93,11 @@ def add_parser(subparsers: Any) -> None:
         help="where the bone that a mass is clipped out of comes from (default labels_and_ct)",
     )
     p.add_argument("--out", metavar="DIR", required=True, help="output folder (created if needed)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into --out even if it holds files that are not an overlay's (they are kept)",
+    )
     p.set_defaults(func=run)
 
 
@@ -139,12 +149,12 @@ def run(args: argparse.Namespace) -> int:
         )
     inputs = _inputs(args)
     # refuse an output folder that is a file or holds an input before anything is read
-    check_overlay_output(Path(args.out), inputs.files)
+    check_overlay_output(Path(args.out), inputs.files, force=args.force)
     case = load_case(args.case)
     ct = open_ct(args.ct, series=args.series, on_irregular=ValidationMode(args.on_irregular))
     anatomy = _anatomy(args, case)
     result = fit_overlay(ct, case, anatomy, bone=BoneSource(args.bone), ct_name=str(args.ct))
-    written = write_overlay_outputs(result, args.out, inputs)
+    written = write_overlay_outputs(result, args.out, inputs, force=args.force)
     for w in result_warnings(result):
         warnings.warn(w, stacklevel=1)
     sys.stdout.write(render_terminal(result, [str(p) for p in written.paths()]))

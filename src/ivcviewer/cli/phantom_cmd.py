@@ -2,8 +2,11 @@
 
 Generates the synthetic abdominal CT phantom with the case's findings (or the normal
 baseline) and writes it to DIR: a DICOM CT series in ``DIR/ct``, the truth label map
-``labels.nii.gz`` with its table ``labels_labels.json``, ``landmarks.json`` (LPS mm) and
-``manifest.json``. A DIR that holds anything is refused unless ``--force`` is given.
+``labels.nii.gz`` with its table ``labels_labels.json``, ``landmarks.json`` (LPS mm),
+``manifest.json`` and the marker of a complete set ``ivcviewer-complete.json``. The set is
+written beside DIR and swapped in, so DIR holds an earlier complete phantom or the new one,
+never a mix. A DIR that holds anything is refused unless ``--force`` is given, except an
+incomplete phantom left by an interrupted run, which is replaced with a warning.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .._atomic import check_target
 from ..errors import OutputExistsError
 from ..phantom import (
     SIZES,
@@ -22,6 +26,7 @@ from ..phantom import (
     reported_mass_extents_mm,
     write_phantom,
 )
+from ..phantom.output import PHANTOM_SET
 
 
 def add_parser(subparsers: Any) -> None:
@@ -46,7 +51,12 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument("--seed", type=_seed, default=0, metavar="N", help="noise seed (default 0)")
     p.add_argument("--normal", action="store_true", help="leave out the findings (baseline)")
-    p.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the phantom in DIR, or write into DIR even if it holds other files "
+        "(they are kept)",
+    )
     p.set_defaults(func=run)
 
 
@@ -66,14 +76,11 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"--out {out} exists and is not a folder; give a folder.")
-    if out.is_dir() and any(out.iterdir()) and not args.force:
-        raise OutputExistsError(
-            f"--out {out} is not empty; give an empty or new folder, or add --force to write "
-            "into it."
-        )
+    # before the build: temporaries of interrupted runs removed, a folder in use refused
+    check_target(out, PHANTOM_SET, force=args.force, replace_complete=False, label=f"--out {out}")
     t0 = time.perf_counter()
     phantom = build_phantom(args.size, seed=args.seed, normal=args.normal)
-    paths = write_phantom(phantom, out, overwrite=args.force)
+    paths = write_phantom(phantom, out, overwrite=args.force, label=f"--out {out}")
     dt = time.perf_counter() - t0
     ct = phantom.ct
     sp = " x ".join(f"{v:g}" for v in ct.spacing)

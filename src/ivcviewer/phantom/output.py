@@ -8,24 +8,27 @@ Layout of a phantom folder::
     landmarks.json           truth landmarks, LPS mm (format "ivcviewer.landmarks")
     manifest.json            parameters, versions, geometry, files, label table with HU
                              ranges, the findings' truth and the citation
+    ivcviewer-complete.json  the marker of a complete set: command, version, time, and each
+                             file's size and SHA-256 (written last)
 
-Every file is written through a temporary file and renamed into place; the series folder is
-written beside its final place and renamed too.
+The whole folder is written as one set (:func:`ivcviewer._atomic.output_set`): into a
+temporary folder beside it, completed by the marker, then swapped in, so the folder holds an
+earlier complete phantom or the new one, never a mix.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .. import __version__, measure
-from .._atomic import temp_dir_beside
+from .._atomic import SetKind, output_set
 from ..dicom import write_ct_series
 from ..errors import OutputExistsError
 from ..io import LabelEntry, LabelTable, save_labels
@@ -44,6 +47,14 @@ CT_DIR = "ct"
 LABELS_FILE = "labels.nii.gz"
 LANDMARKS_FILE = "landmarks.json"
 MANIFEST_FILE = "manifest.json"
+LABEL_TABLE_FILE = "labels_labels.json"
+
+#: The phantom's output set (written by the ``phantom`` command and into the cache).
+PHANTOM_SET = SetKind(
+    "phantom",
+    "phantom",
+    frozenset({CT_DIR, LABELS_FILE, LABEL_TABLE_FILE, LANDMARKS_FILE, MANIFEST_FILE}),
+)
 
 #: Text that marks the data as synthetic in the DICOM headers.
 SYNTHETIC_NOTE = "SYNTHETIC PHANTOM - not patient data"
@@ -122,7 +133,11 @@ def manifest(phantom: Phantom, files: dict[str, str], dicom: dict[str, Any]) -> 
 
 
 def write_phantom(
-    phantom: Phantom, out_dir: str | os.PathLike[str], *, overwrite: bool = False
+    phantom: Phantom,
+    out_dir: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    label: str | None = None,
 ) -> dict[str, Path]:
     """Write the phantom as a DICOM CT series with its truth (see the module docstring).
 
@@ -131,10 +146,15 @@ def write_phantom(
     phantom
         From :func:`~ivcviewer.phantom.build_phantom`.
     out_dir
-        Folder to write into (created if needed).
+        Folder to write (created if needed). It is written as one set: beside it, then
+        swapped in; an incomplete phantom left by an interrupted run is replaced (with a
+        warning).
     overwrite
-        Replace the files of an earlier phantom in ``out_dir``. Without it a folder that holds
-        anything is refused.
+        Replace an earlier complete phantom in ``out_dir``, or write into a folder that holds
+        other files (they are kept). Without it a folder that holds anything but an
+        incomplete phantom is refused.
+    label
+        How messages name ``out_dir`` (e.g. ``--out DIR``).
 
     Returns
     -------
@@ -144,21 +164,38 @@ def write_phantom(
     Raises
     ------
     OutputExistsError
-        When ``out_dir`` is not empty and ``overwrite`` is false.
+        When ``out_dir`` is a file, or is not empty and ``overwrite`` is false.
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"Output path {out} exists and is not a folder; choose a folder.")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise OutputExistsError(
-            f"Output folder {out} is not empty; choose an empty or new folder, or overwrite it "
-            "(--force on the command line)."
-        )
-    out.mkdir(parents=True, exist_ok=True)
+    name = label or f"Output folder {out}"
+    with output_set(
+        out, PHANTOM_SET, force=overwrite, replace_complete=False, label=name
+    ) as folder:
+        written = write_phantom_files(phantom, folder)
+    # the label map and its table named as save_labels names them (the folder resolved)
+    resolved = {"labels", "label_table"}
+    return {
+        key: (out.resolve() if key in resolved else out) / path.name
+        for key, path in written.items()
+    }
+
+
+def write_phantom_files(phantom: Phantom, folder: Path) -> dict[str, Path]:
+    """Write the phantom's series, label map, table, landmarks and manifest into ``folder``.
+
+    ``folder`` is new and empty (where a set is written before it is swapped in).
+
+    Returns
+    -------
+    dict
+        ``{"ct", "labels", "label_table", "landmarks", "manifest"}`` -> path in ``folder``.
+    """
     p = phantom.params
     kind = "normal baseline" if p["normal"] else "leiomyosarcoma invading the IVC"
     short = "normal" if p["normal"] else "IVC leiomyosarcoma"
-    series = out / CT_DIR
+    series = folder / CT_DIR
     dcm = write_ct_series(
         phantom.ct,
         series,
@@ -175,12 +212,11 @@ def write_phantom(
             "ImageComments": f"{SYNTHETIC_NOTE} ({kind})",
             "ContrastBolusAgent": "IV and oral contrast (simulated, portal venous phase)",
         },
-        overwrite=overwrite,
     )
     labels_path, table_path = save_labels(
-        phantom.labels, label_table_for_io(phantom), out / LABELS_FILE
+        phantom.labels, label_table_for_io(phantom), folder / LABELS_FILE
     )
-    landmarks_path = phantom.landmarks.save_json(out / LANDMARKS_FILE)
+    landmarks_path = phantom.landmarks.save_json(folder / LANDMARKS_FILE)
     import pydicom
 
     first = pydicom.dcmread(dcm[0], stop_before_pixels=True)
@@ -198,7 +234,7 @@ def write_phantom(
         "rescale_intercept": -1024.0,
         "window_center_width": [40.0, 400.0],
     }
-    manifest_path = out / MANIFEST_FILE
+    manifest_path = folder / MANIFEST_FILE
     write_text_atomic(manifest_path, json.dumps(manifest(phantom, files, dicom), indent=1) + "\n")
     return {
         "ct": series,
@@ -242,11 +278,16 @@ def _complete(folder: Path, size: str, seed: int, normal: bool) -> bool:
     )
 
 
+class _CachedMeanwhile(Exception):
+    """Another process put the same phantom into the cache first."""
+
+
 def cached_phantom(size: str = "standard", seed: int = 0, normal: bool = False) -> Path:
     """The folder of a written phantom in the user cache, generating it the first time.
 
-    The folder is built under a temporary name in the cache and renamed into place, so a
-    concurrent or interrupted run never leaves a half-written phantom behind.
+    The folder is written as one set beside its place in the cache and swapped in
+    (:func:`write_phantom`), so a concurrent or interrupted run never leaves a half-written
+    phantom behind; temporary folders of interrupted runs are removed.
 
     Returns
     -------
@@ -260,21 +301,10 @@ def cached_phantom(size: str = "standard", seed: int = 0, normal: bool = False) 
         return target
     root.mkdir(parents=True, exist_ok=True)
     log.info("generating the %s phantom (seed %s) into the cache %s", size, seed, target)
-    tmp = temp_dir_beside(target)
-    try:
-        write_phantom(build_phantom(size, seed=seed, normal=normal), tmp, overwrite=True)
-        if target.exists():
-            if _complete(target, size, seed, normal):  # another process finished first
-                shutil.rmtree(tmp, ignore_errors=True)
-                return target
-            shutil.rmtree(target, ignore_errors=True)
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not _complete(target, size, seed, normal):
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    phantom = build_phantom(size, seed=seed, normal=normal)
+    with contextlib.suppress(_CachedMeanwhile):
+        with output_set(target, PHANTOM_SET, force=True, label=f"Phantom cache {target}") as tmp:
+            write_phantom_files(phantom, tmp)
+            if _complete(target, size, seed, normal):
+                raise _CachedMeanwhile(target)
     return target

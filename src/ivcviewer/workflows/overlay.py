@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 
 from .. import geometry
+from .._atomic import SetKind, check_target, output_set
 from .._json import dumps
 from ..annotations import CaseFile
 from ..annotations.overlay import BoneSource, FitOptions, OverlayResult, fit_case
 from ..errors import AnatomyError
-from ..io import LabelEntry, LabelTable, save_labels
+from ..io import LabelEntry, LabelTable, label_sidecar_path, save_labels
 from ..io.formats import check_output_path, write_text_atomic
 from ..volume import Volume
 from .anatomy import Anatomy
@@ -33,6 +34,9 @@ OUTPUT_FILES: tuple[str, ...] = (
     "findings.json",
     "findings.md",
 )
+
+#: The overlay's output set: its files, completed by the marker ``ivcviewer-complete.json``.
+OVERLAY_SET = SetKind("overlay", "overlay", frozenset(OUTPUT_FILES))
 
 
 def fit_overlay(
@@ -159,51 +163,81 @@ class OverlayOutputs:
         ]
 
 
-def check_overlay_output(out: Path, inputs: Sequence[Path]) -> None:
-    """Refuse an output folder that is a file or holds an input, before anything is read.
+def check_overlay_output(
+    out: Path, inputs: Sequence[Path], *, force: bool = False, kind: SetKind = OVERLAY_SET
+) -> None:
+    """Refuse an output folder the overlay may not write, before anything is read.
+
+    Temporary folders of interrupted runs beside ``out`` are removed (with a warning). An
+    earlier overlay in ``out`` is replaced; a folder that holds other files is refused
+    unless ``force``.
 
     Raises
     ------
     IvcviewerError
-        ``out`` is a file, or an input lies in it.
+        ``out`` is a file, an input lies in it, or it holds files that are not an overlay's
+        and ``force`` is not given.
     """
     from ..errors import IvcviewerError
 
     if out.exists() and not out.is_dir():
         raise IvcviewerError(f"--out {out}: is a file, not a folder. Fix: give a folder path.")
     check_output_path(out / OUTPUT_FILES[0], list(inputs))
+    check_target(out, kind, force=force, label=f"--out {out}")
 
 
 def write_overlay_outputs(
-    result: OverlayResult, out: str | Path, inputs: OverlayInputs
+    result: OverlayResult,
+    out: str | Path,
+    inputs: OverlayInputs,
+    *,
+    force: bool = False,
+    kind: SetKind = OVERLAY_SET,
 ) -> OverlayOutputs:
     """Write the label map, its tables, ``findings.json`` and ``findings.md`` into ``out``.
 
-    Every file is written atomically; none goes into a folder that holds an input.
+    The files are written as one set (:func:`ivcviewer._atomic.output_set`): into a temporary
+    folder beside ``out``, completed by ``ivcviewer-complete.json``, then swapped in, so
+    ``out`` holds either the earlier complete set or this one. Nothing goes into a folder that
+    holds an input; a folder that holds other files is written into only with ``force``.
+    ``kind`` names the set in its marker (the demo's folders also hold screenshots).
     """
     out = Path(out)
     files = list(inputs.files) or [Path(inputs.ct), Path(inputs.case)]
-    check_overlay_output(out, files)
-    out.mkdir(parents=True, exist_ok=True)
+    check_overlay_output(out, files, force=force, kind=kind)
+    with output_set(out, kind, force=force, label=f"--out {out}") as folder:
+        return write_overlay_files(result, folder, out, inputs, files)
+
+
+def write_overlay_files(
+    result: OverlayResult, folder: Path, out: Path, inputs: OverlayInputs, files: list[Path]
+) -> OverlayOutputs:
+    """Write the overlay's files into ``folder``; the paths they record and return are ``out``'s.
+
+    ``folder`` is where the set is written before it is swapped into ``out``.
+    """
     table = LabelTable({r.value: LabelEntry(r.name, r.rgba) for r in result.regions})
-    labels_path, sidecar = save_labels(
-        result.labels, table, out / "labels.nii.gz", inputs=[str(p) for p in files]
-    )
+    save_labels(result.labels, table, folder / OUTPUT_FILES[0], inputs=[str(p) for p in files])
+    labels = out.resolve() / OUTPUT_FILES[0]  # as save_labels names it: the folder resolved
     written = OverlayOutputs(
-        labels_path, sidecar, out / "labels.json", out / "findings.json", out / "findings.md"
+        labels,
+        label_sidecar_path(labels),
+        out / "labels.json",
+        out / "findings.json",
+        out / "findings.md",
     )
     labels_doc = {str(r.value): r.to_dict() for r in result.regions}
-    write_text_atomic(written.label_table, dumps(labels_doc) + "\n")
+    write_text_atomic(folder / written.label_table.name, dumps(labels_doc) + "\n")
     doc = result.to_json_dict()
     doc["inputs"] = inputs.to_dict()
     doc["outputs"] = {
-        "labels": str(labels_path),
-        "labels_sidecar": str(sidecar),
+        "labels": str(written.labels),
+        "labels_sidecar": str(written.labels_sidecar),
         "label_table": str(written.label_table),
         "findings_md": str(written.findings_md),
     }
-    write_text_atomic(written.findings_json, dumps(doc) + "\n")
-    write_text_atomic(written.findings_md, render_markdown(result))
+    write_text_atomic(folder / written.findings_json.name, dumps(doc) + "\n")
+    write_text_atomic(folder / written.findings_md.name, render_markdown(result))
     return written
 
 
