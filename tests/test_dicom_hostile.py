@@ -456,3 +456,39 @@ def test_dicomdir_with_missing_files_gives_one_summary(
     rc, out, err = run_cli(capsys, "info", str(root))
     assert rc == 2
     assert_one_line(err, str(root))
+
+
+# ------------------------------------------------------------------ damaged element lengths
+
+
+def test_a_damaged_element_length_is_not_a_memory_blow_up(tmp_path: Path) -> None:
+    """An element whose 4-byte length says 4 GiB in a file of a few KiB: pydicom would ask
+    Python for the whole buffer; reads are capped at the file's size, so it ends as a file left
+    out (or a clear line), under an address-space limit far below 4 GiB."""
+    import subprocess
+    import sys
+
+    import pydicom
+
+    path = write_volume(tmp_path / "ct", axial_volume(n=1), seed="length")[0]
+    ds = pydicom.dcmread(path)
+    ds.add_new(0x00091010, "OB", b"\x00" * 8)
+    ds.save_as(path)
+    data = bytearray(path.read_bytes())
+    head = struct.pack("<HH", 0x0009, 0x1010) + b"OB\x00\x00" + struct.pack("<I", 8)
+    at = data.find(head)
+    assert at > 0
+    data[at + 8 : at + 12] = struct.pack("<I", 0xFFFFFFF0)
+    path.write_bytes(bytes(data))
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))\n"
+        "from ivcviewer.cli.main import main\n"
+        "sys.exit(main(['info', sys.argv[1]]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode in (0, 2), proc.stderr
+    assert "MemoryError" not in proc.stderr and "Traceback" not in proc.stderr
+    assert len([ln for ln in proc.stderr.splitlines() if ln.strip()]) <= 1

@@ -24,6 +24,7 @@ from pydicom.errors import InvalidDicomError
 from ..errors import ResourceLimitError
 from ..limits import Limits, default_limits
 from ..report import ReportCode
+from .bounded_file import dcmread_bounded
 from .library_messages import first_notes, library_messages
 from .records import SkippedFile
 
@@ -245,7 +246,7 @@ class _DicomdirReader:
             return
         try:
             with library_messages() as notes:
-                ds = pydicom.dcmread(dicomdir, force=True)
+                ds = dcmread_bounded(dicomdir, force=True)
                 records = list(ds.get("DirectoryRecordSequence", None) or [])
         except (InvalidDicomError, OSError, EOFError, ValueError, KeyError, AttributeError,
                 TypeError, NotImplementedError, IndexError, RecursionError) as exc:  # fmt: skip

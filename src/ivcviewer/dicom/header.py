@@ -26,6 +26,7 @@ from pydicom.uid import AllTransferSyntaxes
 
 from ..errors import DicomSeriesError, GeometryError
 from ..report import ReportCode
+from .bounded_file import BoundedFile
 from .enhanced import frame_geometries
 from .header_checks import (
     bad_geometry,
@@ -270,13 +271,14 @@ def _read_dataset_quietly(path: Path) -> _RawHeader | SkippedFile:
             bomb = deflate_bomb(fp, size)
             if bomb:
                 return SkippedFile(path, ReportCode.UNREADABLE_FILE, bomb)
+            bounded = BoundedFile(fp, size)
             try:
-                ds = pydicom.dcmread(fp, stop_before_pixels=True)
+                ds = pydicom.dcmread(bounded, stop_before_pixels=True)
             except InvalidDicomError:
                 if not _looks_like_headerless_dicom(path):
                     return SkippedFile(path, ReportCode.NON_IMAGE_SKIPPED, "not a DICOM file")
                 fp.seek(0)
-                ds = pydicom.dcmread(fp, stop_before_pixels=True, force=True)
+                ds = pydicom.dcmread(bounded, stop_before_pixels=True, force=True)
             pixel_offset = fp.tell()
             element_head = fp.read(12)
     except zlib.error as exc:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pydicom
 from numpy.typing import NDArray
 from pydicom import uid as pduid
 
 from ..errors import DicomSeriesError, MissingDecoderError
+from .bounded_file import dcmread_bounded
 from .library_messages import first_notes, library_messages
 
 #: pip packages that provide a decoder for each compressed transfer syntax.
@@ -114,7 +114,7 @@ def decode_frames(path: str, frames: Sequence[int]) -> list[NDArray[Any]]:
 
     with library_messages() as notes:
         try:
-            ds = pydicom.dcmread(path)
+            ds = dcmread_bounded(path)
             ts = ds.file_meta.TransferSyntaxUID
             decoder = get_decoder(ts)
             out = []
