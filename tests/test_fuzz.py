@@ -27,8 +27,7 @@ JOBS = 2
 TIMEOUT_S = 20
 
 
-@pytest.mark.realdata
-def test_fuzz_run_keeps_the_input_contract(public_ct: Path, tmp_path: Path) -> None:
+def _run(tmp_path: Path, cases: int, seed: int, *extra: str) -> None:
     src = Path(ivcviewer.__file__).resolve().parents[1]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(src), str(TESTS)]))
     out = tmp_path / "fuzz"
@@ -37,24 +36,36 @@ def test_fuzz_run_keeps_the_input_contract(public_ct: Path, tmp_path: Path) -> N
         "-m",
         "fuzz",
         "--cases",
-        str(CASES),
+        str(cases),
         "--seed",
-        str(SEED),
+        str(seed),
         "--jobs",
         str(JOBS),
         "--timeout",
         str(TIMEOUT_S),
         "--out",
         str(out),
+        *extra,
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, check=False)
     summary_path = out / "summary.json"
     assert summary_path.is_file(), f"the fuzz run did not finish:\n{proc.stderr[-4000:]}"
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     print(proc.stdout)
-    assert not summary.get("partial") and summary["cases"] == CASES, proc.stderr[-4000:]
+    assert not summary.get("partial") and summary["cases"] == cases, proc.stderr[-4000:]
     assert summary["failing_cases"] == 0, (
-        f"{summary['failing_cases']} of {CASES} fuzz cases broke the input contract "
+        f"{summary['failing_cases']} of {cases} fuzz cases broke the input contract "
         f"{summary['failures_by_class']} (replay one: PYTHONPATH=src:tests python -m fuzz "
-        f"--seed {SEED} --only INDEX --out DIR):\n" + proc.stdout[-20000:]
+        f"--seed {seed} --only INDEX --out DIR {' '.join(extra)}):\n" + proc.stdout[-20000:]
     )
+
+
+@pytest.mark.realdata
+def test_fuzz_run_keeps_the_input_contract(public_ct: Path, tmp_path: Path) -> None:
+    _run(tmp_path, CASES, SEED)
+
+
+def test_fuzz_run_on_shipped_data_keeps_the_input_contract(tmp_path: Path) -> None:
+    """The same contract on a machine without ../shared/public_ct: the corpus is the shipped
+    real CT and label map, the phantom and what is converted from them."""
+    _run(tmp_path, 150, SEED + 1, "--no-public")

@@ -51,6 +51,20 @@ def _public(dest: Path, public_ct: Path, seeds: dict[str, str]) -> None:
             seeds[name] = rel
 
 
+def _shipped(dest: Path, seeds: dict[str, str]) -> None:
+    """The real CT shipped in sample_data/, when the public copy is not in the corpus."""
+    from ivcviewer.sample_data import real_abdominal_ct
+
+    if "ab_ct" in seeds:
+        return
+    sample = real_abdominal_ct()
+    shipped = {"ab_ct": sample.ct, "ab_labels": sample.labels, "ab_names": sample.names}
+    for name, src in shipped.items():
+        rel = f"shipped/{src.name}"
+        _copy(src, dest / rel)
+        seeds[name] = rel
+
+
 def _phantom(dest: Path, seeds: dict[str, str]) -> None:
     from ivcviewer.cli.main import main
 
@@ -119,6 +133,7 @@ def build_corpus(dest: Path, public_ct: Path | None = PUBLIC_CT) -> dict[str, st
     seeds: dict[str, str] = {}
     if public_ct is not None and public_ct.is_dir():
         _public(dest, public_ct, seeds)
+    _shipped(dest, seeds)
     _phantom(dest, seeds)
     _converted(dest, seeds)
     _dicomdir(dest, seeds)
