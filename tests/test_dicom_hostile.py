@@ -181,6 +181,31 @@ def test_malformed_series_is_refused_in_one_line(
     assert digest(folder) == before
 
 
+def test_many_files_left_out_give_a_short_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "ct"
+    files = write_volume(folder, axial_volume(n=12), seed="many")
+    deflated = str(pduid.DeflatedExplicitVRLittleEndian).encode()
+    for p in files[:10]:
+        patch_element(p, "TransferSyntaxUID", deflated)
+    patch_element(files[10], "PixelSpacing", b"nan\\0.5")
+    patch_element(files[11], "Rows", b"\0\0")
+    (tmp_path / "ct" / "notes.txt").write_text("x" * 5000)
+    before = digest(folder)
+    rc, out, err = run_cli(capsys, "info", str(folder))
+    assert rc == 2 and out == ""
+    assert_one_line(err, str(folder))
+    with pytest.raises(NoSeriesFoundError) as info:
+        load_dicom(folder)
+    line = f"ivcviewer: error: {info.value}"
+    assert "\n" not in line and len(line) < 420 + len(str(folder)), line
+    assert str(folder) in line and "Fix:" in line
+    assert "says deflated" in line and "and 9 other files" in line and "finite" in line
+    assert "and 1 more file)" in line
+    assert digest(folder) == before
+
+
 # ------------------------------------------------------------------ damaged pixel data
 
 
