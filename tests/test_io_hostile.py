@@ -381,6 +381,43 @@ def test_volume_file_that_is_a_fifo_is_not_opened(
         _refused(capsys, tmp_path / name, "FIFO")
 
 
+def _one_line(capsys: pytest.CaptureFixture[str], argv: list[str], *words: str) -> str:
+    """Run ``argv``; check exit status 2 and one short error line holding ``words`` and a fix."""
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == "", (out, err)
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ivcviewer: error: "), err
+    assert "Fix:" in lines[0] and len(lines[0]) < 400, lines[0]
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    return lines[0]
+
+
+@pytest.mark.parametrize("what", ["fifo", "yaml", "no_ending", "device"])
+def test_measure_of_something_not_a_volume_file_says_what_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], what: str
+) -> None:
+    path = {"fifo": tmp_path / "pipe.yaml", "yaml": tmp_path / "case.yaml"}.get(
+        what, tmp_path / "labels"
+    )
+    if what == "fifo":
+        os.mkfifo(path)
+    elif what == "device":
+        path = Path("/dev/zero")
+    else:
+        path.write_text("a: 1\n")
+    before = _digest(tmp_path)
+    words = {
+        "fifo": "a FIFO (named pipe)",
+        "yaml": "a file ending in '.yaml'",
+        "no_ending": "a file with no ending",
+        "device": "a character device",
+    }[what]
+    _one_line(capsys, ["measure", str(path)], str(path), words, ".nii.gz", "not a volume file")
+    assert _digest(tmp_path) == before
+
+
 # Label tables ------------------------------------------------------------------------------
 
 
