@@ -418,6 +418,40 @@ def test_measure_of_something_not_a_volume_file_says_what_it_is(
     assert _digest(tmp_path) == before
 
 
+def test_measure_with_a_ct_holding_nan_names_the_ct(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    seg = _label_map(folder)
+    ct = np.full((4, 4, 4), 40.0, dtype=np.float32)
+    ct[2, 2, 2] = np.nan
+    ct[1, 1, 1] = np.inf
+    ct_path = write_nifti(folder / "ct.nii.gz", ct)
+    before = _digest(folder)
+    line = _one_line(capsys, ["measure", str(seg), "--ct", str(ct_path)], f"--ct {ct_path}")
+    assert "finite" in line and "2 voxels" in line
+    assert _digest(folder) == before
+    ct[2, 2, 2] = ct[1, 1, 1] = 40.0
+    ct[0, 0, 0] = np.nan  # outside every region: measured as before
+    write_nifti(ct_path, ct)
+    assert main(["measure", str(seg), "--ct", str(ct_path), "--json"]) == 0
+    capsys.readouterr()
+
+
+def test_label_map_scaled_beyond_the_label_range_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    data = np.zeros((4, 4, 4), dtype=np.uint8)
+    data[1:3, 1:3, 1:3] = 99
+    folder.mkdir()
+    seg = write_nifti(folder / "seg.nii.gz", data, slope=1e38)
+    before = _digest(folder)
+    line = _one_line(capsys, ["measure", str(seg)], str(seg), "4294967295", "scl_slope")
+    assert "9.9e+39" in line
+    assert _digest(folder) == before
+
+
 # Label tables ------------------------------------------------------------------------------
 
 

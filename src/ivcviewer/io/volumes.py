@@ -275,18 +275,26 @@ def _label_array(values: NDArray[Any], path: PathLike) -> NDArray[Any]:
                 "Round or threshold it first."
             )
     elif values.dtype.kind not in "iu":
-        raise VolumeFormatError(f"{path}: label values of type {values.dtype} are not numbers.")
+        raise VolumeFormatError(
+            f"{path}: label values of type {values.dtype} are not numbers; a label map holds "
+            "whole numbers. Fix: store the label map as unsigned integers."
+        )
     if values.size == 0:
         return values.astype(np.uint8)
     vmin, vmax = float(values.min()), float(values.max())
     if vmin < 0:
         raise VolumeFormatError(
-            f"{path}: label values must be >= 0 (0 is background), found {vmin:g}."
+            f"{path}: label values must be >= 0 (0 is background), found {vmin:g}. Fix: store "
+            "the label map as unsigned integers, without scaling (slope 1, intercept 0)."
         )
     for dtype in (np.uint8, np.uint16, np.uint32):
         if vmax <= np.iinfo(dtype).max:
             return values if values.dtype == dtype else values.astype(dtype)
-    raise VolumeFormatError(f"{path}: label value {vmax:g} is too large (max {2**32 - 1}).")
+    raise VolumeFormatError(
+        f"{path}: label values must be whole numbers from 0 to {2**32 - 1}, found {vmax:g} "
+        "(a scaling in the header, such as a NIfTI scl_slope, may make them so). Fix: store the "
+        "label map as unsigned integers, without scaling (slope 1, intercept 0)."
+    )
 
 
 def label_values(array: NDArray[Any]) -> list[int]:
