@@ -358,6 +358,22 @@ def test_detached_data_file_must_be_a_regular_file_in_the_header_folder(
     _refused(capsys, path, *words)
 
 
+@pytest.mark.parametrize("kind", ["nhdr", "mhd"])
+@pytest.mark.parametrize("command", ["info", "measure"])
+def test_missing_detached_data_file_names_the_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, command: str
+) -> None:
+    folder = tmp_path / "in"
+    path = (_nhdr if kind == "nhdr" else _mhd)(
+        folder, _NHDR if kind == "nhdr" else _MHD, "gone.raw"
+    )
+    field = "data file" if kind == "nhdr" else "ElementDataFile"
+    before = _digest(folder)
+    line = _one_line(capsys, [command, str(path)], f"{path}: its data file 'gone.raw'", field)
+    assert "does not exist" in line and "no such file" not in line
+    assert _digest(folder) == before
+
+
 def test_symlink_inside_the_folder_and_list_form_are_followed(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     path = _nhdr(folder, _NHDR, "link.raw")
