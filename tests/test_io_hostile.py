@@ -501,6 +501,26 @@ def test_bad_label_tables_are_refused_clearly(tmp_path: Path, text: str, words: 
     assert len(str(info.value)) < 600
 
 
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("seg_labels.json", '{"1": "liver", "2": ""}'),
+        ("seg_labels.json", '{"2": {"name": "   ", "rgba": [1, 0, 0]}}'),
+        ("seg_labels.txt", '0 0 0 0 0 0 0 "Clear Label"\n2 255 0 0 1 1 1 ""\n'),
+    ],
+)
+def test_label_without_a_name_names_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
+    seg = _label_map(tmp_path / "in")
+    table = tmp_path / "in" / name
+    table.write_text(text)
+    before = _digest(tmp_path / "in")
+    _one_line(capsys, ["measure", str(seg)], str(table), "label 2", "non-empty name")
+    _one_line(capsys, ["measure", str(seg), "--names", str(table)], str(table))
+    assert _digest(tmp_path / "in") == before
+
+
 def test_label_table_over_the_text_limit_or_a_fifo_is_not_read(tmp_path: Path) -> None:
     seg = _label_map(tmp_path / "in")
     table = tmp_path / "in" / "seg_labels.json"
