@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from _dicom_factory import axial_volume, write_volume
 from pydicom import uid as pduid
@@ -341,6 +342,30 @@ def test_positions_far_apart_make_no_giant_grid(tmp_path: Path) -> None:
     assert info.shape[0] == 4 and "irregular_spacing" in info.report
     with pytest.raises(ResourceLimitError, match="resampling 4 unevenly spaced slices"):
         load_dicom(tmp_path / "ct", on_irregular=ValidationMode.RESAMPLE)
+
+
+def test_irregular_series_names_its_folder_and_cuts_absurd_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from _dicom_factory import ramp, write_stack
+
+    folder = tmp_path / "ct"
+    write_stack(folder, ramp(4, 8, 8), [0.0, 2.5, 1e300, 1e300], seed="absurd")
+    before = digest(folder)
+    with pytest.raises(DicomSeriesError) as info:
+        load_dicom(folder)
+    line = f"ivcviewer: error: {info.value}"
+    assert line.startswith(f"ivcviewer: error: {folder}: series "), line
+    assert "Duplicate position 1e+300 mm" in line and "Fix:" in line, line
+    assert "\n" not in line and len(line) < 500 + len(str(folder)), line
+    assert f"{folder}/" not in line  # the files are named within the folder named first
+    from _io_factory import write_nifti
+
+    labels = write_nifti(tmp_path / "labels.nii.gz", np.ones((2, 2, 2), dtype=np.uint8))
+    rc, out, err = run_cli(capsys, "measure", str(labels), "--ct", str(folder))
+    assert rc == 2 and out == ""
+    assert_one_line(err, str(folder), "Duplicate position", "Fix:")
+    assert digest(folder) == before
 
 
 # ------------------------------------------------------------------ folder walks

@@ -29,7 +29,7 @@ from ..report import GeometryReport, ReportCode, Severity, ValidationMode
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata
 from . import pixels
 from ._decode_worker import DecodeWorker, WorkerGone
-from .irregular import SlotLayout, describe_irregularities, regularise
+from .irregular import SlotLayout, describe_irregularities, regularise, series_folder
 from .records import ImageRecord
 from .scan import ScanResult, scan
 from .series import SeriesInfo
@@ -255,12 +255,12 @@ def _checked_stack(info: SeriesInfo, mode: ValidationMode) -> StackGeometry:
     problems = describe_irregularities(info)
     if problems and mode is ValidationMode.RAISE:
         raise DicomSeriesError(
-            f"Series {info.series_uid} ({info.description or 'no description'}) cannot be "
-            "loaded as a regular volume: "
+            f"{series_folder(info)}: series {info.series_uid} "
+            f"({_cut(info.description or 'no description', 64)}) cannot be loaded as a regular "
+            "volume: "
             + " ".join(problems)
-            + " Load with on_irregular 'warn' (command line: --on-irregular warn) to build the "
-            "volume on a uniform grid with the problems reported, or 'resample' to interpolate "
-            "onto a regular grid."
+            + " Fix: load with --on-irregular warn (on_irregular 'warn' in Python) to build a "
+            "uniform grid with the problems reported, or 'resample' to interpolate onto one."
         )
     pixels.check_decoder(fmt.transfer_syntax, info.files[0])
     return g
