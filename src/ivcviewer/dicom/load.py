@@ -121,7 +121,7 @@ def _cut_middle(name: str, chars: int) -> str:
     """``name`` with its middle cut out when longer than ``chars`` (file names differ at the end).
 
     >>> _cut_middle("CT.1.3.12.2.1107.5.1.4.60064.30000022120808113428000016573", 24)
-    'CT.1.3.12...428000016573'
+    'CT.1.3.12....28000016573'
     """
     if len(name) <= chars:
         return name
