@@ -409,3 +409,26 @@ def test_the_parent_takes_the_childs_line_before_its_traceback(
         err = _child.child_error(proc, "Rendering")
     assert str(err) == "render ct.nii.gz: could not be processed (KeyError: 'a'). Fix: check."
     assert "Traceback" in caplog.text  # kept for --verbose, shown after the error line
+
+
+@pytest.mark.parametrize(
+    ("argv", "option", "fix"),
+    [
+        (["phantom", "--out", "{out}", "--seed", "9" * 5000], "--seed", True),
+        (["phantom", "--out", "{out}", "--seed", "-" + "1" * 300], "--seed", True),
+        (["phantom", "--out", "{out}", "--size", "x" * 3000], "--size", False),
+        (["measure", "labels.nii.gz", "--tolerance", "x" * 3000], "--tolerance", False),
+    ],
+)
+def test_huge_argument_values_are_quoted_cut_short(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], option: str, fix: bool
+) -> None:
+    out_dir = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        cli_main.main([a.replace("{out}", str(out_dir)) for a in argv])
+    out, err = capsys.readouterr()
+    line = _one_line(err)
+    assert exc.value.code == 2 and out == ""
+    assert f"argument {option}" in line and "characters)" in line and len(line) < 300, line
+    assert ("Fix:" in line) == fix and "--help" in line
+    assert not out_dir.exists()

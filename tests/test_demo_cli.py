@@ -40,8 +40,17 @@ def test_demo_without_window_writes_findings_and_screenshots(tmp_path: Path, cac
     env.pop("DISPLAY", None)  # no screen: the demo starts its own Xvfb
     env.pop("WAYLAND_DISPLAY", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "ivcviewer", "demo", "--size", "small", "--no-window",
-         "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "ivcviewer",
+            "demo",
+            "--size",
+            "small",
+            "--no-window",
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -117,7 +126,10 @@ def test_demo_fits_the_phantom_and_the_real_ct_into_two_folders(
         ("real_ct", out / "real_ct"),
     ]
     assert rendered[1][0].anatomy_args() == [
-        "--anatomy", str(sample.labels), "--anatomy-names", str(sample.names)
+        "--anatomy",
+        str(sample.labels),
+        "--anatomy-names",
+        str(sample.names),
     ]
     stdout = capsys.readouterr().out
     assert str(out / "real_ct" / "demo_3d.png") in stdout
@@ -187,8 +199,17 @@ def demo_inputs(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 def _demo_argv(inputs: tuple[Path, Path, Path], out: Path) -> list[str]:
     ct, case, truth = inputs
-    return ["render", "--ct", str(ct), "--case", str(case), "--phantom-truth", str(truth),
-            "--out", str(out)]
+    return [
+        "render",
+        "--ct",
+        str(ct),
+        "--case",
+        str(case),
+        "--phantom-truth",
+        str(truth),
+        "--out",
+        str(out),
+    ]
 
 
 def test_napari_demo_lets_a_fault_of_the_program_through(
@@ -322,10 +343,10 @@ def test_demo_opens_one_window_per_ct_and_reports_the_first_failure(
     monkeypatch.setattr(demo_cmd.subprocess, "Popen", FakePopen)
     case = tmp_path / "case.yaml"
     targets = [
-        demo_cmd.DemoTarget("phantom", "the case phantom", tmp_path / "ct",
-                            phantom_truth=tmp_path),
-        demo_cmd.DemoTarget("real_ct", "a real CT", tmp_path / "ct.nii.gz",
-                            labelmap=tmp_path / "seg.nii.gz"),
+        demo_cmd.DemoTarget("phantom", "the case phantom", tmp_path / "ct", phantom_truth=tmp_path),
+        demo_cmd.DemoTarget(
+            "real_ct", "a real CT", tmp_path / "ct.nii.gz", labelmap=tmp_path / "seg.nii.gz"
+        ),
     ]
     from ivcviewer.errors import IvcviewerError
 
@@ -355,8 +376,17 @@ def test_napari_demo_refuses_an_output_folder_beside_the_label_map(
     case.write_text("id: x\n", encoding="utf-8")
     monkeypatch.setattr(demo, "has_display", lambda: True)
     monkeypatch.setitem(sys.modules, "napari", None)  # importing napari would fail
-    argv = ["render", "--ct", str(data / "ct.nii.gz"), "--case", str(case),
-            "--anatomy", str(data / "seg.nii.gz"), "--out", str(tmp_path / inside)]
+    argv = [
+        "render",
+        "--ct",
+        str(data / "ct.nii.gz"),
+        "--case",
+        str(case),
+        "--anatomy",
+        str(data / "seg.nii.gz"),
+        "--out",
+        str(tmp_path / inside),
+    ]
     assert demo.main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "refusing to write" in err[0]

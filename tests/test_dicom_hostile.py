@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from _dicom_factory import axial_volume, write_volume
 from pydicom import uid as pduid
@@ -181,6 +182,31 @@ def test_malformed_series_is_refused_in_one_line(
     assert digest(folder) == before
 
 
+def test_many_files_left_out_give_a_short_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "ct"
+    files = write_volume(folder, axial_volume(n=12), seed="many")
+    deflated = str(pduid.DeflatedExplicitVRLittleEndian).encode()
+    for p in files[:10]:
+        patch_element(p, "TransferSyntaxUID", deflated)
+    patch_element(files[10], "PixelSpacing", b"nan\\0.5")
+    patch_element(files[11], "Rows", b"\0\0")
+    (tmp_path / "ct" / "notes.txt").write_text("x" * 5000)
+    before = digest(folder)
+    rc, out, err = run_cli(capsys, "info", str(folder))
+    assert rc == 2 and out == ""
+    assert_one_line(err, str(folder))
+    with pytest.raises(NoSeriesFoundError) as info:
+        load_dicom(folder)
+    line = f"ivcviewer: error: {info.value}"
+    assert "\n" not in line and len(line) < 420 + len(str(folder)), line
+    assert str(folder) in line and "Fix:" in line
+    assert "says deflated" in line and "and 9 other files" in line and "finite" in line
+    assert "and 1 more file)" in line
+    assert digest(folder) == before
+
+
 # ------------------------------------------------------------------ damaged pixel data
 
 
@@ -316,6 +342,30 @@ def test_positions_far_apart_make_no_giant_grid(tmp_path: Path) -> None:
     assert info.shape[0] == 4 and "irregular_spacing" in info.report
     with pytest.raises(ResourceLimitError, match="resampling 4 unevenly spaced slices"):
         load_dicom(tmp_path / "ct", on_irregular=ValidationMode.RESAMPLE)
+
+
+def test_irregular_series_names_its_folder_and_cuts_absurd_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from _dicom_factory import ramp, write_stack
+
+    folder = tmp_path / "ct"
+    write_stack(folder, ramp(4, 8, 8), [0.0, 2.5, 1e300, 1e300], seed="absurd")
+    before = digest(folder)
+    with pytest.raises(DicomSeriesError) as info:
+        load_dicom(folder)
+    line = f"ivcviewer: error: {info.value}"
+    assert line.startswith(f"ivcviewer: error: {folder}: series "), line
+    assert "Duplicate position 1e+300 mm" in line and "Fix:" in line, line
+    assert "\n" not in line and len(line) < 500 + len(str(folder)), line
+    assert f"{folder}/" not in line  # the files are named within the folder named first
+    from _io_factory import write_nifti
+
+    labels = write_nifti(tmp_path / "labels.nii.gz", np.ones((2, 2, 2), dtype=np.uint8))
+    rc, out, err = run_cli(capsys, "measure", str(labels), "--ct", str(folder))
+    assert rc == 2 and out == ""
+    assert_one_line(err, str(folder), "Duplicate position", "Fix:")
+    assert digest(folder) == before
 
 
 # ------------------------------------------------------------------ folder walks

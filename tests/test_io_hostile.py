@@ -358,6 +358,22 @@ def test_detached_data_file_must_be_a_regular_file_in_the_header_folder(
     _refused(capsys, path, *words)
 
 
+@pytest.mark.parametrize("kind", ["nhdr", "mhd"])
+@pytest.mark.parametrize("command", ["info", "measure"])
+def test_missing_detached_data_file_names_the_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, command: str
+) -> None:
+    folder = tmp_path / "in"
+    path = (_nhdr if kind == "nhdr" else _mhd)(
+        folder, _NHDR if kind == "nhdr" else _MHD, "gone.raw"
+    )
+    field = "data file" if kind == "nhdr" else "ElementDataFile"
+    before = _digest(folder)
+    line = _one_line(capsys, [command, str(path)], f"{path}: its data file 'gone.raw'", field)
+    assert "does not exist" in line and "no such file" not in line
+    assert _digest(folder) == before
+
+
 def test_symlink_inside_the_folder_and_list_form_are_followed(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     path = _nhdr(folder, _NHDR, "link.raw")
@@ -379,6 +395,77 @@ def test_volume_file_that_is_a_fifo_is_not_opened(
     for name in ("pipe.nii.gz", "pipe.nrrd", "pipe.mha"):
         os.mkfifo(tmp_path / name)
         _refused(capsys, tmp_path / name, "FIFO")
+
+
+def _one_line(capsys: pytest.CaptureFixture[str], argv: list[str], *words: str) -> str:
+    """Run ``argv``; check exit status 2 and one short error line holding ``words`` and a fix."""
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == "", (out, err)
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ivcviewer: error: "), err
+    assert "Fix:" in lines[0] and len(lines[0]) < 400, lines[0]
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    return lines[0]
+
+
+@pytest.mark.parametrize("what", ["fifo", "yaml", "no_ending", "device"])
+def test_measure_of_something_not_a_volume_file_says_what_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], what: str
+) -> None:
+    path = {"fifo": tmp_path / "pipe.yaml", "yaml": tmp_path / "case.yaml"}.get(
+        what, tmp_path / "labels"
+    )
+    if what == "fifo":
+        os.mkfifo(path)
+    elif what == "device":
+        path = Path("/dev/zero")
+    else:
+        path.write_text("a: 1\n")
+    before = _digest(tmp_path)
+    words = {
+        "fifo": "a FIFO (named pipe)",
+        "yaml": "a file ending in '.yaml'",
+        "no_ending": "a file with no ending",
+        "device": "a character device",
+    }[what]
+    _one_line(capsys, ["measure", str(path)], str(path), words, ".nii.gz", "not a volume file")
+    assert _digest(tmp_path) == before
+
+
+def test_measure_with_a_ct_holding_nan_names_the_ct(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    seg = _label_map(folder)
+    ct = np.full((4, 4, 4), 40.0, dtype=np.float32)
+    ct[2, 2, 2] = np.nan
+    ct[1, 1, 1] = np.inf
+    ct_path = write_nifti(folder / "ct.nii.gz", ct)
+    before = _digest(folder)
+    line = _one_line(capsys, ["measure", str(seg), "--ct", str(ct_path)], f"--ct {ct_path}")
+    assert "finite" in line and "2 voxels" in line
+    assert _digest(folder) == before
+    ct[2, 2, 2] = ct[1, 1, 1] = 40.0
+    ct[0, 0, 0] = np.nan  # outside every region: measured as before
+    write_nifti(ct_path, ct)
+    assert main(["measure", str(seg), "--ct", str(ct_path), "--json"]) == 0
+    capsys.readouterr()
+
+
+def test_label_map_scaled_beyond_the_label_range_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    data = np.zeros((4, 4, 4), dtype=np.uint8)
+    data[1:3, 1:3, 1:3] = 99
+    folder.mkdir()
+    seg = write_nifti(folder / "seg.nii.gz", data, slope=1e38)
+    before = _digest(folder)
+    line = _one_line(capsys, ["measure", str(seg)], str(seg), "4294967295", "scl_slope")
+    assert "9.9e+39" in line
+    assert _digest(folder) == before
 
 
 # Label tables ------------------------------------------------------------------------------
@@ -412,6 +499,26 @@ def test_bad_label_tables_are_refused_clearly(tmp_path: Path, text: str, words: 
     assert "seg_labels.json" in str(info.value)
     assert "Fix:" in str(info.value)
     assert len(str(info.value)) < 600
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("seg_labels.json", '{"1": "liver", "2": ""}'),
+        ("seg_labels.json", '{"2": {"name": "   ", "rgba": [1, 0, 0]}}'),
+        ("seg_labels.txt", '0 0 0 0 0 0 0 "Clear Label"\n2 255 0 0 1 1 1 ""\n'),
+    ],
+)
+def test_label_without_a_name_names_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
+    seg = _label_map(tmp_path / "in")
+    table = tmp_path / "in" / name
+    table.write_text(text)
+    before = _digest(tmp_path / "in")
+    _one_line(capsys, ["measure", str(seg)], str(table), "label 2", "non-empty name")
+    _one_line(capsys, ["measure", str(seg), "--names", str(table)], str(table))
+    assert _digest(tmp_path / "in") == before
 
 
 def test_label_table_over_the_text_limit_or_a_fifo_is_not_read(tmp_path: Path) -> None:

@@ -115,9 +115,7 @@ def test_missing_data_names_both_places(tmp_path: Path) -> None:
     assert "pip install" in message
 
 
-def test_a_missing_sample_file_is_named(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_missing_sample_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "example_ct.nii.gz").write_bytes(b"")
     monkeypatch.setattr(sample_data, "sample_data_dir", lambda: tmp_path)
     with pytest.raises(IvcviewerError, match="lacks example_ct_totalseg_v1.nii.gz, example_ct_t"):

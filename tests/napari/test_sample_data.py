@@ -112,9 +112,7 @@ def test_the_case_overlay_fits_the_case_on_the_real_anatomy_layer(make_napari_vi
     from ivcviewer.annotations import default_case_path
 
     viewer = make_napari_viewer(show=True)
-    image, labels = (
-        viewer.add_layer(Layer.create(*d)) for d in sample_data.real_ct_with_anatomy()
-    )
+    image, labels = (viewer.add_layer(Layer.create(*d)) for d in sample_data.real_ct_with_anatomy())
     w = CaseOverlayWidget(viewer)
     viewer.window.add_dock_widget(w, name="Case overlay")
     w.set_case(default_case_path())

@@ -428,12 +428,18 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--ct", required=True, help="the CT (DICOM folder or volume file)")
         s.add_argument("--case", required=True, help="case file")
         source = s.add_mutually_exclusive_group(required=True)
-        source.add_argument("--phantom-truth", dest="phantom_truth",
-                            help="the phantom's truth folder")
-        source.add_argument("--anatomy", metavar="LABELMAP",
-                            help="anatomy label map with structure names")
-        s.add_argument("--anatomy-names", metavar="JSON", dest="anatomy_names",
-                       help="label table of --anatomy; default: <stem>_labels.json beside it")
+        source.add_argument(
+            "--phantom-truth", dest="phantom_truth", help="the phantom's truth folder"
+        )
+        source.add_argument(
+            "--anatomy", metavar="LABELMAP", help="anatomy label map with structure names"
+        )
+        s.add_argument(
+            "--anatomy-names",
+            metavar="JSON",
+            dest="anatomy_names",
+            help="label table of --anatomy; default: <stem>_labels.json beside it",
+        )
         s.add_argument(
             "-v", "--verbose", action="store_true", help="log progress (and child tracebacks)"
         )
@@ -468,12 +474,17 @@ def render_in_child(
     )
     args = [
         "render",
-        "--ct", os.fspath(ct_path),
-        "--case", os.fspath(case_path),
+        "--ct",
+        os.fspath(ct_path),
+        "--case",
+        os.fspath(case_path),
         *_anatomy_args(phantom_truth, labelmap, labelmap_names),
-        "--out", os.fspath(out_dir),
-        "--size", f"{size[0]}x{size[1]}",
-        "--prefix", prefix,
+        "--out",
+        os.fspath(out_dir),
+        "--size",
+        f"{size[0]}x{size[1]}",
+        "--prefix",
+        prefix,
     ]
     with xvfb_display() as display:
         return run_module_on_display(
@@ -532,15 +543,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             return None
         if has_display():
             return render_demo(
-                args.ct, args.case, args.phantom_truth, args.out, args.size, args.prefix,
+                args.ct,
+                args.case,
+                args.phantom_truth,
+                args.out,
+                args.size,
+                args.prefix,
                 **anatomy,
             )
         return render_in_child(
-            args.ct, args.case, args.phantom_truth, args.out, args.size, prefix=args.prefix,
+            args.ct,
+            args.case,
+            args.phantom_truth,
+            args.out,
+            args.size,
+            prefix=args.prefix,
             **anatomy,
         )
 
     return run_as_child(action, f"{args.command} {args.ct}")
+
 
 if __name__ == "__main__":
     sys.exit(main())

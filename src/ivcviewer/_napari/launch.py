@@ -421,5 +421,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     return run_as_child(action, f"{args.command} {args.paths[0]}")
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -261,12 +261,17 @@ def fit_and_write(target: DemoTarget, case: Path, out: Path) -> int:
     return 0
 
 
-def _napari_command(
-    mode: str, target: DemoTarget, case: Path, verbose: bool = False
-) -> list[str]:
+def _napari_command(mode: str, target: DemoTarget, case: Path, verbose: bool = False) -> list[str]:
     cmd = [
-        sys.executable, "-m", NAPARI_DEMO_MODULE, mode,
-        "--ct", str(target.ct), "--case", str(case), *target.anatomy_args(),
+        sys.executable,
+        "-m",
+        NAPARI_DEMO_MODULE,
+        mode,
+        "--ct",
+        str(target.ct),
+        "--case",
+        str(case),
+        *target.anatomy_args(),
     ]
     return [*cmd, "--verbose"] if verbose else cmd
 
@@ -343,6 +348,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {p}")
     for target in targets:
         findings = out / target.key / "findings.md"
-        print(f"findings on {target.title}: {findings} (and findings.json, labels.nii.gz, "
-              "labels.json)")
+        print(
+            f"findings on {target.title}: {findings} (and findings.json, labels.nii.gz, "
+            "labels.json)"
+        )
     return 0

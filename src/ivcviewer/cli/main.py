@@ -22,6 +22,7 @@ from types import ModuleType, TracebackType
 from .. import __version__
 from ..errors import IvcviewerError
 from ..report import WarningCollector, collecting_warnings, failure_line, is_path_like
+from .options import cut_quoted_values
 
 #: Subcommand modules, in the order ``--help`` lists them.
 SUBCOMMANDS: tuple[str, ...] = (
@@ -41,6 +42,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that exits with status 2 and one line, as the rest of the CLI does."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        message = cut_quoted_values(message)
         self.exit(EXIT_ERROR, f"ivcviewer: error: {message} (see '{self.prog} --help')\n")
 
 

@@ -18,7 +18,7 @@ from .. import measure
 from .._json import dumps
 from ..report import ValidationMode
 from ..workflows.measure import JSON_SCHEMA_VERSION, measure_labelmap, warn_all
-from .options import add_series_options
+from .options import add_series_options, shown_arg
 
 __all__ = ["JSON_SCHEMA_VERSION", "add_parser", "format_table", "run", "tolerance_arg"]
 
@@ -33,11 +33,12 @@ def tolerance_arg(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"must be a number (a relative tolerance such as 0.02), got {text!r}"
+            f"must be a number (a relative tolerance such as 0.02), got {shown_arg(text)}"
         ) from None
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(
-            f"must be a finite number >= 0 (a relative tolerance such as 0.02), got {text!r}"
+            "must be a finite number >= 0 (a relative tolerance such as 0.02), got "
+            f"{shown_arg(text)}"
         )
     return value
 

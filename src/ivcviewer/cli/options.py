@@ -3,11 +3,39 @@
 from __future__ import annotations
 
 import argparse
+import re
 
+from ..limits import Limits
 from ..report import ValidationMode
 
 #: Help of a PATH argument that takes any image input.
 PATH_HELP = "DICOM folder, DICOMDIR, DICOM file or volume file"
+
+#: Longest argument value quoted whole in a message; longer ones are cut, their length said.
+ARG_QUOTE_CHARS = 40
+
+#: A quoted value in one of argparse's own messages (``invalid choice: '...'``).
+_QUOTED = re.compile(rf"'([^']{{{ARG_QUOTE_CHARS - 1},}})'")
+
+
+def shown_arg(text: str) -> str:
+    """An argument value as a message quotes it: ``repr``, cut short with its length said.
+
+    >>> shown_arg("42")
+    "'42'"
+    >>> shown_arg("9" * 5000)
+    "'99999999999999999999999999999999999999... (5002 characters)"
+    """
+    return Limits(max_quoted_chars=ARG_QUOTE_CHARS).quote(text)
+
+
+def cut_quoted_values(message: str) -> str:
+    """``message`` with each long quoted value cut by :func:`shown_arg`.
+
+    >>> cut_quoted_values("invalid choice: '" + "x" * 100 + "' (choose from 'a')")[-45:]
+    "xxxxxx... (102 characters) (choose from 'a')"
+    """
+    return _QUOTED.sub(lambda m: shown_arg(m.group(1)), message)
 
 
 def add_series_options(

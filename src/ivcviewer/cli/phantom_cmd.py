@@ -27,6 +27,7 @@ from ..phantom import (
     write_phantom,
 )
 from ..phantom.output import PHANTOM_SET
+from .options import shown_arg
 
 
 def add_parser(subparsers: Any) -> None:
@@ -62,12 +63,14 @@ def add_parser(subparsers: Any) -> None:
 
 def _seed(text: str) -> int:
     """A non-negative integer seed (argparse type)."""
+    rule = "must be a non-negative integer"
+    fix = "Fix: give a whole number such as 0 or 42"
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"{rule}, got {shown_arg(text)}. {fix}") from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
+        raise argparse.ArgumentTypeError(f"{rule}, got {shown_arg(text)}. {fix}")
     return value
 
 

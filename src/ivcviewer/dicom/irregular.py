@@ -10,7 +10,9 @@ raised under ``RAISE``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,26 +88,52 @@ def regularise(
     return array, affine
 
 
+def _mm(value: float, fmt: str = ".3f") -> str:
+    """A distance in mm as ``fmt`` gives it, or in 4 significant digits when absurdly large.
+
+    >>> _mm(12.5), _mm(1e308), _mm(float("inf"))
+    ('12.500', '1e+308', 'inf')
+    """
+    return format(value, fmt) if abs(value) < 1e6 else format(value, ".4g")
+
+
+def series_folder(info: SeriesInfo) -> Path:
+    """The folder holding every file of ``info`` (the file itself for a one-file series)."""
+    if not info.files:
+        return Path()
+    return Path(os.path.commonpath([str(f) for f in info.files]))
+
+
 def describe_irregularities(info: SeriesInfo) -> list[str]:
-    """Sentences naming what makes a stack irregular (empty when regular)."""
+    """Sentences naming what makes a stack irregular (empty when regular).
+
+    Files are named relative to :func:`series_folder`, which a message names first.
+    """
     g = info.stack
     out: list[str] = []
     if g is None:
         return out
+    folder = series_folder(info)
+
+    def name(index: int) -> str:
+        image = info.images[int(index)]
+        path = image.path
+        shown = path.relative_to(folder) if path != folder and folder in path.parents else path
+        return str(shown) + (f" frame {image.frame + 1}" if image.n_frames > 1 else "")
+
     for grp in g.duplicates[:3]:
-        names = ", ".join(info.images[i].describe() for i in grp)
-        out.append(f"Duplicate position {g.distances[grp[0]]:.3f} mm along the normal: {names}.")
+        names = ", ".join(name(i) for i in grp[:4]) + (
+            f" and {len(grp) - 4} more" if len(grp) > 4 else ""
+        )
+        out.append(f"Duplicate position {_mm(g.distances[grp[0]])} mm along the normal: {names}.")
     if len(g.duplicates) > 3:
         out.append(f"({len(g.duplicates) - 3} more duplicate groups.)")
     if g.missing_slots and g.slots is not None:
         jumps = np.flatnonzero(np.diff(g.slots) > 1)[:3]
-        where = "; ".join(
-            f"between {info.images[int(g.unique[j])].describe()} and "
-            f"{info.images[int(g.unique[j + 1])].describe()}"
-            for j in jumps
-        )
+        where = "; ".join(f"between {name(g.unique[j])} and {name(g.unique[j + 1])}" for j in jumps)
         out.append(
-            f"{len(g.missing_slots)} slice(s) missing from the {g.step_mm:.4g} mm grid ({where})."
+            f"{len(g.missing_slots)} slice(s) missing from the {_mm(g.step_mm, '.4g')} mm grid "
+            f"({where})."
         )
     if g.irregular:
         d = g.distances[g.unique]
@@ -114,14 +142,13 @@ def describe_irregularities(info: SeriesInfo) -> list[str]:
         out.append(
             f"Uneven steps between slices ({steps.min():.4g} to {steps.max():.4g} mm, "
             f"tolerance {SPACING_TOLERANCE_MM} mm), e.g. {steps[odd]:.4g} mm between "
-            f"{info.images[int(g.unique[odd])].describe()} and "
-            f"{info.images[int(g.unique[odd + 1])].describe()}"
+            f"{name(g.unique[odd])} and {name(g.unique[odd + 1])}"
             + ("; the positions do not lie on one line." if g.off_line else ".")
         )
     if info.unreadable:
         out.append(
             f"{len(info.unreadable)} file(s) cannot be read: "
-            + "; ".join(f"{s.path} ({s.reason})" for s in info.unreadable[:3])
+            + "; ".join(f"{s.path.name} ({s.reason})" for s in info.unreadable[:3])
             + "."
         )
     return out

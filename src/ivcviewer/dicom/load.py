@@ -29,9 +29,9 @@ from ..report import GeometryReport, ReportCode, Severity, ValidationMode
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata
 from . import pixels
 from ._decode_worker import DecodeWorker, WorkerGone
-from .irregular import SlotLayout, describe_irregularities, regularise
+from .irregular import SlotLayout, describe_irregularities, regularise, series_folder
 from .records import ImageRecord
-from .scan import scan
+from .scan import ScanResult, scan
 from .series import SeriesInfo
 from .stack import StackGeometry
 
@@ -94,20 +94,85 @@ def load_dicom(
     result = scan(path, recursive=recursive, limits=limits)
     chosen = result.get(series_uid) if series_uid else result.series
     if not chosen:
-        what = f"no series with SeriesInstanceUID {series_uid}" if series_uid else "no image series"
-        found = ", ".join(s.series_uid for s in result.series[:10]) or "none"
-        reasons = "; ".join(f"{s.path.name}: {s.reason}" for s in result.skipped[:5])
-        raise NoSeriesFoundError(
-            f"{path}: {what} found (series present: {found}"
-            + (f"; files left out: {reasons}" if reasons else "")
-            + "). Fix: point to a folder holding a CT series."
-        )
+        raise NoSeriesFoundError(_no_series_message(path, series_uid, result))
     volumes = []
     for info in chosen:
         vol = load_series(info, on_irregular=on_irregular, workers=workers, limits=limits)
         vol.metadata.extra["skipped"] = [s.to_dict() for s in result.skipped]
         volumes.append(vol)
     return volumes
+
+
+#: Files left out, and series present, that a "no series found" message names one by one.
+_LISTED = 3
+
+
+def _cut(text: str, chars: int) -> str:
+    """``text``, cut to ``chars`` characters with "..." when longer.
+
+    >>> _cut("1.2.840.10008.1.2.1.99", 12)
+    '1.2.840.1...'
+    """
+    text = " ".join(text.split())
+    return text if len(text) <= chars else text[: chars - 3] + "..."
+
+
+def _cut_middle(name: str, chars: int) -> str:
+    """``name`` with its middle cut out when longer than ``chars`` (file names differ at the end).
+
+    >>> _cut_middle("CT.1.3.12.2.1107.5.1.4.60064.30000022120808113428000016573", 24)
+    'CT.1.3.12....28000016573'
+    """
+    if len(name) <= chars:
+        return name
+    head = (chars - 3) // 2
+    return f"{name[:head]}...{name[len(name) - (chars - 3 - head) :]}"
+
+
+def _listing(items: Sequence[str]) -> str:
+    """The first few ``items`` joined by "; ", then how many more there are."""
+    shown = "; ".join(items[:_LISTED])
+    more = len(items) - _LISTED
+    return shown + (f"; and {more} more" if more > 0 else "")
+
+
+def _files_left_out(result: ScanResult) -> str:
+    """The files left out by the scan, grouped by reason: the first few, cut short."""
+    groups: dict[str, list[str]] = {}
+    for skipped in result.skipped:
+        groups.setdefault(" ".join(str(skipped.reason).split()), []).append(skipped.path.name)
+    shown = list(groups.items())[:_LISTED]
+    reason_chars = min(90, 180 // max(len(shown), 1))  # about 200 characters in all
+    items = []
+    for reason, names in shown:
+        others = (
+            f" and {len(names) - 1} other file{'s' * (len(names) > 2)}" if len(names) > 1 else ""
+        )
+        items.append(f"{_cut_middle(names[0], 28)}{others}: {_cut(reason, reason_chars)}")
+    rest = sum(len(names) for names in list(groups.values())[_LISTED:])
+    return "; ".join(items) + (f"; and {rest} more file{'s' * (rest > 1)}" if rest else "")
+
+
+def _no_series_message(path: Path | str, series_uid: str | None, result: ScanResult) -> str:
+    """One line saying that ``path`` holds no (wanted) series, with a few short reasons."""
+    what = (
+        f"no series with SeriesInstanceUID {_cut(series_uid, 70)}"
+        if series_uid
+        else "no image series"
+    )
+    found = _listing([_cut(s.series_uid, 70) for s in result.series]) or "none"
+    left_out = _files_left_out(result)
+    if series_uid and result.series:
+        fix = "pick a SeriesInstanceUID the input holds"
+    elif left_out:
+        fix = "repair or remove the files left out, or point to another CT series"
+    else:
+        fix = "point to a folder holding a CT series"
+    return (
+        f"{path}: {what} found (series present: {found}"
+        + (f"; files left out: {left_out}" if left_out else "")
+        + f"). Fix: {fix}."
+    )
 
 
 def load_series(
@@ -190,12 +255,12 @@ def _checked_stack(info: SeriesInfo, mode: ValidationMode) -> StackGeometry:
     problems = describe_irregularities(info)
     if problems and mode is ValidationMode.RAISE:
         raise DicomSeriesError(
-            f"Series {info.series_uid} ({info.description or 'no description'}) cannot be "
-            "loaded as a regular volume: "
+            f"{series_folder(info)}: series {info.series_uid} "
+            f"({_cut(info.description or 'no description', 64)}) cannot be loaded as a regular "
+            "volume: "
             + " ".join(problems)
-            + " Load with on_irregular 'warn' (command line: --on-irregular warn) to build the "
-            "volume on a uniform grid with the problems reported, or 'resample' to interpolate "
-            "onto a regular grid."
+            + " Fix: load with --on-irregular warn (on_irregular 'warn' in Python) to build a "
+            "uniform grid with the problems reported, or 'resample' to interpolate onto one."
         )
     pixels.check_decoder(fmt.transfer_syntax, info.files[0])
     return g

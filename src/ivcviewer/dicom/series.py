@@ -245,7 +245,10 @@ def _stack_info(uid: str, headers: list[ImageHeader], tolerance_mm: float) -> Se
             iop, first_image.position, first_image.pixel_spacing, [float(v) for v in slice_vector]
         )
     except GeometryError as exc:
-        raise DicomSeriesError(f"Series {uid} ({first_image.path}): {exc}") from exc
+        raise DicomSeriesError(
+            "a zero spacing or parallel axes in the slice geometry give no volume grid "
+            f"(series {uid or '(no SeriesInstanceUID)'}, {first_image.path}; {exc})"
+        ) from exc
     report = GeometryReport(
         single_slice + _grid_items(g, images, tolerance_mm) + _value_items(first.modality, images)
     )

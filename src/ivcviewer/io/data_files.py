@@ -96,9 +96,7 @@ def detached_data_file(header: Path, name: str, field: str) -> Path:
     ------
     VolumeFormatError
         For an empty name, an absolute path, a ``..`` component, a symbolic link that leads
-        out of the header's folder, or a data file that is not a regular file.
-    FileNotFoundError
-        When the data file does not exist.
+        out of the header's folder, a data file that is not a regular file or does not exist.
     """
     shown = name if len(name) <= 120 else name[:117] + "..."
     fix = f"Fix: put the data file beside {header.name} and give its plain name in '{field}'."
@@ -123,7 +121,14 @@ def detached_data_file(header: Path, name: str, field: str) -> Path:
             f"{header}: '{field}' {shown!r} is a symbolic link leading to {real}, outside the "
             f"header's folder {folder}; it is not followed. {fix}"
         )
-    regular_file_size(target, f"data file ({field}) of {header.name}")
+    try:
+        regular_file_size(target, f"data file ({field}) of {header.name}")
+    except FileNotFoundError:
+        raise VolumeFormatError(
+            f"{header}: its data file {shown!r} (named by '{field}') does not exist beside the "
+            f"header. Fix: put the data file beside {header.name}, or correct '{field}' in the "
+            "header."
+        ) from None
     return target
 
 

@@ -115,6 +115,22 @@ def _as_rgba(values: Any, scale: float, source: str, value: int) -> RGBA:
     return (comps[0], comps[1], comps[2], comps[3])
 
 
+def _check_name(name: object, source: str, value: int) -> None:
+    """Refuse an empty name (or one that is not text) of label ``value``, naming ``source``."""
+    if not isinstance(name, str) or not name.strip():
+        raise VolumeFormatError(
+            f"{source}: label {value} needs a non-empty name, got {_QUOTE.quote(name)}. Fix: "
+            "give every label a name (or leave the label out of the table)."
+        )
+
+
+def _checked(entries: dict[int, LabelEntry], source: str) -> dict[int, LabelEntry]:
+    """``entries`` after :func:`_check_name` on each, so that a message names ``source``."""
+    for value, entry in entries.items():
+        _check_name(entry.name, source, value)
+    return entries
+
+
 @dataclass(frozen=True)
 class LabelTable(Mapping[int, LabelEntry]):
     """Label value -> :class:`LabelEntry` ``(name, rgba)``.
@@ -134,10 +150,7 @@ class LabelTable(Mapping[int, LabelEntry]):
             value = _as_value(key, "label table")
             entry = self.entries[key]
             name, rgba = entry
-            if not isinstance(name, str) or not name.strip():
-                raise VolumeFormatError(
-                    f"label table: label {value} needs a non-empty name, got {name!r}."
-                )
+            _check_name(name, "label table", value)
             if value == 0:
                 continue
             clean[value] = LabelEntry(name.strip(), _as_rgba(rgba, 1.0, "label table", value))
@@ -202,7 +215,7 @@ class LabelTable(Mapping[int, LabelEntry]):
         for key, name in names.items():
             v = _as_value(key, "label names")
             entries[v] = LabelEntry(name, default_color(v))
-        return cls(entries)
+        return cls(_checked(entries, "label names"))
 
     @classmethod
     def from_json_data(cls, data: Any, source: str = "label JSON") -> LabelTable:
@@ -233,7 +246,7 @@ class LabelTable(Mapping[int, LabelEntry]):
                     f'{{"name": ..., "rgba": [...]}}, got {_QUOTE.quote(item)}. Fix: give '
                     "every label a non-empty name."
                 )
-        return cls(entries)
+        return cls(_checked(entries, source))
 
     @classmethod
     def _from_dcmqi(cls, data: dict[str, Any], source: str) -> LabelTable:
@@ -256,7 +269,7 @@ class LabelTable(Mapping[int, LabelEntry]):
                 rgb = seg.get("recommendedDisplayRGBValue")
                 rgba = _as_rgba(rgb, 255.0, source, v) if rgb is not None else default_color(v)
                 entries[v] = LabelEntry(str(name), rgba)
-        return cls(entries)
+        return cls(_checked(entries, source))
 
     @classmethod
     def from_itksnap_text(cls, text: str, source: str = "ITK-SNAP label file") -> LabelTable:
@@ -295,6 +308,7 @@ class LabelTable(Mapping[int, LabelEntry]):
             entries[v] = LabelEntry(
                 fields[7], _as_rgba((r, g, b, a), 1.0, f"{source}, line {n}", v)
             )
+            _check_name(fields[7], f"{source}, line {n}", v)
         return cls(entries)
 
     @classmethod

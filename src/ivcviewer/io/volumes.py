@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ from ..limits import Limits, default_limits
 from ..report import GeometryReport, ReportCode, Severity
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata, hu_dtype
 from . import nifti_backend, sitk_backend
+from .data_files import _kind as file_kind
 from .formats import (
-    ACCEPTED,
     atomic_output,
     check_output_path,
     not_found,
@@ -47,10 +48,22 @@ def _format_of(path: Path) -> str:
         if not path.exists():
             raise not_found(path)
         raise VolumeFormatError(
-            f"{path}: unknown volume file type; volume files end with .nii, .nii.gz, .nrrd, "
-            f".nhdr, .mha or .mhd (for anything else use open_path, which accepts {ACCEPTED})."
+            f"{path}: {_what_it_is(path)}, not a volume file; a volume file is a regular file "
+            "ending in .nii, .nii.gz, .nrrd, .nhdr, .mha or .mhd. Fix: give a volume file with "
+            "one of these endings (DICOM input is opened with open_path)."
         )
     return fmt
+
+
+def _what_it_is(path: Path) -> str:
+    """What ``path`` is, in words: a folder, a FIFO, a device, or a file with some ending."""
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        return file_kind(mode)
+    suffix = path.suffix
+    if not suffix:
+        return "a file with no ending"
+    return f"a file ending in {suffix if len(suffix) <= 24 else suffix[:21] + '...'!r}"
 
 
 @contextlib.contextmanager
@@ -87,7 +100,11 @@ def _backend_read(path: Path, limits: Limits) -> tuple[VolumeHeader, NDArray[Any
     if not path.exists():
         raise not_found(path)
     if path.is_dir():
-        raise VolumeFormatError(f"{path}: is a folder, not a volume file; use open_path for DICOM.")
+        raise VolumeFormatError(
+            f"{path}: a folder, not a volume file; a volume file is a regular file ending in "
+            ".nii, .nii.gz, .nrrd, .nhdr, .mha or .mhd. Fix: give a volume file (a DICOM folder "
+            "is opened with open_path)."
+        )
     fmt = _format_of(path)
     with reading(path):
         if fmt == "nifti":
@@ -258,18 +275,26 @@ def _label_array(values: NDArray[Any], path: PathLike) -> NDArray[Any]:
                 "Round or threshold it first."
             )
     elif values.dtype.kind not in "iu":
-        raise VolumeFormatError(f"{path}: label values of type {values.dtype} are not numbers.")
+        raise VolumeFormatError(
+            f"{path}: label values of type {values.dtype} are not numbers; a label map holds "
+            "whole numbers. Fix: store the label map as unsigned integers."
+        )
     if values.size == 0:
         return values.astype(np.uint8)
     vmin, vmax = float(values.min()), float(values.max())
     if vmin < 0:
         raise VolumeFormatError(
-            f"{path}: label values must be >= 0 (0 is background), found {vmin:g}."
+            f"{path}: label values must be >= 0 (0 is background), found {vmin:g}. Fix: store "
+            "the label map as unsigned integers, without scaling (slope 1, intercept 0)."
         )
     for dtype in (np.uint8, np.uint16, np.uint32):
         if vmax <= np.iinfo(dtype).max:
             return values if values.dtype == dtype else values.astype(dtype)
-    raise VolumeFormatError(f"{path}: label value {vmax:g} is too large (max {2**32 - 1}).")
+    raise VolumeFormatError(
+        f"{path}: label values must be whole numbers from 0 to {2**32 - 1}, found {vmax:g} "
+        "(a scaling in the header, such as a NIfTI scl_slope, may make them so). Fix: store the "
+        "label map as unsigned integers, without scaling (slope 1, intercept 0)."
+    )
 
 
 def label_values(array: NDArray[Any]) -> list[int]:

@@ -95,7 +95,10 @@ def hu_statistics(values: ArrayLike) -> HUStatistics:
         return _integer_stats(arr)
     v = arr.astype(float).ravel()
     if not np.all(np.isfinite(v)):
-        raise MeasurementError("HU values must be finite; the CT holds NaN or infinite values.")
+        raise MeasurementError(
+            "HU values must be finite; the CT holds NaN or infinite values in the region. Fix: "
+            "check the CT's scaling and export it again with finite values."
+        )
     qs = np.percentile(v, [50, *HU_PERCENTILES])
     return HUStatistics(
         n_voxels=int(v.size),

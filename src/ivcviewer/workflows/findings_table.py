@@ -299,8 +299,7 @@ def render_markdown(result: OverlayResult) -> str:
     out = [
         f"# {rows.title}",
         "",
-        f"Findings of case `{rows.case_id}` placed on this CT by ivcviewer. Source: "
-        f"{rows.source}",
+        f"Findings of case `{rows.case_id}` placed on this CT by ivcviewer. Source: {rows.source}",
         "",
         rows.source_note,
         "",
@@ -340,9 +339,11 @@ def _html_list(title: str, items: tuple[str, ...] | list[str]) -> list[str]:
 def _html_involvement(inv: InvolvementRow) -> list[str]:
     if not inv.computed:
         return [f"<p>{_e(inv.headline)}</p>"]
-    return [f"<p><b>{_e(inv.headline)}</b></p>", "<ul>"] + [
-        f"<li>{_e(d)}</li>" for d in inv.details
-    ] + ["</ul>"]
+    return (
+        [f"<p><b>{_e(inv.headline)}</b></p>", "<ul>"]
+        + [f"<li>{_e(d)}</li>" for d in inv.details]
+        + ["</ul>"]
+    )
 
 
 def _html_figures(f: FindingRow) -> list[str]:
@@ -424,4 +425,3 @@ def render_terminal(result: OverlayResult, wrote: list[str] | None = None) -> st
     if wrote:
         lines.append(f"wrote {', '.join(wrote)}")
     return "\n".join(lines) + "\n"
-

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .. import geometry, measure
 from ..annotations import CaseFile, Finding, load_case
 from ..annotations.matching import match_findings
-from ..errors import IvcviewerError
+from ..errors import IvcviewerError, MeasurementError
 from ..io import load_labels
 from ..measure import AxisComparison, ExtentComparison, RegionMeasurements
 from ..report import ValidationMode
@@ -104,6 +106,7 @@ def measure_labelmap(
     if ct:
         ct_vol = open_ct(ct, series=series, on_irregular=on_irregular, option="--ct")
         measure.check_same_grid(labels, ct_vol, names=(f"label map {labelmap}", f"CT {ct}"))
+        _check_finite_hu(labels, ct_vol, f"--ct {ct}")
     regions = measure_volume(labels, table.names, ct_vol)
     notes = () if regions else (f"{labelmap} holds no label (every voxel is 0)",)
     comparisons: dict[int, CaseComparison] = {}
@@ -122,6 +125,27 @@ def measure_labelmap(
         "regions": [region_entry(r, _entry(comparisons.get(r.label))) for r in regions],
     }
     return MeasureReport(data, tuple(regions), notes)
+
+
+def _check_finite_hu(labels: Volume, ct: Volume, shown: str) -> None:
+    """Refuse a CT whose values inside the labelled regions are not all finite.
+
+    Raises
+    ------
+    MeasurementError
+        Naming ``shown`` (the CT as the user gave it) and how many voxels are NaN or infinite.
+    """
+    if ct.array.dtype.kind != "f":
+        return
+    inside = ct.array[labels.array > 0]
+    bad = int(inside.size - np.count_nonzero(np.isfinite(inside)))
+    if bad:
+        raise MeasurementError(
+            f"{shown}: HU values must be finite, but {bad} voxel{'s' * (bad > 1)} inside the "
+            "labelled regions are NaN or infinite. Fix: check the CT's scaling (DICOM "
+            "RescaleSlope and RescaleIntercept, NIfTI scl_slope and scl_inter) and export it "
+            "again with finite values."
+        )
 
 
 def warn_all(report: MeasureReport) -> None:

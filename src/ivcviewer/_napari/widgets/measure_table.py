@@ -95,9 +95,7 @@ class MeasurementTableWidget(QWidget):
         self.report = MeasurementReport()
 
         self.labels_combo = LayerCombo(napari_viewer, Labels, accept=is_3d, parent=self)
-        self.ct_combo = LayerCombo(
-            napari_viewer, Image, allow_none=True, accept=is_3d, parent=self
-        )
+        self.ct_combo = LayerCombo(napari_viewer, Image, allow_none=True, accept=is_3d, parent=self)
         self.case_edit = QLineEdit(self)
         self.case_edit.setPlaceholderText("no case file: no reported figures")
         browse = QPushButton("Browse\N{HORIZONTAL ELLIPSIS}", self)
