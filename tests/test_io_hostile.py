@@ -566,3 +566,27 @@ def test_a_valid_metaimage_larger_than_the_header_limit_reads(tmp_path: Path) ->
     sitk.WriteImage(sitk.GetImageFromArray(arr), str(path))
     (vol,) = open_path(path)
     assert vol.shape == (16, 256, 256)
+
+
+def test_a_compressed_data_size_over_the_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # SimpleITK allocates CompressedDataSize bytes before reading them: refuse it first
+    import SimpleITK as sitk
+
+    path = tmp_path / "labels.mha"
+    img = sitk.GetImageFromArray(np.zeros((4, 8, 8), np.uint8))
+    sitk.WriteImage(img, str(path), useCompression=True)
+    data = path.read_bytes()
+    head, sep, rest = data.partition(b"ElementDataFile = LOCAL\n")
+    lines = [
+        b"CompressedDataSize = 99999999999" if ln.startswith(b"CompressedDataSize") else ln
+        for ln in head.split(b"\n")
+    ]
+    path.write_bytes(b"\n".join(lines) + sep + rest)
+    before = path.read_bytes()
+    assert main(["info", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(path) in err[0] and "CompressedDataSize" in err[0]
+    assert "Fix:" in err[0]
+    assert path.read_bytes() == before

@@ -298,7 +298,7 @@ def test_ct_folder_with_two_series_asks_for_one(
     rc, out, err = _run(capsys, str(labels), "--ct", str(folder))
     assert rc == 2 and out == ""
     line = _one_error_line(err)
-    assert "--ct" in line and "2 series" in line and "--series UID" in line
+    assert "--ct" in line and "2 series" in line and "Fix: choose one with --series UID" in line
     assert all(u in line for u in uids)
     first = str(pydicom.dcmread(next((folder / "a").iterdir())).SeriesInstanceUID)
     data = _json(capsys, str(labels), "--ct", str(folder), "--series", first)

@@ -18,6 +18,7 @@ checks, in ivcviewer's words:
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 from ..errors import VolumeFormatError
@@ -434,6 +435,8 @@ def metaimage_declaration(path: Path) -> DataDeclaration:
     else:
         found = _data_files(path, value, rest, "ElementDataFile")
         files = tuple((f, skip) for f in found)
+    if compressed and stream is not None:
+        _check_stream_size(path, stream, files)
     encoding = "zlib" if compressed else ("raw" if binary else "ascii")
     said = "True" if compressed else "False"
     return DataDeclaration(
@@ -448,6 +451,25 @@ def metaimage_declaration(path: Path) -> DataDeclaration:
         "how the data is stored; export the file again.",
         stream if compressed else None,
     )
+
+
+def _check_stream_size(path: Path, stream: int, files: tuple[tuple[Path, int], ...]) -> None:
+    """Refuse a ``CompressedDataSize`` larger than the data the file(s) hold: SimpleITK
+    allocates that many bytes before it reads them."""
+    held = 0
+    for f, offset in files:
+        try:
+            size = os.stat(f).st_size
+        except OSError:
+            return  # the data file's own check names what is wrong with it
+        held += max(0, size - max(offset, 0))
+    if stream > held:
+        raise _bad(
+            path,
+            f"'CompressedDataSize' is {stream:,} bytes, but the file holds only {held:,} bytes "
+            "of data: the data ends early, or the size is wrong",
+            "Fix: export the file again (or correct 'CompressedDataSize').",
+        )
 
 
 def check_itk_header(path: Path, fmt: str, limits: Limits) -> DataDeclaration:

@@ -38,12 +38,19 @@ def open_ct(
     """
     vols = open_path(path, series_uid=series, on_irregular=on_irregular)
     if len(vols) > 1:
-        uids = ", ".join(
-            f"{v.metadata.series_uid or '?'} ({v.metadata.description or 'no description'}, "
-            f"{v.shape[0]} slices)"
-            for v in vols
+        listed = ", ".join(
+            f"{_cut(v.metadata.series_uid or '?')} "
+            f"({_cut(v.metadata.description or 'no description')}, {v.shape[0]} slices)"
+            for v in vols[:3]
         )
+        more = f" and {len(vols) - 3} more" if len(vols) > 3 else ""
         raise NoSeriesFoundError(
-            f"{option} {path}: holds {len(vols)} series ({uids}); choose one with --series UID."
+            f"{option} {path}: holds {len(vols)} series ({listed}{more}), and one CT is needed. "
+            "Fix: choose one with --series UID."
         )
     return vols[0]
+
+
+def _cut(text: str, n: int = 70) -> str:
+    """``text``, cut to ``n`` characters with an ellipsis."""
+    return text if len(text) <= n else text[: n - 3] + "..."
