@@ -590,3 +590,29 @@ def test_a_compressed_data_size_over_the_file_is_refused(
     assert len(err) == 1 and str(path) in err[0] and "CompressedDataSize" in err[0]
     assert "Fix:" in err[0]
     assert path.read_bytes() == before
+
+
+def test_what_a_native_reader_prints_is_caught() -> None:
+    # SimpleITK's MetaIO prints to the C++ streams, past Python: descriptors 1 and 2 are caught
+    from ivcviewer.io.native_output import native_output
+
+    with native_output() as said:
+        os.write(2, b"DimSize required and not defined.\n")
+        os.write(1, b"MetaImage: M_Read: Error parsing file\n")
+    assert said.first_line() == "DimSize required and not defined."
+    assert "M_Read" in said.text
+
+
+def test_a_header_with_bytes_that_are_not_text_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import SimpleITK as sitk
+
+    path = tmp_path / "labels.mhd"
+    sitk.WriteImage(sitk.GetImageFromArray(np.zeros((4, 8, 8), np.uint8)), str(path))
+    text = path.read_bytes()
+    at = text.index(b"DimSize")
+    path.write_bytes(text[:at] + b"\xff" * 300 + text[at:])
+    assert main(["info", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(path) in err[0] and "not text" in err[0] and "Fix:" in err[0]

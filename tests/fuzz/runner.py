@@ -101,8 +101,9 @@ def _child(main: Callable[[list[str]], int], argv: list[str], work: Path) -> Non
 
 
 def _read(path: Path) -> str:
+    # whole: a --json document must be read to its end to be checked (64 MiB at most)
     try:
-        return path.read_bytes()[:200_000].decode("utf-8", "replace")
+        return path.read_bytes()[: 64 << 20].decode("utf-8", "replace")
     except OSError:
         return ""
 

@@ -134,6 +134,19 @@ def _cut(text: str, n: int = 60) -> str:
     return repr(text if len(text) <= n else text[: n - 3] + "...")
 
 
+def _is_text(raw: bytes) -> bool:
+    """UTF-8 text without control characters other than tabs.
+
+    >>> _is_text(b"DimSize = 2 3 4"), _is_text("caf\u00e9".encode()), _is_text(bytes([255]))
+    (True, True, False)
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in text)
+
+
 def _header_lines(path: Path, end_at_blank: bool) -> tuple[list[str], list[int], int]:
     """The header's lines (a bounded read), where each line ends, and the file size.
 
@@ -157,7 +170,15 @@ def _header_lines(path: Path, end_at_blank: bool) -> tuple[list[str], list[int],
                     "Fix: check that the file really is NRRD or MetaImage and is not damaged.",
                 )
             nl = len(head)
-        line = head[pos:nl].rstrip(b"\r").decode("latin-1")
+        raw = head[pos:nl].rstrip(b"\r")
+        if not _is_text(raw):
+            raise _bad(
+                path,
+                f"its header line {len(lines) + 1} holds bytes that are not text (a header is "
+                "plain text up to the data)",
+                "Fix: check that the file is not damaged (or export it again).",
+            )
+        line = raw.decode("latin-1")
         pos = min(nl + 1, size)
         if end_at_blank and not line.strip() and lines:
             ends.append(pos)

@@ -8,6 +8,7 @@ the geometry converts with :func:`ivcviewer.geometry.affine_from_itk`.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,6 +23,7 @@ from ..limits import Limits, default_limits
 from .formats import not_found, volume_format
 from .header import VolumeHeader
 from .itk_headers import check_itk_header
+from .native_output import Captured, native_output
 
 #: Header keys kept in ``VolumeHeader.extra`` (NRRD/MetaImage).
 _KEEP_KEYS = ("Modality", "content", "NRRD_content")
@@ -51,13 +53,21 @@ def _reader(path: Path, limits: Limits | None) -> Any:
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:
-        reader.ReadImageInformation()
+        with native_output() as said:
+            reader.ReadImageInformation()
     except RuntimeError as exc:
         raise VolumeFormatError(
-            f"{path}: SimpleITK cannot read this file ({_first_line(exc)}). Check that it is "
-            "complete and that a detached header's data file is beside it."
+            f"{path}: SimpleITK cannot read this file ({said.first_line() or _first_line(exc)})."
+            " Fix: check that it is complete and that a detached header's data file is beside it."
         ) from None
+    _warn_said(path, said)
     return reader
+
+
+def _warn_said(path: Path, said: Captured) -> None:
+    """What SimpleITK printed on a read that worked, as a warning naming the file."""
+    if said.first_line():
+        warnings.warn(f"{path}: SimpleITK said: {said.first_line()}", stacklevel=3)
 
 
 def _check_dims(path: Path, size: tuple[int, ...], ncomp: int) -> None:
@@ -161,12 +171,15 @@ def read(
     size = tuple(int(n) for n in reader.GetSize())
     _check_dims(p, size, int(reader.GetNumberOfComponents()))
     try:
-        image = reader.Execute()
+        with native_output() as said:
+            image = reader.Execute()
     except RuntimeError as exc:
         raise VolumeFormatError(
-            f"{p}: the voxel data could not be read ({_first_line(exc)}); "
-            "the file may be truncated or its data file missing."
+            f"{p}: the voxel data could not be read ({said.first_line() or _first_line(exc)}); "
+            "the file may be truncated or its data file missing. Fix: check that the file is "
+            "complete (or export it again)."
         ) from None
+    _warn_said(p, said)
     array = sitk.GetArrayFromImage(image)
     header = _header_from(p, image, array.dtype)
     array = array.reshape(header.shape)
