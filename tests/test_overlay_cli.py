@@ -360,3 +360,30 @@ def test_on_irregular_option(inputs: dict[str, Path], tmp_path: Path, capsys) ->
         _run([*args, "--on-irregular", "ignore", *out])
     assert exc.value.code == 2
     assert "--on-irregular" in _error_line(capsys)
+
+
+def test_a_fit_error_names_the_file_it_comes_from(  # type: ignore[no-untyped-def]
+    inputs: dict[str, Path], tmp_path: Path, capsys
+) -> None:
+    # a landmark far outside the IVC centreline: the error names the landmarks file
+    doc = json.loads(inputs["landmarks"].read_text())
+    doc["points"]["renal_vein_confluence"][2] = 1e18
+    lm = tmp_path / "lm" / "landmarks.json"
+    lm.parent.mkdir()
+    lm.write_text(json.dumps(doc))
+    args = [str(inputs["ct"]), "--case", str(default_case_path()), "--landmarks", str(lm)]
+    assert _run([*args, "--out", str(tmp_path / "out1")]) == 2
+    line = _error_line(capsys)
+    assert str(lm) in line and "Fix:" in line
+    # a finding whose reported figures were removed: the error names the case file
+    text = default_case_path().read_text()
+    start = text.index("    measurements:")
+    end = text.index("\n    relations:", start)
+    case = tmp_path / "case" / "case.yaml"
+    case.parent.mkdir()
+    case.write_text(text[:start] + text[end + 1 :])
+    args = [str(inputs["ct"]), "--case", str(case), "--landmarks", str(inputs["landmarks"])]
+    assert _run([*args, "--out", str(tmp_path / "out2")]) == 2
+    line = _error_line(capsys)
+    assert str(case) in line and "Fix:" in line and "measurements" in line
+    assert not (tmp_path / "out1").exists() and not (tmp_path / "out2").exists()

@@ -145,7 +145,7 @@ def anatomy_from_phantom_truth(folder: str | Path, case: CaseFile) -> Anatomy:
         labels,
         names,
         AnatomySource.PHANTOM_TRUTH,
-        f"the phantom truth in {Path(folder).name}",
+        f"the phantom truth in {folder}",
         tuple(used),
     )
 

@@ -18,7 +18,7 @@ from .._atomic import SetKind, check_target, output_set
 from .._json import dumps
 from ..annotations import CaseFile
 from ..annotations.overlay import BoneSource, FitOptions, OverlayResult, fit_case
-from ..errors import AnatomyError
+from ..errors import AnatomyError, CaseFileError, IvcviewerError
 from ..io import LabelEntry, LabelTable, label_sidecar_path, save_labels
 from ..io.formats import check_output_path, write_text_atomic
 from ..volume import Volume
@@ -68,11 +68,29 @@ def fit_overlay(
         A landmark the case needs is missing, nothing could be drawn on the CT, or every
         landmark lies outside it (the message says which and how to fix it).
     """
-    result = fit_case(
-        ct, case, anatomy.landmarks, anatomy.labels, anatomy.names, options=FitOptions(bone=bone)
-    )
+    try:
+        result = fit_case(
+            ct,
+            case,
+            anatomy.landmarks,
+            anatomy.labels,
+            anatomy.names,
+            options=FitOptions(bone=bone),
+        )
+    except CaseFileError as err:
+        raise _named(err, str(case.path)) from err
+    except AnatomyError as err:
+        raise _named(err, anatomy.description or "the anatomy") from err
     check_drawn(result, ct_name)
     return result
+
+
+def _named(err: IvcviewerError, source: str) -> IvcviewerError:
+    """``err`` with the file it comes from in front, unless its message names it already."""
+    text = str(err)
+    if source and source not in text:
+        text = f"{source}: {text}"
+    return type(err)(text)
 
 
 def check_drawn(result: OverlayResult, ct_name: str) -> None:

@@ -203,7 +203,7 @@ class Finding(FileModel):
         if not self.measurements:
             raise CaseFileError(
                 f"Finding {self.id!r} has no reported measurements, so it has no reported "
-                "extents; add a 'measurements' entry to it in the case file."
+                "extents. Fix: add a 'measurements' entry to it in the case file."
             )
         out: dict[str, float] = {}
         for m in self.measurements:
