@@ -189,6 +189,7 @@ LAYERS: dict[str, int] = {
     "_child": 0,
     "_json": 0,
     "_shipped": 0,
+    "_files": 0,
     "limits": 0,
     "_text": 0,
     "geometry": 1,

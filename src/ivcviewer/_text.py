@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from ._files import file_kind
 from .errors import IvcviewerError, ResourceLimitError
 from .limits import Limits
 
@@ -139,17 +140,11 @@ def cut(text: str, limits: Limits | None = None) -> str:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def _kind(mode: int) -> str:
-    """What a file that is not a regular one is, in words."""
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
+def _not_regular(
+    path: Path, what: str, mode: int, error: type[IvcviewerError], fix: str
+) -> IvcviewerError:
+    kind = file_kind(mode)
+    return error(f"{path}: {what} must be a regular file, but this is {kind}. Fix: {fix}")
 
 
 def read_text(
@@ -197,17 +192,14 @@ def read_text(
             "permissions."
         ) from err
     if not stat.S_ISREG(mode):
-        raise error(f"{path}: {what} must be a regular file, but this is {_kind(mode)}. Fix: {fix}")
+        raise _not_regular(path, what, mode, error, fix)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "rb") as f:
             st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise error(
-                    f"{path}: {what} must be a regular file, but this is {_kind(st.st_mode)}. "
-                    f"Fix: {fix}"
-                )
+            if not stat.S_ISREG(st.st_mode):  # it may have changed since the first look
+                raise _not_regular(path, what, st.st_mode, error, fix)
             _check_size(path, what, st.st_size, lim)
             data = f.read(lim.max_text_bytes + 1)
     except OSError as err:

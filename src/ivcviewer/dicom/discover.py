@@ -21,6 +21,7 @@ import pydicom
 from pydicom import uid as pduid
 from pydicom.errors import InvalidDicomError
 
+from .._files import file_kind
 from ..errors import ResourceLimitError
 from ..limits import Limits, default_limits
 from ..report import ReportCode
@@ -75,7 +76,7 @@ def candidate_files(
 
 
 def _kind(path: Path) -> str:
-    """``file``, ``dir``, ``missing``, or the kind of a special file (``FIFO``, ...)."""
+    """``file``, ``dir``, ``missing``, or what a special file is in words (``a FIFO ...``)."""
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):
@@ -84,19 +85,13 @@ def _kind(path: Path) -> str:
         return "file"
     if stat.S_ISDIR(mode):
         return "dir"
-    if stat.S_ISFIFO(mode):
-        return "FIFO"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    return "special file"
+    return file_kind(mode)
 
 
 def _not_regular(kind: str) -> str:
     if kind == "missing":
         return "cannot be read (a broken link, or removed during the scan)"
-    return f"not a regular file ({kind}): not opened"
+    return f"{kind}, not a regular file: not opened"
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -20,6 +20,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._files import file_kind
 from ..errors import VolumeFormatError
 from ..limits import Limits
 
@@ -32,22 +33,6 @@ _CHUNK = 1 << 20
 #: zlib window bits: a gzip stream (header, CRC-32, length) or a zlib/gzip stream (auto).
 GZIP_WBITS = 16 + zlib.MAX_WBITS
 AUTO_WBITS = 32 + zlib.MAX_WBITS
-
-_KIND_NAMES = (
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISDIR, "a folder"),
-)
-
-
-def _kind(mode: int) -> str:
-    for test, name in _KIND_NAMES:
-        if test(mode):
-            return name
-    return "not a regular file"
-
 
 def regular_file_size(path: Path, role: str = "volume file") -> int:
     """The size of ``path`` after checking (with :func:`os.stat`) that it is a regular file.
@@ -69,7 +54,7 @@ def regular_file_size(path: Path, role: str = "volume file") -> int:
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):
         raise VolumeFormatError(
-            f"{path}: the {role} is {_kind(st.st_mode)}, not a regular file, so it is not read "
+            f"{path}: the {role} is {file_kind(st.st_mode)}, not a regular file, so it is not read "
             "(it could block forever). Fix: give a regular file."
         )
     return int(st.st_size)

@@ -14,12 +14,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import geometry
+from .._files import file_kind
 from ..errors import IvcviewerError, ResourceLimitError, VolumeFormatError
 from ..limits import Limits, default_limits
 from ..report import GeometryReport, ReportCode, Severity
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata, hu_dtype
 from . import nifti_backend, sitk_backend
-from .data_files import _kind as file_kind
 from .formats import (
     atomic_output,
     check_output_path,
