@@ -53,7 +53,7 @@ class Limits:
     max_centreline_points
         Most points of a landmark set's IVC centreline.
     max_quoted_chars
-        Longest piece of an input quoted in a message.
+        Longest piece of an input quoted in a message (:func:`ivcviewer._text.quote`).
     """
 
     memory_budget_bytes: int = 8 << 30
@@ -81,17 +81,6 @@ class Limits:
                 + (fix or "check the file (its header may be damaged), or raise the budget with ")
                 + ("" if fix else f"{MEMORY_BUDGET_ENV}.")
             )
-
-    def quote(self, value: object) -> str:
-        """``repr(value)``, cut to :attr:`max_quoted_chars` with the length said.
-
-        >>> Limits(max_quoted_chars=10).quote("x" * 50)
-        "'xxxxxxxx... (52 characters)"
-        """
-        text = repr(value)
-        if len(text) <= self.max_quoted_chars:
-            return text
-        return f"{text[: self.max_quoted_chars - 1]}... ({len(text)} characters)"
 
 
 def default_limits() -> Limits:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 
+from .._text import quote
 from ..limits import Limits
 from ..report import ValidationMode
 
@@ -24,16 +25,16 @@ def shown_arg(text: str) -> str:
     >>> shown_arg("42")
     "'42'"
     >>> shown_arg("9" * 5000)
-    "'99999999999999999999999999999999999999... (5002 characters)"
+    "'99999999999999999999999999999999999999... (a text of 5,000 characters)"
     """
-    return Limits(max_quoted_chars=ARG_QUOTE_CHARS).quote(text)
+    return quote(text, Limits(max_quoted_chars=ARG_QUOTE_CHARS))
 
 
 def cut_quoted_values(message: str) -> str:
     """``message`` with each long quoted value cut by :func:`shown_arg`.
 
-    >>> cut_quoted_values("invalid choice: '" + "x" * 100 + "' (choose from 'a')")[-45:]
-    "xxxxxx... (102 characters) (choose from 'a')"
+    >>> cut_quoted_values("invalid choice: '" + "x" * 100 + "' (choose from 'a')")[-52:]
+    "xxxx... (a text of 100 characters) (choose from 'a')"
     """
     return _QUOTED.sub(lambda m: shown_arg(m.group(1)), message)
 

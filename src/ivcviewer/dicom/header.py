@@ -25,7 +25,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import AllTransferSyntaxes
 
 from ..errors import DicomSeriesError, GeometryError
-from ..report import ReportCode
+from ..report import ReportCode, cut
 from .bounded_file import BoundedFile
 from .enhanced import frame_geometries
 from .header_checks import (
@@ -107,7 +107,7 @@ def read_header(path: Path) -> list[ImageHeader] | SkippedFile | TruncatedImage:
         return SkippedFile(
             path,
             ReportCode.UNREADABLE_FILE,
-            f"a header value cannot be read ({type(exc).__name__}: {_cut(str(exc))})",
+            f"a header value cannot be read ({type(exc).__name__}: {cut(str(exc), 160)})",
         )
 
 
@@ -126,11 +126,6 @@ HEADER_FAILURES: tuple[type[BaseException], ...] = (
     OSError,
     RecursionError,
 )
-
-
-def _cut(text: str, width: int = 160) -> str:
-    """``text`` cut to ``width`` characters."""
-    return text if len(text) <= width else text[: width - 1] + "..."
 
 
 def _classify(path: Path, raw: _RawHeader) -> list[ImageHeader] | SkippedFile | TruncatedImage:
@@ -214,7 +209,7 @@ def _encoding_mismatch(raw: _RawHeader, ts: str) -> str:
     if vr_note:
         return (
             f"the data set is not encoded as its TransferSyntaxUID {pduid.UID(ts).name} says "
-            f"(explicit or implicit VR; pydicom: {_cut(vr_note, 100)})"
+            f"(explicit or implicit VR; pydicom: {cut(vr_note, 100)})"
         )
     compressed = bool(pduid.UID(ts).is_compressed)
     if compressed and raw.element_head[:4] in _PIXEL_DATA_TAGS:
@@ -239,7 +234,7 @@ def transfer_syntax_of(meta: Dataset | None) -> str:
 
 def _quote(value: str, width: int = 70) -> str:
     """``repr(value)`` cut to ``width`` characters."""
-    return _cut(repr(value), width)
+    return cut(repr(value), width)
 
 
 def _number_of_frames(f: HeaderValues) -> int:
@@ -291,7 +286,7 @@ def _read_dataset_quietly(path: Path) -> _RawHeader | SkippedFile:
         return SkippedFile(
             path,
             ReportCode.UNREADABLE_FILE,
-            f"header cannot be read ({type(exc).__name__}: {_cut(str(exc))})",
+            f"header cannot be read ({type(exc).__name__}: {cut(str(exc), 160)})",
         )
     return _RawHeader(ds, size, pixel_offset, element_head)
 

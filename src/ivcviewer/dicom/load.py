@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from ..errors import DicomSeriesError, NoSeriesFoundError
 from ..limits import MEMORY_BUDGET_ENV, Limits, default_limits
-from ..report import GeometryReport, ReportCode, Severity, ValidationMode
+from ..report import GeometryReport, ReportCode, Severity, ValidationMode, cut
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata
 from . import pixels
 from ._decode_worker import DecodeWorker, WorkerGone
@@ -107,16 +107,6 @@ def load_dicom(
 _LISTED = 3
 
 
-def _cut(text: str, chars: int) -> str:
-    """``text``, cut to ``chars`` characters with "..." when longer.
-
-    >>> _cut("1.2.840.10008.1.2.1.99", 12)
-    '1.2.840.1...'
-    """
-    text = " ".join(text.split())
-    return text if len(text) <= chars else text[: chars - 3] + "..."
-
-
 def _cut_middle(name: str, chars: int) -> str:
     """``name`` with its middle cut out when longer than ``chars`` (file names differ at the end).
 
@@ -148,7 +138,7 @@ def _files_left_out(result: ScanResult) -> str:
         others = (
             f" and {len(names) - 1} other file{'s' * (len(names) > 2)}" if len(names) > 1 else ""
         )
-        items.append(f"{_cut_middle(names[0], 28)}{others}: {_cut(reason, reason_chars)}")
+        items.append(f"{_cut_middle(names[0], 28)}{others}: {cut(reason, reason_chars)}")
     rest = sum(len(names) for names in list(groups.values())[_LISTED:])
     return "; ".join(items) + (f"; and {rest} more file{'s' * (rest > 1)}" if rest else "")
 
@@ -156,11 +146,11 @@ def _files_left_out(result: ScanResult) -> str:
 def _no_series_message(path: Path | str, series_uid: str | None, result: ScanResult) -> str:
     """One line saying that ``path`` holds no (wanted) series, with a few short reasons."""
     what = (
-        f"no series with SeriesInstanceUID {_cut(series_uid, 70)}"
+        f"no series with SeriesInstanceUID {cut(series_uid, 70)}"
         if series_uid
         else "no image series"
     )
-    found = _listing([_cut(s.series_uid, 70) for s in result.series]) or "none"
+    found = _listing([cut(s.series_uid, 70) for s in result.series]) or "none"
     left_out = _files_left_out(result)
     if series_uid and result.series:
         fix = "pick a SeriesInstanceUID the input holds"
@@ -256,7 +246,7 @@ def _checked_stack(info: SeriesInfo, mode: ValidationMode) -> StackGeometry:
     if problems and mode is ValidationMode.RAISE:
         raise DicomSeriesError(
             f"{series_folder(info)}: series {info.series_uid} "
-            f"({_cut(info.description or 'no description', 64)}) cannot be loaded as a regular "
+            f"({cut(info.description or 'no description', 64)}) cannot be loaded as a regular "
             "volume: "
             + " ".join(problems)
             + " Fix: load with --on-irregular warn (on_irregular 'warn' in Python) to build a "

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .._text import quote
 from ..errors import ResourceLimitError, VolumeFormatError
 from ..limits import Limits, default_limits
 
@@ -32,7 +33,6 @@ RGBA = tuple[float, float, float, float]
 
 _GOLDEN = 0.618033988749895
 
-_QUOTE = Limits()
 
 
 def _depth(data: Any, limit: int) -> int:
@@ -75,13 +75,13 @@ def default_color(value: int) -> RGBA:
 def _as_value(key: object, source: str) -> int:
     if isinstance(key, bool) or not isinstance(key, (int, str)):
         raise VolumeFormatError(
-            f"{source}: label key {_QUOTE.quote(key)} is a {type(key).__name__}, not an integer. "
+            f"{source}: label key {quote(key)} is a {type(key).__name__}, not an integer. "
             'Fix: use label values such as "1" as keys.'
         )
     text = str(key).strip()
     if not text.lstrip("+-").isdigit() or len(text) > 10:
         raise VolumeFormatError(
-            f"{source}: label key {_QUOTE.quote(key)} is not an integer (at most 10 digits). "
+            f"{source}: label key {quote(key)} is not an integer (at most 10 digits). "
             'Fix: use label values such as "1" as keys.'
         )
     value = int(text)
@@ -102,7 +102,7 @@ def _as_rgba(values: Any, scale: float, source: str, value: int) -> RGBA:
     if not comps:
         raise VolumeFormatError(
             f"{source}: colour of label {value} must be a list of 3 or 4 numbers, got "
-            f"{_QUOTE.quote(values)}. Fix: write it as [r, g, b] or [r, g, b, a]."
+            f"{quote(values)}. Fix: write it as [r, g, b] or [r, g, b, a]."
         )
     if len(comps) == 3:
         comps.append(1.0)
@@ -110,7 +110,7 @@ def _as_rgba(values: Any, scale: float, source: str, value: int) -> RGBA:
         rng = "0..255" if scale == 255.0 else "0..1"
         raise VolumeFormatError(
             f"{source}: colour of label {value} must be 3 or 4 numbers in {rng}, got "
-            f"{_QUOTE.quote(values)}. Fix: scale the colour to {rng}."
+            f"{quote(values)}. Fix: scale the colour to {rng}."
         )
     return (comps[0], comps[1], comps[2], comps[3])
 
@@ -119,7 +119,7 @@ def _check_name(name: object, source: str, value: int) -> None:
     """Refuse an empty name (or one that is not text) of label ``value``, naming ``source``."""
     if not isinstance(name, str) or not name.strip():
         raise VolumeFormatError(
-            f"{source}: label {value} needs a non-empty name, got {_QUOTE.quote(name)}. Fix: "
+            f"{source}: label {value} needs a non-empty name, got {quote(name)}. Fix: "
             "give every label a name (or leave the label out of the table)."
         )
 
@@ -242,8 +242,8 @@ class LabelTable(Mapping[int, LabelEntry]):
                 entries[v] = LabelEntry(item["name"], rgba)
             else:
                 raise VolumeFormatError(
-                    f"{source}: label {_QUOTE.quote(key)} must map to a name or to "
-                    f'{{"name": ..., "rgba": [...]}}, got {_QUOTE.quote(item)}. Fix: give '
+                    f"{source}: label {quote(key)} must map to a name or to "
+                    f'{{"name": ..., "rgba": [...]}}, got {quote(item)}. Fix: give '
                     "every label a non-empty name."
                 )
         return cls(_checked(entries, source))
@@ -262,7 +262,7 @@ class LabelTable(Mapping[int, LabelEntry]):
                 if not isinstance(seg, dict) or "labelID" not in seg:
                     raise VolumeFormatError(
                         f"{source}: every segmentAttributes item needs a labelID, got "
-                        f"{_QUOTE.quote(seg)}. Fix: give each segment its labelID."
+                        f"{quote(seg)}. Fix: give each segment its labelID."
                     )
                 v = _as_value(seg["labelID"], source)
                 name = seg.get("SegmentLabel") or seg.get("SegmentDescription") or f"label_{v}"
@@ -289,12 +289,12 @@ class LabelTable(Mapping[int, LabelEntry]):
                 fields = shlex.split(line)
             except ValueError as exc:
                 raise VolumeFormatError(
-                    f"{source}, line {n}: {exc} in {_QUOTE.quote(raw)}. Fix: close the quotes."
+                    f"{source}, line {n}: {exc} in {quote(raw)}. Fix: close the quotes."
                 ) from None
             if len(fields) != 8:
                 raise VolumeFormatError(
                     f"{source}, line {n}: expected 8 fields 'IDX R G B A VIS MSH \"LABEL\"', "
-                    f"got {len(fields)} in {_QUOTE.quote(raw)}. Fix: one label per line."
+                    f"got {len(fields)} in {quote(raw)}. Fix: one label per line."
                 )
             v = _as_value(fields[0], f"{source}, line {n}")
             try:
@@ -303,7 +303,7 @@ class LabelTable(Mapping[int, LabelEntry]):
             except ValueError:
                 raise VolumeFormatError(
                     f"{source}, line {n}: colour fields must be numbers, got "
-                    f"{_QUOTE.quote(raw)}. Fix: write R G B as 0..255 and A as 0..1."
+                    f"{quote(raw)}. Fix: write R G B as 0..255 and A as 0..1."
                 ) from None
             entries[v] = LabelEntry(
                 fields[7], _as_rgba((r, g, b, a), 1.0, f"{source}, line {n}", v)

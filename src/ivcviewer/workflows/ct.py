@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import NoSeriesFoundError
 from ..io import open_path
-from ..report import ValidationMode
+from ..report import ValidationMode, cut
 from ..volume import Volume
 
 
@@ -39,8 +39,8 @@ def open_ct(
     vols = open_path(path, series_uid=series, on_irregular=on_irregular)
     if len(vols) > 1:
         listed = ", ".join(
-            f"{_cut(v.metadata.series_uid or '?')} "
-            f"({_cut(v.metadata.description or 'no description')}, {v.shape[0]} slices)"
+            f"{cut(v.metadata.series_uid or '?', 70)} "
+            f"({cut(v.metadata.description or 'no description', 70)}, {v.shape[0]} slices)"
             for v in vols[:3]
         )
         more = f" and {len(vols) - 3} more" if len(vols) > 3 else ""
@@ -49,8 +49,3 @@ def open_ct(
             "Fix: choose one with --series UID."
         )
     return vols[0]
-
-
-def _cut(text: str, n: int = 70) -> str:
-    """``text``, cut to ``n`` characters with an ellipsis."""
-    return text if len(text) <= n else text[: n - 3] + "..."
