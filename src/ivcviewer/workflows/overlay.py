@@ -196,12 +196,17 @@ def check_overlay_output(
         ``out`` is a file, an input lies in it, or it holds files that are not an overlay's
         and ``force`` is not given.
     """
+    _check_out_path(out, inputs)
+    check_target(out, kind, force=force, label=f"--out {out}")
+
+
+def _check_out_path(out: Path, inputs: Sequence[Path]) -> None:
+    """Refuse an ``out`` that is a file, or that is (or lies in) the folder of an input."""
     from ..errors import IvcviewerError
 
     if out.exists() and not out.is_dir():
         raise IvcviewerError(f"--out {out}: is a file, not a folder. Fix: give a folder path.")
     check_output_path(out / OUTPUT_FILES[0], list(inputs))
-    check_target(out, kind, force=force, label=f"--out {out}")
 
 
 def write_overlay_outputs(
@@ -222,7 +227,7 @@ def write_overlay_outputs(
     """
     out = Path(out)
     files = list(inputs.files) or [Path(inputs.ct), Path(inputs.case)]
-    check_overlay_output(out, files, force=force, kind=kind)
+    _check_out_path(out, files)  # output_set checks the folder's contents itself
     with output_set(out, kind, force=force, label=f"--out {out}") as folder:
         return write_overlay_files(result, folder, out, inputs, files)
 
