@@ -27,7 +27,7 @@ import pytest
 from ivcviewer import _child
 from ivcviewer.cli import info as info_cmd
 from ivcviewer.cli import measure_cmd
-from ivcviewer.report import UNEXPECTED_FIX, collecting_warnings, failure_line
+from ivcviewer.failures import UNEXPECTED_FIX, collecting_warnings, failure_line
 
 cli_main = importlib.import_module("ivcviewer.cli.main")
 SRC = Path(__file__).resolve().parents[1] / "src"

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import DisplayError, IvcviewerError
-from .report import DETAIL_ATTRIBUTE, failure_line
+from .failures import DETAIL_ATTRIBUTE, failure_line
 
 #: Exit status of a child for bad input (one line on stderr).
 EXIT_INPUT_ERROR = 2

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from ivcviewer.errors import IvcviewerError
-from ivcviewer.report import UNEXPECTED_FIX, failure_line
+from ivcviewer.failures import UNEXPECTED_FIX, failure_line
 
 pytestmark = pytest.mark.napari
 

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import IvcviewerError
+from ..failures import collecting_warnings, failure_line
 from ..io.formats import is_dicom_file, volume_format
-from ..report import ValidationMode, collecting_warnings, failure_line
+from ..report import ValidationMode
 from ..volume import Volume
 from .layers import LayerDataTuple, image_layer_data, labels_layer_data, report_summary_text
 
@@ -136,7 +137,7 @@ def failure_text(err: BaseException, where: str) -> str:
     """The line for ``err`` raised while working on ``where`` (a path or a widget's action).
 
     A domain error keeps its message after ``where``; anything else says what it was and what
-    to do (:func:`ivcviewer.report.failure_line`).
+    to do (:func:`ivcviewer.failures.failure_line`).
 
     >>> failure_text(KeyError("xyzt"), "ct.nii")  # doctest: +ELLIPSIS
     "ct.nii: could not be processed (KeyError: 'xyzt'). Fix: check that the file is not ..."

@@ -3,7 +3,7 @@
 Every subcommand is a module of this package with ``add_parser(subparsers)`` and
 ``run(args) -> int``. :func:`main` is the one boundary of the command line: any exception a
 command raises becomes one line on stderr naming the input and exit status 2, never a
-traceback (see :func:`ivcviewer.report.failure_line`); warnings are collected while it runs.
+traceback (see :func:`ivcviewer.failures.failure_line`); warnings are collected while it runs.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from types import ModuleType, TracebackType
 
 from .. import __version__
 from ..errors import IvcviewerError
-from ..report import WarningCollector, collecting_warnings, failure_line, is_path_like
+from ..failures import WarningCollector, collecting_warnings, failure_line, is_path_like
 from .options import cut_quoted_values
 
 #: Subcommand modules, in the order ``--help`` lists them.

@@ -25,7 +25,8 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import AllTransferSyntaxes
 
 from ..errors import DicomSeriesError, GeometryError
-from ..report import ReportCode, cut
+from ..failures import cut
+from ..report import ReportCode
 from .bounded_file import BoundedFile
 from .enhanced import frame_geometries
 from .header_checks import (

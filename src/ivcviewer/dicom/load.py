@@ -24,8 +24,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import DicomSeriesError, NoSeriesFoundError
+from ..failures import cut
 from ..limits import MEMORY_BUDGET_ENV, Limits, default_limits
-from ..report import GeometryReport, ReportCode, Severity, ValidationMode, cut
+from ..report import GeometryReport, ReportCode, Severity, ValidationMode
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata
 from . import pixels
 from ._decode_worker import DecodeWorker, WorkerGone

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import NoSeriesFoundError
+from ..failures import cut
 from ..io import open_path
-from ..report import ValidationMode, cut
+from ..report import ValidationMode
 from ..volume import Volume
 
 
