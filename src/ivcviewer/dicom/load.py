@@ -35,6 +35,7 @@ from .records import ImageRecord
 from .scan import ScanResult, scan
 from .series import SeriesInfo
 from .stack import StackGeometry
+from .undecodable import without_undecodable
 
 #: Frames are handed to decoding helper processes in chunks of about this many pixels.
 DECODE_CHUNK_PIXELS = 4 * 512 * 512
@@ -204,13 +205,19 @@ def load_series(
     slots = SlotLayout.of(g)
     limits = limits if limits is not None else default_limits()
     _check_memory(info, slots.n_rows, _workers(workers), limits)
-    array, rescaled = _read_images(
-        [info.images[i] for i in slots.load_order],
-        slots.target_rows,
-        slots.n_rows,
-        info,
-        workers,
-    )
+    try:
+        array, rescaled = _read_images(
+            [info.images[i] for i in slots.load_order],
+            slots.target_rows,
+            slots.n_rows,
+            info,
+            workers,
+        )
+    except DicomSeriesError as err:  # a file that does not decode: the rest, with a gap
+        rest = None if mode is ValidationMode.RAISE else without_undecodable(info, err)
+        if rest is None:
+            raise
+        return load_series(rest, on_irregular=mode, workers=workers, limits=limits)
     report = GeometryReport(list(info.report.items))
     metadata = _metadata(info, rescaled)
     if rescaled:
