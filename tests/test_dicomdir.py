@@ -100,8 +100,7 @@ def test_references_leaving_the_dicomdirs_folder_are_refused(tmp_path: Path) -> 
     refused = [s for s in result.skipped]
     assert len(refused) == 4, refused
     assert all(
-        "not a path inside the DICOMDIR" in s.reason or "leads outside" in s.reason
-        for s in refused
+        "not a path inside the DICOMDIR" in s.reason or "leads outside" in s.reason for s in refused
     )
     assert not any(str(p) in str(result.to_dict()["series"]) for p in outside)
 

@@ -294,7 +294,6 @@ class _DicomdirReader:
         else:
             self.files.add(target)
 
-
     def _media_name_match(self, folder: Path, parts: list[str]) -> Path | None:
         """The file ``parts`` names under ``folder`` when only the case of its names, an ISO 9660
         version (``;1``) or a trailing dot differ (media copied or mounted with lower-case
