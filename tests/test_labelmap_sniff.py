@@ -85,7 +85,10 @@ def test_names_from_a_nifti_label_table_extension(tmp_path: Path) -> None:
 
 
 def test_an_extension_with_entities_is_not_read(tmp_path: Path) -> None:
-    evil = b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa">]><LabelTable><Label Key="1">&a;</Label></LabelTable>'
+    evil = (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa">]>'
+        b'<LabelTable><Label Key="1">&a;</Label></LabelTable>'
+    )
     img = nib.Nifti1Image(_labels(), np.eye(4))
     img.header.extensions.append(nib.nifti1.Nifti1Extension(0, evil))
     nib.save(img, str(tmp_path / "evil.nii.gz"))
