@@ -28,6 +28,9 @@ SERIES_SNIFF_FILES = 200
 #: Metadata key of a Labels layer recognised as a label map: where its names come from.
 LABEL_SOURCE_KEY = "label_source"
 
+#: Metadata key of such a layer: how many label values its map holds.
+LABELS_PRESENT_KEY = "labels_present"
+
 
 def add_left_out_items(volume: Volume) -> None:
     """Add a report item (warning) per file the load left out that the report does not name.
@@ -63,7 +66,7 @@ def label_map_layer(path: str | os.PathLike[str], volumes: list[Volume]) -> Laye
     volumes
         What :func:`ivcviewer.io.open_path` returned for it.
     """
-    from ..io import load_labels, volume_format, volume_stem
+    from ..io import label_values, load_labels, volume_format, volume_stem
     from ..io.labelmap_sniff import recognise_label_map
     from .layers import labels_layer_data
 
@@ -76,6 +79,7 @@ def label_map_layer(path: str | os.PathLike[str], volumes: list[Volume]) -> Laye
     labels.report.extend(guess.report)
     data, kwargs, kind = labels_layer_data(labels, table, name=volume_stem(path))
     kwargs["metadata"][LABEL_SOURCE_KEY] = guess.source
+    kwargs["metadata"][LABELS_PRESENT_KEY] = len(label_values(labels.array))
     return (data, kwargs, kind)
 
 
@@ -86,10 +90,9 @@ def label_map_text(layers: list[LayerDataTuple]) -> str | None:
         metadata = kwargs.get("metadata", {})
         if kind != "labels" or LABEL_SOURCE_KEY not in metadata:
             continue
-        names = metadata.get("label_names", {})
         lines.append(
-            f"{kwargs.get('name')}: opened as a label map of {len(names)} label(s); names: "
-            f"{metadata[LABEL_SOURCE_KEY]}"
+            f"{kwargs.get('name')}: opened as a label map of {metadata.get(LABELS_PRESENT_KEY)} "
+            f"label(s); names: {metadata[LABEL_SOURCE_KEY]}"
         )
         lines += [f"  {i['code']}: {i['message']}" for i in metadata.get("geometry_report", [])
                   if i.get("severity") == "warning"]  # fmt: skip
@@ -127,7 +130,7 @@ def no_series_reason(path: str | os.PathLike[str]) -> str | None:
 
         load_dicom(p)  # raises, with the reasons the files were left out
     except IvcviewerError as err:
-        return f"ivcviewer: {err}"
+        return f"ivcviewer could not open {err}"
     except Exception:  # noqa: BLE001 - undecided: the reader's own read reports it
         return None
     return None
