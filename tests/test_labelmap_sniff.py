@@ -19,12 +19,12 @@ from ivcviewer.io.labelmap_sniff import (
 
 
 def _labels(
-    shape: tuple[int, int, int] = (20, 16, 12), values: tuple[int, ...] = (1, 2)
+    shape: tuple[int, int, int] = (40, 16, 16), values: tuple[int, ...] = (1, 2)
 ) -> np.ndarray:
-    """A uint8 map: background, and one small block per value."""
+    """A uint8 map: background, and one block of 5 x 6 x 10 voxels per value."""
     a = np.zeros(shape, np.uint8)
     for n, v in enumerate(values):
-        a[n % shape[0], (n // shape[0]) % shape[1], :3] = v
+        a[5 * n : 5 * n + 5, 2:8, 1:11] = v  # regions of several voxels, as segmentations have
     return a
 
 
@@ -40,6 +40,10 @@ def test_a_ct_is_not_a_label_map(tmp_path: Path) -> None:
     bright = np.full((20, 16, 12), 40, np.int16)
     bright[:2] = 0
     assert _guess(write_nifti(tmp_path / "bright.nii.gz", bright)) is None
+    # an 8-bit image on a black background: few values, background first, but no regions
+    noisy = np.zeros((20, 16, 16), np.uint8)
+    noisy[:, 4:12, 4:12] = np.random.default_rng(0).integers(1, 200, (20, 8, 8))
+    assert _guess(write_nifti(tmp_path / "noisy.nii.gz", noisy)) is None
 
 
 def test_few_values_with_background_make_a_label_map_with_default_names(tmp_path: Path) -> None:

@@ -13,8 +13,10 @@ volume and the file's header, and says where the names come from, in this order:
 3. default names (``label_<value>``).
 
 A map is recognised without a header table when its values are whole numbers from 0 with 0
-the most frequent (the background) and at most :data:`MAX_LABELS` other values, or when a
-NIfTI header declares the intent ``label``. A CT never passes: air and fat are below 0 HU.
+the most frequent (the background), at most :data:`MAX_LABELS` other values, in piecewise
+constant regions (:func:`equal_neighbours`); or when a NIfTI header declares the intent
+``label``. A CT in HU never passes (air and fat are below 0), nor does an image of stored
+values (more values, and no constant regions).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from .labels import LabelEntry, LabelTable, default_color
 
 #: Most distinct non-zero values a label map without a header table may hold.
 MAX_LABELS = 255
+
+#: Least share of equal neighbours (see :func:`equal_neighbours`) of a label map without names.
+MIN_EQUAL_NEIGHBOURS = 0.7
 
 #: Fewest labels a map without names needs before TotalSegmentator's class map is assumed.
 MIN_TOTALSEG_LABELS = 5
@@ -192,11 +197,35 @@ def label_counts(array: NDArray[Any]) -> NDArray[np.int64] | None:
     return counts
 
 
-def _looks_like_labels(counts: NDArray[np.int64], intent: str) -> bool:
-    """A NIfTI intent ``label``, or background (0) the most frequent value beside some labels."""
+def equal_neighbours(array: NDArray[Any]) -> float:
+    """Of the pairs of neighbouring voxels along a row that touch a non-zero value, the share
+    that hold the same value (up to 32 slices are looked at).
+
+    A label map is piecewise constant (about 0.8 to 1: only region borders differ); a CT, even
+    cut to 64 grey levels, is not (below 0.6).
+
+    >>> equal_neighbours(np.array([[[0, 2, 2, 2, 2, 0]]]))
+    0.6
+    """
+    a = np.asarray(array)
+    step = max(1, a.shape[0] // 32)
+    equal = touching = 0
+    for plane in a[::step]:
+        x, y = plane[..., 1:], plane[..., :-1]
+        touches = (x != 0) | (y != 0)
+        equal += int(np.count_nonzero((x == y) & touches))
+        touching += int(np.count_nonzero(touches))
+    return equal / touching if touching else 1.0
+
+
+def _looks_like_labels(counts: NDArray[np.int64], intent: str, array: NDArray[Any]) -> bool:
+    """A NIfTI intent ``label``; or background (0) the most frequent value beside some labels,
+    in piecewise constant regions (:data:`MIN_EQUAL_NEIGHBOURS`)."""
     if intent.lower() == "label":
         return True
-    return counts.size > 1 and bool(counts[1:].any()) and int(np.argmax(counts)) == 0
+    if counts.size < 2 or not counts[1:].any() or int(np.argmax(counts)) != 0:
+        return False
+    return equal_neighbours(array) >= MIN_EQUAL_NEIGHBOURS
 
 
 @lru_cache(maxsize=1)
@@ -247,7 +276,8 @@ def recognise_label_map(path: PathLike, volume: Volume) -> LabelMapGuess | None:
     table = header_label_table(path, volume.metadata.extra)
     if table is not None:
         return LabelMapGuess(table, f"the label table in the header of {name}", GeometryReport())
-    if not _looks_like_labels(counts, str(volume.metadata.extra.get("intent", ""))):
+    intent = str(volume.metadata.extra.get("intent", ""))
+    if not _looks_like_labels(counts, intent, volume.array):
         return None
     values = [int(v) for v in np.flatnonzero(counts) if v != 0]
     guess = _totalsegmentator_guess(values, name)
