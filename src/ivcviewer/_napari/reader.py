@@ -8,7 +8,9 @@ and opens the "Geometry report" dock widget. Any exception (a domain error for a
 or inconsistent series, or a library's own exception on a damaged file) becomes an error
 notification naming the path, the reason and the fix, never a traceback; a library's warnings
 are collected while reading and summarised in the report notification, never shown raw.
-:func:`show_failure` gives the widgets the same lines.
+:func:`show_failure` gives the widgets the same lines. :mod:`.reader_honesty` adds what the
+layers alone would hide: files left out, label maps without a table beside them, folders
+without image series.
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@ already seen (so a link loop ends), stops descending at ``Limits.max_walk_depth`
 not searched are reported) and refuses a tree of more than ``Limits.max_walk_entries``
 entries. A DICOMDIR is read record by record (a loop among its record offsets cannot trap
 it); a record naming a further DICOMDIR is followed once, and a referenced file ID that leaves
-the DICOMDIR's folder is refused.
+the DICOMDIR's folder is refused. File IDs are matched to the names on disc when only their
+case, an ISO 9660 version (``;1``) or a trailing dot differ (media copied or mounted on Linux
+have lower-case names), and the files a DICOMDIR lists but that are missing are summed up in
+one line.
 """
 
 from __future__ import annotations
