@@ -174,3 +174,37 @@ def test_real_label_maps_open_as_named_labels(make_napari_viewer: Any, public_ct
                for m in notes)  # fmt: skip
     (ct,), _ = _open(viewer, public_ct / "totalsegmentator_abdomen" / "example_ct.nii.gz")
     assert ct.__class__.__name__ == "Image"  # a CT stays a CT
+
+
+def test_a_nested_dicomdir_opens_every_series_it_names(
+    make_napari_viewer: Any, tmp_path: Path
+) -> None:
+    from _dicom_factory import dicomdir_referencing, write_dicomdir
+
+    for name, n in (("DISC1", 3), ("DISC2", 4)):
+        files = write_volume(tmp_path / f"{name}-source", axial_volume(n=n), seed=name)
+        write_dicomdir(files, tmp_path / "media" / name)
+    root = dicomdir_referencing(
+        tmp_path / "media", [["DISC1", "DICOMDIR"], ["DISC2", "DICOMDIR"], ["DISC3", "IM1"]]
+    )
+    viewer = make_napari_viewer(show=True)
+    layers, notes = _open(viewer, root)
+    assert sorted(layer.data.shape[0] for layer in layers) == [3, 4]
+    missing = [m for m in notes if "DISC3/IM1" in m]
+    assert missing, notes  # the file it lists but lacks is named, once per layer report
+
+
+def test_a_dicomdir_whose_files_are_missing_gives_one_line(
+    make_napari_viewer: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from _dicom_factory import dicomdir_referencing
+
+    root = dicomdir_referencing(tmp_path / "media", [["IMG", f"IM{i:04d}"] for i in range(200)])
+    viewer = make_napari_viewer(show=True)
+    capfd.readouterr()
+    layers, notes = _open(viewer, root)
+    assert layers == []
+    ours = [m for m in notes if str(root) in m]
+    assert len(ours) == 1 and "200 files listed in this DICOMDIR are missing" in ours[0], notes
+    _, err = capfd.readouterr()
+    assert "IM0001" not in err  # nothing printed per missing file
