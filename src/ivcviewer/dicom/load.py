@@ -35,7 +35,7 @@ from .records import ImageRecord
 from .scan import ScanResult, scan
 from .series import SeriesInfo
 from .stack import StackGeometry
-from .undecodable import without_undecodable
+from .undecodable import load_leaving_out_undecodable
 
 #: Frames are handed to decoding helper processes in chunks of about this many pixels.
 DECODE_CHUNK_PIXELS = 4 * 512 * 512
@@ -99,7 +99,7 @@ def load_dicom(
         raise NoSeriesFoundError(_no_series_message(path, series_uid, result))
     volumes = []
     for info in chosen:
-        vol = load_series(info, on_irregular=on_irregular, workers=workers, limits=limits)
+        vol = load_leaving_out_undecodable(load_series, info, on_irregular, workers, limits)
         vol.metadata.extra["skipped"] = [s.to_dict() for s in result.skipped]
         volumes.append(vol)
     return volumes
@@ -205,19 +205,13 @@ def load_series(
     slots = SlotLayout.of(g)
     limits = limits if limits is not None else default_limits()
     _check_memory(info, slots.n_rows, _workers(workers), limits)
-    try:
-        array, rescaled = _read_images(
-            [info.images[i] for i in slots.load_order],
-            slots.target_rows,
-            slots.n_rows,
-            info,
-            workers,
-        )
-    except DicomSeriesError as err:  # a file that does not decode: the rest, with a gap
-        rest = None if mode is ValidationMode.RAISE else without_undecodable(info, err)
-        if rest is None:
-            raise
-        return load_series(rest, on_irregular=mode, workers=workers, limits=limits)
+    array, rescaled = _read_images(
+        [info.images[i] for i in slots.load_order],
+        slots.target_rows,
+        slots.n_rows,
+        info,
+        workers,
+    )
     report = GeometryReport(list(info.report.items))
     metadata = _metadata(info, rescaled)
     if rescaled:

@@ -4,13 +4,18 @@ A file whose header reads but whose compressed pixel data is truncated or damage
 out when it is decoded. :func:`without_undecodable` rebuilds the stack without it, exactly as
 if the scan had found it incomplete: the file is listed in ``SeriesInfo.unreadable`` with an
 ``unreadable_file`` report item, and the slot it leaves is a gap that the loader fills or
-interpolates (``warn`` / ``resample``) and reports.
+interpolates (``warn`` / ``resample``) and reports. :func:`load_leaving_out_undecodable` is
+how :func:`~ivcviewer.dicom.load_dicom` loads each stack.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ..errors import DicomSeriesError
-from ..report import ReportCode
+from ..limits import Limits
+from ..report import ReportCode, ValidationMode
 from .records import ImageHeader, SkippedFile
 from .series import SeriesInfo, build_series
 from .stack import SPACING_TOLERANCE_MM
@@ -31,7 +36,8 @@ def without_undecodable(info: SeriesInfo, err: DicomSeriesError) -> SeriesInfo |
         The stack being loaded.
     err
         The error its pixel read raised: ``"<file>: pixel data cannot be decoded: ..."`` (or
-        ``"<file>: pixel data ends after ..."`` for an uncompressed file cut since the scan).
+        ``"<file>: pixel data ends after ..."`` for an uncompressed file cut since the scan);
+        any other error (a missing decoder, an irregular stack) names no file to leave out.
 
     Returns
     -------
@@ -40,7 +46,7 @@ def without_undecodable(info: SeriesInfo, err: DicomSeriesError) -> SeriesInfo |
         stack, no image would be left, or :data:`MAX_UNDECODABLE` files are already dropped.
     """
     text = str(err)
-    bad = next((p for p in info.files if text.startswith(f"{p}: ")), None)
+    bad = next((p for p in info.files if text.startswith(f"{p}: pixel data ")), None)
     if bad is None or len(info.unreadable) >= MAX_UNDECODABLE:
         return None
     keep = [r for r in info.images if r.path != bad]
@@ -73,3 +79,30 @@ def without_undecodable(info: SeriesInfo, err: DicomSeriesError) -> SeriesInfo |
     rest.stack_label = info.stack_label
     rest.report.items[:0] = [i for i in info.report.items if i.code in _SPLIT_CODES]
     return rest
+
+
+def load_leaving_out_undecodable(
+    load: Callable[..., Any],
+    info: SeriesInfo,
+    on_irregular: ValidationMode | str,
+    workers: int | None,
+    limits: Limits | None,
+) -> Any:
+    """``load(info, ...)`` (:func:`~ivcviewer.dicom.load.load_series`), again without each file
+    whose pixel data does not decode, unless ``on_irregular`` is ``raise``.
+
+    Raises
+    ------
+    DicomSeriesError
+        The decoder's error, in ``raise`` mode, when no image would be left, or after
+        :data:`MAX_UNDECODABLE` files.
+    """
+    mode = ValidationMode(on_irregular)
+    while True:
+        try:
+            return load(info, on_irregular=mode, workers=workers, limits=limits)
+        except DicomSeriesError as err:
+            rest = None if mode is ValidationMode.RAISE else without_undecodable(info, err)
+            if rest is None:
+                raise
+            info = rest
