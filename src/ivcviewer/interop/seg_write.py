@@ -48,6 +48,13 @@ Encoding = Literal["binary", "labelmap"]
 
 #: The encoding written unless another is asked for (docs/interop.md says why).
 DEFAULT_ENCODING: Encoding = "binary"
+#: Transfer syntax of each encoding: BINARY frames are bit-packed and stored as they are (the
+#: readers tested, dcmqi among them, do not all decode compressed binary frames); LABELMAP
+#: frames are RLE compressed (dcmqi reads them).
+TRANSFER_SYNTAX: dict[str, str] = {
+    "binary": "1.2.840.10008.1.2.1",  # Explicit VR Little Endian
+    "labelmap": "1.2.840.10008.1.2.5",  # RLE Lossless
+}
 #: Endings a SEG file may have.
 SEG_SUFFIXES: tuple[str, ...] = (".dcm",)
 #: How ivcviewer names itself as the algorithm, manufacturer and model.
@@ -102,7 +109,7 @@ def labels_on_grid(labels: Volume, grid: geometry.Grid, *, target: str = "the CT
 
 
 def _read_headers(ct: Volume) -> list[Dataset]:
-    """The CT's DICOM headers (no pixels), with an empty SOPClassUID taken from the file meta."""
+    """The CT's DICOM headers (no pixels), empty identifying UIDs filled in memory."""
     import pydicom
 
     meta = ct.metadata
@@ -122,15 +129,63 @@ def _read_headers(ct: Volume) -> list[Dataset]:
                 f"{path}: cannot read the CT's DICOM header ({exception_summary(exc)}); the SEG "
                 "must reference it: check that the CT's files are still there and unchanged."
             ) from exc
-        if not str(ds.get("SOPClassUID", "") or "").strip():
-            ds.SOPClassUID = ds.file_meta.get("MediaStorageSOPClassUID", "")
         if str(ds.get("SeriesInstanceUID", "")) != meta.series_uid:
             raise DicomSeriesError(
                 f"{path}: SeriesInstanceUID {ds.get('SeriesInstanceUID', '')!s} is not the "
                 f"CT's series {meta.series_uid}; reload the CT so its files are one series."
             )
         headers.append(ds)
+    _fill_identity(headers, meta.source_files)
     return headers
+
+
+#: Attributes a SEG copies or references that anonymisation may have emptied.
+_IDENTITY = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
+
+
+def _fill_identity(headers: list[Dataset], files: Sequence[Path]) -> None:
+    """Fill empty identifying UIDs of the (in-memory) headers, with a warning.
+
+    SOPClassUID and SOPInstanceUID come from each file's meta information (the same identity);
+    an empty StudyInstanceUID or SeriesInstanceUID (an anonymised series) gets a UID derived
+    from the frame of reference and the files' instance UIDs, the same on every export of
+    the series. The files themselves are not changed.
+    """
+    from pydicom.uid import generate_uid
+
+    def empty(ds: Dataset, key: str) -> bool:
+        return not str(ds.get(key, "") or "").strip()
+
+    for ds in headers:
+        file_meta = getattr(ds, "file_meta", None) or {}
+        for key, meta_key in (
+            ("SOPClassUID", "MediaStorageSOPClassUID"),
+            ("SOPInstanceUID", "MediaStorageSOPInstanceUID"),
+        ):
+            if empty(ds, key) and meta_key in file_meta:
+                setattr(ds, key, file_meta[meta_key].value)
+    derived = []
+    for key in ("StudyInstanceUID", "SeriesInstanceUID"):
+        if any(empty(ds, key) for ds in headers):
+            seed = [key, str(headers[0].get("FrameOfReferenceUID", ""))]
+            seed += sorted(str(ds.get("SOPInstanceUID", "")) for ds in headers)
+            uid = str(generate_uid(entropy_srcs=seed))
+            for ds in headers:
+                setattr(ds, key, uid)
+            derived.append(f"{key} {uid}")
+    missing = [k for k in _IDENTITY if any(empty(ds, k) for ds in headers)]
+    if missing:
+        raise DicomSeriesError(
+            f"{files[0]}: the CT's images have no {', '.join(missing)} (not even in their file "
+            "meta information), so a SEG cannot reference them; export NIfTI with names instead."
+        )
+    if derived:
+        warnings.warn(
+            f"{files[0].parent}: the CT's series is anonymised without "
+            f"{' and '.join(d.split()[0] for d in derived)}; the SEG references it by derived "
+            f"UIDs ({'; '.join(derived)}), which a PACS will not match to the series",
+            stacklevel=4,
+        )
 
 
 def _frame_planes(ds: Dataset) -> list[tuple[Any, Any, Any]]:
@@ -410,6 +465,7 @@ def build_seg(
         content_description=series_description[:64],
         content_label="IVCVIEWER",
         omit_empty_frames=True,
+        transfer_syntax_uid=TRANSFER_SYNTAX[encoding],
     )
     seg.SeriesDescription = series_description[:64]
     seg.ContentCreatorName = ""
