@@ -141,6 +141,18 @@ def _read_headers(ct: Volume) -> list[Dataset]:
 
 #: Attributes a SEG copies or references that anonymisation may have emptied.
 _IDENTITY = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
+#: Type 2 attributes of the patient and study a SEG repeats from its images.
+_TYPE2_COPIED = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyDate",
+    "StudyTime",
+    "StudyID",
+    "AccessionNumber",
+    "ReferringPhysicianName",
+)
 
 
 def _fill_identity(headers: list[Dataset], files: Sequence[Path]) -> None:
@@ -173,6 +185,10 @@ def _fill_identity(headers: list[Dataset], files: Sequence[Path]) -> None:
             for ds in headers:
                 setattr(ds, key, uid)
             derived.append(f"{key} {uid}")
+    for ds in headers:  # type 2 attributes a SEG copies from its images: empty if absent
+        for key in _TYPE2_COPIED:
+            if key not in ds:
+                setattr(ds, key, "")
     missing = [k for k in _IDENTITY if any(empty(ds, k) for ds in headers)]
     if missing:
         raise DicomSeriesError(
@@ -233,13 +249,22 @@ class SourceImages:
 _Plane = tuple[int, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 
 
-def _planes(headers: Sequence[Dataset]) -> list[_Plane]:
+def _planes(headers: Sequence[Dataset], files: Sequence[Path]) -> list[_Plane]:
     """``(header index, position, row step, column step)`` of every frame, in file order."""
     out: list[_Plane] = []
     for i, ds in enumerate(headers):
-        for ipp, iop, ps in _frame_planes(ds):
-            p, o, s = (np.asarray(v, dtype=float) for v in (ipp, iop, ps))
-            out.append((i, p, o[3:] * s[0], o[:3] * s[1]))
+        try:
+            for ipp, iop, ps in _frame_planes(ds):
+                p, o, s = (np.asarray(v, dtype=float).ravel() for v in (ipp, iop, ps))
+                if (p.size, o.size, s.size) != (3, 6, 2) or not np.isfinite([*p, *o, *s]).all():
+                    raise ValueError("values of the wrong length or not finite")
+                out.append((i, p, o[3:] * s[0], o[:3] * s[1]))
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+            raise DicomSeriesError(
+                f"{files[i]}: the image's plane (ImagePositionPatient, ImageOrientationPatient, "
+                f"PixelSpacing) cannot be read ({exception_summary(exc)}); a SEG needs it to "
+                "place its frames: use a CT whose images carry their geometry."
+            ) from exc
     return out
 
 
@@ -264,14 +289,15 @@ def source_images(ct: Volume) -> SourceImages:
             f"{ct.metadata.source_files[0]}: the CT is made of several multi-frame files; a SEG "
             "is written for a series of single-frame images or for one multi-frame image."
         )
-    planes = _planes(headers)
-    _, first, row, col = planes[0]
+    planes = _planes(headers, ct.metadata.source_files)
+    _, _, row, col = planes[0]
     normal = np.cross(col, row)
     normal /= np.linalg.norm(normal)
-    along = [float(np.dot(p, normal)) for _, p, _, _ in planes]
-    rank = [sorted(range(len(planes)), key=along.__getitem__).index(j) for j in range(len(planes))]
-    ordered = sorted(range(len(planes)), key=along.__getitem__)
     n = len(planes)
+    ordered = [int(j) for j in np.argsort([np.dot(p, normal) for _, p, _, _ in planes])]
+    rank = [0] * n
+    for k, j in enumerate(ordered):
+        rank[j] = k
     start, end = planes[ordered[0]][1], planes[ordered[-1]][1]
     thickness = float(headers[0].get("SliceThickness", 1) or 1)
     step = (end - start) / (n - 1) if n > 1 else normal * thickness
@@ -422,7 +448,6 @@ def build_seg(
     algorithm_parameters
         Recorded in the Algorithm Identification (for example the case file's id).
     """
-    import highdicom as hd
 
     if algorithm not in ("manual", "semiautomatic"):
         raise ValueError(
@@ -449,8 +474,30 @@ def build_seg(
         )
         for i, v in enumerate(values, start=1)
     ]
-    seg = hd.seg.Segmentation(
-        source_images=sources.headers,
+    try:
+        seg = _segmentation(sources.headers, frames, encoding, descriptions, series_description)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise DicomSeriesError(
+            f"{ct.metadata.source_files[0]}: a SEG cannot be made from the CT's DICOM headers "
+            f"({exception_summary(exc)}); check the series with dciodvfy, or export NIfTI with "
+            "names instead."
+        ) from exc
+    seg.SeriesDescription = series_description[:64]
+    seg.ContentCreatorName = ""
+    return seg
+
+
+def _segmentation(
+    headers: list[Dataset],
+    frames: NDArray[Any],
+    encoding: Encoding,
+    descriptions: list[SegmentDescription],
+    series_description: str,
+) -> Segmentation:
+    import highdicom as hd
+
+    return hd.seg.Segmentation(
+        source_images=headers,
         pixel_array=frames,
         segmentation_type=encoding.upper(),
         segment_descriptions=descriptions,
@@ -467,9 +514,6 @@ def build_seg(
         omit_empty_frames=True,
         transfer_syntax_uid=TRANSFER_SYNTAX[encoding],
     )
-    seg.SeriesDescription = series_description[:64]
-    seg.ContentCreatorName = ""
-    return seg
 
 
 def check_seg_output(out: str | Path, inputs: Sequence[str | Path], *, force: bool = False) -> Path:
