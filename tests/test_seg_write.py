@@ -273,6 +273,21 @@ def test_outputs_existing_or_in_an_input_folder_are_refused(small) -> None:  # t
     with pytest.warns(UserWarning):
         write_seg(labels, TABLE, ct, out, algorithm="manual", force=True)
     assert pydicom.dcmread(out).Modality == "SEG"
+    with pytest.raises(FileNotFoundError):
+        write_seg(labels, TABLE, ct, tmp / "no_such_folder" / "seg.dcm", algorithm="manual")
+
+
+def test_the_seg_may_go_beside_the_label_map_file(small) -> None:  # type: ignore[no-untyped-def]
+    from ivcviewer.io.volumes import save_labels
+
+    ct, labels, tmp = small
+    (tmp / "labels").mkdir()
+    path, _ = save_labels(labels, TABLE, tmp / "labels" / "painted.nii.gz")
+    with pytest.warns(UserWarning, match="spleen"):
+        out = export_seg(path, tmp / "ct", tmp / "labels" / "painted_seg.dcm")
+    assert pydicom.dcmread(out).NumberOfFrames > 0
+    with pytest.raises(VolumeFormatError, match="input"):
+        export_seg(path, tmp / "ct", tmp / "ct" / "painted_seg.dcm")
 
 
 def test_an_empty_label_map_is_refused(small) -> None:  # type: ignore[no-untyped-def]

@@ -33,7 +33,7 @@ from .. import __version__, geometry
 from .._atomic import atomic_file
 from ..errors import DicomSeriesError, GeometryError, MeasurementError, OutputExistsError
 from ..failures import exception_summary
-from ..io.formats import check_output_path
+from ..io.formats import check_output_path, not_found
 from ..io.labels import LabelTable
 from ..measure.regions import _label_array
 from ..volume import Volume
@@ -522,6 +522,8 @@ def check_seg_output(out: str | Path, inputs: Sequence[str | Path], *, force: bo
 
     Raises
     ------
+    FileNotFoundError
+        When the folder to write into does not exist.
     VolumeFormatError
         For another ending or a path inside an input folder.
     OutputExistsError
@@ -536,9 +538,7 @@ def check_seg_output(out: str | Path, inputs: Sequence[str | Path], *, force: bo
             f"{'' if path.is_dir() else ' or pass --force to replace it'}."
         )
     if not path.parent.is_dir():
-        raise OutputExistsError(
-            f"{path}: the folder {path.parent} does not exist; create it or choose another."
-        )
+        raise not_found(path.parent)
     return path
 
 
@@ -557,12 +557,11 @@ def write_seg(
 ) -> Path:
     """Build the SEG (:func:`build_seg`) and write it to ``out`` atomically.
 
-    ``out`` must end in ``.dcm``, lie outside the CT's and the labels' folders, and not exist
-    unless ``force``. The file appears complete or not at all.
+    ``out`` must end in ``.dcm``, lie outside the CT's DICOM folder (a SEG there would join
+    the folder's series when it is read again) and not exist unless ``force``; otherwise where
+    it goes is the user's choice. The file appears complete or not at all.
     """
-    path = check_seg_output(
-        out, [*ct.metadata.source_files, *labels.metadata.source_files], force=force
-    )
+    path = check_seg_output(out, ct.metadata.source_files, force=force)
     seg = build_seg(
         labels,
         table,
