@@ -316,6 +316,57 @@ def test_an_interrupted_write_leaves_no_file(small, monkeypatch) -> None:  # typ
     assert sorted(p.name for p in tmp.iterdir()) == ["ct"]
 
 
+_KILLED_WRITER = """
+import sys, time
+from pathlib import Path
+from highdicom.seg import Segmentation
+from ivcviewer.io.labels import LabelTable
+from ivcviewer.workflows.export import export_seg
+
+real = Segmentation.save_as
+
+def save_half_then_hang(self, filename, *args, **kwargs):
+    real(self, filename, *args, **kwargs)
+    with open(filename, "r+b") as fh:
+        fh.truncate(fh.seek(0, 2) // 2)
+    Path(sys.argv[3]).write_text("half written")
+    time.sleep(600)
+
+Segmentation.save_as = save_half_then_hang
+export_seg(sys.argv[1], sys.argv[2], sys.argv[4], table=LabelTable.from_names({64: "liver"}))
+"""
+
+
+def test_a_writer_killed_mid_way_leaves_no_output(small) -> None:  # type: ignore[no-untyped-def]
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ivcviewer.io.volumes import save_labels
+
+    ct, labels, tmp = small
+    (tmp / "labels").mkdir()
+    path, _ = save_labels(labels, TABLE, tmp / "labels" / "painted.nii.gz")
+    (tmp / "out").mkdir()
+    marker, out = tmp / "marker", tmp / "out" / "seg.dcm"
+    args = [str(path), str(tmp / "ct"), str(marker), str(out)]
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, *args])
+    try:
+        for _ in range(1200):  # the child writes the marker once half the SEG is on disk
+            if marker.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert marker.exists(), f"the writer ended early (exit code {proc.poll()})"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not out.exists()
+    # what the killed writer leaves is its hidden temporary file, never the output's name
+    assert all(p.name.startswith(".seg.dcm.") for p in (tmp / "out").iterdir())
+
+
 # ----------------------------------------------------------------------------- the phantom
 
 
