@@ -21,7 +21,7 @@ from ivcviewer.errors import (
     VolumeFormatError,
 )
 from ivcviewer.geometry import affine_from_dicom
-from ivcviewer.interop.codes import codes_for_structure
+from ivcviewer.interop.codes import codes_for_structure, structure_for_codes
 from ivcviewer.interop.seg_write import build_seg, source_images, write_seg
 from ivcviewer.io.labels import LabelEntry, LabelTable
 from ivcviewer.volume import Volume, VolumeMetadata
@@ -121,6 +121,8 @@ def test_highdicom_reads_back_the_same_voxels_names_colours_and_codes(written) -
             assert (cat.CodeValue, typ.CodeValue) == (c.category.value, c.type.value)
             mods = typ.get("SegmentedPropertyTypeModifierCodeSequence", [])
             assert [m.CodeValue for m in mods] == ([] if c.modifier is None else [c.modifier.value])
+            # the codes as written read back to the name (what a SEG reader matches by)
+            assert structure_for_codes(cat, typ, mods[0] if mods else None) == entry.name
     # compact: frames only where a segment is present (7 slices, 4 segments -> 28 at most)
     per_segment = [np.count_nonzero(np.any(expected == n, axis=(1, 2))) for n in range(1, 5)]
     assert int(seg.NumberOfFrames) == sum(per_segment) < 4 * ct.shape[0]
