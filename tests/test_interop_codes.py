@@ -132,6 +132,7 @@ def test_importing_ivcviewer_does_not_load_highdicom() -> None:
 
     code = (
         "import sys, ivcviewer, ivcviewer.interop, ivcviewer.workflows, ivcviewer.cli;"
+        "import ivcviewer.workflows.export;"
         "from ivcviewer.cli.main import build_parser; build_parser();"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'highdicom'))"
     )
