@@ -221,6 +221,8 @@ def load_series(
         )
 
     array, affine = regularise(array, info, slots, mode, metadata, report, limits)
+    if info.mosaic is not None:  # one mosaic image read: its tiles are the slices
+        array = info.mosaic.unpack(array[0])
     return Volume(array, affine, metadata=metadata, report=report)
 
 
