@@ -83,6 +83,7 @@ def enhanced_two_frame_types(path: Path, volume: Volume, frame_types: Sequence[s
     n_types = len(frame_types)
     enhanced_ct_file(path, volume, frame_order=list(range(n)) * n_types)
     ds = pydicom.dcmread(path)
+    ds.NumberOfFrames = n * n_types
     stored = []
     for t, frame_type in enumerate(frame_types):
         for k in range(n):

@@ -68,9 +68,7 @@ def test_first_tile_position_agrees_with_nibabel(tmp_path: Path) -> None:
     (info,) = scan(tmp_path / "m").series
     np.testing.assert_allclose(info.affine[:3, 3], wrapper.image_position, atol=1e-6)
     np.testing.assert_allclose(info.affine[:3, 3], expected_position(0, 0, 0, SAGITTAL))
-    np.testing.assert_allclose(
-        geometry.slice_normal(SAGITTAL), wrapper.slice_normal, atol=1e-6
-    )
+    np.testing.assert_allclose(geometry.slice_normal(SAGITTAL), wrapper.slice_normal, atol=1e-6)
 
 
 def test_descending_mosaic_is_stacked_along_the_normal(tmp_path: Path) -> None:
@@ -97,9 +95,7 @@ def test_private_count_alone_is_enough(tmp_path: Path) -> None:
 
 def test_csa_header_alone_is_enough(tmp_path: Path) -> None:
     data = tiles(4)
-    write_mosaic(
-        tmp_path / "m" / "mosaic.dcm", data, first_tile_origin=ORIGIN, private_count=False
-    )
+    write_mosaic(tmp_path / "m" / "mosaic.dcm", data, first_tile_origin=ORIGIN, private_count=False)
     (vol,) = load_dicom(tmp_path / "m")
     np.testing.assert_array_equal(vol.array, data.astype(np.int32))
 
