@@ -14,7 +14,15 @@ from typing import Any
 
 import numpy as np
 import pydicom
-from _dicom_factory import AXIAL, PIXEL_SPACING, enhanced_ct_file, ramp, write_stack
+from _dicom_factory import (
+    AXIAL,
+    PIXEL_SPACING,
+    axial_volume,
+    enhanced_ct_file,
+    ramp,
+    write_stack,
+    write_volume,
+)
 from numpy.typing import NDArray
 from pydicom import uid as pduid
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
@@ -71,6 +79,31 @@ def write_repeats(
         file_names=[f"IM{i + 1:04d}.dcm" for i in range(len(positions))],
         **kwargs,
     )
+
+
+def write_good_and_gapped(root: Path, n_good: int = 5) -> Path:
+    """``n_good`` regular series ("good 0", ...; good ``i`` holds ``axial_volume(n=3 + i)``) and
+    one with a missing slice ("with a gap"), all in one study under ``root``."""
+    study = {"StudyInstanceUID": pydicom.uid.generate_uid(entropy_srcs=[str(root), "study"])}
+    for i in range(n_good):
+        write_volume(
+            root / f"good{i}",
+            axial_volume(n=3 + i, rows=16, cols=16),
+            seed=f"good{i}",
+            series_number=i + 1,
+            series_description=f"good {i}",
+            extra_tags=study,
+        )
+    write_stack(
+        root / "gap",
+        repeat_values(3, 0),
+        [0.0, 2.5, 7.5],
+        seed="gap",
+        series_number=n_good + 1,
+        series_description="with a gap",
+        extra_tags=study,
+    )
+    return root
 
 
 def enhanced_two_frame_types(path: Path, volume: Volume, frame_types: Sequence[str]) -> Path:

@@ -138,3 +138,40 @@ def test_time_series_of_mosaics_gives_one_volume_per_mosaic(tmp_path: Path) -> N
     for t, vol in enumerate(vols):
         np.testing.assert_array_equal(vol.array, (tiles(4) + 7 * t).astype(np.int32))
         assert "duplicate_positions" not in vol.report
+
+
+def _nibabel_test_file(name: str) -> Path:
+    """A file of nibabel's own DICOM test data (shipped with the package), or skip."""
+    import nibabel.nicom
+
+    path = Path(nibabel.nicom.__file__).parent / "tests" / "data" / name
+    if not path.is_file():
+        pytest.skip(f"nibabel's test file {name} is not installed with nibabel")
+    return path
+
+
+def test_real_siemens_mosaic_header_agrees_with_nibabel(tmp_path: Path) -> None:
+    """A scanner-written Siemens DWI mosaic header (pixels blanked by nibabel): same grid."""
+    import gzip
+
+    from nibabel.nicom.dicomwrappers import wrapper_from_data
+
+    source = _nibabel_test_file("siemens_dwi_1000.dcm.gz")
+    path = tmp_path / "dwi.dcm"
+    path.write_bytes(gzip.decompress(source.read_bytes()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wrapper = wrapper_from_data(pydicom.dcmread(path))
+    (vol,) = load_dicom(path)
+    rows, cols, n = wrapper.image_shape
+    assert vol.shape == (n, rows, cols) == (48, 128, 128)
+    # nibabel's affine maps (row, col, slice); ivcviewer's (slice, row, col)
+    np.testing.assert_allclose(vol.affine[:3, [1, 2, 0, 3]], wrapper.affine[:3], atol=1e-4)
+    assert vol.report.codes[0] == "mosaic"
+
+
+def test_real_mosaic_with_cut_pixel_data_is_refused(tmp_path: Path) -> None:
+    """nibabel's 0.dcm: a 48-slice mosaic header over a 256 x 256 image that cannot hold it."""
+    path = _nibabel_test_file("0.dcm")
+    (skipped,) = scan(path).skipped
+    assert skipped.code == "mosaic" and "7 x 7 tile grid" in skipped.reason

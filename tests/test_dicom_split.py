@@ -9,8 +9,13 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from _dicom_factory import axial_volume, write_stack, write_volume
-from _split_factory import enhanced_two_frame_types, repeat_values, write_repeats
+from _dicom_factory import axial_volume
+from _split_factory import (
+    enhanced_two_frame_types,
+    repeat_values,
+    write_good_and_gapped,
+    write_repeats,
+)
 
 from ivcviewer.cli.info import describe_path, format_table
 from ivcviewer.dicom import load_dicom, scan
@@ -174,27 +179,7 @@ def test_true_duplicates_are_still_reported(tmp_path: Path) -> None:
 
 @pytest.fixture
 def five_good_one_gap(tmp_path: Path) -> Path:
-    root = tmp_path / "study"
-    study = {"StudyInstanceUID": pydicom.uid.generate_uid(entropy_srcs=["one study"])}
-    for i in range(5):
-        write_volume(
-            root / f"good{i}",
-            axial_volume(n=3 + i, rows=16, cols=16),
-            seed=f"good{i}",
-            series_number=i + 1,
-            series_description=f"good {i}",
-            extra_tags=study,
-        )
-    write_stack(
-        root / "gap",
-        repeat_values(3, 0),
-        [0.0, 2.5, 7.5],
-        seed="gap",
-        series_number=9,
-        series_description="with a gap",
-        extra_tags=study,
-    )
-    return root
+    return write_good_and_gapped(tmp_path / "study")
 
 
 def test_open_path_returns_the_good_series_and_reports_the_bad_one(five_good_one_gap: Path) -> None:
