@@ -175,6 +175,7 @@ def write_mosaic(
     private_count: bool = True,
     csa: bool = True,
     n_declared: int | None = None,
+    csa_bytes: bytes | None = None,
     series_uid: str | None = None,
     acquisition: int = 1,
     instance: int = 1,
@@ -186,7 +187,8 @@ def write_mosaic(
     mosaic and tile size), as Siemens writes it. ``descending`` makes the CSA SliceNormalVector
     point against ``row x column`` (tile ``k`` lies ``k * step_mm`` against the normal).
     ``private_count`` and ``csa`` leave out the private NumberOfImagesInMosaic element or the
-    CSA header; ``n_declared`` overrides the slice count written there.
+    CSA header; ``n_declared`` overrides the slice count written there; ``csa_bytes`` replaces
+    the CSA header written.
     """
     n, tr, tc = tiles.shape
     grid = math.ceil(math.sqrt(n))
@@ -233,7 +235,7 @@ def write_mosaic(
                 "SliceNormalVector": ("FD", [f"{v:.8f}" for v in normal]),
             }
         )
-        block.add_new(0x10, "OB", header)
+        block.add_new(0x10, "OB", header if csa_bytes is None else csa_bytes)
     ds.PixelData = image.astype("<u2").tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)

@@ -175,3 +175,14 @@ def test_real_mosaic_with_cut_pixel_data_is_refused(tmp_path: Path) -> None:
     path = _nibabel_test_file("0.dcm")
     (skipped,) = scan(path).skipped
     assert skipped.code == "mosaic" and "7 x 7 tile grid" in skipped.reason
+
+
+@pytest.mark.parametrize("csa_bytes", [b"SV10\x04\x03\x02\x01\x05\x00\x00\x00M\x00", b"\xff" * 40])
+def test_damaged_csa_header_falls_back_to_the_private_count(
+    tmp_path: Path, csa_bytes: bytes
+) -> None:
+    data = tiles(4)
+    write_mosaic(tmp_path / "m" / "mosaic.dcm", data, first_tile_origin=ORIGIN, csa_bytes=csa_bytes)
+    (vol,) = load_dicom(tmp_path / "m")
+    np.testing.assert_array_equal(vol.array, data.astype(np.int32))
+    assert "no CSA SliceNormalVector" in vol.report.items[0].message

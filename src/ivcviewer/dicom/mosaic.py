@@ -17,6 +17,7 @@ places its tiles.
 from __future__ import annotations
 
 import math
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,7 +203,15 @@ def _csa_image_header(ds: Dataset) -> dict[str, Any] | None:
 
     try:
         header = csareader.get_csa_header(ds, "image")
-    except (csareader.CSAReadError, KeyError, ValueError, TypeError, IndexError):
+    except (
+        csareader.CSAReadError,
+        struct.error,
+        AssertionError,  # nibabel asserts that unused items are empty
+        KeyError,
+        ValueError,
+        TypeError,
+        IndexError,
+    ):
         return None
     return header if isinstance(header, dict) else None
 
