@@ -106,28 +106,64 @@ def write_good_and_gapped(root: Path, n_good: int = 5) -> Path:
     return root
 
 
-def enhanced_two_frame_types(path: Path, volume: Volume, frame_types: Sequence[str]) -> Path:
-    """An Enhanced CT file holding ``volume`` once per frame type (frames at shared positions).
+def enhanced_repeats(
+    path: Path,
+    volume: Volume,
+    n_repeats: int,
+    frame_groups: Callable[[int], Mapping[str, Dataset]],
+    *,
+    mr: bool = False,
+) -> Path:
+    """An enhanced multi-frame file holding ``volume`` ``n_repeats`` times (shared positions).
 
-    Frames of the ``t``-th type hold ``volume`` + ``REPEAT_OFFSET * t``; each frame names its
-    type in a per-frame CT Image Frame Type Sequence and its number in FrameContent.
+    Frames of repeat ``r`` hold ``volume`` + ``REPEAT_OFFSET * r`` and carry the per-frame
+    functional group items ``frame_groups(r)`` (keyword -> item, e.g. a frame type sequence);
+    a ``FrameContentSequence`` item given there is merged into the frame's own. ``mr`` makes it
+    an Enhanced MR Image Storage file.
     """
     n = volume.shape[0]
-    n_types = len(frame_types)
-    enhanced_ct_file(path, volume, frame_order=list(range(n)) * n_types)
+    enhanced_ct_file(path, volume, frame_order=list(range(n)) * n_repeats)
     ds = pydicom.dcmread(path)
-    ds.NumberOfFrames = n * n_types
+    ds.NumberOfFrames = n * n_repeats
+    if mr:
+        ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = pduid.EnhancedMRImageStorage
+        ds.Modality = "MR"
     stored = []
-    for t, frame_type in enumerate(frame_types):
+    for r in range(n_repeats):
         for k in range(n):
-            item = ds.PerFrameFunctionalGroupsSequence[t * n + k]
-            ft = Dataset()
-            ft.FrameType = frame_type.split("\\")
-            item.CTImageFrameTypeSequence = DicomSequence([ft])
-        stored.append(volume.array.astype(np.int32) + REPEAT_OFFSET * t + 1024)
+            item = ds.PerFrameFunctionalGroupsSequence[r * n + k]
+            for keyword, group in frame_groups(r).items():
+                if keyword == "FrameContentSequence":
+                    for elem in group:
+                        item.FrameContentSequence[0].add(elem)
+                else:
+                    setattr(item, keyword, DicomSequence([group]))
+        stored.append(volume.array.astype(np.int32) + REPEAT_OFFSET * r + 1024)
     ds.PixelData = np.concatenate(stored).astype("<u2").tobytes()
     ds.save_as(path, enforce_file_format=True)
     return path
+
+
+def item(**values: Any) -> Dataset:
+    """A functional group item with ``values`` (keyword -> value)."""
+    ds = Dataset()
+    for keyword, value in values.items():
+        setattr(ds, keyword, value)
+    return ds
+
+
+def enhanced_two_frame_types(path: Path, volume: Volume, frame_types: Sequence[str]) -> Path:
+    """An Enhanced CT file holding ``volume`` once per frame type (frames at shared positions).
+
+    Frames of the ``t``-th type hold ``volume`` + ``REPEAT_OFFSET * t`` and name their type in
+    a per-frame CT Image Frame Type Sequence.
+    """
+    return enhanced_repeats(
+        path,
+        volume,
+        len(frame_types),
+        lambda t: {"CTImageFrameTypeSequence": item(FrameType=frame_types[t].split("\\"))},
+    )
 
 
 # ----------------------------------------------------------------------------- mosaics

@@ -11,7 +11,9 @@ import pydicom
 import pytest
 from _dicom_factory import axial_volume
 from _split_factory import (
+    enhanced_repeats,
     enhanced_two_frame_types,
+    item,
     repeat_values,
     write_good_and_gapped,
     write_repeats,
@@ -108,6 +110,49 @@ def test_enhanced_file_with_one_frame_type_keeps_its_duplicates(tmp_path: Path) 
     assert "duplicate_positions" in info.report
     with pytest.raises(DicomSeriesError, match="Duplicate position"):
         load_dicom(tmp_path / "e")
+
+
+def test_enhanced_mr_magnitude_and_field_map_and_two_echoes(tmp_path: Path) -> None:
+    """Enhanced MR: frame types (magnitude, field map) and echo times in the functional groups."""
+    vol = axial_volume(n=4, rows=16, cols=16)
+    kinds = [
+        (r"ORIGINAL\PRIMARY\M_FFE\NONE", 4.6),
+        (r"ORIGINAL\PRIMARY\M_FFE\NONE", 9.2),
+        (r"ORIGINAL\PRIMARY\B0 MAP\NONE", 4.6),
+    ]
+    enhanced_repeats(
+        tmp_path / "e" / "mr.dcm",
+        vol,
+        3,
+        lambda r: {
+            "MRImageFrameTypeSequence": item(FrameType=kinds[r][0].split("\\")),
+            "MREchoSequence": item(EffectiveEchoTime=kinds[r][1]),
+        },
+        mr=True,
+    )
+    infos = scan(tmp_path / "e").series
+    assert [s.description for s in infos] == [
+        r"enhanced (ORIGINAL\PRIMARY\B0 MAP)",
+        r"enhanced (ORIGINAL\PRIMARY\M_FFE, TE 4.6 ms)",
+        r"enhanced (ORIGINAL\PRIMARY\M_FFE, TE 9.2 ms)",
+    ]
+    assert all("duplicate_positions" not in s.report for s in infos)
+    assert sorted(loaded_repeats(load_dicom(tmp_path / "e"))) == [0, 1, 2]
+
+
+def test_enhanced_temporal_positions_in_numeric_order(tmp_path: Path) -> None:
+    vol = axial_volume(n=3, rows=16, cols=16)
+    enhanced_repeats(
+        tmp_path / "e" / "dce.dcm",
+        vol,
+        11,
+        lambda r: {"FrameContentSequence": item(TemporalPositionIndex=11 - r)},
+    )
+    infos = scan(tmp_path / "e").series
+    assert [s.description for s in infos] == [
+        f"enhanced (temporal position {t})" for t in range(1, 12)
+    ]
+    assert loaded_repeats(load_dicom(tmp_path / "e")) == list(range(10, -1, -1))
 
 
 def test_twelve_acquisitions_in_numeric_order(tmp_path: Path) -> None:
