@@ -67,6 +67,23 @@ def test_image_types_split_original_first(tmp_path: Path) -> None:
     assert loaded_repeats(load_dicom(tmp_path / "s")) == [1, 0]
 
 
+def test_reformatted_images_in_the_series_make_their_own_stack(tmp_path: Path) -> None:
+    types = [r"ORIGINAL\PRIMARY\AXIAL", r"DERIVED\SECONDARY\REFORMATTED"]
+    write_repeats(tmp_path / "s", 2, OFFSETS, lambda r: {"ImageType": types[r].split("\\")})
+    result = scan(tmp_path / "s")
+    assert result.skipped == []
+    assert types[0] + " vs " + types[1] in result.series[1].report.items[0].message
+    assert [s.description for s in result.series] == [
+        rf"ivcviewer CT ({types[0]})",
+        rf"ivcviewer CT ({types[1]})",
+    ]
+    # a derived secondary image of another kind (a screen capture) is still left out
+    write_repeats(
+        tmp_path / "t", 1, OFFSETS, lambda r: {"ImageType": ["DERIVED", "SECONDARY", "SCREEN"]}
+    )
+    assert {s.code for s in scan(tmp_path / "t").skipped} == {"secondary_capture_skipped"}
+
+
 def test_image_type_beyond_three_values_splits_only_shared_positions(tmp_path: Path) -> None:
     types = [r"ORIGINAL\PRIMARY\AXIAL\HELIX", r"ORIGINAL\PRIMARY\AXIAL\VOLUME"]
     write_repeats(tmp_path / "a", 2, OFFSETS, lambda r: {"ImageType": types[r].split("\\")})

@@ -303,6 +303,11 @@ def _looks_like_headerless_dicom(path: Path) -> bool:
     return len(head) == 8 and head[:2] in (b"\x02\x00", b"\x08\x00") and head[3:4] == b"\x00"
 
 
+#: ImageType values of a derived secondary image that still makes a stack of slices (axial
+#: images, reformats); other derived secondary images (screen captures, renderings) are left out.
+_VOLUME_IMAGE_TYPES = frozenset({"AXIAL", "REFORMATTED", "MPR"})
+
+
 def _left_out(
     path: Path, ds: Dataset, sop_class: str, image_type: tuple[str, ...]
 ) -> SkippedFile | None:
@@ -328,7 +333,7 @@ def _left_out(
         len(image_type) >= 2
         and image_type[0] == "DERIVED"
         and image_type[1] == "SECONDARY"
-        and "AXIAL" not in image_type
+        and not _VOLUME_IMAGE_TYPES.intersection(image_type)
     ):
         return SkippedFile(
             path,
