@@ -153,14 +153,16 @@ def _notify(kind: str, message: str) -> None:
 def failure_text(err: BaseException, where: str) -> str:
     """The line for ``err`` raised while working on ``where`` (a path or a widget's action).
 
-    A domain error keeps its message after ``where``; anything else says what it was and what
-    to do (:func:`ivcviewer.failures.failure_line`).
+    A domain error keeps its message after ``where`` (or alone, when it starts with ``where``
+    already); anything else says what it was and what to do
+    (:func:`ivcviewer.failures.failure_line`).
 
     >>> failure_text(KeyError("xyzt"), "ct.nii")  # doctest: +ELLIPSIS
     "ct.nii: could not be processed (KeyError: 'xyzt'). Fix: check that the file is not ..."
     """
     if isinstance(err, IvcviewerError):
-        return f"{where}: {err}"
+        text = str(err)
+        return text if text.startswith(f"{where}:") else f"{where}: {text}"
     return failure_line(err, where)
 
 
