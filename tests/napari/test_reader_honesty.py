@@ -208,3 +208,30 @@ def test_a_dicomdir_whose_files_are_missing_gives_one_line(
     assert len(ours) == 1 and "200 files listed in this DICOMDIR are missing" in ours[0], notes
     _, err = capfd.readouterr()
     assert "IM0001" not in err  # nothing printed per missing file
+
+
+@pytest.mark.realdata
+def test_a_truncated_file_of_a_real_jpeg2000_series(
+    make_napari_viewer: Any, public_ct: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    source = public_ct / "totalsegmentator_dicom" / "series"
+    copy = tmp_path / "series"
+    shutil.copytree(source, copy)
+    copy.chmod(0o755)
+    for f in copy.iterdir():
+        f.chmod(0o644)
+    bad = sorted(copy.iterdir())[10]
+    bad.write_bytes(bad.read_bytes()[:-5000])
+    viewer = make_napari_viewer(show=True)
+    (intact,), _ = _open(viewer, source)
+    (layer,), notes = _open(viewer, copy)
+    assert layer.data.shape == intact.data.shape == (20, 512, 512)
+    assert any(str(bad) in m for m in notes), notes
+    same = [
+        k
+        for k in range(20)
+        if np.array_equal(np.asarray(layer.data[k]), np.asarray(intact.data[k]))
+    ]
+    assert len(same) == 19  # every slice but the gap is the intact series' own
