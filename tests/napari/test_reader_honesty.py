@@ -235,3 +235,17 @@ def test_a_truncated_file_of_a_real_jpeg2000_series(
         if np.array_equal(np.asarray(layer.data[k]), np.asarray(intact.data[k]))
     ]
     assert len(same) == 19  # every slice but the gap is the intact series' own
+
+
+def test_an_unnamed_multi_label_map_takes_totalsegmentators_names_and_says_so(
+    make_napari_viewer: Any, tmp_path: Path
+) -> None:
+    a = np.zeros((24, 12, 40), np.uint8)  # NIfTI (i, j, k): k is the slice axis
+    for n, v in enumerate((5, 52, 63, 64, 88, 89)):
+        a[2:22, 2:10, 6 * n : 6 * n + 5] = v
+    nib.save(nib.Nifti1Image(a, np.eye(4)), str(tmp_path / "segmentations.nii.gz"))
+    viewer = make_napari_viewer(show=True)
+    (layer,), notes = _open(viewer, tmp_path / "segmentations.nii.gz")
+    assert layer.metadata["label_names"][63] == "inferior_vena_cava"
+    (note,) = [m for m in notes if m.startswith("segmentations: opened as a label map of 6")]
+    assert "TotalSegmentator" in note and "assumed" in note and "unnamed_labels" in note

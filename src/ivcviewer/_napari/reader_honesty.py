@@ -94,8 +94,8 @@ def label_map_text(layers: list[LayerDataTuple]) -> str | None:
             f"{kwargs.get('name')}: opened as a label map of {metadata.get(LABELS_PRESENT_KEY)} "
             f"label(s); names: {metadata[LABEL_SOURCE_KEY]}"
         )
-        lines += [f"  {i['code']}: {i['message']}" for i in metadata.get("geometry_report", [])
-                  if i.get("severity") == "warning"]  # fmt: skip
+        warnings = [i for i in metadata.get("geometry_report", []) if i["severity"] == "warning"]
+        lines += [f"  {i['code']}: {i['message']}" for i in warnings]
     return "\n".join(lines) or None
 
 
