@@ -159,3 +159,50 @@ def test_real_label_maps_are_recognised(public_ct: Path) -> None:
     assert ts.table.names == {v: totalsegmentator_total_table()[v].name for v in ts.table}
     assert _guess(public_ct / "totalsegmentator_abdomen" / "example_ct.nii.gz") is None
     assert _guess(public_ct / "dcmqi_ct3slice" / "series") is None  # DICOM: not a volume file
+
+
+def _dcmqi_meta(folder: Path, groups: list[list[tuple[int, str]]]) -> None:
+    import json
+
+    attributes = [
+        [{"labelID": v, "SegmentLabel": name, "recommendedDisplayRGBValue": [220, 129, 101]}
+         for v, name in group]
+        for group in groups
+    ]  # fmt: skip
+    (folder / "meta.json").write_text(json.dumps({"segmentAttributes": attributes}))
+
+
+def test_names_from_dcmqis_meta_json(tmp_path: Path) -> None:
+    _dcmqi_meta(tmp_path, [[(1, "Liver")], [(1, "Spine"), (2, "Aorta")]])
+    write_itk(tmp_path / "1.nrrd", _labels(values=(1,)))
+    write_itk(tmp_path / "2.nrrd", _labels())
+    write_itk(tmp_path / "seg.nrrd", _labels())
+    first, second = _guess(tmp_path / "1.nrrd"), _guess(tmp_path / "2.nrrd")
+    assert first is not None and first.table is not None and first.table.names == {1: "Liver"}
+    assert "meta.json" in first.source
+    assert second is not None and second.table is not None
+    assert second.table.names == {1: "Spine", 2: "Aorta"}
+    # another name with several lists: which list is its own cannot be told
+    other = _guess(tmp_path / "seg.nrrd")
+    assert other is not None and other.table is None
+    (tmp_path / "meta.json").write_text("{not json")
+    broken = _guess(tmp_path / "1.nrrd")
+    assert broken is not None and broken.table is None
+
+
+@pytest.mark.realdata
+def test_a_label_map_dcmqi_writes_from_a_seg_is_named(public_ct: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    tool = Path(sys.executable).parent / "segimage2itkimage"
+    if not tool.is_file():
+        pytest.skip(f"dcmqi's segimage2itkimage not found beside {sys.executable}")
+    subprocess.run(
+        [str(tool), "--inputDICOM", str(public_ct / "dcmqi_ct3slice" / "liver.dcm"),
+         "--outputDirectory", str(tmp_path), "--mergeSegments", "-t", "nrrd"],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    guess = _guess(tmp_path / "1.nrrd")
+    assert guess is not None and guess.table is not None
+    assert guess.table.names == {1: "Liver"}

@@ -6,7 +6,8 @@ volume and the file's header, and says where the names come from, in this order:
 
 1. the file's own header: a NIfTI label-table extension (the ``CaretExtension`` XML that
    TotalSegmentator writes into its multi-label NIfTI), or the NRRD keys ``Segment<i>_Name``,
-   ``Segment<i>_LabelValue`` and ``Segment<i>_Color`` that 3D Slicer and dcmqi write;
+   ``Segment<i>_LabelValue`` and ``Segment<i>_Color`` that 3D Slicer writes; else the
+   ``meta.json`` that dcmqi's ``segimage2itkimage`` writes beside its label maps;
 2. TotalSegmentator's ``total`` class map (version 2, shipped in ``label_tables/`` with its
    source and licence), for a map of many labels whose values all lie in that map's range and
    that carries no names: the names are then an assumption and the report says so;
@@ -32,9 +33,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..limits import Limits, default_limits
 from ..report import GeometryReport, ReportCode, Severity
 from ..volume import Volume
-from .formats import volume_format
+from .formats import volume_format, volume_stem
 from .labels import LabelEntry, LabelTable, default_color
 
 #: Most distinct non-zero values a label map without a header table may hold.
@@ -48,6 +50,9 @@ MIN_TOTALSEG_LABELS = 5
 
 #: The TotalSegmentator ``total`` task's class map shipped with ivcviewer (with its licence).
 TOTALSEG_TABLE = Path(__file__).resolve().parent / "label_tables" / "totalsegmentator_total_v2.json"
+
+#: The segment metadata dcmqi's ``segimage2itkimage`` writes beside the label maps it makes.
+DCMQI_META = "meta.json"
 
 #: Largest NIfTI extension (bytes) read for a label table.
 MAX_EXTENSION_BYTES = 4 << 20
@@ -169,6 +174,33 @@ def _segment_keys_table(extra: dict[str, Any]) -> LabelTable | None:
     return LabelTable(entries) if entries else None
 
 
+def dcmqi_meta_table(path: PathLike, limits: Limits | None = None) -> LabelTable | None:
+    """Names from the ``meta.json`` dcmqi's ``segimage2itkimage`` writes beside its label maps.
+
+    Its ``segmentAttributes`` hold one list of segments per file written: the file ``<k>.nrrd``
+    (``.nii.gz``, ...) takes list ``k``; a file of another name takes them all when there is
+    one list. ``None`` when there is no such file or it is not dcmqi's (never raises).
+    """
+    p = Path(path)
+    meta = p.with_name(DCMQI_META)
+    lim = limits or default_limits()
+    try:
+        if not meta.is_file() or meta.stat().st_size > lim.max_text_bytes:
+            return None
+        data = json.loads(meta.read_text(encoding="utf-8", errors="replace"))
+        groups = data.get("segmentAttributes") if isinstance(data, dict) else None
+        if not isinstance(groups, list) or not groups:
+            return None
+        stem = volume_stem(p)
+        if stem.isdigit() and 1 <= int(stem) <= len(groups):
+            groups = [groups[int(stem) - 1]]
+        elif len(groups) != 1:
+            return None
+        return LabelTable.from_json_data({"segmentAttributes": groups}, str(meta))
+    except (OSError, ValueError, RecursionError):  # IvcviewerError is a ValueError
+        return None
+
+
 def label_counts(array: NDArray[Any]) -> NDArray[np.int64] | None:
     """Voxels per value of an array that may be a label map, or ``None`` when it cannot be.
 
@@ -276,6 +308,9 @@ def recognise_label_map(path: PathLike, volume: Volume) -> LabelMapGuess | None:
     table = header_label_table(path, volume.metadata.extra)
     if table is not None:
         return LabelMapGuess(table, f"the label table in the header of {name}", GeometryReport())
+    table = dcmqi_meta_table(path)
+    if table is not None:
+        return LabelMapGuess(table, f"dcmqi's {DCMQI_META} beside {name}", GeometryReport())
     intent = str(volume.metadata.extra.get("intent", ""))
     if not _looks_like_labels(counts, intent, volume.array):
         return None
