@@ -70,7 +70,12 @@ MEASUREMENT_CODES: dict[str, tuple[Any, hd.sr.CodedConcept, Any, Any]] = {
     "volume_ml": (codes.SCT.Volume, ML, None, None),
     "long_axis_mm": (codes.SCT.LongAxis, MM, None, None),
     "short_axis_mm": (codes.SCT.ShortAxis, MM, None, None),
-    "max_diameter_mm": (codes.SCT.Diameter, MM, codes.SCT.Maximum, codes.DCM.ThreeDimensionalMethod),
+    "max_diameter_mm": (
+        codes.SCT.Diameter,
+        MM,
+        codes.SCT.Maximum,
+        codes.DCM.ThreeDimensionalMethod,
+    ),
     "hu_mean": (codes.DCM.AttenuationCoefficient, HU, codes.SCT.Mean, None),
     "hu_std": (codes.DCM.AttenuationCoefficient, HU, codes.SCT.StandardDeviation, None),
 }
@@ -126,7 +131,9 @@ def match_segments(
     for r in regions:
         n = given.get(r.label, by_label.get(r.name, r.label if r.label in segments else None))
         if n is None or n not in segments:
-            listed = ", ".join(f"{k}={str(s.SegmentLabel)!r}" for k, s in list(segments.items())[:6])
+            listed = ", ".join(
+                f"{k}={str(s.SegmentLabel)!r}" for k, s in list(segments.items())[:6]
+            )
             raise SRWriteError(
                 f"{source}: no segment for region {r.name!r} (label {r.label}); the SEG has "
                 f"segments {listed}. Fix: give the SEG written from the same label map."
@@ -304,7 +311,11 @@ def build_sr(
     found = dict(findings or {})
     groups = [
         _group(
-            r, seg, numbers[r.label], segments[numbers[r.label]], algorithm,
+            r,
+            seg,
+            numbers[r.label],
+            segments[numbers[r.label]],
+            algorithm,
             _reported_items(found.get(r.label), case_id),
         )
         for r in regions
