@@ -1,5 +1,5 @@
-"""DICOM objects in and out: Segmentation (SEG), Structured Report (SR TID 1500), RTSTRUCT.
+"""DICOM objects in and out: Segmentation (SEG), Structured Report (SR TID 1500) and RTSTRUCT.
 
-Qt-free core. highdicom is imported only inside the modules of this package, never by
-``import ivcviewer``.
+Qt-free. Importing this package imports nothing else: each module (:mod:`.codes`,
+:mod:`.seg_write`, ...) loads highdicom itself, so ``import ivcviewer`` stays light.
 """
