@@ -28,6 +28,7 @@ from ivcviewer.io.labels import LabelTable
 from ivcviewer.measure import PATIENT_AXES, RegionMeasurements
 from ivcviewer.volume import Volume
 from ivcviewer.workflows import compare_with_case, measure_volume
+from ivcviewer.workflows.export import export_seg
 from ivcviewer.workflows.export_sr import export_sr
 from ivcviewer.workflows.measure import region_entry
 
@@ -149,7 +150,12 @@ def check_tid1500(
         segment = segments[g["ReferencedSegment"]]
         assert segment.SegmentLabel == r.name
         assert g["Finding"]["CodeValue"] == segment.SegmentedPropertyTypeCodeSequence[0].CodeValue
-        assert g["FindingSite"]["CodeValue"] == segment.AnatomicRegionSequence[0].CodeValue
+        if "AnatomicRegionSequence" in segment:
+            assert g["FindingSite"]["CodeValue"] == segment.AnatomicRegionSequence[0].CodeValue
+        else:
+            assert "FindingSite" not in g
+        if "TrackingUID" in segment:
+            assert g["TrackingUniqueIdentifier"] == segment.TrackingUID
         got = {_key(i): float(i["value"]) for i in g["measurementItems"]}
         want = expected_items(r)
         assert got.keys() == want.keys()
@@ -344,26 +350,28 @@ def phantom_sr(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     ph = phantom.build_phantom("small", seed=0)
     case = load_case(default_case_path())
     fitted = fit_case(ph.ct, case, ph.landmarks)
-    files = write_ct_series(ph.ct, folder / "ct", uid_seed="phantom")
+    write_ct_series(ph.ct, folder / "ct", uid_seed="phantom")
     (ct,) = open_path(folder / "ct")
     assert ct.grid == fitted.labels.grid
     labels = ct.with_array(fitted.labels.array)
     table = LabelTable.from_names({r.value: r.name for r in fitted.regions})
     finding_of = {r.value: r.finding_id for r in fitted.regions}
-    seg_codes = {v: MASS if f == "mass" else THROMBUS for v, f in finding_of.items()}
-    seg = make_seg([dcmread(f) for f in files], labels, table, seg_codes)
-    seg.save_as(folder / "seg.dcm")
     (folder / "out").mkdir()
+    # the SEG as ivcviewer writes it for a fitted overlay, and the report beside it
+    seg_path = export_seg(
+        labels, ct, folder / "out" / "seg.dcm", table=table, case=case, algorithm="semiautomatic"
+    )
     sr = export_sr(
         labels,
         table,
         ct,
-        folder / "seg.dcm",
+        seg_path,
         folder / "out" / "sr.dcm",
         case=case,
         label_findings=finding_of,
     )
-    return {"sr": sr, "seg": seg, "regions": measure_volume(labels, table.names, ct), "case": case}
+    regions = measure_volume(labels, table.names, ct)
+    return {"sr": sr, "seg": dcmread(seg_path), "regions": regions, "case": case}
 
 
 def test_phantom_overlay_sr(phantom_sr: dict[str, Any], tmp_path: Path) -> None:
@@ -376,6 +384,11 @@ def test_phantom_overlay_sr(phantom_sr: dict[str, Any], tmp_path: Path) -> None:
     assert dciodvfy(phantom_sr["sr"]) == ([], [])
     check_round_trip(phantom_sr["sr"], regions)
     rows = read_sr(phantom_sr["sr"])
+    # the SEG codes the findings by their kind, with their sites; the report repeats them
+    assert [(r.finding, r.finding_site) for r in rows] == [
+        ("Neoplasm", "Iliopsoas muscle"),
+        ("Thrombus", "Inferior vena cava"),
+    ]
     assert rows[0].finding_id == "mass"
     assert rows[0].reported_mm == pytest.approx({"lr": 105.0, "ap": 89.0, "cc": 132.0})
     # the fitted mass measures close to its reported size on the phantom

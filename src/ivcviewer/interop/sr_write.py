@@ -5,8 +5,9 @@ Comprehensive 3D SR document holding one TID 1500 Measurement Report; :func:`wri
 it atomically. Each region becomes one TID 1411 volumetric ROI measurement group that
 references the segment of a DICOM Segmentation (SEG) it was measured on, with:
 
-- a tracking identifier (the region's name) and a tracking UID (derived from the SEG instance
-  and segment number, so that re-exports of one SEG keep it);
+- the segment's tracking identifier and UID when the SEG gives them (so the SEG and the report
+  track the region alike), else the region's name and a UID derived from the SEG instance and
+  segment number;
 - the finding category and type, and the finding site, copied from the segment's segmented
   property category / type and anatomic region (with its modifier as laterality or
   topographical modifier);
@@ -81,6 +82,9 @@ MEASUREMENT_CODES: dict[str, tuple[Any, hd.sr.CodedConcept, Any, Any]] = {
 }
 EXTENT_CONCEPT = codes.SCT.Length
 
+#: Longest Segment Label (DICOM LO): a longer region name is matched by its first characters.
+MAX_LABEL_CHARS = 64
+
 #: Anatomic region modifiers that are lateralities (DICOM CID 244), by SNOMED CT code.
 LATERALITY_CODES = {"24028007", "7771000", "51440002", "66459002"}
 
@@ -129,7 +133,8 @@ def match_segments(
     given = dict(segment_numbers or {})
     out: dict[int, int] = {}
     for r in regions:
-        n = given.get(r.label, by_label.get(r.name, r.label if r.label in segments else None))
+        named = by_label.get(r.name, by_label.get(r.name[:MAX_LABEL_CHARS]))
+        n = given.get(r.label, named if named is not None else r.label)
         if n is None or n not in segments:
             listed = ", ".join(
                 f"{k}={str(s.SegmentLabel)!r}" for k, s in list(segments.items())[:6]
@@ -227,6 +232,19 @@ def _reported_items(finding: Finding | None, case_id: str) -> list[Any]:
     ]
 
 
+def tracking_identifier(
+    region: RegionMeasurements, seg: Dataset, number: int, segment: Dataset
+) -> hd.sr.TrackingIdentifier:
+    """The segment's tracking identifier and UID when the SEG gives them, else the region's name
+    and a UID derived from the SEG instance and segment number (stable across re-exports)."""
+    uid = str(segment.get("TrackingUID", "") or "") or generate_uid(
+        entropy_srcs=[str(seg.SOPInstanceUID), str(number)]
+    )
+    return hd.sr.TrackingIdentifier(
+        uid=uid, identifier=str(segment.get("TrackingID", "") or "") or region.name
+    )
+
+
 def _group(
     region: RegionMeasurements,
     seg: Dataset,
@@ -239,10 +257,7 @@ def _group(
         str(seg.ReferencedSeriesSequence[0].SeriesInstanceUID)
     )
     group = hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
-        tracking_identifier=hd.sr.TrackingIdentifier(
-            uid=generate_uid(entropy_srcs=[str(seg.SOPInstanceUID), str(number)]),
-            identifier=region.name,
-        ),
+        tracking_identifier=tracking_identifier(region, seg, number, segment),
         referenced_segment=hd.sr.ReferencedSegment(
             sop_class_uid=str(seg.SOPClassUID),
             sop_instance_uid=str(seg.SOPInstanceUID),
@@ -413,5 +428,6 @@ __all__ = [
     "reported_text",
     "save_dataset",
     "segments_of",
+    "tracking_identifier",
     "write_sr",
 ]
