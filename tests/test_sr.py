@@ -471,3 +471,44 @@ def test_finding_site_takes_the_segment_side_as_laterality() -> None:
     assert mod.ConceptNameCodeSequence[0].CodeMeaning == "Laterality"
     assert mod.ConceptCodeSequence[0].CodeValue == codes.SCT.Right.value
     assert finding_sites(Dataset()) == []
+
+
+def test_an_interrupted_write_leaves_no_file(
+    small: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer dies half-way through the file: neither the report nor a temporary remains."""
+    real_save = Dataset.save_as
+
+    def half_then_die(self: Dataset, filename: Any, *args: Any, **kwargs: Any) -> None:
+        real_save(self, filename, *args, **kwargs)
+        data = Path(filename).read_bytes()
+        Path(filename).write_bytes(data[: len(data) // 2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Dataset, "save_as", half_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        export_sr(
+            small["labels"], small["table"], small["ct"], small["seg_path"], tmp_path / "sr.dcm"
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_on_a_labelmap_seg(small: dict[str, Any], tmp_path: Path) -> None:
+    """A labelmap SEG (one frame per slice, all segments) is referenced the same way."""
+    from ivcviewer.interop.seg_write import build_seg
+
+    seg = build_seg(
+        small["labels"], small["table"], small["ct"], algorithm="manual", encoding="labelmap"
+    )
+    assert seg.SOPClassUID == "1.2.840.10008.5.1.4.1.1.66.7"
+    sr = export_sr(small["labels"], small["table"], small["ct"], seg, tmp_path / "sr.dcm")
+    check_tid1500(tid1500(sr, tmp_path), small["regions"], seg)
+    errors, warnings = dciodvfy(sr)
+    # this dciodvfy (dicom3tools 2022) predates the Label Map Segmentation SOP Class, so it
+    # takes the referenced SEG for a non-segmentation: one such error per group, nothing else
+    assert errors == [
+        "Error - Shall not be present for Referenced SOP Class that is not segmentation - "
+        "attribute <ReferencedSegmentNumber>"
+    ] * len(small["regions"])
+    assert warnings == []
+    check_round_trip(sr, small["regions"])

@@ -402,18 +402,33 @@ def write_sr(
     seg: Dataset,
     out: str | os.PathLike[str],
     *,
+    findings: Mapping[int, Finding] | None = None,
+    case_id: str = "",
+    segment_numbers: Mapping[int, int] | None = None,
+    series_number: int = 200,
+    uid_seed: str | None = None,
+    source: str = "SEG",
     force: bool = False,
-    **options: Any,
 ) -> Path:
-    """Build the report (:func:`build_sr`, keyword ``options``) and write it to ``out``.
+    """Build the report (:func:`build_sr`, same arguments) and write it to ``out`` atomically.
 
     Raises
     ------
     SRWriteError, OutputExistsError
-        As :func:`build_sr` and :func:`save_dataset`.
+        As :func:`build_sr` and :func:`save_dataset`; an existing ``out`` is checked first.
     """
     check_new_output(out, force)
-    return save_dataset(build_sr(regions, seg, **options), out, force)
+    sr = build_sr(
+        regions,
+        seg,
+        findings=findings,
+        case_id=case_id,
+        segment_numbers=segment_numbers,
+        series_number=series_number,
+        uid_seed=uid_seed,
+        source=source,
+    )
+    return save_dataset(sr, out, force)
 
 
 __all__ = [
