@@ -512,3 +512,11 @@ def test_report_on_a_labelmap_seg(small: dict[str, Any], tmp_path: Path) -> None
     ] * len(small["regions"])
     assert warnings == []
     check_round_trip(sr, small["regions"])
+
+
+def test_highdicom_parses_the_report(small: dict[str, Any]) -> None:
+    """highdicom's own TID 1500 parser reads the groups, text items and all."""
+    groups = hd.sr.srread(small["sr"]).content.get_volumetric_roi_measurement_groups()
+    assert [g.tracking_identifier for g in groups] == [r.name for r in small["regions"]]
+    volumes = [g.get_measurements(name=codes.SCT.Volume)[0].value for g in groups]
+    assert volumes == pytest.approx([r.volume_ml for r in small["regions"]], rel=1e-12)
