@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from _dicom_factory import AXIAL, SAGITTAL, ramp, write_stack, write_volume
+from _dicom_factory import AXIAL, SAGITTAL, enhanced_ct_file, ramp, write_stack, write_volume
 from _seg_check import dciodvfy_lines, dcmqi_segments, highdicom_segments, numbered
 from pydicom.sr.codedict import codes
 
@@ -181,6 +181,23 @@ def test_labelmap_encoding_is_read_by_highdicom_and_dcmqi(tmp_path: Path) -> Non
     }
 
 
+def test_a_multiframe_ct_with_frames_out_of_order(tmp_path: Path) -> None:
+    aff = affine_from_dicom(AXIAL, (-20.0, -30.0, 100.0), (0.8, 0.7), (0.0, 0.0, 2.5))
+    enhanced_ct_file(tmp_path / "ct" / "enhanced.dcm", Volume(ramp(6, 16, 20), aff),
+                     frame_order=[3, 0, 5, 1, 4, 2])  # fmt: skip
+    ct = open_ct(tmp_path / "ct")
+    lab = np.zeros(ct.shape, np.uint8)
+    lab[1:4, 2:8, 3:9] = 64
+    lab[2:5, 9:14, 10:18] = 84
+    table = LabelTable.from_names({64: "liver", 84: "aorta"})
+    path = write_seg(ct.with_array(lab).to_canonical(), table, ct, tmp_path / "seg.dcm",
+                     algorithm="manual")  # fmt: skip
+    expected = numbered(lab)
+    np.testing.assert_array_equal(highdicom_segments(path, ct), expected)
+    np.testing.assert_array_equal(dcmqi_segments(path, ct, tmp_path), expected)
+    assert dciodvfy_lines(path)[0] == []
+
+
 # ----------------------------------------------------------------------------- refusals
 
 
@@ -232,6 +249,16 @@ def test_unevenly_spaced_images_are_refused(tmp_path: Path) -> None:
         source_images(Volume(ramp(4, 8, 8), aff, meta))
 
 
+def test_ct_files_that_lost_their_geometry_are_refused(small) -> None:  # type: ignore[no-untyped-def]
+    ct, labels, tmp = small
+    changed = ct.metadata.source_files[2]
+    ds = pydicom.dcmread(changed)
+    del ds.ImagePositionPatient
+    ds.save_as(changed)
+    with pytest.raises(DicomSeriesError, match=f"{changed.name}: the image's plane"):
+        write_seg(labels, TABLE, ct, tmp / "x.dcm", algorithm="manual")
+
+
 def test_outputs_existing_or_in_an_input_folder_are_refused(small) -> None:  # type: ignore[no-untyped-def]
     ct, labels, tmp = small
     with pytest.raises(VolumeFormatError, match="input"):
@@ -246,6 +273,21 @@ def test_outputs_existing_or_in_an_input_folder_are_refused(small) -> None:  # t
     with pytest.warns(UserWarning):
         write_seg(labels, TABLE, ct, out, algorithm="manual", force=True)
     assert pydicom.dcmread(out).Modality == "SEG"
+    with pytest.raises(FileNotFoundError):
+        write_seg(labels, TABLE, ct, tmp / "no_such_folder" / "seg.dcm", algorithm="manual")
+
+
+def test_the_seg_may_go_beside_the_label_map_file(small) -> None:  # type: ignore[no-untyped-def]
+    from ivcviewer.io.volumes import save_labels
+
+    ct, labels, tmp = small
+    (tmp / "labels").mkdir()
+    path, _ = save_labels(labels, TABLE, tmp / "labels" / "painted.nii.gz")
+    with pytest.warns(UserWarning, match="spleen"):
+        out = export_seg(path, tmp / "ct", tmp / "labels" / "painted_seg.dcm")
+    assert pydicom.dcmread(out).NumberOfFrames > 0
+    with pytest.raises(VolumeFormatError, match="input"):
+        export_seg(path, tmp / "ct", tmp / "ct" / "painted_seg.dcm")
 
 
 def test_an_empty_label_map_is_refused(small) -> None:  # type: ignore[no-untyped-def]
