@@ -46,7 +46,6 @@ THROMBUS = (
     codes.SCT.Thrombus,
     codes.SCT.InferiorVenaCava,
 )
-ORGAN = codes.SCT.AnatomicalStructure
 
 
 def make_seg(
@@ -164,9 +163,14 @@ def check_tid1500(
 
 
 def check_round_trip(sr: Path, regions: Sequence[RegionMeasurements]) -> None:
-    """read_sr gives back the measure command's region entries."""
+    """read_sr gives back the measure command's region entries (segment number = label)."""
     rows = read_sr(sr)
     assert [(row.label, row.name) for row in rows] == [(r.label, r.name) for r in regions]
+    check_round_trip_values(rows, regions)
+
+
+def check_round_trip_values(rows: Sequence[Any], regions: Sequence[RegionMeasurements]) -> None:
+    """Each row's figures are its region's ``measure --json`` entry."""
     for row, r in zip(rows, regions, strict=True):
         entry, back = region_entry(r, None), row.to_entry()
         for key in ("extents_cm", "max_diameter_cm", "long_axis_cm", "short_axis_cm", "volume_ml"):
@@ -401,60 +405,44 @@ def test_phantom_overlay_sr(phantom_sr: dict[str, Any], tmp_path: Path) -> None:
 TOTALSEG_V2 = {1: "spleen", 5: "liver", 52: "aorta", 63: "inferior_vena_cava"}
 
 
-def _with_uids(ds: Dataset) -> Dataset:
-    """This anonymised copy has empty UIDs: fill them (in memory) so a SEG can reference it."""
-    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID = generate_uid(entropy_srcs=["totalsegmentator_dicom study"])
-    ds.SeriesInstanceUID = generate_uid(entropy_srcs=["totalsegmentator_dicom series"])
-    ds.PatientID = ds.PatientID or "TOTALSEGMENTATOR-EXAMPLE"
-    return ds
-
-
 @pytest.mark.realdata
 def test_real_dicom_ct_with_label_map(public_ct: Path, tmp_path: Path) -> None:
     folder = public_ct / "totalsegmentator_dicom"
     (ct,) = open_path(folder / "series")
-    flipped, table = load_labels(folder / "example_seg_dicom.nii.gz", TOTALSEG_V2)
+    flipped, names = load_labels(folder / "example_seg_dicom.nii.gz", TOTALSEG_V2)
     # the label map's rows run the other way: bring it onto the CT's grid through world space
     ijk = np.indices(ct.shape).reshape(3, -1).T
     src = np.round(flipped.lps_to_voxel(ct.voxel_to_lps(ijk))).astype(int)
     on_ct = flipped.array[src[:, 0], src[:, 1], src[:, 2]].reshape(ct.shape)
-    keep = np.isin(on_ct, list(TOTALSEG_V2)) * on_ct
-    labels = ct.with_array(keep.astype(np.uint8))
-    names = LabelTable.from_names(TOTALSEG_V2)
-    present = sorted(int(v) for v in np.unique(keep) if v)
-    # segment number = label value needs 1..n: renumber the present labels
-    renumber = {v: i + 1 for i, v in enumerate(present)}
-    lab = np.zeros(labels.shape, np.uint8)
-    for v, n in renumber.items():
-        lab[keep == v] = n
-    labels = ct.with_array(lab)
-    table = LabelTable.from_names({n: names.names[v] for v, n in renumber.items()})
-    datasets = [_with_uids(dcmread(f)) for f in ct.metadata.source_files]
-    organ = {
-        "spleen": codes.SCT.Spleen,
-        "liver": codes.SCT.Liver,
-        "aorta": codes.SCT.Aorta,
-        "inferior_vena_cava": codes.SCT.InferiorVenaCava,
-    }
-    seg_codes = {n: (ORGAN, organ[table.names[n]], organ[table.names[n]]) for n in table.names}
-    seg = make_seg(datasets, labels, table, seg_codes)
-    sr = export_sr(labels, table, ct, seg, tmp_path / "sr.dcm")
+    labels = ct.with_array((np.isin(on_ct, list(TOTALSEG_V2)) * on_ct).astype(np.uint8))
+    table = LabelTable.from_names(TOTALSEG_V2)
+    # the SEG as ivcviewer writes it: segments numbered 1..N (not the label values 1, 5, 52,
+    # 63), so the report finds each region's segment by its name; this anonymised series has
+    # no UIDs, which the SEG writer derives (with a warning)
+    with pytest.warns(UserWarning):
+        seg_path = export_seg(labels, ct, tmp_path / "seg.dcm", table=table)
+    seg = dcmread(seg_path)
+    sr = export_sr(labels, table, ct, seg_path, tmp_path / "sr.dcm")
     regions = measure_volume(labels, table.names, ct)
     assert {r.name for r in regions} >= {"liver", "aorta", "spleen"}
+    assert {r.label for r in regions} != {int(s.SegmentNumber) for s in seg.SegmentSequence}
     check_tid1500(tid1500(sr, tmp_path), regions, seg)
     errors, warnings = dciodvfy(sr)
     assert errors == []
-    # both come from the source study, copied as it is (explained in docs/interop.md): it has
-    # no StudyID, and its ProcedureCodeSequence uses the site's own coding scheme "SECTRA"
+    # all three come from the anonymised source study, which the SEG and the report copy as it
+    # is (docs/interop.md): no PatientID, no StudyID, and a procedure code in the site's own
+    # coding scheme "SECTRA"
     assert sorted(warnings) == [
+        "Warning - Missing attribute or value that would be needed to build DICOMDIR - Patient ID",
         "Warning - Missing attribute or value that would be needed to build DICOMDIR - Study ID",
         "Warning - Unrecognized defined term <SECTRA> for value 1 of attribute <Coding Scheme "
         "Designator>",
     ]
-    check_round_trip(sr, regions)
-    liver = next(r for r in read_sr(sr) if r.name == "liver")
+    rows = read_sr(sr)
+    assert [r.name for r in rows] == [r.name for r in regions]
+    check_round_trip_values(rows, regions)
+    liver = next(r for r in rows if r.name == "liver")
+    assert liver.finding == "Liver"
     assert liver.hu_mean is not None and 60 <= liver.hu_mean <= 150  # enhanced liver
 
 
