@@ -320,8 +320,29 @@ def test_a_region_without_a_segment(small: dict[str, Any]) -> None:
     (r,) = measure_volume(
         small["labels"].with_array((small["labels"].array == 1).astype(np.uint8) * 7), {7: "liver"}
     )
-    with pytest.raises(SRWriteError, match="no segment for region 'liver' .label 7."):
+    with pytest.raises(
+        SRWriteError,
+        match=r"no segment for region 'liver' \(label 7\); the SEG has "
+        r"segments \(number: label\) \{1: 'mass', 2: 'intravascular_tumour'\}",
+    ):
         build_sr([r], small["seg"])
+
+
+def test_a_region_named_otherwise_takes_the_segment_of_its_number(
+    small: dict[str, Any], tmp_path: Path
+) -> None:
+    (r,) = measure_volume(
+        small["labels"].with_array((small["labels"].array == 2).astype(np.uint8) * 2), {2: "tumour"}
+    )
+    with pytest.warns(
+        UserWarning,
+        match="no segment is named 'tumour'; region label 2 is "
+        "reported on segment 2 .'intravascular_tumour'.",
+    ):
+        sr = build_sr([r], small["seg"])
+    sr.save_as(tmp_path / "sr.dcm", enforce_file_format=True)
+    (row,) = read_sr(tmp_path / "sr.dcm")
+    assert (row.label, row.name, row.finding) == (2, "tumour", "Thrombus")
 
 
 def test_read_sr_refuses_other_files(small: dict[str, Any], tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ none is made up. :mod:`ivcviewer.interop.sr_read` reads these documents back.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from pydicom.uid import generate_uid
 
 from .. import __version__
 from .._atomic import atomic_file
+from .._text import quote
 from ..annotations import Finding
 from ..errors import IvcviewerError, OutputExistsError
 from ..measure import PATIENT_AXES, RegionMeasurements
@@ -122,7 +124,8 @@ def match_segments(
     """The segment number of each region, keyed by label value.
 
     A region takes the number ``segment_numbers`` gives its label value, else the segment whose
-    SegmentLabel is the region's name, else the segment numbered like its label value.
+    SegmentLabel is the region's name, else (with a warning naming both) the segment numbered
+    like its label value.
 
     Raises
     ------
@@ -135,13 +138,19 @@ def match_segments(
     for r in regions:
         named = by_label.get(r.name, by_label.get(r.name[:MAX_LABEL_CHARS]))
         n = given.get(r.label, named if named is not None else r.label)
-        if n is None or n not in segments:
-            listed = ", ".join(
-                f"{k}={str(s.SegmentLabel)!r}" for k, s in list(segments.items())[:6]
-            )
+        if n not in segments:
+            listed = {k: str(s.SegmentLabel) for k, s in segments.items()}
             raise SRWriteError(
-                f"{source}: no segment for region {r.name!r} (label {r.label}); the SEG has "
-                f"segments {listed}. Fix: give the SEG written from the same label map."
+                f"{source}: no segment for region {quote(r.name)} (label {r.label}); the SEG "
+                f"has segments (number: label) {quote(listed)}. Fix: give the SEG written from "
+                "the same label map."
+            )
+        if r.label not in given and named is None:
+            warnings.warn(
+                f"{source}: no segment is named {quote(r.name)}; region label {r.label} is "
+                f"reported on segment {n} ({quote(str(segments[n].SegmentLabel))}), numbered "
+                "like it",
+                stacklevel=3,
             )
         out[r.label] = n
     return out
