@@ -350,8 +350,23 @@ def test_read_sr_refuses_other_files(small: dict[str, Any], tmp_path: Path) -> N
         read_sr(small["seg_path"])
     text = tmp_path / "notes.dcm"
     text.write_text("not dicom")
-    with pytest.raises(SRReadError, match="not a DICOM file"):
+    with pytest.raises(SRReadError, match="not a readable DICOM file"):
         read_sr(text)
+    cut = tmp_path / "cut.dcm"
+    cut.write_bytes(small["sr"].read_bytes()[:2000])
+    with pytest.raises(SRReadError, match="not a readable DICOM file"):
+        read_sr(cut)
+
+
+def test_read_sr_names_a_malformed_group(small: dict[str, Any], tmp_path: Path) -> None:
+    ds = dcmread(small["sr"])
+    groups = ds.ContentSequence[-1].ContentSequence
+    for item in groups[1].ContentSequence:
+        if "ReferencedSOPSequence" in item:
+            item.ReferencedSOPSequence = []
+    ds.save_as(tmp_path / "bad.dcm")
+    with pytest.raises(SRReadError, match=r"bad\.dcm: measurement group 2 is malformed"):
+        read_sr(tmp_path / "bad.dcm")
 
 
 def test_no_hu_without_ct_values(small: dict[str, Any], tmp_path: Path) -> None:

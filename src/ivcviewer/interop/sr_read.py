@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,9 @@ from typing import Any
 
 from pydicom import Dataset, dcmread
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 
+from .._text import quote
 from ..errors import IvcviewerError
 from ..measure import PATIENT_AXES
 from .sr_write import (
@@ -207,7 +210,8 @@ def _row(group: Dataset, source: str) -> SRRegionRow | None:
         elif vt == "IMAGE" and code == _REFERENCED_SEGMENT:
             ref = item.ReferencedSOPSequence[0]
             seg_uid = str(ref.ReferencedSOPInstanceUID)
-            label = int(ref.get("ReferencedSegmentNumber", 0))
+            number = ref.get("ReferencedSegmentNumber", 0)
+            label = int(number[0] if isinstance(number, MultiValue) else number)
     needed = ["volume_ml", "long_axis_mm", "short_axis_mm", "max_diameter_mm"]
     needed += [f"extent_{ax}" for ax in PATIENT_AXES]
     if any(k not in values for k in needed):
@@ -232,6 +236,19 @@ def _row(group: Dataset, source: str) -> SRRegionRow | None:
     )
 
 
+def _checked_row(group: Dataset, index: int, path: Path) -> SRRegionRow | None:
+    """:func:`_row`, with a malformed content item reported as one line naming the group."""
+    try:
+        return _row(group, str(path))
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, SRReadError):
+            raise
+        raise SRReadError(
+            f"{path}: measurement group {index} is malformed ({type(exc).__name__}: "
+            f"{quote(str(exc))}); the report cannot be read. Fix: write it again with ivcviewer."
+        ) from None
+
+
 def read_sr(path: str | os.PathLike[str]) -> list[SRRegionRow]:
     """The measurement rows of an ivcviewer measurement report, in document order.
 
@@ -251,15 +268,19 @@ def read_sr(path: str | os.PathLike[str]) -> list[SRRegionRow]:
         raise FileNotFoundError(f"{p}: no such file; give the path of a DICOM SR file.")
     try:
         ds = dcmread(p)
-    except InvalidDicomError as exc:
-        raise SRReadError(f"{p}: not a DICOM file ({exc}); give a DICOM SR file.") from None
+        ds.walk(lambda _ds, _elem: None)  # parse every element now: a cut file fails here
+    except (InvalidDicomError, EOFError, OSError, ValueError, struct.error) as exc:
+        raise SRReadError(
+            f"{p}: not a readable DICOM file ({type(exc).__name__}: {quote(str(exc))}); give a "
+            "DICOM SR file."
+        ) from None
     sop_class = str(ds.get("SOPClassUID", ""))
     if sop_class not in SR_CLASSES:
         raise SRReadError(
             f"{p}: not a measurement report (SOPClassUID {sop_class or 'empty'!r}, not an "
             "Enhanced, Comprehensive or Comprehensive 3D SR); give the SR ivcviewer wrote."
         )
-    rows = [r for g in _groups(ds) if (r := _row(g, str(p))) is not None]
+    rows = [r for i, g in enumerate(_groups(ds), start=1) if (r := _checked_row(g, i, p))]
     if not rows:
         raise SRReadError(
             f"{p}: the report holds no volumetric measurement group with ivcviewer's figures "
