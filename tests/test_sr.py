@@ -151,6 +151,8 @@ def check_tid1500(
         assert g["Finding"]["CodeValue"] == segment.SegmentedPropertyTypeCodeSequence[0].CodeValue
         if "AnatomicRegionSequence" in segment:
             assert g["FindingSite"]["CodeValue"] == segment.AnatomicRegionSequence[0].CodeValue
+        elif segment.SegmentedPropertyCategoryCodeSequence[0].CodeValue == "91723000":
+            assert g["FindingSite"] == g["Finding"]  # an organ segment is its own site
         else:
             assert "FindingSite" not in g
         if "TrackingUID" in segment:
@@ -495,6 +497,19 @@ def test_finding_site_takes_the_segment_side_as_laterality() -> None:
     assert mod.ConceptNameCodeSequence[0].CodeMeaning == "Laterality"
     assert mod.ConceptCodeSequence[0].CodeValue == codes.SCT.Right.value
     assert finding_sites(Dataset()) == []
+    # an organ segment without anatomic region: its own site, its type's side as laterality
+    organ = Dataset()
+    organ.SegmentedPropertyCategoryCodeSequence = [
+        hd.sr.CodedConcept.from_code(codes.SCT.AnatomicalStructure)
+    ]
+    kidney = hd.sr.CodedConcept.from_code(codes.SCT.Kidney)
+    kidney.SegmentedPropertyTypeModifierCodeSequence = [
+        hd.sr.CodedConcept.from_code(codes.SCT.Left)
+    ]
+    organ.SegmentedPropertyTypeCodeSequence = [kidney]
+    (site,) = finding_sites(organ)
+    assert site.value.value == codes.SCT.Kidney.value
+    assert site.ContentSequence[0].ConceptCodeSequence[0].CodeValue == codes.SCT.Left.value
 
 
 def test_an_interrupted_write_leaves_no_file(
