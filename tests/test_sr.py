@@ -418,21 +418,24 @@ def phantom_sr(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_phantom_overlay_sr(phantom_sr: dict[str, Any], tmp_path: Path) -> None:
     regions = phantom_sr["regions"]
+    case = phantom_sr["case"]
     assert [r.name for r in regions] == [
-        "Retroperitoneal mass (leiomyosarcoma)",
-        "Intravascular tumour (tumour thrombus in the IVC)",
+        case.finding("mass").name,
+        case.finding("intravascular_tumour").name,
     ]
     check_tid1500(tid1500(phantom_sr["sr"], tmp_path), regions, phantom_sr["seg"])
     assert dciodvfy(phantom_sr["sr"]) == ([], [])
     check_round_trip(phantom_sr["sr"], regions)
     rows = read_sr(phantom_sr["sr"])
     # the SEG codes the findings by their kind, with their sites; the report repeats them
+    sites = [s.AnatomicRegionSequence[0].CodeMeaning for s in phantom_sr["seg"].SegmentSequence]
     assert [(r.finding, r.finding_site) for r in rows] == [
-        ("Neoplasm", "Iliopsoas muscle"),
-        ("Thrombus", "Inferior vena cava"),
+        ("Neoplasm", sites[0]),
+        ("Thrombus", sites[1]),
     ]
+    assert sites[1] == "Inferior vena cava"  # the tumour lies in the IVC
     assert rows[0].finding_id == "mass"
-    assert rows[0].reported_mm == pytest.approx({"lr": 105.0, "ap": 89.0, "cc": 132.0})
+    assert rows[0].reported_mm == pytest.approx(case.finding("mass").reported_extents_mm())
     # the fitted mass measures close to its reported size on the phantom
     for ax in PATIENT_AXES:
         assert rows[0].extents_mm[ax] == pytest.approx(rows[0].reported_mm[ax], rel=0.15)
