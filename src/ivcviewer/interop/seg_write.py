@@ -8,11 +8,10 @@ the generic *Tissue* / *Tissue* and its Segment Description says so), the algori
 ivcviewer as the algorithm, and a tracking identifier (the name) and tracking UID that an SR can
 reference. Labels of the table that are absent from the map are skipped (with a warning).
 
-The label map may be on the CT's grid in any voxel order (napari and the phantom overlay use a
-canonical grid): it is put back onto the CT's own grid exactly, by the affines, and refused if
-the grids are not the same voxels. Each frame of the SEG is placed on the CT image it
-references: the position of every referenced image (read from the CT's files, headers only) is
-checked against the CT volume's slice before anything is written.
+The frames lie on the CT's own images: the headers of the files the CT came from are read
+(no pixel data) and must form one regular grid, and the label map, which may come in any voxel
+order (napari and the phantom overlay use a canonical grid), is put onto that grid exactly, by
+the affines, or refused if its voxels are not the images' voxels.
 
 Encoding: BINARY by default (see ``docs/interop.md``, "DICOM SEG out", for why); frames are
 written only where a segment is present.
@@ -40,6 +39,7 @@ from ..volume import Volume
 from .codes import GENERIC_CODES, SegmentCodes, codes_for_structure
 
 if TYPE_CHECKING:
+    from highdicom import AlgorithmIdentificationSequence
     from highdicom.seg import Segmentation, SegmentDescription
     from pydicom.dataset import Dataset
 
@@ -65,6 +65,8 @@ SEG_SERIES_NUMBER = 900
 POSITION_TOLERANCE_VOXELS = 1e-2
 #: Longest Segment Label (DICOM LO).
 MAX_LABEL_CHARS = 64
+#: Segment Description of a segment coded generically.
+GENERIC_DESCRIPTION = "no SNOMED CT code known for this name: coded as Tissue"
 
 
 def _ct_name(ct: Volume) -> str:
@@ -356,7 +358,9 @@ def _segment_values(arr: NDArray[Any], table: LabelTable) -> tuple[list[int], La
     return present, full
 
 
-def _algorithm(algorithm: Algorithm, parameters: Mapping[str, str] | None) -> Any:
+def _algorithm(
+    algorithm: Algorithm, parameters: Mapping[str, str] | None
+) -> AlgorithmIdentificationSequence:
     import highdicom as hd
     from pydicom.sr.codedict import codes
 
@@ -378,7 +382,7 @@ def segment_description(
     rgba: Sequence[float],
     codes: SegmentCodes | None,
     algorithm: Algorithm,
-    algorithm_id: Any,
+    algorithm_id: AlgorithmIdentificationSequence,
 ) -> SegmentDescription:
     """One segment's description: label, colour, codes, algorithm and tracking identifiers."""
     import highdicom as hd
@@ -406,9 +410,7 @@ def segment_description(
         item = desc.SegmentedPropertyTypeCodeSequence[0]
         item.SegmentedPropertyTypeModifierCodeSequence = [c.modifier]
     if generic:
-        desc.SegmentDescription = ("no SNOMED CT code known for this name: coded as Tissue")[
-            :MAX_LABEL_CHARS
-        ]
+        desc.SegmentDescription = GENERIC_DESCRIPTION
     return desc
 
 
@@ -448,7 +450,6 @@ def build_seg(
     algorithm_parameters
         Recorded in the Algorithm Identification (for example the case file's id).
     """
-
     if algorithm not in ("manual", "semiautomatic"):
         raise ValueError(
             f"Argument 'algorithm' must be 'manual' or 'semiautomatic', got {algorithm!r}."
