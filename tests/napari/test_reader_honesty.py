@@ -89,20 +89,38 @@ def test_a_file_with_a_broken_header_shows_in_the_dock_and_notification(
     assert len(left_out) == 1 and str(broken) in left_out[0], rows
 
 
-def test_many_files_left_out_are_counted_not_listed_one_by_one(
+def test_many_files_left_out_for_one_reason_make_one_item(
     make_napari_viewer: Any, tmp_path: Path
 ) -> None:
-    from ivcviewer._napari.reader_honesty import LEFT_OUT_LISTED
-
     write_volume(tmp_path / "ct", axial_volume(n=4), seed="notes")
-    for i in range(LEFT_OUT_LISTED + 5):
-        (tmp_path / "ct" / f"notes{i:02d}.txt").write_text("scanner notes\n")
+    for i in range(30):  # the programs and documents of a patient CD
+        (tmp_path / "ct" / f"viewer{i:02d}.dll").write_bytes(b"MZ" + bytes(300))
     viewer = make_napari_viewer(show=True)
     (layer,), notes = _open(viewer, tmp_path / "ct")
-    items = layer.metadata["geometry_report"]
-    left = [i for i in items if i["message"].startswith("left out: ")]
-    assert len(left) == LEFT_OUT_LISTED
-    assert any(i["message"].startswith("and 5 more file(s) left out") for i in items)
+    left = [i for i in layer.metadata["geometry_report"] if i["message"].startswith("left out")]
+    assert [i["message"] for i in left] == [
+        "left out: 30 files (not a DICOM file): viewer00.dll, viewer01.dll, viewer02.dll "
+        "and 27 more"
+    ]
+    assert any("left out: 30 files" in m for m in notes), notes
+
+
+def test_the_items_of_files_left_out_are_bounded() -> None:
+    from ivcviewer._napari.reader_honesty import LEFT_OUT_LISTED, add_left_out_items
+    from ivcviewer.volume import Volume
+
+    volume = Volume(np.zeros((2, 3, 3), np.int16), np.eye(4))
+    volume.metadata.extra["skipped"] = [
+        {"path": f"/ct/IM{i}", "code": "unreadable_file", "reason": f"damaged element {i}"}
+        for i in range(LEFT_OUT_LISTED + 7)
+    ]
+    volume.report.add("unreadable_file", "error", "1 file(s) cannot be read: /ct/IM0 (damaged)")
+    add_left_out_items(volume)
+    messages = [i.message for i in volume.report.items[1:]]
+    assert len(messages) == LEFT_OUT_LISTED + 1
+    assert not any("/ct/IM0 " in m for m in messages)  # named by the report already
+    assert messages[0] == "left out: /ct/IM1 (damaged element 1)"
+    assert messages[-1].startswith("and 6 more item(s) of files left out")
 
 
 def test_a_folder_with_no_image_series_says_why_without_a_napari_error(

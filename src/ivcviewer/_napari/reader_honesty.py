@@ -19,8 +19,11 @@ from ..report import ReportCode, Severity
 from ..volume import Volume
 from .layer_tuple import LayerDataTuple
 
-#: Files left out that a volume's report names one by one (the rest are counted).
+#: Items of files left out that a volume's report holds at most (the rest are counted).
 LEFT_OUT_LISTED = 20
+
+#: Files left out for one reason that make one report item instead of one each.
+GROUPED_FROM = 5
 
 #: Files whose headers are read when deciding whether a folder holds an image series.
 SERIES_SNIFF_FILES = 200
@@ -33,26 +36,41 @@ LABELS_PRESENT_KEY = "labels_present"
 
 
 def add_left_out_items(volume: Volume) -> None:
-    """Add a report item (warning) per file the load left out that the report does not name.
+    """Add report items (warnings) for the files the load left out that the report does not name.
 
     The files are those of ``volume.metadata.extra["skipped"]`` (see
-    :func:`ivcviewer.dicom.load_dicom`); one item per file up to :data:`LEFT_OUT_LISTED`, then
-    one item counting the rest.
+    :func:`ivcviewer.dicom.load_dicom`). Files left out for the same reason are one item when
+    there are more than :data:`GROUPED_FROM` of them (the programs and documents on a patient
+    CD); at most :data:`LEFT_OUT_LISTED` items, then one counting the rest.
     """
     skipped = volume.metadata.extra.get("skipped") or []
     named = " ".join(i.message for i in volume.report.items)
-    todo = [s for s in skipped if str(s.get("path", "")) not in named]
-    for entry in todo[:LEFT_OUT_LISTED]:
-        code = entry.get("code") or ReportCode.UNREADABLE_FILE.value
-        volume.report.add(
-            code, Severity.WARNING, f"left out: {entry.get('path')} ({entry.get('reason')})"
-        )
-    rest = len(todo) - LEFT_OUT_LISTED
-    if rest > 0:
+    groups: dict[tuple[str, str], list[str]] = {}
+    for entry in skipped:
+        path = str(entry.get("path", ""))
+        if path and path not in named:
+            key = (str(entry.get("code") or ReportCode.UNREADABLE_FILE), str(entry.get("reason")))
+            groups.setdefault(key, []).append(path)
+    items: list[tuple[str, str]] = []
+    for (code, reason), paths in groups.items():
+        if len(paths) < GROUPED_FROM:
+            items += [(code, f"left out: {p} ({reason})") for p in paths]
+        else:
+            names = ", ".join(Path(p).name for p in paths[:3])
+            items.append(
+                (
+                    code,
+                    f"left out: {len(paths)} files ({reason}): {names} and {len(paths) - 3} more",
+                )
+            )
+    for code, message in items[:LEFT_OUT_LISTED]:
+        volume.report.add(code, Severity.WARNING, message)
+    if len(items) > LEFT_OUT_LISTED:
         volume.report.add(
             ReportCode.NON_IMAGE_SKIPPED,
             Severity.WARNING,
-            f"and {rest} more file(s) left out (ivcviewer info lists them all)",
+            f"and {len(items) - LEFT_OUT_LISTED} more item(s) of files left out "
+            "(ivcviewer info lists them all)",
         )
 
 
