@@ -194,8 +194,15 @@ def _damaged(tmp_path: Path, sources: list, edit: str) -> Path:
 
 @pytest.mark.parametrize(
     "edit",
-    ["truncated", "truncated pixels", "no segments", "no per-frame groups", "no shared groups", "no pixel data",
-     "frame count"],
+    [
+        "truncated",
+        "truncated pixels",
+        "no segments",
+        "no per-frame groups",
+        "no shared groups",
+        "no pixel data",
+        "frame count",
+    ],
 )
 def test_damaged_seg_gives_one_line(
     tmp_path: Path, ct_and_sources: tuple[Volume, list], edit: str
