@@ -90,7 +90,7 @@ def read_rtstruct(
     report += overlap_notes(p, overlaps, "ROI")
     vol = reference.with_array(labels)
     vol.metadata.modality = "RTSTRUCT"
-    vol.metadata.source = "dicom-rtstruct"
+    vol.metadata.source = str(p)
     vol.metadata.source_files = [p]
     return SegmentationResult(
         vol, LabelTable(entries), {}, series[0] if series else "", "RTSTRUCT", report

@@ -304,7 +304,7 @@ def read_segmentation(
     else:
         labels = Volume(array, affine, _seg_metadata(ds, p))
     labels.metadata.modality = "SEG"
-    labels.metadata.source = "dicom-seg"
+    labels.metadata.source = str(p)
     return SegmentationResult(
         labels, table, codes, series[0] if series else "", f"{kind} SEG", report
     )
