@@ -154,3 +154,29 @@ def test_damaged_structure_sets(tmp_path: Path, ct: Volume) -> None:
     assert "\n" not in str(info.value) and "Fix:" in str(info.value)
     with pytest.raises(SegmentationError, match=r"is not a RTSTRUCT"):
         read_rtstruct(ct.metadata.source_files[0], ct)
+
+
+def test_rtstruct_as_anatomy_for_the_fit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from _overlay_factory import NAMES, sample_world
+
+    from ivcviewer.annotations import default_case_path
+    from ivcviewer.cli.main import main
+
+    w = sample_world()
+    ct = dicom_ct(tmp_path / "ct", w.ct, seed="world")[0]
+    rois = {
+        name.replace("_", " ").title(): (w.labels.array == v, [200, 100, 50])
+        for v, name in NAMES.items()
+    }
+    (tmp_path / "rt").mkdir()
+    rt = _write(ct, tmp_path / "rt" / "anatomy.dcm", rois)
+    out = tmp_path / "out"
+    args = ["overlay", str(tmp_path / "ct"), "--case", str(default_case_path())]
+    assert main([*args, "--anatomy", str(rt), "--out", str(out)]) == 0
+    findings = json.loads((out / "findings.json").read_text())
+    assert findings["ivc_involvement"]["mayo_level"] == "III"
+    assert "Mayo III" in capsys.readouterr().out

@@ -310,8 +310,9 @@ def world_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     values = sorted(NAMES)
     masks = np.stack([w.labels.array == v for v in values], axis=-1)
     coded = [codes_for_structure(NAMES[v]) for v in values]
+    (root / "seg").mkdir()
     seg = write_seg(
-        root / "seg" / "anatomy.dcm" if (root / "seg").mkdir() is None else root,
+        root / "seg" / "anatomy.dcm",
         sources,
         masks,
         [f"Structure {v}" for v in values],
