@@ -388,3 +388,27 @@ def test_seg_anatomy_errors_are_one_line(
         lines = [ln for ln in err.splitlines() if ln.startswith("ivcviewer: error:")]
         assert len(lines) == 1 and expected in lines[0], err
         assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("encoding", ["binary", "labelmap"])
+def test_round_trip_through_our_seg_writer(
+    world_inputs: dict[str, Path], tmp_path: Path, encoding: str
+) -> None:
+    from _overlay_factory import NAMES
+
+    from ivcviewer.interop.seg_write import write_seg as write_our_seg
+    from ivcviewer.io import LabelTable, load_labels, open_path
+
+    ct = open_path(world_inputs["ct"])[0]
+    labels, _ = load_labels(world_inputs["nii"])
+    table = LabelTable.from_names(NAMES)
+    out = write_our_seg(
+        labels, table, ct, tmp_path / "out.dcm", algorithm="manual", encoding=encoding
+    )
+    res = read_segmentation(out, ct)
+    assert res.source_kind == f"{encoding} SEG" and not res.report
+    np.testing.assert_array_equal(res.labels.array, labels.array)
+    assert res.table.names == table.names
+    for v in table:
+        np.testing.assert_allclose(res.table[v].rgba, table[v].rgba, atol=1.5 / 255)
+    assert structure_names(res) == NAMES
