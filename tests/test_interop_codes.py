@@ -106,7 +106,17 @@ def test_findings_are_morphologic_abnormalities_with_their_site() -> None:
             "kidney_left",
         ),
         (codes.cid7150.AnatomicalStructure, codes.SCT.Liver, codes.SCT.Left, None),
-        (codes.cid7150.Tissue, codes.SCT.Liver, None, None),
+        # dcmqi's and older 3D Slicer SEGs code organs with the category Tissue
+        (Code("T-D0050", "SRT", "Tissue"), Code("T-62000", "SRT", "Liver"), None, "liver"),
+        (codes.cid7150.PhysicalObject, codes.SCT.Liver, None, None),
+        (codes.cid7150.AnatomicalStructure, codes.cid7151.Neoplasm, None, None),
+        (
+            codes.cid7150.AnatomicalStructure,
+            Code("68455001", "SCT", "?"),
+            codes.SCT.Right,
+            "iliopsoas_right",
+        ),
+        (codes.cid7150.Substance, codes.cid7151.Gas, None, "bowel_gas"),
         (codes.cid7150.MorphologicallyAbnormalStructure, codes.cid7151.Neoplasm, None, "mass"),
     ],
 )
@@ -122,6 +132,7 @@ def test_importing_ivcviewer_does_not_load_highdicom() -> None:
 
     code = (
         "import sys, ivcviewer, ivcviewer.interop, ivcviewer.workflows, ivcviewer.cli;"
+        "import ivcviewer.workflows.export;"
         "from ivcviewer.cli.main import build_parser; build_parser();"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'highdicom'))"
     )
@@ -129,3 +140,15 @@ def test_importing_ivcviewer_does_not_load_highdicom() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     )
     assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.realdata
+def test_dcmqis_liver_seg_maps_to_liver(public_ct) -> None:  # type: ignore[no-untyped-def]
+    import pydicom
+
+    seg = pydicom.dcmread(public_ct / "dcmqi_ct3slice" / "liver.dcm", stop_before_pixels=True)
+    (item,) = seg.SegmentSequence
+    cat = item.SegmentedPropertyCategoryCodeSequence[0]
+    typ = item.SegmentedPropertyTypeCodeSequence[0]
+    assert cat.CodingSchemeDesignator == "SRT"  # SNOMED RT: T-D0050 Tissue, T-62000 Liver
+    assert C.structure_for_codes(cat, typ) == "liver"
