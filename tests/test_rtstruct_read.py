@@ -180,3 +180,16 @@ def test_rtstruct_as_anatomy_for_the_fit(
     findings = json.loads((out / "findings.json").read_text())
     assert findings["ivc_involvement"]["mayo_level"] == "III"
     assert "Mayo III" in capsys.readouterr().out
+
+
+def test_structure_set_naming_no_ct_is_placed_by_positions(tmp_path: Path, ct: Volume) -> None:
+    path = _write(ct, tmp_path / "rt.dcm", {"box": (_box(), [0, 255, 0])})
+    ds = pydicom.dcmread(path)
+    del ds.ReferencedFrameOfReferenceSequence
+    for item in ds.StructureSetROISequence:
+        del item.ReferencedFrameOfReferenceUID
+    ds.save_as(tmp_path / "bare.dcm")
+    res = read_rtstruct(tmp_path / "bare.dcm", ct)
+    assert res.referenced_series_uid == ""
+    assert any("names no referenced series" in n for n in res.report)
+    np.testing.assert_array_equal(res.labels.array, read_rtstruct(path, ct).labels.array)

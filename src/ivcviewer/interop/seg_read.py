@@ -177,7 +177,8 @@ def check_belongs(
 
     It belongs when it references the CT's series; or, referencing another series, shares the
     CT's frame of reference (the positions then decide). A CT without DICOM identifiers (from
-    NIfTI) is matched by positions only, which the notes say.
+    NIfTI), or an object that names neither a series nor a frame of reference, is matched by
+    positions only, which the notes say.
     """
     ct_series = ct.metadata.series_uid
     ct_for = ct.metadata.frame_of_reference_uid
@@ -189,10 +190,17 @@ def check_belongs(
         ]
     if ct_series and ct_series in series:
         return []
-    if frame_of_reference and ct_for and frame_of_reference == ct_for:
+    if not series and not frame_of_reference:
         return [
-            f"{path.name}: references series {', '.join(series) or 'none'}, not the CT's "
-            f"{ct_series}; placed by positions in their shared frame of reference."
+            f"{path.name}: the {what} names no referenced series or frame of reference, so it "
+            "was matched to the CT by voxel positions only."
+        ]
+    if frame_of_reference and ct_for and frame_of_reference == ct_for:
+        theirs = f"series {', '.join(series)}" if series else "no series"
+        ours = f"the CT's {ct_series}" if ct_series else "the CT (which has no SeriesInstanceUID)"
+        return [
+            f"{path.name}: references {theirs}, not {ours}; placed by positions in their shared "
+            "frame of reference."
         ]
     raise SegmentationError(
         f"{path}: this {what} was made on series {', '.join(series) or '(none named)'} "
