@@ -439,3 +439,19 @@ def test_real_ct_seg_round_trip_in_world_space(public_ct: Path, tmp_path: Path) 
     assert any("shared frame of reference" in n for n in res.report)
     assert_same_world(res.labels, renumbered)
     assert_same_world(renumbered, res.labels)
+
+
+def test_seg_with_frames_on_some_slices_only(
+    tmp_path: Path, ct_and_sources: tuple[Volume, list]
+) -> None:
+    ct, sources = ct_and_sources
+    for slices in ([3], [1, 4], [0, 2, 5]):
+        masks = np.zeros((N, ROWS, COLS, 1), bool)
+        masks[slices, 3:6, 4:9, 0] = True
+        path = write_seg(tmp_path / f"s{len(slices)}.dcm", sources, masks, ["Liver"])
+        on_ct = read_segmentation(path, ct).labels
+        np.testing.assert_array_equal(on_ct.array, masks[..., 0].astype(np.uint8))
+        own = read_segmentation(path).labels
+        assert own.shape[0] == max(slices) - min(slices) + 1
+        assert_same_world(on_ct, own)
+        assert_same_world(own, on_ct)

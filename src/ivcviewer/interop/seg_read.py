@@ -185,8 +185,7 @@ def check_belongs(
     if not ct_series and not ct_for:
         return [
             f"{path.name}: the CT carries no DICOM identifiers (it was not read from DICOM), "
-            "so the "
-            f"{what} was matched to it by voxel positions only."
+            f"so the {what} was matched to it by voxel positions only."
         ]
     if ct_series and ct_series in series:
         return []
@@ -224,6 +223,10 @@ def place_on_grid(
     m = np.linalg.inv(ct.affine) @ affine
     r = np.rint(m[:3, :3])
     t = np.rint(m[:3, 3])
+    for flat in np.flatnonzero(np.array(array.shape) == 1):  # one frame: its step is moot
+        nearest = int(np.argmax(np.abs(m[:3, flat])))
+        r[:, flat] = 0.0
+        r[nearest, flat] = 1.0 if m[nearest, flat] >= 0 else -1.0
     corners = np.array(list(itertools.product(*[(0, n - 1) for n in array.shape])), float)
     off = float(np.abs(corners @ (m[:3, :3] - r).T + (m[:3, 3] - t)).max())
     aligned = bool(
