@@ -171,7 +171,11 @@ def _fill(roi: _Roi, ct: Volume, path: Path) -> tuple[NDArray[np.bool_], int]:
         if not 0 <= s < ct.shape[0]:
             outside += 1
             continue
-        mask[s] ^= polygon2mask(ct.shape[1:], ijk[:, 1:])
+        lo = np.clip(np.floor(ijk[:, 1:].min(axis=0)).astype(int), 0, ct.shape[1:])
+        hi = np.clip(np.ceil(ijk[:, 1:].max(axis=0)).astype(int) + 1, 0, ct.shape[1:])
+        if (hi > lo).all():  # filled within the contour's bounding box
+            box = mask[s, lo[0] : hi[0], lo[1] : hi[1]]
+            box ^= polygon2mask(tuple(hi - lo), ijk[:, 1:] - lo)
         rr, cc = _outline(ijk[:, 1:])
         on = (rr >= 0) & (rr < ct.shape[1]) & (cc >= 0) & (cc < ct.shape[2])
         outline[s, rr[on], cc[on]] = True
