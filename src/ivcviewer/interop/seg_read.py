@@ -298,17 +298,18 @@ def read_segmentation(
             "cannot be read (the file may be cut short or damaged). Fix: export the SEG again "
             "from the program that made it."
         )
+    series = referenced_series(ds)
     report: list[str] = []
+    if reference is not None:  # refused before anything is decoded
+        frame_of_reference = str(ds.get("FrameOfReferenceUID", "") or "")
+        report += check_belongs(p, "SEG", series, frame_of_reference, reference)
     with library_failures(p, "DICOM SEG"):
         _check_frames(ds, p, lim)
         seg = hd.seg.Segmentation.from_dataset(ds, copy=False)
         kind = _seg_kind(seg, p)
         array, affine = _own_grid(seg, p, lim, report)
         table, codes = _segment_table(seg)
-    series = referenced_series(ds)
     if reference is not None:
-        frame_of_reference = str(ds.get("FrameOfReferenceUID", "") or "")
-        report += check_belongs(p, "SEG", series, frame_of_reference, reference)
         nbytes = int(np.prod(reference.shape)) * array.dtype.itemsize
         lim.check_allocation(nbytes, f"{p}: label map")
         labels = reference.with_array(place_on_grid(array, affine, reference, p, "SEG"))
