@@ -52,9 +52,9 @@ def add_parser(subparsers: Any) -> None:
             "Fit the findings of a case file to the anatomy of CT_PATH (a DICOM folder or file, "
             "or a .nii/.nii.gz/.nrrd/.mha volume) and write labels.nii.gz (on the CT's grid) "
             "with its table labels_labels.json, labels.json, findings.json and findings.md "
-            "into --out. The anatomy comes from a label map with structure names (--anatomy), "
-            "a landmarks JSON file (--landmarks) or a phantom's truth folder "
-            "(--phantom-truth). See docs/overlay.md."
+            "into --out. The anatomy comes from a label map with structure names or a DICOM "
+            "SEG or RTSTRUCT made on the CT (--anatomy), a landmarks JSON file (--landmarks) or "
+            "a phantom's truth folder (--phantom-truth). See docs/overlay.md."
         ),
     )
     p.add_argument("ct", metavar="CT_PATH", help="the CT: DICOM folder or file, or a volume file")
