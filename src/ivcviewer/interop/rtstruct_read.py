@@ -55,8 +55,8 @@ def read_rtstruct(
     Raises
     ------
     SegmentationError
-        Not an RTSTRUCT; damaged; made on another CT (or naming none while the CT has DICOM
-        identifiers); a contour with a malformed point list.
+        Not an RTSTRUCT; damaged; made on another CT; a contour with a malformed point list or
+        not in one slice plane of the CT.
     ResourceLimitError
         A label map larger than the memory budget.
     """
@@ -98,7 +98,8 @@ def read_rtstruct(
 
 
 def _references(ds: Dataset) -> tuple[list[str], str]:
-    """The series the structure set references, and its frame of reference."""
+    """The series the structure set references, and its frame of reference (from the
+    ReferencedFrameOfReferenceSequence, else from its ROIs)."""
     series: list[str] = []
     frame_of_reference = ""
     for ref in ds.get("ReferencedFrameOfReferenceSequence", None) or []:
@@ -108,6 +109,10 @@ def _references(ds: Dataset) -> tuple[list[str], str]:
                 uid = str(item.get("SeriesInstanceUID", "") or "")
                 if uid and uid not in series:
                     series.append(uid)
+    for roi in ds.get("StructureSetROISequence", None) or []:  # each ROI names its frame too
+        frame_of_reference = frame_of_reference or str(
+            roi.get("ReferencedFrameOfReferenceUID", "") or ""
+        )
     return series, frame_of_reference
 
 
