@@ -146,6 +146,23 @@ def test_seg_of_another_ct_is_refused(
         read_segmentation(path, other)
 
 
+def test_seg_of_another_series_in_the_same_frame(
+    tmp_path: Path, ct_and_sources: tuple[Volume, list]
+) -> None:
+    from ivcviewer.dicom import write_ct_series
+    from ivcviewer.io import open_path
+
+    ct, sources = ct_and_sources
+    path = write_seg(tmp_path / "s.dcm", sources, _two_masks(), ["Liver", "Kidney"])
+    same_frame = {"FrameOfReferenceUID": ct.metadata.frame_of_reference_uid}
+    write_ct_series(ct, tmp_path / "recon", uid_seed="recon", extra_tags=same_frame)
+    recon = open_path(tmp_path / "recon")[0]
+    assert recon.metadata.series_uid != ct.metadata.series_uid
+    res = read_segmentation(path, recon)
+    assert any("shared frame of reference" in n for n in res.report)
+    np.testing.assert_array_equal(res.labels.array, read_segmentation(path, ct).labels.array)
+
+
 def test_ct_without_dicom_identity_is_matched_by_positions(
     tmp_path: Path, ct_and_sources: tuple[Volume, list]
 ) -> None:
