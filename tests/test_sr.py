@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import highdicom as hd
 import numpy as np
 import pytest
 from pydicom import Dataset, dcmread
