@@ -83,14 +83,14 @@ def _open_stack(path: Path, choice: SeriesChoice, mode: ValidationMode, option: 
     n = int(choice.stack or 1)
     if n > len(stacks):
         labels = "; ".join(
-            f"{series_selector(s.series_uid, s.stack_label)}: {s.description or 'no description'}"
-            for s in stacks[:3]
+            f"{k}: {cut(s.description or 'no description', 60)}"
+            for k, s in enumerate(stacks[:3], start=1)
         )
         more = f"; and {len(stacks) - 3} more" if len(stacks) > 3 else ""
         raise NoSeriesFoundError(
             f"{option} {path}: --series {cut(str(choice), 80)}: SeriesInstanceUID "
-            f"{cut(choice.uid, 70)} holds {len(stacks)} stack(s) ({cut(labels, 240)}{more}), "
-            f"not {n}. Fix: choose a stack from 1 to {len(stacks)}."
+            f"{cut(choice.uid, 70)} holds {len(stacks)} stack(s) ({labels}{more}), not {n}. "
+            f"Fix: choose a stack from 1 to {len(stacks)} (UID:1 to UID:{len(stacks)})."
         )
     vol = load_leaving_out_undecodable(load_series, stacks[n - 1], mode, None, limits)
     vol.metadata.extra["skipped"] = [s.to_dict() for s in result.skipped]
