@@ -130,3 +130,14 @@ def test_a_file_that_is_no_report_is_refused_and_the_rows_stay(make_napari_viewe
     with pytest.raises(SRReadError, match="not a measurement report"):
         widget.load_sr(ct_file)
     assert widget.row_count() == shown
+
+
+def test_opening_a_report_fills_the_measurement_table(make_napari_viewer, report) -> None:
+    viewer = make_napari_viewer(show=True)
+    added = viewer.open(report["sr"], plugin="ivcviewer")
+    assert added == [] and len(viewer.layers) == 0  # a report has no image
+    _dock, widget = viewer.window.add_plugin_dock_widget("ivcviewer", "Measurement table")
+    assert isinstance(widget, MeasurementTableWidget)
+    assert widget.sr_rows == report["rows"]
+    assert widget.row_count() == len(report["rows"])
+    assert widget.cell_text(0, "Name") == f"{report['rows'][0].label}: {report['rows'][0].name}"
