@@ -8,6 +8,10 @@ measured afresh from the Labels layer.
 
 from __future__ import annotations
 
+import csv
+import json
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -71,7 +75,7 @@ def _numbers(text: str) -> list[float]:
     ]
 
 
-def test_the_report_reads_into_the_table(make_napari_viewer, report) -> None:
+def test_the_report_reads_into_the_table(make_napari_viewer, report, tmp_path: Path) -> None:
     viewer = make_napari_viewer(show=True)
     viewer.add_layer(Layer.create(*image_layer_data(report["ct"])))
     viewer.add_layer(Layer.create(*labels_layer_data(report["labels"], NAMES)))
@@ -111,6 +115,21 @@ def test_the_report_reads_into_the_table(make_napari_viewer, report) -> None:
         for column in FIGURE_COLUMNS:
             assert widget.cell_text(at, column) == widget.cell_text(fresh, column)
     assert f"{len(rows)} regions from sr.dcm" in widget.status_label.text()
+
+    # the exports carry the report's rows (mm, mL, HU), after the measured ones
+    doc = json.loads(widget.export_json(tmp_path / "table.json").read_text())
+    assert doc["sr_report"]["path"] == str(report["sr"])
+    assert doc["sr_report"]["regions"] == [json.loads(json.dumps(asdict(r))) for r in rows]
+    with widget.export_csv(tmp_path / "table.csv").open(newline="") as f:
+        exported = [c for c in csv.DictReader(f) if c["kind"] == "sr_region"]
+    assert [c["name"] for c in exported] == [r.name for r in rows]
+    for c, r in zip(exported, rows, strict=True):
+        assert float(c["volume_ml"]) == pytest.approx(r.volume_ml, abs=1e-4)
+        assert float(c["max_diameter_mm"]) == pytest.approx(r.max_diameter_mm, abs=1e-4)
+        for ax in PATIENT_AXES:
+            assert float(c[f"{ax}_mm"]) == pytest.approx(r.extents_mm[ax], abs=1e-4)
+            want = r.reported_mm.get(ax)
+            assert (c[f"reported_{ax}_mm"] == "") == (want is None)
 
     # a re-measure keeps the report's rows; None removes them
     widget.refresh()

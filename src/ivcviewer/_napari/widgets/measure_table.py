@@ -278,6 +278,8 @@ class MeasurementTableWidget(SRRowsMixin, QWidget):
             case_path="" if self._case is None else str(self._case.path),
             tolerance_rel=self.tolerance_rel,
             notes=list(self._notes),
+            sr_rows=list(self.sr_rows),
+            sr_path=self.sr_path,
         )
         self._fill_table()
 

@@ -21,7 +21,7 @@ from .measure_table_rows import COL, sr_cells
 
 
 class SRRowsMixin:
-    """Rows of a measurement report in a table widget with ``_item`` and ``_fill_table``."""
+    """Rows of a measurement report in a table widget with ``_item`` and ``update_rows``."""
 
     sr_rows: list[SRRegionRow]
     """The regions of the report shown (empty: none)."""
@@ -34,7 +34,7 @@ class SRRowsMixin:
             self, r: int, c: int, text: str, tooltip: str = "", passed: Any = None
         ) -> None: ...
 
-        def _fill_table(self) -> None: ...
+        def update_rows(self, event: Any = None) -> None: ...
 
     def load_sr(self, path: str | Path | None) -> list[SRRegionRow]:
         """Show the regions of the measurement report at ``path`` (None: remove them).
@@ -46,7 +46,7 @@ class SRRowsMixin:
         """
         self.sr_rows = [] if path is None else read_sr(path)
         self.sr_path = "" if path is None else str(path)
-        self._fill_table()
+        self.update_rows()
         return self.sr_rows
 
     def _fill_sr_rows(self, first: int) -> None:
