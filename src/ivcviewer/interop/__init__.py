@@ -1,0 +1,1 @@
+"""DICOM objects and label files that travel between ivcviewer and other tools."""
