@@ -55,7 +55,7 @@ def _same_grid(info: VolumeLayerInfo, shape: Sequence[int], affine: NDArray[np.f
     )
 
 
-def _viewer_ct_infos() -> list[VolumeLayerInfo]:
+def viewer_ct_infos() -> list[VolumeLayerInfo]:
     """The records of the ivcviewer Image layers in the current viewer (none without one)."""
     import napari
     from napari.layers import Image
@@ -80,7 +80,7 @@ def source_info(data: Any, meta: Mapping[str, Any]) -> VolumeLayerInfo | None:
     own = VolumeLayerInfo.from_metadata(meta.get("metadata") or {})
     if own is not None and _same_grid(own, shape, affine):
         return own
-    for info in _viewer_ct_infos():
+    for info in viewer_ct_infos():
         if _same_grid(info, shape, affine):
             return info
     return None
@@ -106,8 +106,15 @@ def source_volume(data: Any, meta: Mapping[str, Any], modality: str) -> Volume:
     )
     if info is None:
         return Volume(array, layer_state_affine(meta), metadata)
+    return on_source_grid(info, array, metadata)
+
+
+def on_source_grid(info: VolumeLayerInfo, array: Any, metadata: VolumeMetadata) -> Volume:
+    """``array`` (on the displayed grid of ``info``) as a Volume on the source grid."""
     return Volume(
-        np.ascontiguousarray(info.to_source_array(array)), info.source_affine_lps, metadata
+        np.ascontiguousarray(info.to_source_array(np.asarray(array))),
+        info.source_affine_lps,
+        metadata,
     )
 
 
@@ -154,4 +161,12 @@ def write_image(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
     return _guarded(f"image {meta.get('name', '')!r} to", path, write)
 
 
-__all__ = ["layer_state_affine", "source_info", "source_volume", "write_image", "write_labels"]
+__all__ = [
+    "layer_state_affine",
+    "on_source_grid",
+    "source_info",
+    "source_volume",
+    "viewer_ct_infos",
+    "write_image",
+    "write_labels",
+]
