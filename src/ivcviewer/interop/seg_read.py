@@ -52,6 +52,15 @@ GRID_TOLERANCE_VOXELS = 0.05
 #: What a library may raise on a damaged segmentation, besides the header failures.
 _LIBRARY_FAILURES: tuple[type[BaseException], ...] = (*HEADER_FAILURES, RuntimeError)
 
+#: Elements a SEG cannot be read without (Segmentation IOD, multi-frame functional groups).
+_SEG_REQUIRED = (
+    "SegmentSequence",
+    "SharedFunctionalGroupsSequence",
+    "PerFrameFunctionalGroupsSequence",
+    "NumberOfFrames",
+    "PixelData",
+)
+
 
 class SegmentationError(DicomSeriesError):
     """A DICOM SEG or RTSTRUCT that cannot be read, or that does not belong to the CT given."""
@@ -271,6 +280,13 @@ def read_segmentation(
     p = Path(path)
     lim = limits or default_limits()
     ds = read_object(p, SEG_CLASSES, "DICOM SEG")
+    missing = [k for k in _SEG_REQUIRED if k not in ds]
+    if missing:
+        raise SegmentationError(
+            f"{p}: the DICOM SEG lacks {', '.join(missing)}, which every SEG must hold, so it "
+            "cannot be read (the file may be cut short or damaged). Fix: export the SEG again "
+            "from the program that made it."
+        )
     report: list[str] = []
     with library_failures(p, "DICOM SEG"):
         seg = hd.seg.Segmentation.from_dataset(ds, copy=False)
@@ -279,8 +295,10 @@ def read_segmentation(
         table, codes = _segment_table(seg)
     series = referenced_series(ds)
     if reference is not None:
-        report += check_belongs(p, "SEG", series, str(ds.get("FrameOfReferenceUID", "")), reference)
-        lim.check_allocation(int(np.prod(reference.shape)) * array.dtype.itemsize, f"{p}: label map")
+        frame_of_reference = str(ds.get("FrameOfReferenceUID", "") or "")
+        report += check_belongs(p, "SEG", series, frame_of_reference, reference)
+        nbytes = int(np.prod(reference.shape)) * array.dtype.itemsize
+        lim.check_allocation(nbytes, f"{p}: label map")
         labels = reference.with_array(place_on_grid(array, affine, reference, p, "SEG"))
         labels.metadata.source_files = [p]
     else:
@@ -319,7 +337,8 @@ def _own_grid(
     dtype = np.dtype(np.uint8 if max(numbers, default=0) < 256 else np.uint16)
     shape = tuple(int(n) for n in geometry.spatial_shape)
     limits.check_allocation(
-        2 * int(np.prod(shape)) * dtype.itemsize, f"{path}: SEG grid {shape[0]}x{shape[1]}x{shape[2]}"
+        2 * int(np.prod(shape)) * dtype.itemsize,
+        f"{path}: SEG grid {shape[0]}x{shape[1]}x{shape[2]}",
     )
     affine = np.asarray(geometry.affine, dtype=float)
     if str(seg.segmentation_type.value) == "LABELMAP":
@@ -329,19 +348,32 @@ def _own_grid(
     overlaps: dict[tuple[int, int], int] = {}
     for n in numbers:
         mask = _spatial(seg.get_volume(segment_numbers=[n], dtype=bool).array)
-        under = labels[mask]
-        taken, counts = np.unique(under[under > 0], return_counts=True)
-        for old, count in zip(taken.tolist(), counts.tolist()):
-            overlaps[(int(old), n)] = int(count)
-        if not mask.any():
+        if not paint(labels, mask, n, overlaps):
             report.append(f"{path.name}: segment {n} is empty (it has no voxel).")
-        labels[mask] = n
-    report += [
-        f"{path.name}: segments {a} and {b} overlap in {c:,} voxels; the label map holds one "
-        f"value per voxel, so those voxels are {b} (the higher segment number wins)."
+    report += overlap_notes(path, overlaps, "segment")
+    return labels, affine
+
+
+def paint(
+    labels: NDArray[Any], mask: NDArray[np.bool_], value: int, overlaps: dict[tuple[int, int], int]
+) -> bool:
+    """Set ``labels[mask] = value``, counting in ``overlaps[(old, value)]`` the voxels that held
+    another label ``old`` (the later value wins). Returns whether ``mask`` had any voxel."""
+    under = labels[mask]
+    taken, counts = np.unique(under[under > 0], return_counts=True)
+    for old, count in zip(taken.tolist(), counts.tolist(), strict=True):
+        overlaps[(int(old), int(value))] = int(count)
+    labels[mask] = value
+    return bool(under.size)
+
+
+def overlap_notes(path: Path, overlaps: dict[tuple[int, int], int], what: str) -> list[str]:
+    """One note per pair of overlapping labels, saying which one the voxels kept."""
+    return [
+        f"{path.name}: {what}s {a} and {b} overlap in {c:,} voxels; a label map holds one "
+        f"value per voxel, so those voxels are {b} (the later, higher number wins)."
         for (a, b), c in sorted(overlaps.items())
     ]
-    return labels, affine
 
 
 def _spatial(array: NDArray[Any]) -> NDArray[Any]:
