@@ -1,10 +1,12 @@
-"""DICOM SEG files as named, coloured Labels layers on their CT.
+"""DICOM SEG and RTSTRUCT files as named, coloured Labels layers on their CT.
 
 The reference CT of a segmentation is, in this order: an ivcviewer CT layer of the current
 viewer (or a CT read in the same drop) of the series the file references, else one sharing its
-frame of reference; without one the label map is shown on the segmentation's own grid. On a
-CT the label map is placed on the CT's source grid voxel for voxel
-(:func:`ivcviewer.interop.seg_read.read_segmentation`), so the layer shares the CT's display
+frame of reference; without one a SEG is shown on its own grid, and an RTSTRUCT (contours in mm,
+no grid of its own) is refused with the fix (open its CT first). On a CT the label map lies on
+the CT's source grid voxel for voxel
+(:func:`ivcviewer.interop.seg_read.read_segmentation`,
+:func:`ivcviewer.interop.rtstruct_read.read_rtstruct`), so the layer shares the CT's display
 grid and a writer saves it in the CT's voxel order.
 
 The segments' codes ride along in ``metadata["segment_codes"]``; :func:`anatomy_names` gives
@@ -20,7 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..interop.codes import SegmentCodes, structure_for_codes
-from ..interop.seg_read import SegmentationResult, read_segmentation, structure_for_label
+from ..interop.rtstruct_read import read_rtstruct
+from ..interop.seg_read import (
+    SegmentationError,
+    SegmentationResult,
+    read_segmentation,
+    structure_for_label,
+)
 from ..interop.sniff import dicom_object_kind
 from ..io import volume_stem
 from ..volume import Volume
@@ -37,29 +45,31 @@ CODES_KEY = "segment_codes"
 #: ``metadata`` key: what the layer was read from (``"labelmap SEG"``...).
 KIND_KEY = "segmentation_kind"
 #: The kinds of DICOM object read here.
-KINDS = ("seg",)
+KINDS = ("seg", "rtstruct")
 
 
 def is_segmentation_file(path: str | os.PathLike[str]) -> bool:
-    """A DICOM SEG file (header only; never raises)."""
+    """A DICOM SEG or RTSTRUCT file (header only; never raises)."""
     return dicom_object_kind(path) in KINDS
 
 
-def _referenced(path: Path) -> tuple[list[str], str]:
-    """The series a SEG names and its frame of reference (empty when unreadable: the full read
-    then says what is wrong)."""
+def _referenced(path: Path, kind: str | None) -> tuple[list[str], str]:
+    """The series a SEG or RTSTRUCT names and its frame of reference (empty when unreadable:
+    the full read then says what is wrong)."""
     import pydicom
 
+    from ..interop.rtstruct_read import _references
     from ..interop.seg_read import referenced_series
 
+    tags = ["ReferencedSeriesSequence", "FrameOfReferenceUID"]
+    if kind == "rtstruct":
+        tags = ["ReferencedFrameOfReferenceSequence"]
     try:
-        ds = pydicom.dcmread(
-            path,
-            stop_before_pixels=True,
-            specific_tags=["ReferencedSeriesSequence", "FrameOfReferenceUID"],
-        )
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=tags)
+        if kind == "rtstruct":
+            return _references(ds)
         return referenced_series(ds), str(ds.get("FrameOfReferenceUID", "") or "")
-    except Exception:  # a damaged header: read_segmentation reports it with the file's name
+    except Exception:  # a damaged header: the reader reports it with the file's name
         return [], ""
 
 
@@ -94,28 +104,42 @@ def _notes(result: SegmentationResult, path: Path, reference: Volume | None) -> 
         else f"shown on its own grid (no CT of series {result.referenced_series_uid or '?'} is "
         "open; open the CT first to place it voxel for voxel)"
     )
-    lines = [f"{path.name}: {result.source_kind} with {len(result.table)} segments, {where}."]
+    lines = [
+        f"{path.name}: {result.source_kind} with {len(result.table)} segments or ROIs, {where}."
+    ]
     return "\n".join(lines + list(result.report))
 
 
 def segmentation_layer_data(
     path: str | os.PathLike[str], also: Sequence[Volume] = ()
 ) -> tuple[LayerDataTuple, str]:
-    """A Labels layer tuple of a DICOM SEG on its CT, and a note saying where it was placed.
+    """A Labels layer tuple of a DICOM SEG or RTSTRUCT on its CT, and a note saying where it
+    was placed.
 
     Raises
     ------
     IvcviewerError
-        From :func:`read_segmentation` (damaged, fractional, made on another CT...).
+        From the readers (damaged, fractional, made on another CT...); an RTSTRUCT whose CT is
+        not open.
     """
     p = Path(path)
-    series, frame_of_reference = _referenced(p)
+    kind = dicom_object_kind(p)
+    series, frame_of_reference = _referenced(p, kind)
     reference = pick_reference(series, frame_of_reference, source_cts(also))
-    result = read_segmentation(p, reference=reference)
-    data, kwargs, kind = labels_layer_data(result.labels, result.table, name=volume_stem(p))
+    if kind == "rtstruct":
+        if reference is None:
+            raise SegmentationError(
+                f"{p}: an RTSTRUCT holds contours in mm, not voxels, and no open CT is of the "
+                f"series it references ({', '.join(series) or 'none named'}). Fix: open that "
+                "CT series first (or drop both together), then the RTSTRUCT."
+            )
+        result = read_rtstruct(p, reference)
+    else:
+        result = read_segmentation(p, reference=reference)
+    data, kwargs, layer_type = labels_layer_data(result.labels, result.table, name=volume_stem(p))
     kwargs["metadata"][CODES_KEY] = dict(result.codes)
     kwargs["metadata"][KIND_KEY] = result.source_kind
-    return (data, kwargs, kind), _notes(result, p, reference)
+    return (data, kwargs, layer_type), _notes(result, p, reference)
 
 
 def anatomy_names(layer: Labels) -> dict[int, str]:
