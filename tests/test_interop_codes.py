@@ -93,10 +93,18 @@ def test_findings_are_morphologic_abnormalities_with_their_site() -> None:
         # TotalSegmentator / dcmqi write the legacy "Anatomical Structure" concept
         (Code("123037004", "SCT", "Anatomical Structure"), codes.SCT.Liver, None, "liver"),
         # SNOMED RT codes of older SEGs (dcmqi's examples) translate to SNOMED CT
-        (Code("T-D000A", "SRT", "Anatomical Structure"), Code("T-62000", "SRT", "Liver"), None,
-         "liver"),
-        (codes.cid7150.AnatomicalStructure, Code("64033007", "SCT", "kidney (any meaning)"),
-         codes.SCT.Left, "kidney_left"),
+        (
+            Code("T-D000A", "SRT", "Anatomical Structure"),
+            Code("T-62000", "SRT", "Liver"),
+            None,
+            "liver",
+        ),
+        (
+            codes.cid7150.AnatomicalStructure,
+            Code("64033007", "SCT", "kidney (any meaning)"),
+            codes.SCT.Left,
+            "kidney_left",
+        ),
         (codes.cid7150.AnatomicalStructure, codes.SCT.Liver, codes.SCT.Left, None),
         (codes.cid7150.Tissue, codes.SCT.Liver, None, None),
         (codes.cid7150.MorphologicallyAbnormalStructure, codes.cid7151.Neoplasm, None, "mass"),
