@@ -23,7 +23,7 @@ from ivcviewer.io import LabelEntry, LabelTable  # noqa: E402
 
 #: Painted boxes (display grid, slice/row/col) and their values.
 BOXES = {
-    3: (slice(2, 5), slice(10, 14), slice(20, 26)),
+    3: (slice(2, 5), slice(10, 14), slice(4, 9)),
     8: (slice(15, 17), slice(30, 33), slice(5, 9)),
 }
 
@@ -48,6 +48,7 @@ def _painted_layer(viewer: napari.Viewer, ct: Image) -> Labels:
     assert isinstance(layer, Labels) and not layer.metadata  # nothing of ivcviewer's
     for value, box in BOXES.items():
         layer.data[box] = value
+        assert (layer.data == value).sum() > 10
     set_layer_label_table(layer, LabelTable({3: LabelEntry("thrombus", (0.0, 0.0, 1.0, 1.0))}))
     return layer
 
@@ -55,11 +56,16 @@ def _painted_layer(viewer: napari.Viewer, ct: Image) -> Labels:
 def _world_of_values(layer: Labels) -> dict[int, set[tuple[float, ...]]]:
     data = np.asarray(layer.data)
     out = {}
-    for value in BOXES:
+    for value in np.unique(data[data > 0]):
         idx = np.argwhere(data == value)
         world = np.round(np.array([layer.data_to_world(i) for i in idx]), 3)
-        out[value] = {tuple(w) for w in world}
+        out[int(value)] = {tuple(w) for w in world}
     return out
+
+
+def _world_of_names(layer: Labels) -> dict[str, set[tuple[float, ...]]]:
+    names = dict(zip(layer.features["index"], layer.features["name"], strict=True))
+    return {str(names.get(v, f"label_{v}")): w for v, w in _world_of_values(layer).items()}
 
 
 @pytest.mark.parametrize("ending", [".nii.gz", ".nrrd"])
@@ -135,3 +141,43 @@ def test_a_refused_write_is_one_notification_and_no_file(
     notes = [str(r.message) for r in notification_manager.records[n:]]
     assert any("could not save labels" in t and "refusing to write into" in t for t in notes)
     assert sorted(os.listdir(sagittal_dir)) == before
+
+
+def test_painted_layer_on_a_dicom_ct_saves_as_a_seg_that_reopens_in_place(
+    make_napari_viewer, sagittal_dir: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("highdicom")
+    viewer = make_napari_viewer(show=True)
+    ct = _open_ct(viewer, sagittal_dir)
+    painted = _painted_layer(viewer, ct)
+    out = tmp_path / "painted.dcm"
+    assert viewer.layers.save(str(out), selected=True, plugin="ivcviewer") == [str(out)]
+    (reopened,) = viewer.open(str(out), plugin="ivcviewer")
+    assert isinstance(reopened, Labels) and reopened.data.shape == ct.data.shape
+    world = _world_of_names(reopened)
+    assert sorted(world) == ["label_8", "thrombus"]  # SEG segments are numbered 1, 2...
+    assert world == _world_of_names(painted)
+
+
+def test_a_seg_needs_its_dicom_ct(make_napari_viewer, tmp_path: Path) -> None:
+    pytest.importorskip("highdicom")
+    from _napari_factory import marker_volume
+
+    from ivcviewer.io import save_volume
+
+    nifti = tmp_path / "in" / "ct.nii.gz"
+    nifti.parent.mkdir()
+    save_volume(marker_volume(GEOMETRIES["axial"]), nifti)
+    viewer = make_napari_viewer(show=True)
+    ct = _open_ct(viewer, nifti)
+    _painted_layer(viewer, ct)
+    n = len(notification_manager.records)
+    with pytest.warns(UserWarning, match="did not return any written paths"):
+        viewer.layers.save(str(tmp_path / "a.dcm"), selected=True, plugin="ivcviewer")
+    viewer.layers.remove(ct)
+    with pytest.warns(UserWarning, match="did not return any written paths"):
+        viewer.layers.save(str(tmp_path / "b.dcm"), selected=True, plugin="ivcviewer")
+    notes = [str(r.message) for r in notification_manager.records[n:]]
+    assert any("a.dcm" in t and "NIfTI" in t for t in notes), notes
+    assert any("b.dcm" in t and "no open CT layer shares" in t for t in notes), notes
+    assert not (tmp_path / "a.dcm").exists() and not (tmp_path / "b.dcm").exists()
