@@ -180,7 +180,8 @@ def read_layer_data(
     series_uid: str | None = None,
     on_irregular: ValidationMode = DEFAULT_ON_IRREGULAR,
 ) -> tuple[list[LayerDataTuple], list[Volume]]:
-    """Layer tuples for ``paths``: Labels for label maps with a table, else Image per series.
+    """Layer tuples for ``paths``: Labels for label maps with a table and for DICOM SEG files
+    (:mod:`.seg_layers`, after the others), else Image per series.
 
     Returns the tuples and the image volumes (for the report), in input order.
 
@@ -193,7 +194,10 @@ def read_layer_data(
 
     layers: list[LayerDataTuple] = []
     images: list[Volume] = []
+    segmentations = [p for p in paths if not series_uid and _is_segmentation(p)]
     for p in paths:
+        if p in segmentations:
+            continue
         if is_label_map(p) and not series_uid:
             labels, table = load_labels(p)
             layers.append(labels_layer_data(labels, table, name=volume_stem(p)))
@@ -201,7 +205,29 @@ def read_layer_data(
         volumes = load_volumes([p], series_uid=series_uid, on_irregular=on_irregular)
         layers.extend(image_layer_data(v) for v in volumes)
         images.extend(volumes)
+    layers.extend(_segmentation_layers(segmentations, images))
     return layers, images
+
+
+def _is_segmentation(path: str | os.PathLike[str]) -> bool:
+    from .seg_layers import is_segmentation_file
+
+    return is_segmentation_file(path)
+
+
+def _segmentation_layers(
+    paths: Sequence[str | os.PathLike[str]], images: Sequence[Volume]
+) -> list[LayerDataTuple]:
+    """Labels layers of DICOM SEG files, on a CT of this drop or of the viewer (after the CT
+    layers, so they are drawn over them); a note per file says where each was placed."""
+    from .seg_layers import segmentation_layer_data
+
+    out = []
+    for p in paths:
+        layer, note = segmentation_layer_data(p, also=images)
+        out.append(layer)
+        _notify("info", note)
+    return out
 
 
 def read_paths(

@@ -1,0 +1,285 @@
+"""Reading DICOM SEG: placement on the CT's grid, names, colours, codes, overlaps, refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from _dicom_factory import axial_volume
+from _seg_factory import dicom_ct, write_seg
+from pydicom.sr.codedict import codes
+
+from ivcviewer import geometry
+from ivcviewer.interop.seg_read import (
+    SegmentationError,
+    read_segmentation,
+    structure_for_label,
+    structure_names,
+)
+from ivcviewer.interop.sniff import dicom_object_kind
+from ivcviewer.io import load_volume
+from ivcviewer.limits import Limits
+from ivcviewer.volume import Volume
+
+N, ROWS, COLS = 6, 16, 20
+
+
+@pytest.fixture(scope="module")
+def ct_and_sources(tmp_path_factory: pytest.TempPathFactory) -> tuple[Volume, list]:
+    return dicom_ct(tmp_path_factory.mktemp("ct") / "series", axial_volume(N, ROWS, COLS))
+
+
+def _two_masks() -> np.ndarray:
+    """Two overlapping boxes: segment 1 on slices 1-2, segment 2 on slices 2-4."""
+    m = np.zeros((N, ROWS, COLS, 2), bool)
+    m[1:3, 2:6, 3:8, 0] = True
+    m[2:5, 4:9, 6:12, 1] = True
+    return m
+
+
+def _world(vol: Volume) -> set[tuple[float, float, float, int]]:
+    """Every labelled voxel as (x, y, z) LPS mm (rounded to 1 µm) with its value."""
+    idx = np.argwhere(vol.array > 0)
+    lps = np.round(vol.voxel_to_lps(idx), 3)
+    return {(*map(float, p), int(vol.array[tuple(i)])) for p, i in zip(lps, idx, strict=True)}
+
+
+def assert_same_world(a: Volume, b: Volume, tol_voxels: float = 0.01) -> None:
+    """``a`` and ``b`` label the same world positions with the same values (grids may differ)."""
+    idx_b = np.argwhere(b.array > 0)
+    in_a = a.lps_to_voxel(b.voxel_to_lps(idx_b))
+    assert np.abs(in_a - np.rint(in_a)).max() <= tol_voxels
+    in_a = np.rint(in_a).astype(int)
+    assert ((in_a >= 0) & (in_a < np.array(a.shape))).all()
+    np.testing.assert_array_equal(a.array[tuple(in_a.T)], b.array[tuple(idx_b.T)])
+    assert int((a.array > 0).sum()) == len(idx_b)
+
+
+def test_binary_seg_on_its_ct(tmp_path: Path, ct_and_sources: tuple[Volume, list]) -> None:
+    ct, sources = ct_and_sources
+    masks = _two_masks()
+    path = write_seg(
+        tmp_path / "seg.dcm",
+        sources,
+        masks,
+        ["Liver", "Kidney"],
+        colours={"Liver": (200, 90, 60), "Kidney": (40, 160, 220)},
+    )
+    res = read_segmentation(path, ct)
+    expected = np.zeros(ct.shape, np.uint8)
+    expected[masks[..., 0]] = 1
+    expected[masks[..., 1]] = 2  # the higher segment number wins where they overlap
+    assert res.labels.shape == ct.shape
+    np.testing.assert_allclose(res.labels.affine, ct.affine)
+    np.testing.assert_array_equal(res.labels.array, expected)
+    assert res.source_kind == "binary SEG"
+    assert res.referenced_series_uid == ct.metadata.series_uid
+    assert res.table.names == {1: "Liver", 2: "Kidney"}
+    np.testing.assert_allclose(res.table[1].rgba[:3], np.array([200, 90, 60]) / 255, atol=2 / 255)
+    np.testing.assert_allclose(res.table[2].rgba[:3], np.array([40, 160, 220]) / 255, atol=2 / 255)
+    assert res.codes[1].type.value == codes.SCT.Liver.value
+    assert res.codes[2].category.value == codes.SCT.Organ.value
+    overlap = int((masks[..., 0] & masks[..., 1]).sum())
+    notes = [n for n in res.report if "overlap" in n]
+    assert len(notes) == 1 and f"in {overlap:,} voxels" in notes[0] and "are 2" in notes[0]
+
+
+def test_seg_without_reference_is_on_its_own_grid(
+    tmp_path: Path, ct_and_sources: tuple[Volume, list]
+) -> None:
+    ct, sources = ct_and_sources
+    masks = _two_masks()
+    res = read_segmentation(write_seg(tmp_path / "s.dcm", sources, masks, ["Liver", "Kidney"]))
+    on_ct = read_segmentation(tmp_path / "s.dcm", ct)
+    # empty frames are not stored: the own grid spans slices 1-4 only, at the same places
+    assert res.labels.shape == (4, ROWS, COLS)
+    assert _world(res.labels) == _world(on_ct.labels)
+    assert res.labels.metadata.modality == "SEG"
+
+
+def test_labelmap_seg(tmp_path: Path, ct_and_sources: tuple[Volume, list]) -> None:
+    ct, sources = ct_and_sources
+    lab = np.zeros(ct.shape, np.uint8)
+    lab[0:3, 1:5, 2:9] = 1
+    lab[3:6, 8:14, 5:15] = 2
+    path = write_seg(tmp_path / "lm.dcm", sources, lab, ["Liver", "Kidney"], kind="labelmap")
+    assert pydicom.dcmread(path).SOPClassUID.endswith(".66.7")
+    res = read_segmentation(path, ct)
+    assert res.source_kind == "labelmap SEG"
+    np.testing.assert_array_equal(res.labels.array, lab)
+    assert res.table.names == {1: "Liver", 2: "Kidney"}
+    assert not res.report
+
+
+def test_fractional_seg_is_refused(tmp_path: Path, ct_and_sources: tuple[Volume, list]) -> None:
+    ct, sources = ct_and_sources
+    prob = np.zeros((N, ROWS, COLS, 1), np.float32)
+    prob[2:4, 3:7, 3:7, 0] = 0.7
+    path = write_seg(tmp_path / "f.dcm", sources, prob, ["Liver"], kind="fractional")
+    with pytest.raises(SegmentationError, match=r"fractional SEG .* refused\. Fix: threshold"):
+        read_segmentation(path, ct)
+
+
+def test_flipped_ct_grid_gets_the_same_world_labels(
+    tmp_path: Path, ct_and_sources: tuple[Volume, list]
+) -> None:
+    ct, sources = ct_and_sources
+    path = write_seg(tmp_path / "s.dcm", sources, _two_masks(), ["Liver", "Kidney"])
+    flip = np.eye(4)
+    flip[0, 0], flip[0, 3] = -1, N - 1  # slice k of the flipped grid is slice N-1-k
+    flipped = Volume(ct.array[::-1], ct.affine @ flip, ct.metadata.copy())
+    a = read_segmentation(path, ct).labels
+    b = read_segmentation(path, flipped).labels
+    np.testing.assert_array_equal(b.array[::-1], a.array)
+    assert _world(a) == _world(b)
+
+
+def test_seg_of_another_ct_is_refused(
+    tmp_path: Path, ct_and_sources: tuple[Volume, list]
+) -> None:
+    _, sources = ct_and_sources
+    path = write_seg(tmp_path / "s.dcm", sources, _two_masks(), ["Liver", "Kidney"])
+    other, _ = dicom_ct(tmp_path / "other", axial_volume(N, ROWS, COLS), seed="other")
+    with pytest.raises(SegmentationError, match=r"made on series .* not on the CT given.*Fix:"):
+        read_segmentation(path, other)
+
+
+def test_ct_without_dicom_identity_is_matched_by_positions(
+    tmp_path: Path, ct_and_sources: tuple[Volume, list]
+) -> None:
+    ct, sources = ct_and_sources
+    path = write_seg(tmp_path / "s.dcm", sources, _two_masks(), ["Liver", "Kidney"])
+    nifti_like = Volume(ct.array, ct.affine)
+    res = read_segmentation(path, nifti_like)
+    assert any("by voxel positions only" in n for n in res.report)
+    np.testing.assert_array_equal(res.labels.array, read_segmentation(path, ct).labels.array)
+    shifted = Volume(ct.array, ct.affine @ geometry.as_affine(np.diag([1, 1, 1, 1.0])))
+    shifted.affine[:3, 3] += [0.3, 0.0, 0.0]  # a third of a column off the SEG's grid
+    with pytest.raises(SegmentationError, match=r"do not lie on the CT's voxel grid"):
+        read_segmentation(path, shifted)
+    small = Volume(ct.array[:2], ct.affine)
+    with pytest.raises(SegmentationError, match=r"labelled voxels .* outside the CT's field"):
+        read_segmentation(path, small)
+
+
+def test_memory_budget_is_checked(tmp_path: Path, ct_and_sources: tuple[Volume, list]) -> None:
+    _, sources = ct_and_sources
+    path = write_seg(tmp_path / "s.dcm", sources, _two_masks(), ["Liver", "Kidney"])
+    with pytest.raises(ValueError, match="over the memory budget"):
+        read_segmentation(path, limits=Limits(memory_budget_bytes=100))
+
+
+def _damaged(tmp_path: Path, sources: list, edit: str) -> Path:
+    path = write_seg(tmp_path / "s.dcm", sources, _two_masks(), ["Liver", "Kidney"])
+    if edit.startswith("truncated"):
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) * 2 // 3] if edit == "truncated" else data[:-10])
+        return path
+    ds = pydicom.dcmread(path)
+    if edit == "no segments":
+        del ds.SegmentSequence
+    elif edit == "no per-frame groups":
+        del ds.PerFrameFunctionalGroupsSequence
+    elif edit == "no shared groups":
+        del ds.SharedFunctionalGroupsSequence
+    elif edit == "no pixel data":
+        del ds.PixelData
+    elif edit == "frame count":
+        ds.NumberOfFrames = 4000
+    ds.save_as(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "edit",
+    ["truncated", "truncated pixels", "no segments", "no per-frame groups", "no shared groups", "no pixel data",
+     "frame count"],
+)
+def test_damaged_seg_gives_one_line(
+    tmp_path: Path, ct_and_sources: tuple[Volume, list], edit: str
+) -> None:
+    ct, sources = ct_and_sources
+    path = _damaged(tmp_path, sources, edit)
+    with pytest.raises(SegmentationError) as info:
+        read_segmentation(path, ct)
+    msg = str(info.value)
+    assert "\n" not in msg and str(path) in msg and "Fix:" in msg
+
+
+def test_not_a_seg(tmp_path: Path, ct_and_sources: tuple[Volume, list]) -> None:
+    ct, _ = ct_and_sources
+    text = tmp_path / "notes.dcm"
+    text.write_text("not dicom\n")
+    with pytest.raises(SegmentationError, match="is not a DICOM file"):
+        read_segmentation(text, ct)
+    image = ct.metadata.source_files[0]
+    with pytest.raises(SegmentationError, match=r"is not a DICOM SEG \(SOPClassUID 1\.2"):
+        read_segmentation(image, ct)
+    with pytest.raises(SegmentationError, match="not a regular file"):
+        read_segmentation(tmp_path, ct)
+    with pytest.raises(FileNotFoundError):
+        read_segmentation(tmp_path / "missing.dcm", ct)
+
+
+def test_sniff(tmp_path: Path, ct_and_sources: tuple[Volume, list]) -> None:
+    ct, sources = ct_and_sources
+    seg = write_seg(tmp_path / "s.dcm", sources, _two_masks(), ["Liver", "Kidney"])
+    assert dicom_object_kind(seg) == "seg"
+    assert dicom_object_kind(ct.metadata.source_files[0]) is None
+    (tmp_path / "t.txt").write_text("hello")
+    assert dicom_object_kind(tmp_path / "t.txt") is None
+    assert dicom_object_kind(tmp_path) is None
+    assert dicom_object_kind(tmp_path / "missing") is None
+    cut = tmp_path / "cut.dcm"
+    cut.write_bytes(seg.read_bytes()[:140])
+    assert dicom_object_kind(cut) is None
+    ds = pydicom.dcmread(seg)
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.22"
+    ds.save_as(tmp_path / "sr.dcm")
+    assert dicom_object_kind(tmp_path / "sr.dcm") == "sr"
+
+
+def test_structure_names_by_codes_then_labels(
+    tmp_path: Path, ct_and_sources: tuple[Volume, list]
+) -> None:
+    ct, sources = ct_and_sources
+    masks = np.zeros((N, ROWS, COLS, 3), bool)
+    masks[1, 1:3, 1:3, 0] = masks[2, 5:7, 5:7, 1] = masks[3, 9:11, 9:11, 2] = True
+    path = write_seg(
+        tmp_path / "s.dcm",
+        sources,
+        masks,
+        ["Segment A", "Right kidney", "Tumour"],
+        segment_codes=[
+            (codes.SCT.AnatomicalStructure, codes.SCT.InferiorVenaCava),
+            (codes.SCT.Tissue, codes.SCT.Tissue),
+            (codes.SCT.Tissue, codes.SCT.Tissue),
+        ],
+    )
+    res = read_segmentation(path, ct)
+    assert structure_names(res) == {1: "inferior_vena_cava", 2: "kidney_right", 3: "Tumour"}
+
+
+def test_structure_for_label() -> None:
+    assert structure_for_label("Liver") == "liver"
+    assert structure_for_label("left iliopsoas") == "iliopsoas_left"
+    assert structure_for_label("VERTEBRAE-L2") == "vertebrae_L2"
+    assert structure_for_label("psoas") is None
+
+
+@pytest.mark.realdata
+def test_dcmqi_liver_seg_matches_its_nrrd(public_ct: Path) -> None:
+    from ivcviewer.io import open_path
+
+    folder = public_ct / "dcmqi_ct3slice"
+    ct = open_path(folder / "series")[0]
+    res = read_segmentation(folder / "liver.dcm", ct)
+    assert res.table.names == {1: "Liver"} and structure_names(res) == {1: "liver"}
+    ref = load_volume(folder / "liver_seg.nrrd")
+    assert int((ref.array > 0).sum()) > 1000
+    assert_same_world(res.labels, ref)
+    assert_same_world(ref, res.labels)
+    own = read_segmentation(folder / "liver.dcm")
+    assert_same_world(own.labels, ref)
