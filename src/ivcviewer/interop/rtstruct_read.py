@@ -90,7 +90,7 @@ def read_rtstruct(
     report += overlap_notes(p, overlaps, "ROI")
     vol = reference.with_array(labels)
     vol.metadata.modality = "RTSTRUCT"
-    vol.metadata.source = "dicom-rtstruct"
+    vol.metadata.source = str(p)
     vol.metadata.source_files = [p]
     return SegmentationResult(
         vol, LabelTable(entries), {}, series[0] if series else "", "RTSTRUCT", report
@@ -151,11 +151,12 @@ def _points(contour: Dataset, path: Path, name: str, k: int) -> NDArray[np.float
 
 
 def _fill(roi: _Roi, ct: Volume, path: Path) -> tuple[NDArray[np.bool_], int]:
-    """The voxels inside ``roi``'s contours (even-odd per slice), and how many contours lay
-    outside the CT's slices."""
+    """The voxels inside ``roi``'s contours (even-odd per slice) or on them, and how many
+    contours lay outside the CT's slices."""
     from skimage.draw import polygon2mask
 
     mask = np.zeros(ct.shape, bool)
+    outline = np.zeros(ct.shape, bool)
     outside = 0
     for points in roi.contours:
         ijk = ct.lps_to_voxel(points)
@@ -171,5 +172,25 @@ def _fill(roi: _Roi, ct: Volume, path: Path) -> tuple[NDArray[np.bool_], int]:
             outside += 1
             continue
         mask[s] ^= polygon2mask(ct.shape[1:], ijk[:, 1:])
-    return mask, outside
+        rr, cc = _outline(ijk[:, 1:])
+        on = (rr >= 0) & (rr < ct.shape[1]) & (cc >= 0) & (cc < ct.shape[2])
+        outline[s, rr[on], cc[on]] = True
+    return mask | outline, outside
 
+
+def _outline(rc: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Rows and columns of the pixels a closed polygon's edges pass through (each edge sampled
+    at least once per pixel along its longer axis, rounded to the nearest pixel centre).
+
+    >>> r, c = _outline(np.array([[0.0, 0.0], [0.0, 2.0], [2.0, 2.0]]))
+    >>> sorted(set(zip(r.tolist(), c.tolist())))
+    [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
+    """
+    a = rc
+    d = np.roll(rc, -1, axis=0) - a
+    n = np.ceil(np.abs(d).max(axis=1)).astype(np.intp) + 1
+    edge = np.repeat(np.arange(len(a)), n)
+    step = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    t = step / np.maximum(n - 1, 1)[edge]
+    pts = np.rint(a[edge] + t[:, None] * d[edge]).astype(np.intp)
+    return pts[:, 0], pts[:, 1]

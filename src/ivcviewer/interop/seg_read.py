@@ -289,6 +289,7 @@ def read_segmentation(
         )
     report: list[str] = []
     with library_failures(p, "DICOM SEG"):
+        _check_frames(ds, p, lim)
         seg = hd.seg.Segmentation.from_dataset(ds, copy=False)
         kind = _seg_kind(seg, p)
         array, affine = _own_grid(seg, p, lim, report)
@@ -304,10 +305,34 @@ def read_segmentation(
     else:
         labels = Volume(array, affine, _seg_metadata(ds, p))
     labels.metadata.modality = "SEG"
-    labels.metadata.source = "dicom-seg"
+    labels.metadata.source = str(p)
     return SegmentationResult(
         labels, table, codes, series[0] if series else "", f"{kind} SEG", report
     )
+
+
+def _check_frames(ds: Dataset, path: Path, limits: Limits) -> None:
+    """Refuse a frame count the per-frame groups or the pixel data do not back, and frames
+    that would not fit the memory budget once decoded (checked before highdicom decodes)."""
+    frames = int(ds.NumberOfFrames)
+    described = len(ds.PerFrameFunctionalGroupsSequence)
+    if frames != described or frames < 1:
+        raise SegmentationError(
+            f"{path}: NumberOfFrames is {frames:,} but the per-frame functional groups describe "
+            f"{described:,} frames; they must agree, so the SEG is damaged. Fix: export the SEG "
+            "again from the program that made it."
+        )
+    pixels = int(ds.Rows) * int(ds.Columns) * frames
+    limits.check_allocation(pixels, f"{path}: {frames:,} SEG frames of {ds.Rows}x{ds.Columns}")
+    if not ds.file_meta.TransferSyntaxUID.is_compressed:
+        bits = int(ds.BitsAllocated)
+        needed = (pixels * bits + 7) // 8
+        if len(ds.PixelData) < needed:
+            raise SegmentationError(
+                f"{path}: the pixel data holds {len(ds.PixelData):,} bytes, less than the "
+                f"{needed:,} its {frames:,} frames of {ds.Rows}x{ds.Columns} at {bits} bit "
+                "need (the file is cut short). Fix: export the SEG again."
+            )
 
 
 def _seg_kind(seg: hd.seg.Segmentation, path: Path) -> str:
