@@ -402,3 +402,21 @@ def test_overlay_seg_refused_before_the_fit_for_a_nifti_ct(  # type: ignore[no-u
     line = _error_line(capsys)
     assert line.startswith("ivcviewer: error: --seg: CT_PATH") and "not read from DICOM" in line
     assert not out.exists()
+
+
+def test_overlay_seg_refused_for_a_resampled_ct(  # type: ignore[no-untyped-def]
+    small: dict[str, Any], tmp_path: Path, capsys
+) -> None:
+    """A stack with a gap, resampled onto a regular grid, is not on its images: refused first."""
+    files = sorted(p.name for p in small["ct"].metadata.source_files)
+    (tmp_path / "ct").mkdir()
+    for name in files[:4] + files[5:]:  # one slice missing
+        (tmp_path / "ct" / name).write_bytes((small["root"] / "ct" / name).read_bytes())
+    out = tmp_path / "out"
+    argv = ["overlay", str(tmp_path / "ct"), "--case", str(default_case_path()),
+            "--anatomy", str(small["path"]), "--on-irregular", "resample", "--out", str(out),
+            "--seg"]  # fmt: skip
+    assert main(argv) == 2
+    line = _error_line(capsys)
+    assert line.startswith("ivcviewer: error: --seg: CT_PATH") and "resampled" in line
+    assert not out.exists()

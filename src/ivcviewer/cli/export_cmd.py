@@ -228,8 +228,7 @@ def _refuse_existing(paths: tuple[Path, ...]) -> None:
     for path in paths:
         if path.exists():
             raise OutputExistsError(
-                f"--out {path}: a file is already there. Fix: choose another --out, or add "
-                "--force."
+                f"--out {path}: a file is already there. Fix: choose another --out, or add --force."
             )
 
 
