@@ -155,6 +155,27 @@ def test_sr_from_a_label_map_writes_its_seg(small: dict[str, Any], tmp_path: Pat
     assert {r.segmentation_uid for r in read_sr(again)} == {str(dcmread(seg).SOPInstanceUID)}
 
 
+def test_rtstruct_to_seg(small: dict[str, Any], tmp_path: Path) -> None:
+    """An RTSTRUCT (written by rt-utils) becomes a SEG of the same voxels and names."""
+    rt_utils = pytest.importorskip("rt_utils")
+    from ivcviewer.interop.rtstruct_read import read_rtstruct
+
+    rt = rt_utils.RTStructBuilder.create_new(str(small["root"] / "ct"))
+    box = np.zeros(small["ct"].shape, bool)
+    box[2:6, 10:20, 12:30] = True
+    rt.add_roi(mask=box.transpose(1, 2, 0), name="liver", color=[200, 100, 50])
+    rt.save(str(tmp_path / "rt.dcm"))
+    expected = read_rtstruct(tmp_path / "rt.dcm", small["ct"])
+    assert expected.labels.array.any()
+    out = tmp_path / "from_rt.dcm"
+    assert (
+        _export(tmp_path / "rt.dcm", "--ct", small["root"] / "ct", "--to", "seg", "--out", out) == 0
+    )
+    got = highdicom_segments(out, small["ct"])
+    np.testing.assert_array_equal(got, numbered(expected.labels.array))
+    assert [d.SegmentLabel for d in hd.seg.segread(out).SegmentSequence] == ["liver"]
+
+
 # ---------------------------------------------------------------------------- refusals
 
 
