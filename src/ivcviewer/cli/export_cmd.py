@@ -23,10 +23,14 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import IvcviewerError, OutputExistsError
 from ..volume import Volume
+
+if TYPE_CHECKING:
+    from ..annotations import CaseFile
+    from ..io.labels import LabelTable
 
 __all__ = ["FORMATS", "SUFFIXES", "add_parser", "run", "seg_beside"]
 
@@ -123,11 +127,7 @@ def _outputs(args: argparse.Namespace, kind: str | None) -> list[Path]:
         paths.append(label_sidecar_path(out))
     elif args.to == "sr" and kind != "seg":
         paths.insert(0, seg_beside(out))
-    for path in paths:
-        if path.is_dir() or (path.exists() and not args.force):
-            what = "a folder" if path.is_dir() else "a file"
-            fix = "choose another --out" + ("" if path.is_dir() else ", or add --force")
-            raise OutputExistsError(f"--out {path}: {what} is already there. Fix: {fix}.")
+    _refuse_existing(paths, out, force=args.force)
     return paths
 
 
@@ -169,7 +169,7 @@ class _Labels:
     """LABELS on the CT's grid: the map, its names, and the SEG file when LABELS is one."""
 
     volume: Volume
-    table: Any
+    table: LabelTable
     seg: Path | None
 
 
@@ -198,9 +198,13 @@ def _read_labels(args: argparse.Namespace, kind: str | None, ct: Volume) -> _Lab
 
 
 def _write_sr_with_seg(
-    labels: _Labels, ct: Volume, case: Any, seg_out: Path, out: Path, force: bool
+    labels: _Labels, ct: Volume, case: CaseFile | None, seg_out: Path, out: Path, force: bool
 ) -> None:
-    """Write the SEG of ``labels`` and the report on it; both appear together, or neither."""
+    """Write the SEG of ``labels`` and the report on it.
+
+    Both are finished in a temporary folder beside ``out``, then renamed into place, the SEG
+    first: no partial file appears, and the report never without its SEG.
+    """
     from .._atomic import discard_dir, temp_dir_beside
     from ..workflows.export import export_seg
     from ..workflows.export_sr import export_sr
@@ -216,23 +220,26 @@ def _write_sr_with_seg(
             algorithm=_algorithm(case),
         )
         report = export_sr(labels.volume, labels.table, ct, seg, work / out.name, case=case)
-        if not force:  # checked again: another program may have written them meanwhile
-            _refuse_existing((seg_out, out))
+        # checked again: another program may have written them meanwhile
+        _refuse_existing([seg_out, out], out, force=force)
         os.replace(seg, seg_out)
         os.replace(report, out)
     finally:
         discard_dir(work)
 
 
-def _refuse_existing(paths: tuple[Path, ...]) -> None:
+def _refuse_existing(paths: list[Path], out: Path, *, force: bool) -> None:
+    """Refuse an output path that is a folder, or a file that exists (unless ``force``)."""
     for path in paths:
-        if path.exists():
-            raise OutputExistsError(
-                f"--out {path}: a file is already there. Fix: choose another --out, or add --force."
-            )
+        if path.is_dir() or (path.exists() and not force):
+            what = "a folder" if path.is_dir() else "a file"
+            role = "" if path == out else f" (written with --out {out})"
+            fix = "choose another --out" + ("" if path.is_dir() else ", or add --force")
+            raise OutputExistsError(f"{path}{role}: {what} is already there. Fix: {fix}.")
 
 
-def _algorithm(case: Any) -> Literal["manual", "semiautomatic"]:
+def _algorithm(case: CaseFile | None) -> Literal["manual", "semiautomatic"]:
+    """Semi-automatic for the regions of a case (fitted by ivcviewer), else manual (painted)."""
     return "manual" if case is None else "semiautomatic"
 
 
