@@ -180,3 +180,31 @@ def test_rtstruct_as_anatomy_for_the_fit(
     findings = json.loads((out / "findings.json").read_text())
     assert findings["ivc_involvement"]["mayo_level"] == "III"
     assert "Mayo III" in capsys.readouterr().out
+
+
+def test_structure_set_naming_no_ct_is_placed_by_positions(tmp_path: Path, ct: Volume) -> None:
+    path = _write(ct, tmp_path / "rt.dcm", {"box": (_box(), [0, 255, 0])})
+    ds = pydicom.dcmread(path)
+    del ds.ReferencedFrameOfReferenceSequence
+    for item in ds.StructureSetROISequence:
+        del item.ReferencedFrameOfReferenceUID
+    ds.save_as(tmp_path / "bare.dcm")
+    res = read_rtstruct(tmp_path / "bare.dcm", ct)
+    assert res.referenced_series_uid == ""
+    assert any("names no referenced series" in n for n in res.report)
+    np.testing.assert_array_equal(res.labels.array, read_rtstruct(path, ct).labels.array)
+
+
+def test_contour_partly_beside_the_image(tmp_path: Path, ct: Volume) -> None:
+    path = _write(ct, tmp_path / "rt.dcm", {"box": (_box(), [0, 255, 0])})
+    base = read_rtstruct(path, ct).labels.array
+    ds = pydicom.dcmread(path)
+    for c in ds.ROIContourSequence[0].ContourSequence:
+        pts = np.asarray(c.ContourData, float).reshape(-1, 3)
+        pts[:, 0] -= 35 * 0.75  # 35 columns to the right of the patient: off the image's edge
+        c.ContourData = [f"{v:.6g}" for v in pts.ravel()]
+    ds.save_as(tmp_path / "edge.dcm")
+    moved = read_rtstruct(tmp_path / "edge.dcm", ct).labels.array
+    assert moved.any()
+    np.testing.assert_array_equal(moved[..., : COLS - 35], base[..., 35:])
+    assert not moved[..., COLS - 35 :].any()

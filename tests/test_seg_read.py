@@ -146,6 +146,23 @@ def test_seg_of_another_ct_is_refused(
         read_segmentation(path, other)
 
 
+def test_seg_of_another_series_in_the_same_frame(
+    tmp_path: Path, ct_and_sources: tuple[Volume, list]
+) -> None:
+    from ivcviewer.dicom import write_ct_series
+    from ivcviewer.io import open_path
+
+    ct, sources = ct_and_sources
+    path = write_seg(tmp_path / "s.dcm", sources, _two_masks(), ["Liver", "Kidney"])
+    same_frame = {"FrameOfReferenceUID": ct.metadata.frame_of_reference_uid}
+    write_ct_series(ct, tmp_path / "recon", uid_seed="recon", extra_tags=same_frame)
+    recon = open_path(tmp_path / "recon")[0]
+    assert recon.metadata.series_uid != ct.metadata.series_uid
+    res = read_segmentation(path, recon)
+    assert any("shared frame of reference" in n for n in res.report)
+    np.testing.assert_array_equal(res.labels.array, read_segmentation(path, ct).labels.array)
+
+
 def test_ct_without_dicom_identity_is_matched_by_positions(
     tmp_path: Path, ct_and_sources: tuple[Volume, list]
 ) -> None:
@@ -412,3 +429,46 @@ def test_round_trip_through_our_seg_writer(
     for v in table:
         np.testing.assert_allclose(res.table[v].rgba, table[v].rgba, atol=1.5 / 255)
     assert structure_names(res) == NAMES
+
+
+@pytest.mark.realdata
+@pytest.mark.filterwarnings("ignore:.*anonymised:UserWarning")
+def test_real_ct_seg_round_trip_in_world_space(public_ct: Path, tmp_path: Path) -> None:
+    """TotalSegmentator's label map of the real DICOM CT (stored with a flipped row axis),
+    written as a SEG on that CT and read back: the same structures at the same world places."""
+    from ivcviewer.interop.seg_write import write_seg as write_our_seg
+    from ivcviewer.io import LabelTable, open_path
+
+    folder = public_ct / "totalsegmentator_dicom"
+    ct = open_path(folder / "series")[0]
+    lab = load_volume(folder / "example_seg_dicom.nii.gz")
+    lab = lab.with_array(lab.array.astype(np.uint8))
+    values = [int(v) for v in np.unique(lab.array) if v]
+    table = LabelTable.from_names({v: f"structure_{v}" for v in values})
+    out = write_our_seg(lab, table, ct, tmp_path / "ts.dcm", algorithm="semiautomatic")
+    res = read_segmentation(out, ct)
+    assert res.table.names == {i: f"structure_{v}" for i, v in enumerate(values, start=1)}
+    # segment numbers are 1..N in the order of the values
+    numbers = np.searchsorted(values, lab.array) + (lab.array > 0)
+    renumbered = lab.with_array(numbers.astype(np.uint8))
+    assert len(values) > 5
+    # the anonymised CT has no SeriesInstanceUID: placed by positions in the shared frame
+    assert any("shared frame of reference" in n for n in res.report)
+    assert_same_world(res.labels, renumbered)
+    assert_same_world(renumbered, res.labels)
+
+
+def test_seg_with_frames_on_some_slices_only(
+    tmp_path: Path, ct_and_sources: tuple[Volume, list]
+) -> None:
+    ct, sources = ct_and_sources
+    for slices in ([3], [1, 4], [0, 2, 5]):
+        masks = np.zeros((N, ROWS, COLS, 1), bool)
+        masks[slices, 3:6, 4:9, 0] = True
+        path = write_seg(tmp_path / f"s{len(slices)}.dcm", sources, masks, ["Liver"])
+        on_ct = read_segmentation(path, ct).labels
+        np.testing.assert_array_equal(on_ct.array, masks[..., 0].astype(np.uint8))
+        own = read_segmentation(path).labels
+        assert own.shape[0] == max(slices) - min(slices) + 1
+        assert_same_world(on_ct, own)
+        assert_same_world(own, on_ct)

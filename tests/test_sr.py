@@ -151,6 +151,8 @@ def check_tid1500(
         assert g["Finding"]["CodeValue"] == segment.SegmentedPropertyTypeCodeSequence[0].CodeValue
         if "AnatomicRegionSequence" in segment:
             assert g["FindingSite"]["CodeValue"] == segment.AnatomicRegionSequence[0].CodeValue
+        elif segment.SegmentedPropertyCategoryCodeSequence[0].CodeValue == "91723000":
+            assert g["FindingSite"] == g["Finding"]  # an organ segment is its own site
         else:
             assert "FindingSite" not in g
         if "TrackingUID" in segment:
@@ -206,7 +208,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     case = load_case(default_case_path())
     out = folder / "out"
     out.mkdir()
-    sr = export_sr(labels, table, ct, seg_path, out / "sr.dcm", case=case, uid_seed="small")
+    sr = export_sr(labels, ct, seg_path, out / "sr.dcm", table=table, case=case, uid_seed="small")
     regions = measure_volume(labels, table.names, ct)
     return {
         "ct": ct,
@@ -271,18 +273,25 @@ def test_same_seed_same_uids_and_tracking(small: dict[str, Any], tmp_path: Path)
 def test_existing_output_is_kept(small: dict[str, Any]) -> None:
     before = small["sr"].read_bytes()
     with pytest.raises(OutputExistsError, match="exists; it is kept"):
-        export_sr(small["labels"], small["table"], small["ct"], small["seg_path"], small["sr"])
+        export_sr(
+            small["labels"], small["ct"], small["seg_path"], small["sr"], table=small["table"]
+        )
     assert small["sr"].read_bytes() == before
     export_sr(
-        small["labels"], small["table"], small["ct"], small["seg_path"], small["sr"], force=True
+        small["labels"],
+        small["ct"],
+        small["seg_path"],
+        small["sr"],
+        table=small["table"],
+        force=True,
     )
     assert read_sr(small["sr"])[0].reported_mm == {}  # rewritten, without a case this time
     export_sr(
         small["labels"],
-        small["table"],
         small["ct"],
         small["seg_path"],
         small["sr"],
+        table=small["table"],
         case=small["case"],
         uid_seed="small",
         force=True,
@@ -292,27 +301,27 @@ def test_existing_output_is_kept(small: dict[str, Any]) -> None:
 def test_refuses_to_write_into_the_ct_folder(small: dict[str, Any]) -> None:
     target = small["folder"] / "ct" / "sr.dcm"
     with pytest.raises(IvcviewerError, match="refusing to write into"):
-        export_sr(small["labels"], small["table"], small["ct"], small["seg_path"], target)
+        export_sr(small["labels"], small["ct"], small["seg_path"], target, table=small["table"])
     assert not target.exists()
 
 
 def test_refuses_a_label_map_on_another_grid(small: dict[str, Any], tmp_path: Path) -> None:
     other = Volume(small["labels"].array, small["labels"].affine @ np.diag([1, 1, 2, 1.0]))
     with pytest.raises(GeometryError, match="does not match"):
-        export_sr(other, small["table"], small["ct"], small["seg_path"], tmp_path / "sr.dcm")
+        export_sr(other, small["ct"], small["seg_path"], tmp_path / "sr.dcm", table=small["table"])
 
 
 def test_refuses_a_seg_of_another_series(small: dict[str, Any], tmp_path: Path) -> None:
     seg = small["seg"].copy()
     seg.ReferencedSeriesSequence[0].SeriesInstanceUID = generate_uid()
     with pytest.raises(IvcviewerError, match="SEG was made from series"):
-        export_sr(small["labels"], small["table"], small["ct"], seg, tmp_path / "sr.dcm")
+        export_sr(small["labels"], small["ct"], seg, tmp_path / "sr.dcm", table=small["table"])
 
 
 def test_refuses_what_is_no_seg(small: dict[str, Any], tmp_path: Path) -> None:
     ct_file = sorted((small["folder"] / "ct").iterdir())[0]
     with pytest.raises(SRWriteError, match=r"SOPClassUID is '1\.2\.840\.10008\.5\.1\.4\.1\.1\.2'"):
-        export_sr(small["labels"], small["table"], small["ct"], ct_file, tmp_path / "sr.dcm")
+        export_sr(small["labels"], small["ct"], ct_file, tmp_path / "sr.dcm", table=small["table"])
     assert list(tmp_path.iterdir()) == []
 
 
@@ -403,10 +412,10 @@ def phantom_sr(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     sr = export_sr(
         labels,
-        table,
         ct,
         seg_path,
         folder / "out" / "sr.dcm",
+        table=table,
         case=case,
         label_findings=finding_of,
     )
@@ -416,21 +425,32 @@ def phantom_sr(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_phantom_overlay_sr(phantom_sr: dict[str, Any], tmp_path: Path) -> None:
     regions = phantom_sr["regions"]
+    case = phantom_sr["case"]
     assert [r.name for r in regions] == [
-        "Retroperitoneal mass (leiomyosarcoma)",
-        "Intravascular tumour (tumour thrombus in the IVC)",
+        case.finding("mass").name,
+        case.finding("intravascular_tumour").name,
     ]
     check_tid1500(tid1500(phantom_sr["sr"], tmp_path), regions, phantom_sr["seg"])
     assert dciodvfy(phantom_sr["sr"]) == ([], [])
     check_round_trip(phantom_sr["sr"], regions)
     rows = read_sr(phantom_sr["sr"])
     # the SEG codes the findings by their kind, with their sites; the report repeats them
+    sites = [s.AnatomicRegionSequence[0].CodeMeaning for s in phantom_sr["seg"].SegmentSequence]
     assert [(r.finding, r.finding_site) for r in rows] == [
-        ("Neoplasm", "Iliopsoas muscle"),
-        ("Thrombus", "Inferior vena cava"),
+        ("Neoplasm", sites[0]),
+        ("Thrombus", sites[1]),
     ]
+    assert sites[1] == "Inferior vena cava"  # the tumour lies in the IVC
+    # the mass arises from the right psoas: the SEG's region and the report's site keep the side
+    mass_region = phantom_sr["seg"].SegmentSequence[0].AnatomicRegionSequence[0]
+    assert mass_region.AnatomicRegionModifierSequence[0].CodeMeaning == "Right"
+    report = hd.sr.srread(phantom_sr["sr"])
+    (group,) = report.content.get_volumetric_roi_measurement_groups(
+        tracking_uid=None, finding_type=codes.SCT.Neoplasm
+    )
+    assert group.finding_sites[0].laterality.meaning == "Right"
     assert rows[0].finding_id == "mass"
-    assert rows[0].reported_mm == pytest.approx({"lr": 105.0, "ap": 89.0, "cc": 132.0})
+    assert rows[0].reported_mm == pytest.approx(case.finding("mass").reported_extents_mm())
     # the fitted mass measures close to its reported size on the phantom
     for ax in PATIENT_AXES:
         assert rows[0].extents_mm[ax] == pytest.approx(rows[0].reported_mm[ax], rel=0.15)
@@ -458,7 +478,7 @@ def test_real_dicom_ct_with_label_map(public_ct: Path, tmp_path: Path) -> None:
     with pytest.warns(UserWarning):
         seg_path = export_seg(labels, ct, tmp_path / "seg.dcm", table=table)
     seg = dcmread(seg_path)
-    sr = export_sr(labels, table, ct, seg_path, tmp_path / "sr.dcm")
+    sr = export_sr(labels, ct, seg_path, tmp_path / "sr.dcm", table=table)
     regions = measure_volume(labels, table.names, ct)
     assert {r.name for r in regions} >= {"liver", "aorta", "spleen"}
     assert {r.label for r in regions} != {int(s.SegmentNumber) for s in seg.SegmentSequence}
@@ -495,6 +515,19 @@ def test_finding_site_takes_the_segment_side_as_laterality() -> None:
     assert mod.ConceptNameCodeSequence[0].CodeMeaning == "Laterality"
     assert mod.ConceptCodeSequence[0].CodeValue == codes.SCT.Right.value
     assert finding_sites(Dataset()) == []
+    # an organ segment without anatomic region: its own site, its type's side as laterality
+    organ = Dataset()
+    organ.SegmentedPropertyCategoryCodeSequence = [
+        hd.sr.CodedConcept.from_code(codes.SCT.AnatomicalStructure)
+    ]
+    kidney = hd.sr.CodedConcept.from_code(codes.SCT.Kidney)
+    kidney.SegmentedPropertyTypeModifierCodeSequence = [
+        hd.sr.CodedConcept.from_code(codes.SCT.Left)
+    ]
+    organ.SegmentedPropertyTypeCodeSequence = [kidney]
+    (site,) = finding_sites(organ)
+    assert site.value.value == codes.SCT.Kidney.value
+    assert site.ContentSequence[0].ConceptCodeSequence[0].CodeValue == codes.SCT.Left.value
 
 
 def test_an_interrupted_write_leaves_no_file(
@@ -512,7 +545,11 @@ def test_an_interrupted_write_leaves_no_file(
     monkeypatch.setattr(Dataset, "save_as", half_then_die)
     with pytest.raises(KeyboardInterrupt):
         export_sr(
-            small["labels"], small["table"], small["ct"], small["seg_path"], tmp_path / "sr.dcm"
+            small["labels"],
+            small["ct"],
+            small["seg_path"],
+            tmp_path / "sr.dcm",
+            table=small["table"],
         )
     assert list(tmp_path.iterdir()) == []
 
@@ -525,7 +562,7 @@ def test_report_on_a_labelmap_seg(small: dict[str, Any], tmp_path: Path) -> None
         small["labels"], small["table"], small["ct"], algorithm="manual", encoding="labelmap"
     )
     assert seg.SOPClassUID == "1.2.840.10008.5.1.4.1.1.66.7"
-    sr = export_sr(small["labels"], small["table"], small["ct"], seg, tmp_path / "sr.dcm")
+    sr = export_sr(small["labels"], small["ct"], seg, tmp_path / "sr.dcm", table=small["table"])
     check_tid1500(tid1500(sr, tmp_path), small["regions"], seg)
     errors, warnings = dciodvfy(sr)
     # this dciodvfy (dicom3tools 2022) predates the Label Map Segmentation SOP Class, so it
@@ -544,3 +581,23 @@ def test_highdicom_parses_the_report(small: dict[str, Any]) -> None:
     assert [g.tracking_identifier for g in groups] == [r.name for r in small["regions"]]
     volumes = [g.get_measurements(name=codes.SCT.Volume)[0].value for g in groups]
     assert volumes == pytest.approx([r.volume_ml for r in small["regions"]], rel=1e-12)
+
+
+def test_export_from_files_equals_export_from_volumes(
+    small: dict[str, Any], tmp_path: Path
+) -> None:
+    """The label map as a NIfTI file with its names, the CT as its DICOM folder: same report."""
+    from ivcviewer.io import save_labels
+
+    nifti, _ = save_labels(small["labels"], small["table"], tmp_path / "labels.nii.gz")
+    sr = export_sr(
+        nifti,
+        small["folder"] / "ct",
+        small["seg_path"],
+        tmp_path / "sr.dcm",
+        case=default_case_path(),
+        uid_seed="small",
+    )
+    rows, want = read_sr(sr), read_sr(small["sr"])
+    assert [r.to_entry() for r in rows] == [r.to_entry() for r in want]
+    assert [r.tracking_uid for r in rows] == [r.tracking_uid for r in want]

@@ -56,9 +56,9 @@ def add_parser(subparsers: Any) -> None:
             "or a .nii/.nii.gz/.nrrd/.mha volume) and write labels.nii.gz (on the CT's grid) "
             "with its table labels_labels.json, labels.json, findings.json and findings.md "
             "into --out (with --seg / --sr also seg.dcm / sr.dcm, for a CT read from DICOM). "
-            "The anatomy comes from a label map with structure names (--anatomy), "
-            "a landmarks JSON file (--landmarks) or a phantom's truth folder "
-            "(--phantom-truth). See docs/overlay.md."
+            "The anatomy comes from a label map with structure names or a DICOM SEG or "
+            "RTSTRUCT made on the CT (--anatomy), a landmarks JSON file (--landmarks) or a "
+            "phantom's truth folder (--phantom-truth). See docs/overlay.md."
         ),
     )
     p.add_argument("ct", metavar="CT_PATH", help="the CT: DICOM folder or file, or a volume file")

@@ -55,8 +55,8 @@ def read_rtstruct(
     Raises
     ------
     SegmentationError
-        Not an RTSTRUCT; damaged; made on another CT (or naming none while the CT has DICOM
-        identifiers); a contour with a malformed point list.
+        Not an RTSTRUCT; damaged; made on another CT; a contour with a malformed point list or
+        not in one slice plane of the CT.
     ResourceLimitError
         A label map larger than the memory budget.
     """
@@ -98,7 +98,8 @@ def read_rtstruct(
 
 
 def _references(ds: Dataset) -> tuple[list[str], str]:
-    """The series the structure set references, and its frame of reference."""
+    """The series the structure set references, and its frame of reference (from the
+    ReferencedFrameOfReferenceSequence, else from its ROIs)."""
     series: list[str] = []
     frame_of_reference = ""
     for ref in ds.get("ReferencedFrameOfReferenceSequence", None) or []:
@@ -108,6 +109,10 @@ def _references(ds: Dataset) -> tuple[list[str], str]:
                 uid = str(item.get("SeriesInstanceUID", "") or "")
                 if uid and uid not in series:
                     series.append(uid)
+    for roi in ds.get("StructureSetROISequence", None) or []:  # each ROI names its frame too
+        frame_of_reference = frame_of_reference or str(
+            roi.get("ReferencedFrameOfReferenceUID", "") or ""
+        )
     return series, frame_of_reference
 
 
@@ -171,7 +176,11 @@ def _fill(roi: _Roi, ct: Volume, path: Path) -> tuple[NDArray[np.bool_], int]:
         if not 0 <= s < ct.shape[0]:
             outside += 1
             continue
-        mask[s] ^= polygon2mask(ct.shape[1:], ijk[:, 1:])
+        lo = np.clip(np.floor(ijk[:, 1:].min(axis=0)).astype(int), 0, ct.shape[1:])
+        hi = np.clip(np.ceil(ijk[:, 1:].max(axis=0)).astype(int) + 1, 0, ct.shape[1:])
+        if (hi > lo).all():  # filled within the contour's bounding box
+            box = mask[s, lo[0] : hi[0], lo[1] : hi[1]]
+            box ^= polygon2mask(tuple(hi - lo), ijk[:, 1:] - lo)
         rr, cc = _outline(ijk[:, 1:])
         on = (rr >= 0) & (rr < ct.shape[1]) & (cc >= 0) & (cc < ct.shape[2])
         outline[s, rr[on], cc[on]] = True

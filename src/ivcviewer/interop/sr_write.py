@@ -87,6 +87,9 @@ EXTENT_CONCEPT = codes.SCT.Length
 #: Longest Segment Label (DICOM LO): a longer region name is matched by its first characters.
 MAX_LABEL_CHARS = 64
 
+#: SNOMED CT "Anatomical structure", the segmentation category of organs and other structures.
+ANATOMICAL_STRUCTURE = "91723000"
+
 #: Anatomic region modifiers that are lateralities (DICOM CID 244), by SNOMED CT code.
 LATERALITY_CODES = {"24028007", "7771000", "51440002", "66459002"}
 
@@ -161,16 +164,34 @@ def _coded(item: Dataset, keyword: str) -> hd.sr.CodedConcept | None:
     return hd.sr.CodedConcept.from_dataset(seq[0]) if seq else None
 
 
-def finding_sites(segment: Dataset) -> list[hd.sr.FindingSite]:
-    """The segment's anatomic region as a finding site (none when the segment gives none)."""
-    region_seq = getattr(segment, "AnatomicRegionSequence", None)
-    if not region_seq:
-        return []
-    location = hd.sr.CodedConcept.from_dataset(region_seq[0])
-    modifier = _coded(region_seq[0], "AnatomicRegionModifierSequence")
+def _site(location: hd.sr.CodedConcept, modifier: hd.sr.CodedConcept | None) -> hd.sr.FindingSite:
     if modifier is not None and modifier.value in LATERALITY_CODES:
-        return [hd.sr.FindingSite(location, laterality=modifier)]
-    return [hd.sr.FindingSite(location, topographical_modifier=modifier)]
+        return hd.sr.FindingSite(location, laterality=modifier)
+    return hd.sr.FindingSite(location, topographical_modifier=modifier)
+
+
+def finding_sites(segment: Dataset) -> list[hd.sr.FindingSite]:
+    """The finding site of a segment: its anatomic region, with the region's modifier.
+
+    A segment of an anatomical structure that gives no anatomic region (an organ segment such
+    as *Kidney* with modifier *Right*) is its own site, with its type's modifier (the side
+    becomes the laterality, so the report keeps it). Any other segment without an anatomic
+    region has no finding site.
+    """
+    region_seq = getattr(segment, "AnatomicRegionSequence", None)
+    if region_seq:
+        # the code alone: the region item's own modifier becomes the site's laterality
+        item = region_seq[0]
+        location = hd.sr.CodedConcept(
+            item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning
+        )
+        return [_site(location, _coded(region_seq[0], "AnatomicRegionModifierSequence"))]
+    category = _coded(segment, "SegmentedPropertyCategoryCodeSequence")
+    type_seq = getattr(segment, "SegmentedPropertyTypeCodeSequence", None)
+    if category is None or category.value != ANATOMICAL_STRUCTURE or not type_seq:
+        return []
+    location = hd.sr.CodedConcept.from_dataset(type_seq[0])
+    return [_site(location, _coded(type_seq[0], "SegmentedPropertyTypeModifierCodeSequence"))]
 
 
 def _measurement(key: str, value: float, algorithm: hd.sr.AlgorithmIdentification) -> Any:

@@ -23,6 +23,8 @@ from ..errors import IvcviewerError, MeasurementError
 from ..io.formats import check_output_path
 from ..io.labels import LabelTable
 from ..volume import Volume
+from .ct import open_ct
+from .export import _labels_and_table
 from .measure import _check_finite_hu, compare_with_case, measure_volume
 
 
@@ -53,12 +55,12 @@ def _check_series(seg: Dataset, ct: Volume, shown: str) -> None:
 
 
 def export_sr(
-    labels: Volume,
-    table: LabelTable,
-    ct: Volume,
+    labels: str | Path | Volume,
+    ct: str | Path | Volume,
     seg: str | os.PathLike[str] | Dataset,
     out: str | os.PathLike[str],
     *,
+    table: LabelTable | Mapping[int, str] | None = None,
     case: CaseFile | str | os.PathLike[str] | None = None,
     label_findings: Mapping[int, str] | None = None,
     tolerance_rel: float = measure.DEFAULT_TOLERANCE_REL,
@@ -68,18 +70,25 @@ def export_sr(
 ) -> Path:
     """Measure ``labels`` on ``ct`` and write the measurement report to ``out``.
 
+    Takes its inputs as :func:`~ivcviewer.workflows.export.export_seg` does, so the command line
+    and napari call both alike.
+
     Parameters
     ----------
-    labels, table
-        The label map and its names (the names are the tracking identifiers).
+    labels
+        A label map file (its names from ``table`` or its sidecar) or a label volume, on the
+        CT's grid; the names are the regions' tracking identifiers.
     ct
-        The CT the label map lies on (same grid), from DICOM: HU statistics are taken on it.
+        The CT's DICOM folder or file, or the CT volume: HU statistics are taken on it.
     seg
         The SEG written for ``labels`` (a path, or the dataset): the report references its
         segments and takes the finding, finding site, patient and study from it.
     out
         The ``.dcm`` file to write (atomically), beside the SEG for example; never in the CT's
         folder.
+    table
+        Names of the label values (a :class:`LabelTable` or value -> name); for a file, ``None``
+        reads its sidecar table.
     case
         A case file (or its path): the reported figures of each region's finding are recorded
         beside the measured ones.
@@ -89,7 +98,7 @@ def export_sr(
     tolerance_rel
         The comparison's relative tolerance (it only decides which finding a region matches).
     segment_numbers
-        Segment number of each label value, when the SEG numbers its segments otherwise.
+        Segment number of each label value, when the SEG names its segments otherwise.
     uid_seed
         Derive the report's UIDs from this text (reproducible output).
     force
@@ -104,20 +113,24 @@ def export_sr(
     ------
     IvcviewerError
         The CT is on another grid, the label map is empty, the SEG is no Segmentation or comes
-        from another series, the output exists (without ``force``) or lies in an input folder.
+        from another series, the output exists (without ``force``) or lies in the CT's folder;
+        each with a one-line message.
     """
-    from ..interop.sr_write import write_sr
+    from ..interop.sr_write import check_new_output, write_sr
 
+    check_new_output(out, force)
+    label_volume, label_table = _labels_and_table(labels, table)
+    ct_volume = ct if isinstance(ct, Volume) else open_ct(ct, option="--ct")
     shown = "--seg (dataset)"
     if not isinstance(seg, Dataset):
         shown = f"--seg {seg}"
         seg = _read_seg(seg)
     # the report may go beside its SEG (both are outputs), never among the CT's files
-    target = check_output_path(out, ct.metadata.source_files, suffixes=(".dcm",))
-    measure.check_same_grid(labels, ct, names=("label map", "CT"))
-    _check_finite_hu(labels, ct, "the CT")
-    _check_series(seg, ct, shown)
-    regions = measure_volume(labels, table.names, ct)
+    target = check_output_path(out, ct_volume.metadata.source_files, suffixes=(".dcm",))
+    measure.check_same_grid(label_volume, ct_volume, names=("label map", "CT"))
+    _check_finite_hu(label_volume, ct_volume, "the CT")
+    _check_series(seg, ct_volume, shown)
+    regions = measure_volume(label_volume, label_table.names, ct_volume)
     if not regions:
         raise MeasurementError(
             "The label map holds no label (every voxel is 0): there is nothing to report. Fix: "
