@@ -113,3 +113,47 @@ def test_image_file_keeps_its_voxel_order(tmp_path: Path) -> None:
     assert write_image_file(ct, out, force=True) == out
     with pytest.raises(VolumeFormatError, match=r"ct.nrrd.*\.nii\.gz, \.nii"):
         write_image_file(ct, tmp_path / "ct.nrrd")
+
+
+_CHILD = """
+import sys, threading
+import numpy as np
+from pathlib import Path
+from ivcviewer.io import nifti_backend, LabelTable
+from ivcviewer.interop.label_files import write_label_file
+from ivcviewer.volume import Volume
+
+real = nifti_backend.write
+def stalled(array, affine, path, **kw):
+    real(array, affine, path, **kw)
+    Path(path).write_bytes(Path(path).read_bytes()[:200])
+    print("half written", flush=True)
+    threading.Event().wait()  # killed here
+
+nifti_backend.write = stalled
+arr = np.zeros((8, 9, 10), np.uint8); arr[2:5, 3:6, 4:8] = 1
+write_label_file(Volume(arr, np.eye(4)), LabelTable.from_names({1: "liver"}), sys.argv[1],
+                 force=True)
+"""
+
+
+def test_a_killed_writer_leaves_no_file_at_the_target(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "seg.nii.gz"
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(out)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "half written"
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait()
+    assert not out.exists() and not (tmp_path / "seg_labels.json").exists()
+    # only the hidden work folder of the killed write is left, never a file at the target
+    assert all(name.startswith(".seg.nii.gz.") for name in os.listdir(tmp_path))
