@@ -219,7 +219,7 @@ def _write_sr_with_seg(
             case=case,
             algorithm=_algorithm(case),
         )
-        report = export_sr(labels.volume, labels.table, ct, seg, work / out.name, case=case)
+        report = export_sr(labels.volume, ct, seg, work / out.name, table=labels.table, case=case)
         # checked again: another program may have written them meanwhile
         _refuse_existing([seg_out, out], out, force=force)
         os.replace(seg, seg_out)
@@ -271,7 +271,9 @@ def run(args: argparse.Namespace) -> int:
             force=args.force,
         )
     elif args.to == "sr" and labels.seg is not None:
-        export_sr(labels.volume, labels.table, ct, labels.seg, out, case=case, force=args.force)
+        export_sr(
+            labels.volume, ct, labels.seg, out, table=labels.table, case=case, force=args.force
+        )
     elif args.to == "sr":
         _write_sr_with_seg(labels, ct, case, paths[0], out, args.force)
         sys.stdout.write(f"wrote {paths[0]} (the DICOM SEG the report references)\n")

@@ -350,10 +350,10 @@ def _write_dicom(
     findings = {r.value: r.finding_id for r in result.regions}
     sr = export_sr(
         labels,
-        table,
         dicom.ct,
         seg,
         folder / DICOM_OUTPUT_FILES[1],
+        table=table,
         case=result.case,
         label_findings=findings,
     )
