@@ -441,3 +441,31 @@ def test_overlay_seg_refused_for_a_resampled_ct(  # type: ignore[no-untyped-def]
     line = _error_line(capsys)
     assert line.startswith("ivcviewer: error: --seg: CT_PATH") and "resampled" in line
     assert not out.exists()
+
+
+@pytest.mark.realdata
+def test_real_dicom_ct_report_and_seg(public_ct: Path, tmp_path: Path) -> None:
+    """TotalSegmentator's label map of the public DICOM CT (rows stored the other way round):
+    the report and its SEG, the SEG equal to the map in world space."""
+    folder = public_ct / "totalsegmentator_dicom"
+    names = tmp_path / "names.json"
+    names.write_text(
+        json.dumps({"1": "spleen", "5": "liver", "52": "aorta", "63": "inferior_vena_cava"})
+    )
+    out = tmp_path / "report.dcm"
+    labels = folder / "example_seg_dicom.nii.gz"
+    assert (
+        _export(labels, "--ct", folder / "series", "--names", names, "--to", "sr", "--out", out)
+        == 0
+    )
+    (ct,) = open_path(folder / "series")
+    vol, _ = load_labels(labels)
+    on_ct = world_on_grid(vol.array, vol.affine, ct)
+    np.testing.assert_array_equal(
+        highdicom_segments(tmp_path / "report_seg.dcm", ct), numbered(on_ct)
+    )
+    rows = {r.name: r for r in read_sr(out)}
+    assert {"spleen", "liver", "aorta", "inferior_vena_cava"} <= set(rows)
+    assert rows["inferior_vena_cava"].finding == "Inferior vena cava"
+    voxel_ml = float(np.prod(ct.spacing)) / 1000.0
+    assert rows["liver"].volume_ml == pytest.approx(np.count_nonzero(vol.array == 5) * voxel_ml)
