@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -182,16 +183,15 @@ def _read_labels(args: argparse.Namespace, kind: str | None, ct: Volume) -> _Lab
     from ..io import load_labels
 
     path = Path(args.labels)
-    if kind == "seg":
+    if kind in ("seg", "rtstruct"):
+        from ..interop.rtstruct_read import read_rtstruct
         from ..interop.seg_read import read_segmentation
 
-        seg = read_segmentation(path, ct)
-        return _Labels(ct.with_array(seg.labels.array), seg.table, path)
-    if kind == "rtstruct":
-        from ..interop.rtstruct_read import read_rtstruct
-
-        rt = read_rtstruct(path, ct)
-        return _Labels(ct.with_array(rt.labels.array), rt.table, None)
+        read = read_segmentation(path, ct) if kind == "seg" else read_rtstruct(path, ct)
+        for note in read.report:  # overlapping segments, a placement by positions only
+            warnings.warn(note, stacklevel=2)
+        seg = path if kind == "seg" else None
+        return _Labels(ct.with_array(read.labels.array), read.table, seg)
     labels, table = load_labels(path, args.names or None)
     target = f"--ct {args.ct}"
     return _Labels(ct.with_array(labels_on_grid(labels, ct.grid, target=target)), table, None)
