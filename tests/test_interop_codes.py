@@ -74,6 +74,7 @@ def test_findings_are_morphologic_abnormalities_with_their_site() -> None:
     assert mass.category == codes.cid7150.MorphologicallyAbnormalStructure
     assert mass.type == codes.cid7151.Neoplasm
     assert mass.anatomic_region is not None and mass.anatomic_region.meaning == "Iliopsoas muscle"
+    assert mass.anatomic_region_modifier == C.RIGHT  # the site's side is kept
     tt = C.codes_for_structure("intravascular_tumour", finding_site="inferior_vena_cava")
     assert tt is not None and tt.type == codes.cid7151.Thrombus
     assert tt.anatomic_region == codes.SCT.InferiorVenaCava
@@ -106,7 +107,17 @@ def test_findings_are_morphologic_abnormalities_with_their_site() -> None:
             "kidney_left",
         ),
         (codes.cid7150.AnatomicalStructure, codes.SCT.Liver, codes.SCT.Left, None),
-        (codes.cid7150.Tissue, codes.SCT.Liver, None, None),
+        # dcmqi's and older 3D Slicer SEGs code organs with the category Tissue
+        (Code("T-D0050", "SRT", "Tissue"), Code("T-62000", "SRT", "Liver"), None, "liver"),
+        (codes.cid7150.PhysicalObject, codes.SCT.Liver, None, None),
+        (codes.cid7150.AnatomicalStructure, codes.cid7151.Neoplasm, None, None),
+        (
+            codes.cid7150.AnatomicalStructure,
+            Code("68455001", "SCT", "?"),
+            codes.SCT.Right,
+            "iliopsoas_right",
+        ),
+        (codes.cid7150.Substance, codes.cid7151.Gas, None, "bowel_gas"),
         (codes.cid7150.MorphologicallyAbnormalStructure, codes.cid7151.Neoplasm, None, "mass"),
     ],
 )
@@ -122,6 +133,7 @@ def test_importing_ivcviewer_does_not_load_highdicom() -> None:
 
     code = (
         "import sys, ivcviewer, ivcviewer.interop, ivcviewer.workflows, ivcviewer.cli;"
+        "import ivcviewer.workflows.export;"
         "from ivcviewer.cli.main import build_parser; build_parser();"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'highdicom'))"
     )
@@ -129,3 +141,15 @@ def test_importing_ivcviewer_does_not_load_highdicom() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     )
     assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.realdata
+def test_dcmqis_liver_seg_maps_to_liver(public_ct) -> None:  # type: ignore[no-untyped-def]
+    import pydicom
+
+    seg = pydicom.dcmread(public_ct / "dcmqi_ct3slice" / "liver.dcm", stop_before_pixels=True)
+    (item,) = seg.SegmentSequence
+    cat = item.SegmentedPropertyCategoryCodeSequence[0]
+    typ = item.SegmentedPropertyTypeCodeSequence[0]
+    assert cat.CodingSchemeDesignator == "SRT"  # SNOMED RT: T-D0050 Tissue, T-62000 Liver
+    assert C.structure_for_codes(cat, typ) == "liver"

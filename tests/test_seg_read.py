@@ -146,6 +146,23 @@ def test_seg_of_another_ct_is_refused(
         read_segmentation(path, other)
 
 
+def test_seg_of_another_series_in_the_same_frame(
+    tmp_path: Path, ct_and_sources: tuple[Volume, list]
+) -> None:
+    from ivcviewer.dicom import write_ct_series
+    from ivcviewer.io import open_path
+
+    ct, sources = ct_and_sources
+    path = write_seg(tmp_path / "s.dcm", sources, _two_masks(), ["Liver", "Kidney"])
+    same_frame = {"FrameOfReferenceUID": ct.metadata.frame_of_reference_uid}
+    write_ct_series(ct, tmp_path / "recon", uid_seed="recon", extra_tags=same_frame)
+    recon = open_path(tmp_path / "recon")[0]
+    assert recon.metadata.series_uid != ct.metadata.series_uid
+    res = read_segmentation(path, recon)
+    assert any("shared frame of reference" in n for n in res.report)
+    np.testing.assert_array_equal(res.labels.array, read_segmentation(path, ct).labels.array)
+
+
 def test_ct_without_dicom_identity_is_matched_by_positions(
     tmp_path: Path, ct_and_sources: tuple[Volume, list]
 ) -> None:
@@ -194,8 +211,15 @@ def _damaged(tmp_path: Path, sources: list, edit: str) -> Path:
 
 @pytest.mark.parametrize(
     "edit",
-    ["truncated", "truncated pixels", "no segments", "no per-frame groups", "no shared groups", "no pixel data",
-     "frame count"],
+    [
+        "truncated",
+        "truncated pixels",
+        "no segments",
+        "no per-frame groups",
+        "no shared groups",
+        "no pixel data",
+        "frame count",
+    ],
 )
 def test_damaged_seg_gives_one_line(
     tmp_path: Path, ct_and_sources: tuple[Volume, list], edit: str
@@ -283,3 +307,168 @@ def test_dcmqi_liver_seg_matches_its_nrrd(public_ct: Path) -> None:
     assert_same_world(ref, res.labels)
     own = read_segmentation(folder / "liver.dcm")
     assert_same_world(own.labels, ref)
+
+
+# ----------------------------------------------------------------------------- SEG as anatomy
+
+
+@pytest.fixture(scope="module")
+def world_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The synthetic abdomen as a DICOM CT, its label map as a SEG coded by SNOMED CT (segment
+    labels that name no structure, so the codes must match them) and as NIfTI with names."""
+    from _overlay_factory import NAMES, sample_world
+
+    from ivcviewer.interop.codes import codes_for_structure
+    from ivcviewer.io import LabelTable, save_labels
+
+    root = tmp_path_factory.mktemp("world")
+    w = sample_world()
+    ct, sources = dicom_ct(root / "ct", w.ct, seed="world")
+    values = sorted(NAMES)
+    masks = np.stack([w.labels.array == v for v in values], axis=-1)
+    coded = [codes_for_structure(NAMES[v]) for v in values]
+    (root / "seg").mkdir()
+    seg = write_seg(
+        root / "seg" / "anatomy.dcm",
+        sources,
+        masks,
+        [f"Structure {v}" for v in values],
+        segment_codes=[
+            (c.category, c.type, *([c.modifier] if c.modifier else [])) for c in coded if c
+        ],
+    )
+    (root / "nii").mkdir()
+    nii, _ = save_labels(w.labels, LabelTable.from_names(NAMES), root / "nii" / "anatomy.nii.gz")
+    return {"ct": root / "ct", "seg": seg, "nii": nii}
+
+
+def _overlay(inputs: dict[str, Path], anatomy: str, out: Path) -> dict:
+    import json
+
+    from ivcviewer.annotations import default_case_path
+    from ivcviewer.cli.main import main
+
+    args = ["overlay", str(inputs["ct"]), "--case", str(default_case_path())]
+    assert main([*args, "--anatomy", str(inputs[anatomy]), "--out", str(out)]) == 0
+    return json.loads((out / "findings.json").read_text())
+
+
+def _without_sources(data: object) -> object:
+    """``data`` without the strings that name the anatomy file (they differ on purpose)."""
+    if isinstance(data, dict):
+        return {k: _without_sources(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_without_sources(v) for v in data]
+    if isinstance(data, str) and "anatomy." in data:
+        return "<anatomy source>"
+    return data
+
+
+def test_fit_with_seg_anatomy_equals_fit_with_nifti(
+    world_inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    from ivcviewer.io import load_labels
+
+    by_seg = _overlay(world_inputs, "seg", tmp_path / "seg_out")
+    by_nii = _overlay(world_inputs, "nii", tmp_path / "nii_out")
+    for data in (by_seg, by_nii):  # the files read and written differ on purpose
+        del data["inputs"], data["outputs"]
+    assert by_seg["findings"] and _without_sources(by_seg) == _without_sources(by_nii)
+    a, _ = load_labels(tmp_path / "seg_out" / "labels.nii.gz")
+    b, _ = load_labels(tmp_path / "nii_out" / "labels.nii.gz")
+    assert int((a.array > 0).sum()) > 0
+    np.testing.assert_array_equal(a.array, b.array)
+
+
+def test_seg_anatomy_errors_are_one_line(
+    world_inputs: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ivcviewer.annotations import default_case_path
+    from ivcviewer.cli.main import main
+
+    damaged = tmp_path / "in" / "cut.dcm"
+    damaged.parent.mkdir()
+    data = world_inputs["seg"].read_bytes()
+    damaged.write_bytes(data[: len(data) - 100])
+    other = dicom_ct(tmp_path / "other", axial_volume(N, ROWS, COLS), seed="o")[0]
+    base = ["overlay", "--case", str(default_case_path()), "--out", str(tmp_path / "out")]
+    cases = [
+        ([str(world_inputs["ct"]), "--anatomy", str(damaged)], "cut.dcm"),
+        ([str(other.metadata.source_files[0].parent), "--anatomy", str(world_inputs["seg"])],
+         "not on the CT given"),
+        ([str(world_inputs["ct"]), "--anatomy", str(world_inputs["seg"]), "--anatomy-names",
+          str(world_inputs["nii"])], "carry their own names"),
+    ]
+    for extra, expected in cases:
+        assert main([*base[:1], *extra[:1], *base[1:], *extra[1:]]) == 2
+        err = capsys.readouterr().err
+        lines = [ln for ln in err.splitlines() if ln.startswith("ivcviewer: error:")]
+        assert len(lines) == 1 and expected in lines[0], err
+        assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("encoding", ["binary", "labelmap"])
+def test_round_trip_through_our_seg_writer(
+    world_inputs: dict[str, Path], tmp_path: Path, encoding: str
+) -> None:
+    from _overlay_factory import NAMES
+
+    from ivcviewer.interop.seg_write import write_seg as write_our_seg
+    from ivcviewer.io import LabelTable, load_labels, open_path
+
+    ct = open_path(world_inputs["ct"])[0]
+    labels, _ = load_labels(world_inputs["nii"])
+    table = LabelTable.from_names(NAMES)
+    out = write_our_seg(
+        labels, table, ct, tmp_path / "out.dcm", algorithm="manual", encoding=encoding
+    )
+    res = read_segmentation(out, ct)
+    assert res.source_kind == f"{encoding} SEG" and not res.report
+    np.testing.assert_array_equal(res.labels.array, labels.array)
+    assert res.table.names == table.names
+    for v in table:
+        np.testing.assert_allclose(res.table[v].rgba, table[v].rgba, atol=1.5 / 255)
+    assert structure_names(res) == NAMES
+
+
+@pytest.mark.realdata
+@pytest.mark.filterwarnings("ignore:.*anonymised:UserWarning")
+def test_real_ct_seg_round_trip_in_world_space(public_ct: Path, tmp_path: Path) -> None:
+    """TotalSegmentator's label map of the real DICOM CT (stored with a flipped row axis),
+    written as a SEG on that CT and read back: the same structures at the same world places."""
+    from ivcviewer.interop.seg_write import write_seg as write_our_seg
+    from ivcviewer.io import LabelTable, open_path
+
+    folder = public_ct / "totalsegmentator_dicom"
+    ct = open_path(folder / "series")[0]
+    lab = load_volume(folder / "example_seg_dicom.nii.gz")
+    lab = lab.with_array(lab.array.astype(np.uint8))
+    values = [int(v) for v in np.unique(lab.array) if v]
+    table = LabelTable.from_names({v: f"structure_{v}" for v in values})
+    out = write_our_seg(lab, table, ct, tmp_path / "ts.dcm", algorithm="semiautomatic")
+    res = read_segmentation(out, ct)
+    assert res.table.names == {i: f"structure_{v}" for i, v in enumerate(values, start=1)}
+    # segment numbers are 1..N in the order of the values
+    numbers = np.searchsorted(values, lab.array) + (lab.array > 0)
+    renumbered = lab.with_array(numbers.astype(np.uint8))
+    assert len(values) > 5
+    # the anonymised CT has no SeriesInstanceUID: placed by positions in the shared frame
+    assert any("shared frame of reference" in n for n in res.report)
+    assert_same_world(res.labels, renumbered)
+    assert_same_world(renumbered, res.labels)
+
+
+def test_seg_with_frames_on_some_slices_only(
+    tmp_path: Path, ct_and_sources: tuple[Volume, list]
+) -> None:
+    ct, sources = ct_and_sources
+    for slices in ([3], [1, 4], [0, 2, 5]):
+        masks = np.zeros((N, ROWS, COLS, 1), bool)
+        masks[slices, 3:6, 4:9, 0] = True
+        path = write_seg(tmp_path / f"s{len(slices)}.dcm", sources, masks, ["Liver"])
+        on_ct = read_segmentation(path, ct).labels
+        np.testing.assert_array_equal(on_ct.array, masks[..., 0].astype(np.uint8))
+        own = read_segmentation(path).labels
+        assert own.shape[0] == max(slices) - min(slices) + 1
+        assert_same_world(on_ct, own)
+        assert_same_world(own, on_ct)

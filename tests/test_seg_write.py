@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from _dicom_factory import AXIAL, SAGITTAL, ramp, write_stack, write_volume
+from _dicom_factory import AXIAL, SAGITTAL, enhanced_ct_file, ramp, write_stack, write_volume
 from _seg_check import dciodvfy_lines, dcmqi_segments, highdicom_segments, numbered
 from pydicom.sr.codedict import codes
 
@@ -21,7 +21,7 @@ from ivcviewer.errors import (
     VolumeFormatError,
 )
 from ivcviewer.geometry import affine_from_dicom
-from ivcviewer.interop.codes import codes_for_structure
+from ivcviewer.interop.codes import codes_for_structure, structure_for_codes
 from ivcviewer.interop.seg_write import build_seg, source_images, write_seg
 from ivcviewer.io.labels import LabelEntry, LabelTable
 from ivcviewer.volume import Volume, VolumeMetadata
@@ -121,6 +121,8 @@ def test_highdicom_reads_back_the_same_voxels_names_colours_and_codes(written) -
             assert (cat.CodeValue, typ.CodeValue) == (c.category.value, c.type.value)
             mods = typ.get("SegmentedPropertyTypeModifierCodeSequence", [])
             assert [m.CodeValue for m in mods] == ([] if c.modifier is None else [c.modifier.value])
+            # the codes as written read back to the name (what a SEG reader matches by)
+            assert structure_for_codes(cat, typ, mods[0] if mods else None) == entry.name
     # compact: frames only where a segment is present (7 slices, 4 segments -> 28 at most)
     per_segment = [np.count_nonzero(np.any(expected == n, axis=(1, 2))) for n in range(1, 5)]
     assert int(seg.NumberOfFrames) == sum(per_segment) < 4 * ct.shape[0]
@@ -181,6 +183,23 @@ def test_labelmap_encoding_is_read_by_highdicom_and_dcmqi(tmp_path: Path) -> Non
     }
 
 
+def test_a_multiframe_ct_with_frames_out_of_order(tmp_path: Path) -> None:
+    aff = affine_from_dicom(AXIAL, (-20.0, -30.0, 100.0), (0.8, 0.7), (0.0, 0.0, 2.5))
+    enhanced_ct_file(tmp_path / "ct" / "enhanced.dcm", Volume(ramp(6, 16, 20), aff),
+                     frame_order=[3, 0, 5, 1, 4, 2])  # fmt: skip
+    ct = open_ct(tmp_path / "ct")
+    lab = np.zeros(ct.shape, np.uint8)
+    lab[1:4, 2:8, 3:9] = 64
+    lab[2:5, 9:14, 10:18] = 84
+    table = LabelTable.from_names({64: "liver", 84: "aorta"})
+    path = write_seg(ct.with_array(lab).to_canonical(), table, ct, tmp_path / "seg.dcm",
+                     algorithm="manual")  # fmt: skip
+    expected = numbered(lab)
+    np.testing.assert_array_equal(highdicom_segments(path, ct), expected)
+    np.testing.assert_array_equal(dcmqi_segments(path, ct, tmp_path), expected)
+    assert dciodvfy_lines(path)[0] == []
+
+
 # ----------------------------------------------------------------------------- refusals
 
 
@@ -232,6 +251,16 @@ def test_unevenly_spaced_images_are_refused(tmp_path: Path) -> None:
         source_images(Volume(ramp(4, 8, 8), aff, meta))
 
 
+def test_ct_files_that_lost_their_geometry_are_refused(small) -> None:  # type: ignore[no-untyped-def]
+    ct, labels, tmp = small
+    changed = ct.metadata.source_files[2]
+    ds = pydicom.dcmread(changed)
+    del ds.ImagePositionPatient
+    ds.save_as(changed)
+    with pytest.raises(DicomSeriesError, match=f"{changed.name}: the image's plane"):
+        write_seg(labels, TABLE, ct, tmp / "x.dcm", algorithm="manual")
+
+
 def test_outputs_existing_or_in_an_input_folder_are_refused(small) -> None:  # type: ignore[no-untyped-def]
     ct, labels, tmp = small
     with pytest.raises(VolumeFormatError, match="input"):
@@ -246,6 +275,21 @@ def test_outputs_existing_or_in_an_input_folder_are_refused(small) -> None:  # t
     with pytest.warns(UserWarning):
         write_seg(labels, TABLE, ct, out, algorithm="manual", force=True)
     assert pydicom.dcmread(out).Modality == "SEG"
+    with pytest.raises(FileNotFoundError):
+        write_seg(labels, TABLE, ct, tmp / "no_such_folder" / "seg.dcm", algorithm="manual")
+
+
+def test_the_seg_may_go_beside_the_label_map_file(small) -> None:  # type: ignore[no-untyped-def]
+    from ivcviewer.io.volumes import save_labels
+
+    ct, labels, tmp = small
+    (tmp / "labels").mkdir()
+    path, _ = save_labels(labels, TABLE, tmp / "labels" / "painted.nii.gz")
+    with pytest.warns(UserWarning, match="spleen"):
+        out = export_seg(path, tmp / "ct", tmp / "labels" / "painted_seg.dcm")
+    assert pydicom.dcmread(out).NumberOfFrames > 0
+    with pytest.raises(VolumeFormatError, match="input"):
+        export_seg(path, tmp / "ct", tmp / "ct" / "painted_seg.dcm")
 
 
 def test_an_empty_label_map_is_refused(small) -> None:  # type: ignore[no-untyped-def]
@@ -272,6 +316,57 @@ def test_an_interrupted_write_leaves_no_file(small, monkeypatch) -> None:  # typ
     with pytest.raises(KeyboardInterrupt), pytest.warns(UserWarning):
         write_seg(labels, TABLE, ct, tmp / "seg.dcm", algorithm="manual")
     assert sorted(p.name for p in tmp.iterdir()) == ["ct"]
+
+
+_KILLED_WRITER = """
+import sys, time
+from pathlib import Path
+from highdicom.seg import Segmentation
+from ivcviewer.io.labels import LabelTable
+from ivcviewer.workflows.export import export_seg
+
+real = Segmentation.save_as
+
+def save_half_then_hang(self, filename, *args, **kwargs):
+    real(self, filename, *args, **kwargs)
+    with open(filename, "r+b") as fh:
+        fh.truncate(fh.seek(0, 2) // 2)
+    Path(sys.argv[3]).write_text("half written")
+    time.sleep(600)
+
+Segmentation.save_as = save_half_then_hang
+export_seg(sys.argv[1], sys.argv[2], sys.argv[4], table=LabelTable.from_names({64: "liver"}))
+"""
+
+
+def test_a_writer_killed_mid_way_leaves_no_output(small) -> None:  # type: ignore[no-untyped-def]
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ivcviewer.io.volumes import save_labels
+
+    ct, labels, tmp = small
+    (tmp / "labels").mkdir()
+    path, _ = save_labels(labels, TABLE, tmp / "labels" / "painted.nii.gz")
+    (tmp / "out").mkdir()
+    marker, out = tmp / "marker", tmp / "out" / "seg.dcm"
+    args = [str(path), str(tmp / "ct"), str(marker), str(out)]
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, *args])
+    try:
+        for _ in range(1200):  # the child writes the marker once half the SEG is on disk
+            if marker.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert marker.exists(), f"the writer ended early (exit code {proc.poll()})"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not out.exists()
+    # what the killed writer leaves is its hidden temporary file, never the output's name
+    assert all(p.name.startswith(".seg.dcm.") for p in (tmp / "out").iterdir())
 
 
 # ----------------------------------------------------------------------------- the phantom

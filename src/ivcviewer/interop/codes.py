@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from highdicom.sr import CodedConcept
+from pydicom.dataset import Dataset
 from pydicom.sr.coding import Code
 
 __all__ = [
@@ -76,12 +77,15 @@ class SegmentCodes:
         Segmented Property Type Modifier (laterality: *Left* / *Right*), or ``None``.
     anatomic_region
         Anatomic Region (the finding site of a finding), or ``None``.
+    anatomic_region_modifier
+        The side of that region (*Left* / *Right*) when the site has one, else ``None``.
     """
 
     category: CodedConcept
     type: CodedConcept
     modifier: CodedConcept | None = None
     anatomic_region: CodedConcept | None = None
+    anatomic_region_modifier: CodedConcept | None = None
 
 
 #: The generic, real pair used when a structure has no specific code (CID 7150 / CID 7151).
@@ -216,6 +220,14 @@ _SITES: dict[str, CodedConcept] = {"retroperitoneum": _sct("82849001", "Retroper
 _CATEGORY_ALIASES: dict[tuple[str, str], tuple[str, str]] = {
     ("SCT", "123037004"): ("SCT", "91723000"),
 }
+_ANATOMY_OR_TISSUE = frozenset({("SCT", "91723000"), ("SCT", "85756007")})
+#: The categories (as ``(scheme, value)``) accepted for a structure of each category.
+_COMPATIBLE_CATEGORIES: dict[tuple[str, str], frozenset[tuple[str, str]]] = {
+    ("SCT", "91723000"): _ANATOMY_OR_TISSUE,  # anatomical structure
+    ("SCT", "85756007"): _ANATOMY_OR_TISSUE,  # tissue
+    ("SCT", "105590001"): frozenset({("SCT", "105590001"), ("SCT", "91720002")}),  # substance
+    ("SCT", "49755003"): frozenset({("SCT", "49755003")}),  # morphologically abnormal
+}
 
 
 @lru_cache(maxsize=1)
@@ -260,50 +272,61 @@ def codes_for_structure(name: str, *, finding_site: str | None = None) -> Segmen
     if codes is None or codes.category is not MORPHOLOGICALLY_ABNORMAL or finding_site is None:
         return codes
     site = _SITES.get(finding_site)
+    side = None
     if site is None and finding_site in _table():
-        site = _table()[finding_site].type
-    return SegmentCodes(codes.category, codes.type, None, site)
+        site, side = _table()[finding_site].type, _table()[finding_site].modifier
+    return SegmentCodes(codes.category, codes.type, None, site, side)
 
 
-def _key(code: Code | CodedConcept) -> tuple[str, str]:
-    """``(scheme, value)`` in SNOMED CT terms (SNOMED RT codes translated, as pydicom does)."""
-    c = Code(code.value, code.scheme_designator, code.meaning)
-    key = (c.scheme_designator, c.value)
-    if key[0] == "SRT":  # pydicom's Code converts SRT values it knows to SCT
+def _key(code: Code | Dataset) -> tuple[str, str]:
+    """``(scheme, value)`` of a code (a pydicom ``Code``, a ``CodedConcept`` or a code item of
+    a data set), in SNOMED CT terms: SNOMED RT codes are translated with pydicom's table."""
+    if isinstance(code, (Code, CodedConcept)):
+        key = (str(code.scheme_designator), str(code.value))
+    else:
+        key = (str(code.get("CodingSchemeDesignator", "")), str(code.get("CodeValue", "")))
+    if key[0] == "SRT":
         from pydicom.sr._snomed_dict import mapping
 
-        sct = mapping.get("SRT", {}).get(c.value)
+        sct = mapping.get("SRT", {}).get(key[1])
         key = ("SCT", sct) if sct else key
     return _CATEGORY_ALIASES.get(key, key)
 
 
 def structure_for_codes(
-    category: Code | CodedConcept,
-    type: Code | CodedConcept,  # noqa: A002 - the DICOM attribute's name
-    modifier: Code | CodedConcept | None = None,
+    category: Code | Dataset,
+    type: Code | Dataset,  # noqa: A002 - the DICOM attribute's name
+    modifier: Code | Dataset | None = None,
 ) -> str | None:
     """The structure name whose codes are ``category``, ``type`` and ``modifier``, or ``None``.
 
     The reverse of :func:`codes_for_structure`, used to match a SEG's segments to the fit's
-    structure names. Codes compare by scheme and value (not meaning); SNOMED RT codes are
-    translated to SNOMED CT and the legacy "Anatomical Structure" (SCT 123037004) counts as
-    CID 7150's (SCT 91723000). Where two names share codes (``intravascular_tumour`` and
-    ``thrombus`` are both *Thrombus*), the first in table order is returned.
+    structure names. Each code is a pydicom ``Code``, a highdicom ``CodedConcept`` or a code
+    sequence item read from a file. Codes compare by scheme and value (not meaning), SNOMED RT codes
+    translated to SNOMED CT. The type and its modifier say what the structure is; the category
+    must fit it: an organ may come as *Anatomical Structure* (CID 7150's SCT 91723000, or the
+    legacy SCT 123037004 TotalSegmentator, dcmqi and 3D Slicer write) or as *Tissue* (as
+    dcmqi's and older 3D Slicer SEGs code organs), a tissue as *Tissue* or *Anatomical
+    Structure*, a finding only as *Morphologically Abnormal Structure*. Where two names share
+    codes (``intravascular_tumour`` and ``thrombus`` are both *Thrombus*), the first in table
+    order is returned.
 
     >>> from pydicom.sr.codedict import codes
     >>> structure_for_codes(codes.SCT.AnatomicalStructure, codes.SCT.Liver)
     'liver'
-    >>> structure_for_codes(codes.SCT.Tissue, codes.SCT.Liver) is None
+    >>> structure_for_codes(codes.cid7150.PhysicalObject, codes.SCT.Liver) is None
     True
     """
-    wanted = (_key(category), _key(type), None if modifier is None else _key(modifier))
-    return _reverse().get(wanted)
+    name = _reverse().get((_key(type), None if modifier is None else _key(modifier)))
+    if name is None:
+        return None
+    accepted = _COMPATIBLE_CATEGORIES.get(_key(_table()[name].category), frozenset())
+    return name if _key(category) in accepted else None
 
 
 @lru_cache(maxsize=1)
-def _reverse() -> dict[tuple[tuple[str, str], tuple[str, str], tuple[str, str] | None], str]:
-    out: dict[tuple[tuple[str, str], tuple[str, str], tuple[str, str] | None], str] = {}
+def _reverse() -> dict[tuple[tuple[str, str], tuple[str, str] | None], str]:
+    out: dict[tuple[tuple[str, str], tuple[str, str] | None], str] = {}
     for name, c in _table().items():
-        key = (_key(c.category), _key(c.type), None if c.modifier is None else _key(c.modifier))
-        out.setdefault(key, name)
+        out.setdefault((_key(c.type), None if c.modifier is None else _key(c.modifier)), name)
     return out

@@ -55,8 +55,8 @@ def read_rtstruct(
     Raises
     ------
     SegmentationError
-        Not an RTSTRUCT; damaged; made on another CT (or naming none while the CT has DICOM
-        identifiers); a contour with a malformed point list.
+        Not an RTSTRUCT; damaged; made on another CT; a contour with a malformed point list or
+        not in one slice plane of the CT.
     ResourceLimitError
         A label map larger than the memory budget.
     """
@@ -90,7 +90,7 @@ def read_rtstruct(
     report += overlap_notes(p, overlaps, "ROI")
     vol = reference.with_array(labels)
     vol.metadata.modality = "RTSTRUCT"
-    vol.metadata.source = "dicom-rtstruct"
+    vol.metadata.source = str(p)
     vol.metadata.source_files = [p]
     return SegmentationResult(
         vol, LabelTable(entries), {}, series[0] if series else "", "RTSTRUCT", report
@@ -98,7 +98,8 @@ def read_rtstruct(
 
 
 def _references(ds: Dataset) -> tuple[list[str], str]:
-    """The series the structure set references, and its frame of reference."""
+    """The series the structure set references, and its frame of reference (from the
+    ReferencedFrameOfReferenceSequence, else from its ROIs)."""
     series: list[str] = []
     frame_of_reference = ""
     for ref in ds.get("ReferencedFrameOfReferenceSequence", None) or []:
@@ -108,6 +109,10 @@ def _references(ds: Dataset) -> tuple[list[str], str]:
                 uid = str(item.get("SeriesInstanceUID", "") or "")
                 if uid and uid not in series:
                     series.append(uid)
+    for roi in ds.get("StructureSetROISequence", None) or []:  # each ROI names its frame too
+        frame_of_reference = frame_of_reference or str(
+            roi.get("ReferencedFrameOfReferenceUID", "") or ""
+        )
     return series, frame_of_reference
 
 
@@ -151,11 +156,12 @@ def _points(contour: Dataset, path: Path, name: str, k: int) -> NDArray[np.float
 
 
 def _fill(roi: _Roi, ct: Volume, path: Path) -> tuple[NDArray[np.bool_], int]:
-    """The voxels inside ``roi``'s contours (even-odd per slice), and how many contours lay
-    outside the CT's slices."""
+    """The voxels inside ``roi``'s contours (even-odd per slice) or on them, and how many
+    contours lay outside the CT's slices."""
     from skimage.draw import polygon2mask
 
     mask = np.zeros(ct.shape, bool)
+    outline = np.zeros(ct.shape, bool)
     outside = 0
     for points in roi.contours:
         ijk = ct.lps_to_voxel(points)
@@ -170,6 +176,30 @@ def _fill(roi: _Roi, ct: Volume, path: Path) -> tuple[NDArray[np.bool_], int]:
         if not 0 <= s < ct.shape[0]:
             outside += 1
             continue
-        mask[s] ^= polygon2mask(ct.shape[1:], ijk[:, 1:])
-    return mask, outside
+        lo = np.clip(np.floor(ijk[:, 1:].min(axis=0)).astype(int), 0, ct.shape[1:])
+        hi = np.clip(np.ceil(ijk[:, 1:].max(axis=0)).astype(int) + 1, 0, ct.shape[1:])
+        if (hi > lo).all():  # filled within the contour's bounding box
+            box = mask[s, lo[0] : hi[0], lo[1] : hi[1]]
+            box ^= polygon2mask(tuple(hi - lo), ijk[:, 1:] - lo)
+        rr, cc = _outline(ijk[:, 1:])
+        on = (rr >= 0) & (rr < ct.shape[1]) & (cc >= 0) & (cc < ct.shape[2])
+        outline[s, rr[on], cc[on]] = True
+    return mask | outline, outside
 
+
+def _outline(rc: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Rows and columns of the pixels a closed polygon's edges pass through (each edge sampled
+    at least once per pixel along its longer axis, rounded to the nearest pixel centre).
+
+    >>> r, c = _outline(np.array([[0.0, 0.0], [0.0, 2.0], [2.0, 2.0]]))
+    >>> sorted(set(zip(r.tolist(), c.tolist())))
+    [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
+    """
+    a = rc
+    d = np.roll(rc, -1, axis=0) - a
+    n = np.ceil(np.abs(d).max(axis=1)).astype(np.intp) + 1
+    edge = np.repeat(np.arange(len(a)), n)
+    step = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    t = step / np.maximum(n - 1, 1)[edge]
+    pts = np.rint(a[edge] + t[:, None] * d[edge]).astype(np.intp)
+    return pts[:, 0], pts[:, 1]

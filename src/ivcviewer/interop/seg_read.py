@@ -177,22 +177,29 @@ def check_belongs(
 
     It belongs when it references the CT's series; or, referencing another series, shares the
     CT's frame of reference (the positions then decide). A CT without DICOM identifiers (from
-    NIfTI) is matched by positions only, which the notes say.
+    NIfTI), or an object that names neither a series nor a frame of reference, is matched by
+    positions only, which the notes say.
     """
     ct_series = ct.metadata.series_uid
     ct_for = ct.metadata.frame_of_reference_uid
     if not ct_series and not ct_for:
         return [
             f"{path.name}: the CT carries no DICOM identifiers (it was not read from DICOM), "
-            "so the "
-            f"{what} was matched to it by voxel positions only."
+            f"so the {what} was matched to it by voxel positions only."
         ]
     if ct_series and ct_series in series:
         return []
-    if frame_of_reference and ct_for and frame_of_reference == ct_for:
+    if not series and not frame_of_reference:
         return [
-            f"{path.name}: references series {', '.join(series) or 'none'}, not the CT's "
-            f"{ct_series}; placed by positions in their shared frame of reference."
+            f"{path.name}: the {what} names no referenced series or frame of reference, so it "
+            "was matched to the CT by voxel positions only."
+        ]
+    if frame_of_reference and ct_for and frame_of_reference == ct_for:
+        theirs = f"series {', '.join(series)}" if series else "no series"
+        ours = f"the CT's {ct_series}" if ct_series else "the CT (which has no SeriesInstanceUID)"
+        return [
+            f"{path.name}: references {theirs}, not {ours}; placed by positions in their shared "
+            "frame of reference."
         ]
     raise SegmentationError(
         f"{path}: this {what} was made on series {', '.join(series) or '(none named)'} "
@@ -216,6 +223,10 @@ def place_on_grid(
     m = np.linalg.inv(ct.affine) @ affine
     r = np.rint(m[:3, :3])
     t = np.rint(m[:3, 3])
+    for flat in np.flatnonzero(np.array(array.shape) == 1):  # one frame: its step is moot
+        nearest = int(np.argmax(np.abs(m[:3, flat])))
+        r[:, flat] = 0.0
+        r[nearest, flat] = 1.0 if m[nearest, flat] >= 0 else -1.0
     corners = np.array(list(itertools.product(*[(0, n - 1) for n in array.shape])), float)
     off = float(np.abs(corners @ (m[:3, :3] - r).T + (m[:3, 3] - t)).max())
     aligned = bool(
@@ -287,16 +298,18 @@ def read_segmentation(
             "cannot be read (the file may be cut short or damaged). Fix: export the SEG again "
             "from the program that made it."
         )
+    series = referenced_series(ds)
     report: list[str] = []
+    if reference is not None:  # refused before anything is decoded
+        frame_of_reference = str(ds.get("FrameOfReferenceUID", "") or "")
+        report += check_belongs(p, "SEG", series, frame_of_reference, reference)
     with library_failures(p, "DICOM SEG"):
+        _check_frames(ds, p, lim)
         seg = hd.seg.Segmentation.from_dataset(ds, copy=False)
         kind = _seg_kind(seg, p)
         array, affine = _own_grid(seg, p, lim, report)
         table, codes = _segment_table(seg)
-    series = referenced_series(ds)
     if reference is not None:
-        frame_of_reference = str(ds.get("FrameOfReferenceUID", "") or "")
-        report += check_belongs(p, "SEG", series, frame_of_reference, reference)
         nbytes = int(np.prod(reference.shape)) * array.dtype.itemsize
         lim.check_allocation(nbytes, f"{p}: label map")
         labels = reference.with_array(place_on_grid(array, affine, reference, p, "SEG"))
@@ -304,10 +317,34 @@ def read_segmentation(
     else:
         labels = Volume(array, affine, _seg_metadata(ds, p))
     labels.metadata.modality = "SEG"
-    labels.metadata.source = "dicom-seg"
+    labels.metadata.source = str(p)
     return SegmentationResult(
         labels, table, codes, series[0] if series else "", f"{kind} SEG", report
     )
+
+
+def _check_frames(ds: Dataset, path: Path, limits: Limits) -> None:
+    """Refuse a frame count the per-frame groups or the pixel data do not back, and frames
+    that would not fit the memory budget once decoded (checked before highdicom decodes)."""
+    frames = int(ds.NumberOfFrames)
+    described = len(ds.PerFrameFunctionalGroupsSequence)
+    if frames != described or frames < 1:
+        raise SegmentationError(
+            f"{path}: NumberOfFrames is {frames:,} but the per-frame functional groups describe "
+            f"{described:,} frames; they must agree, so the SEG is damaged. Fix: export the SEG "
+            "again from the program that made it."
+        )
+    pixels = int(ds.Rows) * int(ds.Columns) * frames
+    limits.check_allocation(pixels, f"{path}: {frames:,} SEG frames of {ds.Rows}x{ds.Columns}")
+    if not ds.file_meta.TransferSyntaxUID.is_compressed:
+        bits = int(ds.BitsAllocated)
+        needed = (pixels * bits + 7) // 8
+        if len(ds.PixelData) < needed:
+            raise SegmentationError(
+                f"{path}: the pixel data holds {len(ds.PixelData):,} bytes, less than the "
+                f"{needed:,} its {frames:,} frames of {ds.Rows}x{ds.Columns} at {bits} bit "
+                "need (the file is cut short). Fix: export the SEG again."
+            )
 
 
 def _seg_kind(seg: hd.seg.Segmentation, path: Path) -> str:

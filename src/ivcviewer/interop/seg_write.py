@@ -8,11 +8,10 @@ the generic *Tissue* / *Tissue* and its Segment Description says so), the algori
 ivcviewer as the algorithm, and a tracking identifier (the name) and tracking UID that an SR can
 reference. Labels of the table that are absent from the map are skipped (with a warning).
 
-The label map may be on the CT's grid in any voxel order (napari and the phantom overlay use a
-canonical grid): it is put back onto the CT's own grid exactly, by the affines, and refused if
-the grids are not the same voxels. Each frame of the SEG is placed on the CT image it
-references: the position of every referenced image (read from the CT's files, headers only) is
-checked against the CT volume's slice before anything is written.
+The frames lie on the CT's own images: the headers of the files the CT came from are read
+(no pixel data) and must form one regular grid, and the label map, which may come in any voxel
+order (napari and the phantom overlay use a canonical grid), is put onto that grid exactly, by
+the affines, or refused if its voxels are not the images' voxels.
 
 Encoding: BINARY by default (see ``docs/interop.md``, "DICOM SEG out", for why); frames are
 written only where a segment is present.
@@ -33,13 +32,14 @@ from .. import __version__, geometry
 from .._atomic import atomic_file
 from ..errors import DicomSeriesError, GeometryError, MeasurementError, OutputExistsError
 from ..failures import exception_summary
-from ..io.formats import check_output_path
+from ..io.formats import check_output_path, not_found
 from ..io.labels import LabelTable
 from ..measure.regions import _label_array
 from ..volume import Volume
 from .codes import GENERIC_CODES, SegmentCodes, codes_for_structure
 
 if TYPE_CHECKING:
+    from highdicom import AlgorithmIdentificationSequence
     from highdicom.seg import Segmentation, SegmentDescription
     from pydicom.dataset import Dataset
 
@@ -48,6 +48,13 @@ Encoding = Literal["binary", "labelmap"]
 
 #: The encoding written unless another is asked for (docs/interop.md says why).
 DEFAULT_ENCODING: Encoding = "binary"
+#: Transfer syntax of each encoding: BINARY frames are bit-packed and stored as they are (the
+#: readers tested, dcmqi among them, do not all decode compressed binary frames); LABELMAP
+#: frames are RLE compressed (dcmqi reads them).
+TRANSFER_SYNTAX: dict[str, str] = {
+    "binary": "1.2.840.10008.1.2.1",  # Explicit VR Little Endian
+    "labelmap": "1.2.840.10008.1.2.5",  # RLE Lossless
+}
 #: Endings a SEG file may have.
 SEG_SUFFIXES: tuple[str, ...] = (".dcm",)
 #: How ivcviewer names itself as the algorithm, manufacturer and model.
@@ -58,6 +65,8 @@ SEG_SERIES_NUMBER = 900
 POSITION_TOLERANCE_VOXELS = 1e-2
 #: Longest Segment Label (DICOM LO).
 MAX_LABEL_CHARS = 64
+#: Segment Description of a segment coded generically.
+GENERIC_DESCRIPTION = "no SNOMED CT code known for this name: coded as Tissue"
 
 
 def _ct_name(ct: Volume) -> str:
@@ -102,7 +111,7 @@ def labels_on_grid(labels: Volume, grid: geometry.Grid, *, target: str = "the CT
 
 
 def _read_headers(ct: Volume) -> list[Dataset]:
-    """The CT's DICOM headers (no pixels), with an empty SOPClassUID taken from the file meta."""
+    """The CT's DICOM headers (no pixels), empty identifying UIDs filled in memory."""
     import pydicom
 
     meta = ct.metadata
@@ -122,15 +131,79 @@ def _read_headers(ct: Volume) -> list[Dataset]:
                 f"{path}: cannot read the CT's DICOM header ({exception_summary(exc)}); the SEG "
                 "must reference it: check that the CT's files are still there and unchanged."
             ) from exc
-        if not str(ds.get("SOPClassUID", "") or "").strip():
-            ds.SOPClassUID = ds.file_meta.get("MediaStorageSOPClassUID", "")
         if str(ds.get("SeriesInstanceUID", "")) != meta.series_uid:
             raise DicomSeriesError(
                 f"{path}: SeriesInstanceUID {ds.get('SeriesInstanceUID', '')!s} is not the "
                 f"CT's series {meta.series_uid}; reload the CT so its files are one series."
             )
         headers.append(ds)
+    _fill_identity(headers, meta.source_files)
     return headers
+
+
+#: Attributes a SEG copies or references that anonymisation may have emptied.
+_IDENTITY = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
+#: Type 2 attributes of the patient and study a SEG repeats from its images.
+_TYPE2_COPIED = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyDate",
+    "StudyTime",
+    "StudyID",
+    "AccessionNumber",
+    "ReferringPhysicianName",
+)
+
+
+def _fill_identity(headers: list[Dataset], files: Sequence[Path]) -> None:
+    """Fill empty identifying UIDs of the (in-memory) headers, with a warning.
+
+    SOPClassUID and SOPInstanceUID come from each file's meta information (the same identity);
+    an empty StudyInstanceUID or SeriesInstanceUID (an anonymised series) gets a UID derived
+    from the frame of reference and the files' instance UIDs, the same on every export of
+    the series. The files themselves are not changed.
+    """
+    from pydicom.uid import generate_uid
+
+    def empty(ds: Dataset, key: str) -> bool:
+        return not str(ds.get(key, "") or "").strip()
+
+    for ds in headers:
+        file_meta = getattr(ds, "file_meta", None) or {}
+        for key, meta_key in (
+            ("SOPClassUID", "MediaStorageSOPClassUID"),
+            ("SOPInstanceUID", "MediaStorageSOPInstanceUID"),
+        ):
+            if empty(ds, key) and meta_key in file_meta:
+                setattr(ds, key, file_meta[meta_key].value)
+    derived = []
+    for key in ("StudyInstanceUID", "SeriesInstanceUID"):
+        if any(empty(ds, key) for ds in headers):
+            seed = [key, str(headers[0].get("FrameOfReferenceUID", ""))]
+            seed += sorted(str(ds.get("SOPInstanceUID", "")) for ds in headers)
+            uid = str(generate_uid(entropy_srcs=seed))
+            for ds in headers:
+                setattr(ds, key, uid)
+            derived.append(f"{key} {uid}")
+    for ds in headers:  # type 2 attributes a SEG copies from its images: empty if absent
+        for key in _TYPE2_COPIED:
+            if key not in ds:
+                setattr(ds, key, "")
+    missing = [k for k in _IDENTITY if any(empty(ds, k) for ds in headers)]
+    if missing:
+        raise DicomSeriesError(
+            f"{files[0]}: the CT's images have no {', '.join(missing)} (not even in their file "
+            "meta information), so a SEG cannot reference them; export NIfTI with names instead."
+        )
+    if derived:
+        warnings.warn(
+            f"{files[0].parent}: the CT's series is anonymised without "
+            f"{' and '.join(d.split()[0] for d in derived)}; the SEG references it by derived "
+            f"UIDs ({'; '.join(derived)}), which a PACS will not match to the series",
+            stacklevel=4,
+        )
 
 
 def _frame_planes(ds: Dataset) -> list[tuple[Any, Any, Any]]:
@@ -178,13 +251,22 @@ class SourceImages:
 _Plane = tuple[int, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 
 
-def _planes(headers: Sequence[Dataset]) -> list[_Plane]:
+def _planes(headers: Sequence[Dataset], files: Sequence[Path]) -> list[_Plane]:
     """``(header index, position, row step, column step)`` of every frame, in file order."""
     out: list[_Plane] = []
     for i, ds in enumerate(headers):
-        for ipp, iop, ps in _frame_planes(ds):
-            p, o, s = (np.asarray(v, dtype=float) for v in (ipp, iop, ps))
-            out.append((i, p, o[3:] * s[0], o[:3] * s[1]))
+        try:
+            for ipp, iop, ps in _frame_planes(ds):
+                p, o, s = (np.asarray(v, dtype=float).ravel() for v in (ipp, iop, ps))
+                if (p.size, o.size, s.size) != (3, 6, 2) or not np.isfinite([*p, *o, *s]).all():
+                    raise ValueError("values of the wrong length or not finite")
+                out.append((i, p, o[3:] * s[0], o[:3] * s[1]))
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError) as exc:
+            raise DicomSeriesError(
+                f"{files[i]}: the image's plane (ImagePositionPatient, ImageOrientationPatient, "
+                f"PixelSpacing) cannot be read ({exception_summary(exc)}); a SEG needs it to "
+                "place its frames: use a CT whose images carry their geometry."
+            ) from exc
     return out
 
 
@@ -209,14 +291,15 @@ def source_images(ct: Volume) -> SourceImages:
             f"{ct.metadata.source_files[0]}: the CT is made of several multi-frame files; a SEG "
             "is written for a series of single-frame images or for one multi-frame image."
         )
-    planes = _planes(headers)
-    _, first, row, col = planes[0]
+    planes = _planes(headers, ct.metadata.source_files)
+    _, _, row, col = planes[0]
     normal = np.cross(col, row)
     normal /= np.linalg.norm(normal)
-    along = [float(np.dot(p, normal)) for _, p, _, _ in planes]
-    rank = [sorted(range(len(planes)), key=along.__getitem__).index(j) for j in range(len(planes))]
-    ordered = sorted(range(len(planes)), key=along.__getitem__)
     n = len(planes)
+    ordered = [int(j) for j in np.argsort([np.dot(p, normal) for _, p, _, _ in planes])]
+    rank = [0] * n
+    for k, j in enumerate(ordered):
+        rank[j] = k
     start, end = planes[ordered[0]][1], planes[ordered[-1]][1]
     thickness = float(headers[0].get("SliceThickness", 1) or 1)
     step = (end - start) / (n - 1) if n > 1 else normal * thickness
@@ -275,7 +358,9 @@ def _segment_values(arr: NDArray[Any], table: LabelTable) -> tuple[list[int], La
     return present, full
 
 
-def _algorithm(algorithm: Algorithm, parameters: Mapping[str, str] | None) -> Any:
+def _algorithm(
+    algorithm: Algorithm, parameters: Mapping[str, str] | None
+) -> AlgorithmIdentificationSequence:
     import highdicom as hd
     from pydicom.sr.codedict import codes
 
@@ -297,7 +382,7 @@ def segment_description(
     rgba: Sequence[float],
     codes: SegmentCodes | None,
     algorithm: Algorithm,
-    algorithm_id: Any,
+    algorithm_id: AlgorithmIdentificationSequence,
 ) -> SegmentDescription:
     """One segment's description: label, colour, codes, algorithm and tracking identifiers."""
     import highdicom as hd
@@ -321,13 +406,14 @@ def segment_description(
         # Segment Algorithm Name is 1C: only for algorithms that are not manual; the
         # identification sequence (type 3) still names ivcviewer (family Manual Processing)
         del desc.SegmentAlgorithmName
+    if c.anatomic_region is not None and c.anatomic_region_modifier is not None:
+        region = desc.AnatomicRegionSequence[0]
+        region.AnatomicRegionModifierSequence = [c.anatomic_region_modifier]
     if c.modifier is not None:
         item = desc.SegmentedPropertyTypeCodeSequence[0]
         item.SegmentedPropertyTypeModifierCodeSequence = [c.modifier]
     if generic:
-        desc.SegmentDescription = ("no SNOMED CT code known for this name: coded as Tissue")[
-            :MAX_LABEL_CHARS
-        ]
+        desc.SegmentDescription = GENERIC_DESCRIPTION
     return desc
 
 
@@ -367,8 +453,6 @@ def build_seg(
     algorithm_parameters
         Recorded in the Algorithm Identification (for example the case file's id).
     """
-    import highdicom as hd
-
     if algorithm not in ("manual", "semiautomatic"):
         raise ValueError(
             f"Argument 'algorithm' must be 'manual' or 'semiautomatic', got {algorithm!r}."
@@ -394,8 +478,30 @@ def build_seg(
         )
         for i, v in enumerate(values, start=1)
     ]
-    seg = hd.seg.Segmentation(
-        source_images=sources.headers,
+    try:
+        seg = _segmentation(sources.headers, frames, encoding, descriptions, series_description)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise DicomSeriesError(
+            f"{ct.metadata.source_files[0]}: a SEG cannot be made from the CT's DICOM headers "
+            f"({exception_summary(exc)}); check the series with dciodvfy, or export NIfTI with "
+            "names instead."
+        ) from exc
+    seg.SeriesDescription = series_description[:64]
+    seg.ContentCreatorName = ""
+    return seg
+
+
+def _segmentation(
+    headers: list[Dataset],
+    frames: NDArray[Any],
+    encoding: Encoding,
+    descriptions: list[SegmentDescription],
+    series_description: str,
+) -> Segmentation:
+    import highdicom as hd
+
+    return hd.seg.Segmentation(
+        source_images=headers,
         pixel_array=frames,
         segmentation_type=encoding.upper(),
         segment_descriptions=descriptions,
@@ -410,10 +516,8 @@ def build_seg(
         content_description=series_description[:64],
         content_label="IVCVIEWER",
         omit_empty_frames=True,
+        transfer_syntax_uid=TRANSFER_SYNTAX[encoding],
     )
-    seg.SeriesDescription = series_description[:64]
-    seg.ContentCreatorName = ""
-    return seg
 
 
 def check_seg_output(out: str | Path, inputs: Sequence[str | Path], *, force: bool = False) -> Path:
@@ -422,6 +526,8 @@ def check_seg_output(out: str | Path, inputs: Sequence[str | Path], *, force: bo
 
     Raises
     ------
+    FileNotFoundError
+        When the folder to write into does not exist.
     VolumeFormatError
         For another ending or a path inside an input folder.
     OutputExistsError
@@ -436,9 +542,7 @@ def check_seg_output(out: str | Path, inputs: Sequence[str | Path], *, force: bo
             f"{'' if path.is_dir() else ' or pass --force to replace it'}."
         )
     if not path.parent.is_dir():
-        raise OutputExistsError(
-            f"{path}: the folder {path.parent} does not exist; create it or choose another."
-        )
+        raise not_found(path.parent)
     return path
 
 
@@ -457,12 +561,11 @@ def write_seg(
 ) -> Path:
     """Build the SEG (:func:`build_seg`) and write it to ``out`` atomically.
 
-    ``out`` must end in ``.dcm``, lie outside the CT's and the labels' folders, and not exist
-    unless ``force``. The file appears complete or not at all.
+    ``out`` must end in ``.dcm``, lie outside the CT's DICOM folder (a SEG there would join
+    the folder's series when it is read again) and not exist unless ``force``; otherwise where
+    it goes is the user's choice. The file appears complete or not at all.
     """
-    path = check_seg_output(
-        out, [*ct.metadata.source_files, *labels.metadata.source_files], force=force
-    )
+    path = check_seg_output(out, ct.metadata.source_files, force=force)
     seg = build_seg(
         labels,
         table,

@@ -81,7 +81,7 @@ def export_seg(
     ct
         The CT's DICOM folder or file, or the CT volume loaded from DICOM.
     out
-        The ``.dcm`` file to write (never inside an input folder).
+        The ``.dcm`` file to write (never inside the CT's DICOM folder).
     table
         Names and colours of the label values (a :class:`LabelTable` or value -> name);
         for a file, ``None`` reads its sidecar table; values without a name get ``label_<v>``.
@@ -96,15 +96,13 @@ def export_seg(
     ------
     IvcviewerError
         A CT not from DICOM (the message offers NIfTI with names instead), labels that are
-        not on the CT's voxels, no labelled voxel, an output that exists or lies in an input
+        not on the CT's voxels, no labelled voxel, an output that exists or lies in the CT's
         folder; each with a one-line message.
     """
     from ..annotations import load_case
     from ..interop.seg_write import check_seg_output, write_seg
 
-    label_files = [] if isinstance(labels, Volume) else [Path(labels)]
-    ct_files = [] if isinstance(ct, Volume) else [Path(ct)]
-    check_seg_output(out, [*label_files, *ct_files], force=force)
+    check_seg_output(out, [] if isinstance(ct, Volume) else [Path(ct)], force=force)
     case_file = load_case(case) if isinstance(case, (str, Path)) else case
     label_volume, label_table = _labels_and_table(labels, table)
     ct_volume = ct if isinstance(ct, Volume) else open_ct(ct, option="--ct")
