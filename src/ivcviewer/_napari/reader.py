@@ -243,8 +243,9 @@ def _is_segmentation(path: str | os.PathLike[str]) -> bool:
 def _segmentation_layers(
     paths: Sequence[str | os.PathLike[str]], images: Sequence[Volume]
 ) -> list[LayerDataTuple]:
-    """Labels layers of DICOM SEG and RTSTRUCT files, on a CT of this drop or of the viewer (after the CT
-    layers, so they are drawn over them); a note per file says where each was placed."""
+    """Labels layers of DICOM SEG and RTSTRUCT files, on a CT of this drop or of the viewer
+    (after the CT layers, so they are drawn over them); a note per file says where each was
+    placed."""
     from .seg_layers import segmentation_layer_data
 
     out = []
