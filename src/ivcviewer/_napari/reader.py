@@ -199,8 +199,8 @@ def read_layer_data(
     series_uid: str | None = None,
     on_irregular: ValidationMode = DEFAULT_ON_IRREGULAR,
 ) -> tuple[list[LayerDataTuple], list[Volume]]:
-    """Layer tuples for ``paths``: Labels for label maps with a table and for DICOM SEG files
-    (:mod:`.seg_layers`, after the others), else Image per series.
+    """Layer tuples for ``paths``: Labels for label maps with a table and for DICOM SEG and
+    RTSTRUCT files (:mod:`.seg_layers`, after the others), else Image per series.
 
     Returns the tuples and the image volumes (for the report), in input order.
 
@@ -243,8 +243,9 @@ def _is_segmentation(path: str | os.PathLike[str]) -> bool:
 def _segmentation_layers(
     paths: Sequence[str | os.PathLike[str]], images: Sequence[Volume]
 ) -> list[LayerDataTuple]:
-    """Labels layers of DICOM SEG files, on a CT of this drop or of the viewer (after the CT
-    layers, so they are drawn over them); a note per file says where each was placed."""
+    """Labels layers of DICOM SEG and RTSTRUCT files, on a CT of this drop or of the viewer
+    (after the CT layers, so they are drawn over them); a note per file says where each was
+    placed."""
     from .seg_layers import segmentation_layer_data
 
     out = []

@@ -35,7 +35,7 @@ from ..volume import Volume
 from .layer_label_table import label_names
 from .layer_tuple import LayerDataTuple
 from .layers import labels_layer_data
-from .writers import on_source_grid, viewer_ct_infos
+from .source_grid import on_source_grid, viewer_ct_infos
 
 if TYPE_CHECKING:
     from napari.layers import Labels

@@ -2,16 +2,9 @@
 layer as NIfTI.
 
 napari hands a writer the layer's data and its state (``meta``: ``scale``, ``translate``,
-``metadata``, ``features``, ``colormap``...). The layers ivcviewer makes show every volume on its
-canonical grid (:meth:`ivcviewer.volume.Volume.to_canonical`); the writers put the voxels back
-in the order of the **source** grid, the array as it was loaded
-(:class:`ivcviewer.widget_models.VolumeLayerInfo`), so a written file has the voxel order and
-affine of the CT it was drawn on:
-
-- a layer made by ivcviewer carries that record in its metadata;
-- a layer napari made for painting ("New labels layer" on a CT) carries none, but has the CT
-  layer's grid: the CT layer with the same grid in the current viewer gives the record;
-- any other layer is written on its own grid (world positions are right all the same).
+``metadata``, ``features``, ``colormap``...). The writers put the voxels back in the order of
+the layer's **source** grid (:mod:`ivcviewer._napari.source_grid`), so a written file has the
+voxel order and affine of the CT it was drawn on.
 
 A ``.dcm`` is a DICOM SEG (:func:`ivcviewer.workflows.export.export_seg`) of the layer on the
 CT layer that shares its grid, which must have been read from DICOM; a layer of the Case
@@ -25,104 +18,25 @@ existing file is replaced. A failure is one error notification (no traceback) an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from ..errors import IvcviewerError
 from ..interop.label_files import write_image_file, write_label_file
 from ..io import label_values
-from ..volume import Volume, VolumeMetadata
-from ..widget_models.layer_metadata import CaseLayerInfo, OverlayLayerKind, VolumeLayerInfo
+from ..volume import Volume
+from ..widget_models.layer_metadata import CaseLayerInfo, OverlayLayerKind
 from .layer_label_table import table_of_state
-
-#: The parts of a layer's state that place its data in the world.
-_TRANSFORM_KEYS = ("scale", "translate", "rotate", "shear", "affine")
-
-
-def layer_state_affine(meta: Mapping[str, Any]) -> NDArray[np.float64]:
-    """The LPS affine of a 3D layer's data indices, from its state (``meta``)."""
-    from napari.layers import Image
-
-    from .measure_tools import layer_affine_lps
-
-    kwargs = {k: meta[k] for k in _TRANSFORM_KEYS if meta.get(k) is not None}
-    probe = Image(
-        np.zeros((1, 1, 1), np.uint8), metadata=dict(meta.get("metadata") or {}), **kwargs
-    )
-    return layer_affine_lps(probe)
-
-
-def _same_grid(info: VolumeLayerInfo, shape: Sequence[int], affine: NDArray[np.float64]) -> bool:
-    return tuple(info.volume.shape) == tuple(shape) and bool(
-        np.allclose(info.affine_lps, affine, atol=1e-4, rtol=0.0)
-    )
-
-
-def viewer_ct_infos() -> list[VolumeLayerInfo]:
-    """The records of the ivcviewer Image layers in the current viewer (none without one)."""
-    import napari
-    from napari.layers import Image
-
-    viewer = napari.current_viewer()
-    if viewer is None:
-        return []
-    infos = []
-    for layer in viewer.layers:
-        if isinstance(layer, Image):
-            info = VolumeLayerInfo.from_metadata(layer.metadata)
-            if info is not None:
-                infos.append(info)
-    return infos
-
-
-def source_info(data: Any, meta: Mapping[str, Any]) -> VolumeLayerInfo | None:
-    """The source-grid record of the layer ``(data, meta)``: its own, else that of a CT layer
-    on the same grid in the current viewer; None when neither fits the layer's grid."""
-    shape = np.shape(data)
-    affine = layer_state_affine(meta)
-    own = VolumeLayerInfo.from_metadata(meta.get("metadata") or {})
-    if own is not None and _same_grid(own, shape, affine):
-        return own
-    for info in viewer_ct_infos():
-        if _same_grid(info, shape, affine):
-            return info
-    return None
-
-
-def source_volume(data: Any, meta: Mapping[str, Any], modality: str) -> Volume:
-    """The layer's data as a Volume on its source grid (see the module docstring)."""
-    array = np.asarray(data)
-    if array.ndim != 3:
-        raise ValueError(
-            f"layer {meta.get('name', '')!r} has {array.ndim} dimensions; a volume file needs "
-            "a 3D (slice, row, col) layer."
-        )
-    info = source_info(array, meta)
-    shown_meta = info.volume.metadata if info is not None else VolumeMetadata()
-    metadata = VolumeMetadata(
-        modality=modality,
-        description=str(meta.get("name") or ""),
-        series_uid=shown_meta.series_uid,
-        study_uid=shown_meta.study_uid,
-        frame_of_reference_uid=shown_meta.frame_of_reference_uid,
-        source_files=list(shown_meta.source_files),
-    )
-    if info is None:
-        return Volume(array, layer_state_affine(meta), metadata)
-    return on_source_grid(info, array, metadata)
-
-
-def on_source_grid(info: VolumeLayerInfo, array: Any, metadata: VolumeMetadata) -> Volume:
-    """``array`` (on the displayed grid of ``info``) as a Volume on the source grid."""
-    return Volume(
-        np.ascontiguousarray(info.to_source_array(np.asarray(array))),
-        info.source_affine_lps,
-        metadata,
-    )
+from .source_grid import (
+    layer_state_affine,
+    on_source_grid,
+    same_grid,
+    source_volume,
+    viewer_ct_infos,
+)
 
 
 def _guarded(what: str, path: str, write: Callable[[], list[Path]]) -> list[str]:
@@ -164,7 +78,7 @@ def _ct_of(data: Any, meta: Mapping[str, Any]) -> Volume:
     source grid; an error with the fix when none is open."""
     shape, affine = np.shape(data), layer_state_affine(meta)
     for info in viewer_ct_infos():
-        if _same_grid(info, shape, affine):
+        if same_grid(info, shape, affine):
             return on_source_grid(info, info.volume.array, info.volume.metadata.copy())
     raise IvcviewerError(
         f"labels {meta.get('name', '')!r}: a DICOM SEG refers to the CT images it was drawn "
@@ -208,11 +122,6 @@ def write_image(path: str, data: Any, meta: dict[str, Any]) -> list[str]:
 
 
 __all__ = [
-    "layer_state_affine",
-    "on_source_grid",
-    "source_info",
-    "source_volume",
-    "viewer_ct_infos",
     "write_image",
     "write_labels",
     "write_seg_file",
