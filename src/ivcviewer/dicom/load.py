@@ -2,10 +2,12 @@
 
 The output array is allocated once (``int16`` when the HU values fit, else ``float32``) and
 filled slice by slice: uncompressed frames are read from the files straight into it by a
-thread pool, compressed frames are decoded by helper processes beside the calling thread (the
-decoders hold the GIL), and
-the modality LUT is applied in place. Irregular stacks (gaps, duplicates, uneven steps) follow
-the :class:`~ivcviewer.report.ValidationMode` argument; a gantry tilt gives a sheared affine, or
+thread pool, JPEG 2000 and HTJ2K frames are decoded straight into it on threads (imagecodecs'
+OpenJPEG releases the GIL), other compressed frames are decoded by helper processes beside
+the calling thread (those decoders hold the GIL), and the modality LUT is applied in place. A
+``progress`` callback sees the slices as they are filled, in order along the normal.
+Irregular stacks (gaps, duplicates, uneven steps) follow the
+:class:`~ivcviewer.report.ValidationMode` argument; a gantry tilt gives a sheared affine, or
 an orthogonal resampled grid with ``ValidationMode.RESAMPLE``.
 """
 
@@ -23,6 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._progress import LoadProgress, ProgressCallback, default_progress
 from ..errors import DicomSeriesError, NoSeriesFoundError
 from ..failures import cut
 from ..limits import MEMORY_BUDGET_ENV, Limits, default_limits
@@ -60,6 +63,7 @@ def load_dicom(
     workers: int | None = None,
     recursive: bool = True,
     limits: Limits | None = None,
+    progress: ProgressCallback | None = None,
 ) -> list[Volume]:
     """Scan ``path`` and load every series found (or those of ``series_uid``).
 
@@ -77,6 +81,8 @@ def load_dicom(
         Search sub-folders.
     limits
         Walk bounds and memory budget (default: :func:`~ivcviewer.limits.default_limits`).
+    progress
+        Called as the images of each stack are read (see :func:`load_series`).
 
     Returns
     -------
@@ -98,7 +104,9 @@ def load_dicom(
         raise NoSeriesFoundError(_no_series_message(path, series_uid, result))
     volumes = []
     for info in chosen:
-        vol = load_series(info, on_irregular=on_irregular, workers=workers, limits=limits)
+        vol = load_series(
+            info, on_irregular=on_irregular, workers=workers, limits=limits, progress=progress
+        )
         vol.metadata.extra["skipped"] = [s.to_dict() for s in result.skipped]
         volumes.append(vol)
     return volumes
@@ -172,6 +180,7 @@ def load_series(
     on_irregular: ValidationMode = ValidationMode.RAISE,
     workers: int | None = None,
     limits: Limits | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Volume:
     """Read the pixels of a scanned stack and return its HU volume with a geometry report.
 
@@ -192,6 +201,11 @@ def load_series(
         Threads (uncompressed) or processes (compressed) used to read the frames.
     limits
         The memory budget the volume must fit (default: :func:`~ivcviewer.limits.default_limits`).
+    progress
+        Called with a :class:`~ivcviewer._progress.LoadProgress` after each image (or file) is
+        read, from the calling thread except for frames decoded by helper processes (then from
+        the thread that collected them, one call at a time). Default: the callback of an
+        enclosing :func:`~ivcviewer._progress.reporting_progress` block, if any.
 
     Returns
     -------
@@ -210,6 +224,7 @@ def load_series(
         slots.n_rows,
         info,
         workers,
+        progress if progress is not None else default_progress(),
     )
     report = GeometryReport(list(info.report.items))
     metadata = _metadata(info, rescaled)
@@ -318,50 +333,54 @@ class _Target:
     row: int
 
 
-def _read_images(
-    images: Sequence[ImageRecord],
-    rows: Sequence[int],
-    n_rows: int,
-    info: SeriesInfo,
-    workers: int | None,
-) -> tuple[NDArray[Any], bool]:
-    """Read ``images`` into rows ``rows`` of a new ``(n_rows, R, C)`` HU array.
+class _Filler:
+    """The output array of one stack: stored values in, HU out, progress reported."""
 
-    Returns the array and whether a rescale was applied.
-    """
-    fmt = info.pixel_format
-    n_workers = _workers(workers)
-    shape = (n_rows, fmt.rows, fmt.columns)
-    integral = all(
-        r.rescale is None or (float(r.rescale[0]).is_integer() and float(r.rescale[1]).is_integer())
-        for r in images
-    )
-    use_int16 = integral and fmt.bits_allocated <= 16
-    out: NDArray[Any] = np.empty(shape, dtype=np.int16 if use_int16 else np.float32)
-    targets = [_Target(r, row) for r, row in zip(images, rows, strict=True)]
-    needs_float: list[tuple[int, ImageRecord]] = []
-    rescaled = any(r.rescale is not None for r in images)
+    def __init__(
+        self,
+        images: Sequence[ImageRecord],
+        n_rows: int,
+        info: SeriesInfo,
+        progress: ProgressCallback | None,
+    ) -> None:
+        fmt = self.fmt = info.pixel_format
+        integral = all(
+            r.rescale is None
+            or (float(r.rescale[0]).is_integer() and float(r.rescale[1]).is_integer())
+            for r in images
+        )
+        dtype = np.int16 if integral and fmt.bits_allocated <= 16 else np.float32
+        self.out: NDArray[Any] = np.empty((n_rows, fmt.rows, fmt.columns), dtype=dtype)
+        self.needs_float: list[tuple[int, ImageRecord]] = []
+        self._progress = progress
+        self._total = len(images)
+        self._label = info.description or info.series_uid
+        self._done = 0
+        self._lock = threading.Lock()
 
-    def finish(t: _Target, stored: NDArray[Any] | None) -> None:
+    @property
+    def direct(self) -> bool:
+        """Whether 16-bit stored values go straight into the (int16) output rows."""
+        return self.out.dtype == np.int16 and self.fmt.bits_allocated == 16
+
+    def stored_row(self, t: _Target) -> NDArray[Any]:
+        """Row ``t.row`` of the output seen with the stored values' signedness."""
+        return pixels.stored_view(self.out[t.row], self.fmt.pixel_representation)
+
+    def finish(self, t: _Target, stored: NDArray[Any] | None) -> None:
         """Stored values -> HU in row t.row (stored is None when already in the row)."""
-        r = t.record
+        fmt, out, r = self.fmt, self.out, t.record
         slope, intercept = r.rescale if r.rescale is not None else (1.0, 0.0)
         signed = fmt.pixel_representation == 1
         if out.dtype == np.int16:
             buf = out[t.row]
             if stored is not None:
-                if fmt.bits_allocated == 16:
-                    buf.view(np.uint16 if not signed else np.int16)[...] = stored.reshape(buf.shape)
-                else:
-                    buf[...] = stored.reshape(buf.shape)
-            view = (
-                pixels.stored_view(buf, fmt.pixel_representation)
-                if fmt.bits_allocated == 16
-                else buf
-            )
+                target = self.stored_row(t) if fmt.bits_allocated == 16 else buf
+                target[...] = stored.reshape(buf.shape)
+            view = self.stored_row(t) if fmt.bits_allocated == 16 else buf
             lo, hi = pixels.fix_bits_stored(view, fmt.bits_stored, signed)
             if not pixels.rescale_in_place_int16(buf, lo, hi, slope, intercept):
-                needs_float.append((t.row, r))
+                self.needs_float.append((t.row, r))
         else:
             if stored is None:
                 raise DicomSeriesError(f"{r.path}: internal error, no pixel values read.")
@@ -371,55 +390,123 @@ def _read_images(
             np.multiply(sv, slope, out=out[t.row], casting="unsafe")
             out[t.row] += intercept
 
+    def report(self, targets: Sequence[_Target], in_order: bool) -> None:
+        """Count ``targets`` as read; with ``in_order``, every earlier target is read too."""
+        if self._progress is None:
+            return
+        with self._lock:
+            self._done += len(targets)
+            ready = targets[-1].row + 1 if in_order and targets else 0
+            self._progress(
+                LoadProgress(
+                    self._done, self._total, self.out if in_order else None, ready, self._label
+                )
+            )
+
+    def result(self) -> NDArray[Any]:
+        """The HU array (float32 when some rows could not be rescaled in int16)."""
+        if self.needs_float:
+            return _to_float(self.out, self.needs_float, self.fmt.pixel_representation)
+        return self.out
+
+
+def _read_images(
+    images: Sequence[ImageRecord],
+    rows: Sequence[int],
+    n_rows: int,
+    info: SeriesInfo,
+    workers: int | None,
+    progress: ProgressCallback | None = None,
+) -> tuple[NDArray[Any], bool]:
+    """Read ``images`` into rows ``rows`` of a new ``(n_rows, R, C)`` HU array.
+
+    ``rows`` must increase (the order of ``images`` along the normal). Returns the array and
+    whether a rescale was applied.
+    """
+    fmt = info.pixel_format
+    n_workers = _workers(workers)
+    filler = _Filler(images, n_rows, info, progress)
+    targets = [_Target(r, row) for r, row in zip(images, rows, strict=True)]
+    rescaled = any(r.rescale is not None for r in images)
     if not fmt.compressed and all(r.data_offset is not None for r in images):
-        frame_dtype = pixels.stored_dtype(fmt.bits_allocated, fmt.pixel_representation)
-        direct = out.dtype == np.int16 and fmt.bits_allocated == 16
+        _read_native(targets, filler, n_workers)
+        return filler.result(), rescaled
+    # compressed (or unusual uncompressed) frames, one task per file
+    by_file: dict[Path, list[_Target]] = defaultdict(list)
+    for t in targets:
+        by_file[t.record.path].append(t)
+    tasks = [(str(p), [t.record.frame for t in ts]) for p, ts in by_file.items()]
+    owners = list(by_file.values())
+    n_pixels = len(images) * fmt.rows * fmt.columns
+    if pixels.threaded_decoding(fmt.transfer_syntax):
+        _decode_threaded(owners, filler, n_workers)
+    elif n_workers > 1 and fmt.compressed and n_pixels >= PROCESS_POOL_MIN_PIXELS:
 
-        def read_one(t: _Target) -> None:
-            r = t.record
-            if r.data_offset is None:
-                raise DicomSeriesError(f"{r.path}: internal error, no pixel data offset.")
-            if direct:
-                pixels.read_native_frame(r.path, r.data_offset, out[t.row])
-                finish(t, None)
-            else:
-                raw = np.empty((fmt.rows, fmt.columns), dtype=frame_dtype)
-                pixels.read_native_frame(r.path, r.data_offset, raw)
-                finish(t, raw)
+        def deliver(task_indices: list[int], decoded: list[list[NDArray[Any]]]) -> None:
+            for i, frames_of_file in zip(task_indices, decoded, strict=True):
+                for t, arr in zip(owners[i], frames_of_file, strict=True):
+                    filler.finish(t, arr)
+                filler.report(owners[i], in_order=False)
 
-        if n_workers > 1 and len(targets) > 1:
-            with ThreadPoolExecutor(max_workers=n_workers) as ex:
-                for _ in ex.map(read_one, targets):
-                    pass
-        else:
-            for t in targets:
-                read_one(t)
+        chunk = max(1, DECODE_CHUNK_PIXELS // max(1, fmt.rows * fmt.columns))
+        _decode_shared(tasks, deliver, n_workers - 1, chunk)
     else:
-        # compressed (or unusual uncompressed) frames: decode through pydicom
-        by_file: dict[Path, list[_Target]] = defaultdict(list)
-        for t in targets:
-            by_file[t.record.path].append(t)
-        tasks = [(str(p), [t.record.frame for t in ts]) for p, ts in by_file.items()]
-        owners = list(by_file.values())
-        n_pixels = len(images) * fmt.rows * fmt.columns
-        use_processes = n_workers > 1 and fmt.compressed and n_pixels >= PROCESS_POOL_MIN_PIXELS
-        if use_processes:
+        for (p, frames), ts in zip(tasks, owners, strict=True):
+            for t, arr in zip(ts, pixels.decode_frames(p, frames), strict=True):
+                filler.finish(t, arr)
+            filler.report(ts, in_order=True)
+    return filler.result(), rescaled
 
-            def deliver(task_indices: list[int], decoded: list[list[NDArray[Any]]]) -> None:
-                for i, frames_of_file in zip(task_indices, decoded, strict=True):
-                    for t, arr in zip(owners[i], frames_of_file, strict=True):
-                        finish(t, arr)
 
-            chunk = max(1, DECODE_CHUNK_PIXELS // max(1, fmt.rows * fmt.columns))
-            _decode_shared(tasks, deliver, n_workers - 1, chunk)
+def _read_native(targets: Sequence[_Target], filler: _Filler, n_workers: int) -> None:
+    """Read uncompressed frames from their files straight into the output (threads)."""
+    fmt = filler.fmt
+    frame_dtype = pixels.stored_dtype(fmt.bits_allocated, fmt.pixel_representation)
+
+    def read_one(t: _Target) -> None:
+        r = t.record
+        if r.data_offset is None:
+            raise DicomSeriesError(f"{r.path}: internal error, no pixel data offset.")
+        if filler.direct:
+            pixels.read_native_frame(r.path, r.data_offset, filler.out[t.row])
+            filler.finish(t, None)
         else:
-            for (p, frames), ts in zip(tasks, owners, strict=True):
-                for t, arr in zip(ts, pixels.decode_frames(p, frames), strict=True):
-                    finish(t, arr)
+            raw = np.empty((fmt.rows, fmt.columns), dtype=frame_dtype)
+            pixels.read_native_frame(r.path, r.data_offset, raw)
+            filler.finish(t, raw)
 
-    if needs_float:
-        out = _to_float(out, needs_float, fmt.pixel_representation)
-    return out, rescaled
+    _in_order(lambda ts: read_one(ts[0]), [[t] for t in targets], filler, n_workers)
+
+
+def _decode_threaded(owners: Sequence[list[_Target]], filler: _Filler, n_workers: int) -> None:
+    """Decode JPEG 2000 / HTJ2K files (one list of targets each) on ``n_workers`` threads, the
+    frames straight into their output rows."""
+
+    def decode_file(ts: list[_Target]) -> None:
+        outs = [filler.stored_row(t) if filler.direct else None for t in ts]
+        path, frames = str(ts[0].record.path), [t.record.frame for t in ts]
+        decoded = pixels.decode_jpeg2k_frames(path, frames, outs)
+        for t, arr in zip(ts, decoded, strict=True):
+            filler.finish(t, None if filler.direct else arr)
+
+    _in_order(decode_file, owners, filler, n_workers)
+
+
+def _in_order(
+    work: Callable[[list[_Target]], None],
+    groups: Sequence[list[_Target]],
+    filler: _Filler,
+    n_workers: int,
+) -> None:
+    """Run ``work`` on each group on ``n_workers`` threads, reporting progress in group order."""
+    if n_workers > 1 and len(groups) > 1:
+        with ThreadPoolExecutor(max_workers=n_workers) as ex:
+            for group, _ in zip(groups, ex.map(work, groups), strict=True):
+                filler.report(group, in_order=True)
+    else:
+        for group in groups:
+            work(group)
+            filler.report(group, in_order=True)
 
 
 def _to_float(
