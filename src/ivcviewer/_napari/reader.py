@@ -233,10 +233,14 @@ def read_paths(
         exception on a damaged file) an error notification is shown and napari's "nothing to
         add" value ``[(None,)]`` is returned.
     """
+    from .progressive import napari_progress, open_in_background
+
     paths = _as_paths(path)
     where = paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1} more)"
+    if show_report and open_in_background(paths, series_uid, on_irregular) is not None:
+        return list(NULL_LAYER)  # the layers appear as their slices are decoded
     try:
-        with collecting_warnings() as seen:
+        with collecting_warnings() as seen, napari_progress():
             layers, volumes = read_layer_data(
                 paths, series_uid=series_uid, on_irregular=on_irregular
             )

@@ -1,0 +1,123 @@
+"""Long compressed loads in napari: a progress bar, and the slices shown while the rest decode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydicom import uid as pduid
+
+pytestmark = pytest.mark.napari
+
+napari = pytest.importorskip("napari")
+
+from _dicom_factory import axial_volume, write_volume  # noqa: E402
+
+from ivcviewer._napari import progressive, reader  # noqa: E402
+from ivcviewer._progress import LoadProgress  # noqa: E402
+from ivcviewer.dicom import load_dicom, scan  # noqa: E402
+from ivcviewer.volume import Volume  # noqa: E402
+
+N_SLICES = 40
+
+
+@pytest.fixture(scope="module")
+def j2k_series(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 40-slice JPEG 2000 series with noise (every slice differs)."""
+    vol = axial_volume(n=N_SLICES, rows=32, cols=32)
+    noise = np.random.default_rng(3).integers(-30, 30, vol.array.shape)
+    vol = Volume((vol.array + noise).astype(np.int16), vol.affine)
+    folder = tmp_path_factory.mktemp("progressive") / "ct"
+    write_volume(folder, vol, seed="progressive", transfer_syntax=pduid.JPEG2000Lossless)
+    return folder
+
+
+def _finish(qtbot, load: progressive.BackgroundLoad) -> None:
+    qtbot.waitUntil(lambda: load.done, timeout=60_000)
+
+
+def test_slices_appear_in_order_and_the_final_volume_is_the_loaded_one(
+    make_napari_viewer, qtbot, j2k_series: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    viewer = make_napari_viewer(show=True)
+    (info,) = scan(j2k_series).series
+    assert progressive.wants_background(info)
+    layers_at_first_redraw: list[int] = []
+    original = progressive._on_progress
+
+    def spy(load: progressive.BackgroundLoad, p: LoadProgress) -> None:
+        original(load, p)
+        if len(load.rows_shown) == 1 and not layers_at_first_redraw:
+            layers_at_first_redraw.append(len(viewer.layers))
+
+    monkeypatch.setattr(progressive, "_on_progress", spy)
+    load = progressive.load_in_background(viewer, info, workers=2, redraw_seconds=0)
+    _finish(qtbot, load)
+    assert load.error is None and load.volume is not None
+    assert layers_at_first_redraw == [1]  # the layer was there at the first slice
+    shown = load.rows_shown  # slices filled at each redraw (some skipped while napari is busy)
+    assert shown and shown == sorted(set(shown)) and 1 <= shown[0] and shown[-1] <= N_SLICES
+    (expected,) = load_dicom(j2k_series)
+    (layer,) = viewer.layers
+    np.testing.assert_array_equal(load.volume.array, expected.array)
+    np.testing.assert_array_equal(
+        np.asarray(layer.data), expected.to_canonical().array
+    )  # the layer shows the loaded volume, identical values
+    assert layer.metadata["series_uid"] == info.series_uid
+
+
+def test_reader_hands_long_compressed_series_to_the_background(
+    make_napari_viewer, qtbot, j2k_series: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    viewer = make_napari_viewer(show=True)
+    started: list[progressive.BackgroundLoad] = []
+    original = progressive.load_in_background
+
+    def record(*args, **kwargs) -> progressive.BackgroundLoad:
+        load = original(*args, **kwargs)
+        started.append(load)
+        return load
+
+    monkeypatch.setattr(progressive, "load_in_background", record)
+    result = reader.read_paths(str(j2k_series))
+    assert reader.is_null(result)  # napari adds nothing: the layer comes from the load
+    (load,) = started
+    _finish(qtbot, load)
+    (layer,) = viewer.layers
+    (expected,) = load_dicom(j2k_series)
+    np.testing.assert_array_equal(np.asarray(layer.data), expected.to_canonical().array)
+
+
+def test_short_or_uncompressed_series_are_read_as_before(
+    make_napari_viewer, tmp_path: Path
+) -> None:
+    make_napari_viewer(show=False)
+    write_volume(tmp_path / "raw", axial_volume(n=N_SLICES), seed="raw")
+    write_volume(tmp_path / "short", axial_volume(n=4), transfer_syntax=pduid.JPEG2000Lossless)
+    for folder in ("raw", "short"):
+        assert (
+            progressive.open_in_background(
+                [str(tmp_path / folder)], None, reader.DEFAULT_ON_IRREGULAR
+            )
+            is None
+        )
+        layers = reader.read_paths(str(tmp_path / folder))
+        assert not reader.is_null(layers) and layers[0][2] == "image"
+
+
+def test_napari_progress_bar_counts_every_image(tmp_path: Path, monkeypatch) -> None:
+    from napari.utils import progress as napari_progress_class
+
+    updates: list[int] = []
+    original_update = napari_progress_class.update
+
+    def update(self, n: int = 1) -> None:
+        updates.append(n)
+        original_update(self, n)
+
+    monkeypatch.setattr(napari_progress_class, "update", update)
+    write_volume(tmp_path / "ct", axial_volume(n=6), seed="bar")
+    with progressive.napari_progress():
+        load_dicom(tmp_path / "ct", workers=1)
+    assert sum(updates) == 6 and all(n >= 0 for n in updates)
