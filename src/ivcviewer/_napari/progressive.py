@@ -72,6 +72,7 @@ class BackgroundLoad:
     _bar: Any = None
     _counted: int = 0
     _drawing: bool = False
+    _layer_kwargs: dict[str, Any] | None = None
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for the loader thread (the GUI side still needs the event loop to finish)."""
@@ -118,7 +119,8 @@ def _on_progress(load: BackgroundLoad, p: LoadProgress) -> None:
         if p.array is None or p.rows_ready < 1 or p.array.shape != tuple(load.info.shape):
             return
         if load.layer is None:
-            data, kwargs, _ = image_layer_data(_preview_volume(load.info, p.array))
+            kwargs = load._layer_kwargs or image_layer_data(_preview_volume(load.info, p.array))[1]
+            data = Volume(p.array, load.info.affine).to_canonical().array
             load.layer = load.viewer.add_image(data, **kwargs)
             _show_slice(load.viewer, load.info, 0)
         else:
@@ -146,6 +148,7 @@ def _on_finished(load: BackgroundLoad, volume: Volume) -> None:
         else:
             load.layer.data = data
             load.layer.metadata = kwargs["metadata"]
+            load.layer.contrast_limits = kwargs["contrast_limits"]
     _close(load)
     _show_report([(data, kwargs, "image")], [volume], None)
 
@@ -237,7 +240,26 @@ def load_in_background(
 
     load.thread = threading.Thread(target=run, name="ivcviewer-load", daemon=True)
     load.thread.start()
+    _prepare_layer(load)
     return load
+
+
+def _prepare_layer(load: BackgroundLoad) -> None:
+    """The preview layer's settings, worked out while the first frames decode.
+
+    They depend only on the scanned geometry, so they are computed on a stand-in array of the
+    series' shape whose memory is never touched; this also does the first-use imports of the
+    geometry and transform code before the first slice is there.
+    """
+    if load.info.pixel_format.samples_per_pixel != 1:
+        return
+    stand_in = np.empty(load.info.shape, dtype=np.int16)  # allocated, never written or read
+    volume = _preview_volume(load.info, stand_in)
+    if volume.metadata.modality.upper() != "CT":
+        return  # the window may come from the values: wait for them
+    _, kwargs, _ = image_layer_data(volume)
+    _layer_affine(kwargs, 3)
+    load._layer_kwargs = kwargs
 
 
 @contextmanager
