@@ -13,6 +13,7 @@ pytestmark = pytest.mark.napari
 napari = pytest.importorskip("napari")
 
 from _dicom_factory import axial_volume, write_volume  # noqa: E402
+from napari.utils.notifications import notification_manager  # noqa: E402
 
 from ivcviewer._napari import progressive, reader  # noqa: E402
 from ivcviewer._progress import LoadProgress  # noqa: E402
@@ -31,6 +32,10 @@ def j2k_series(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("progressive") / "ct"
     write_volume(folder, vol, seed="progressive", transfer_syntax=pduid.JPEG2000Lossless)
     return folder
+
+
+def _notes_since(n: int) -> list[str]:
+    return [str(r.message) for r in notification_manager.records[n:]]
 
 
 def _finish(qtbot, load: progressive.BackgroundLoad) -> None:
@@ -80,6 +85,7 @@ def test_reader_hands_long_compressed_series_to_the_background(
         return load
 
     monkeypatch.setattr(progressive, "load_in_background", record)
+    notes = len(notification_manager.records)
     result = reader.read_paths(str(j2k_series))
     assert reader.is_null(result)  # napari adds nothing: the layer comes from the load
     (load,) = started
@@ -87,6 +93,39 @@ def test_reader_hands_long_compressed_series_to_the_background(
     (layer,) = viewer.layers
     (expected,) = load_dicom(j2k_series)
     np.testing.assert_array_equal(np.asarray(layer.data), expected.to_canonical().array)
+    qtbot.waitUntil(lambda: bool(_notes_since(notes)), timeout=10_000)
+    assert any("geometry" in note.lower() for note in _notes_since(notes))  # the report
+
+
+def test_failed_background_load_leaves_one_error_and_no_layer(
+    make_napari_viewer, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    viewer = make_napari_viewer(show=True)
+    files = write_volume(
+        tmp_path / "ct",
+        axial_volume(n=N_SLICES),
+        seed="broken",
+        transfer_syntax=pduid.JPEG2000Lossless,
+    )
+    data = bytearray(files[30].read_bytes())
+    at = data.rfind(b"\xe0\x7f\x10\x00") + 12 + 8 + 8  # the frame, after the offset table
+    data[at : at + 60] = b"\xab" * 60  # a damaged frame the header scan cannot see
+    files[30].write_bytes(bytes(data))
+    started: list[progressive.BackgroundLoad] = []
+    original = progressive.load_in_background
+
+    def record(*args, **kwargs) -> progressive.BackgroundLoad:
+        started.append(original(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(progressive, "load_in_background", record)
+    notes = len(notification_manager.records)
+    assert reader.is_null(reader.read_paths(str(tmp_path / "ct")))
+    (load,) = started
+    _finish(qtbot, load)
+    assert load.error is not None and len(viewer.layers) == 0
+    errors = [n for n in _notes_since(notes) if "could not open" in n]
+    assert len(errors) == 1 and files[30].name in errors[0] and "\n" not in errors[0]
 
 
 def test_short_or_uncompressed_series_are_read_as_before(

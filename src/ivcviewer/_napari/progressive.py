@@ -5,8 +5,9 @@ its volume in order along the slice normal (:class:`~ivcviewer._progress.LoadPro
 as the first slice is in, an Image layer showing that very array is added (with the series'
 geometry and window) and the view is put on the first slice, then redrawn as further slices
 arrive. napari's progress bar counts the images. When the load ends the layer gets the loaded
-volume (identical values; its own geometry when resampling changed it) and the geometry report
-is shown as the reader shows it; a failure becomes the reader's one-line error notification.
+volume (identical values; its own geometry when resampling changed it), or the preview is
+removed after a failure; an ``on_done`` callback (the reader's) then shows the report or the
+error.
 
 :func:`napari_progress` is the plain progress bar for loads run in the calling thread (the
 reader uses it).
@@ -131,9 +132,7 @@ def _on_progress(load: BackgroundLoad, p: LoadProgress) -> None:
 
 
 def _on_finished(load: BackgroundLoad, volume: Volume) -> None:
-    """GUI thread: the loaded volume into the layer, the report shown."""
-    from .reader import _show_report
-
+    """GUI thread: the loaded volume into the layer."""
     load.volume = volume
     data, kwargs, _ = image_layer_data(volume)
     if load.layer is None:
@@ -150,7 +149,6 @@ def _on_finished(load: BackgroundLoad, volume: Volume) -> None:
             load.layer.metadata = kwargs["metadata"]
             load.layer.contrast_limits = kwargs["contrast_limits"]
     _close(load)
-    _show_report([(data, kwargs, "image")], [volume], None)
 
 
 def _layer_affine(kwargs: dict[str, Any], ndim: int) -> Any:
@@ -168,15 +166,12 @@ def _layer_affine(kwargs: dict[str, Any], ndim: int) -> Any:
 
 
 def _on_failed(load: BackgroundLoad, error: BaseException) -> None:
-    """GUI thread: the preview removed, one error notification."""
-    from .reader import show_failure
-
+    """GUI thread: the preview removed."""
     load.error = error
     if load.layer is not None and load.layer in load.viewer.layers:
         load.viewer.layers.remove(load.layer)
         load.layer = None
     _close(load)
-    show_failure(error, str(load.info.files[0].parent), prefix="ivcviewer could not open ")
 
 
 def _close(load: BackgroundLoad) -> None:
@@ -306,11 +301,15 @@ SNIFF_FILES = 200
 
 
 def open_in_background(
-    paths: Sequence[str], series_uid: str | None, on_irregular: ValidationMode
+    paths: Sequence[str],
+    series_uid: str | None,
+    on_irregular: ValidationMode,
+    on_done: Callable[[BackgroundLoad], None] | None = None,
 ) -> list[BackgroundLoad] | None:
     """The reader's hook: background loads for one DICOM input of long compressed series.
 
-    Returns None (the reader then reads as usual) unless there is a current viewer, ``paths``
+    ``on_done`` is called (GUI thread) as each load ends. Returns None (the reader then reads as
+    usual) unless there is a current viewer, ``paths``
     is one DICOM folder or file whose series are all compressed and long enough
     (:func:`wants_background`), and nothing goes wrong on the way.
     """
@@ -331,4 +330,7 @@ def open_in_background(
     chosen = result.get(series_uid) if series_uid else result.series
     if not chosen or not all(wants_background(info) for info in chosen):
         return None
-    return [load_in_background(viewer, info, on_irregular=on_irregular) for info in chosen]
+    return [
+        load_in_background(viewer, info, on_irregular=on_irregular, on_done=on_done)
+        for info in chosen
+    ]
