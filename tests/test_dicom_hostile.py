@@ -284,7 +284,7 @@ def test_failing_helper_decode_leaves_no_process_behind(
 ) -> None:
     psutil = pytest.importorskip("psutil")
     from ivcviewer.dicom import _decode_worker, pixels
-    from ivcviewer.dicom import load as load_module
+    from ivcviewer.dicom import fill as fill_module
 
     monkeypatch.setattr(pixels, "_imagecodecs_jpeg2k", lambda: False)  # pydicom's decoders
     started: list[int] = []
@@ -295,8 +295,8 @@ def test_failing_helper_decode_leaves_no_process_behind(
         started.append(self._proc.pid)
 
     monkeypatch.setattr(_decode_worker.DecodeWorker, "__init__", recording_init)
-    monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
-    monkeypatch.setattr(load_module, "DECODE_CHUNK_PIXELS", 1)
+    monkeypatch.setattr(fill_module, "PROCESS_POOL_MIN_PIXELS", 0)
+    monkeypatch.setattr(fill_module, "DECODE_CHUNK_PIXELS", 1)
     files = write_volume(
         tmp_path / "ct", axial_volume(n=6), seed="helper", transfer_syntax=pduid.JPEG2000Lossless
     )

@@ -23,7 +23,7 @@ from _dicom_factory import (
 )
 from pydicom import uid as pduid
 
-from ivcviewer.dicom import load as load_module
+from ivcviewer.dicom import fill as fill_module
 from ivcviewer.dicom import load_dicom, load_series, scan
 from ivcviewer.dicom import pixels as pixels_module
 from ivcviewer.errors import DicomSeriesError, MissingDecoderError
@@ -270,7 +270,7 @@ def _pydicom_decoders_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_jpeg2000_in_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _pydicom_decoders_only(monkeypatch)
-    monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
+    monkeypatch.setattr(fill_module, "PROCESS_POOL_MIN_PIXELS", 0)
     vol = axial_volume(n=6)
     write_volume(tmp_path / "ct", vol, transfer_syntax=pduid.JPEG2000Lossless)
     got = _only(tmp_path / "ct", workers=2)
@@ -286,8 +286,8 @@ def test_jpeg2000_when_helper_processes_cannot_start(
         raise WorkerGone("no processes here")
 
     _pydicom_decoders_only(monkeypatch)
-    monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
-    monkeypatch.setattr(load_module, "DecodeWorker", refuse)
+    monkeypatch.setattr(fill_module, "PROCESS_POOL_MIN_PIXELS", 0)
+    monkeypatch.setattr(fill_module, "DecodeWorker", refuse)
     vol = axial_volume(n=5)
     write_volume(tmp_path / "ct", vol, transfer_syntax=pduid.JPEG2000Lossless)
     got = _only(tmp_path / "ct", workers=2)
@@ -301,8 +301,8 @@ def test_truncated_compressed_file_names_the_file(
 ) -> None:
     if helpers:
         _pydicom_decoders_only(monkeypatch)
-        monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
-        monkeypatch.setattr(load_module, "DECODE_CHUNK_PIXELS", 1)  # one file per chunk
+        monkeypatch.setattr(fill_module, "PROCESS_POOL_MIN_PIXELS", 0)
+        monkeypatch.setattr(fill_module, "DECODE_CHUNK_PIXELS", 1)  # one file per chunk
     files = write_volume(tmp_path / "ct", axial_volume(n=4), transfer_syntax=pduid.JPEG2000Lossless)
     truncate(files[1], files[1].stat().st_size - 100)
     with pytest.raises(DicomSeriesError, match="CT0002.dcm: pixel data cannot be decoded"):

@@ -18,7 +18,7 @@ from pydicom.encaps import encapsulate
 
 from ivcviewer._progress import LoadProgress, reporting_progress
 from ivcviewer.cli.progress import TerminalBar, terminal_progress
-from ivcviewer.dicom import load as load_module
+from ivcviewer.dicom import fill as fill_module
 from ivcviewer.dicom import load_dicom, pixels
 from ivcviewer.errors import DicomSeriesError
 from ivcviewer.volume import Volume
@@ -79,7 +79,7 @@ def test_jpeg2000_threads_match_helper_processes_and_uncompressed(
     (threaded,) = load_dicom(tmp_path / "j2k", workers=2)
     (raw,) = load_dicom(tmp_path / "raw", workers=2)
     _without_imagecodecs(monkeypatch)
-    monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
+    monkeypatch.setattr(fill_module, "PROCESS_POOL_MIN_PIXELS", 0)
     (helpers,) = load_dicom(tmp_path / "j2k", workers=2)
     for got in (threaded, raw, helpers):
         np.testing.assert_array_equal(got.array, vol.array)
@@ -153,8 +153,8 @@ def test_progress_from_helper_processes_counts_every_image(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _without_imagecodecs(monkeypatch)
-    monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
-    monkeypatch.setattr(load_module, "DECODE_CHUNK_PIXELS", 1)
+    monkeypatch.setattr(fill_module, "PROCESS_POOL_MIN_PIXELS", 0)
+    monkeypatch.setattr(fill_module, "DECODE_CHUNK_PIXELS", 1)
     vol = _noisy_volume(n=6)
     write_volume(tmp_path / "ct", vol, seed="helpers", transfer_syntax=pduid.JPEG2000Lossless)
     seen: list[LoadProgress] = []
