@@ -21,7 +21,7 @@ class LoadProgress:
     """How far the reading of a stack's pixels has come.
 
     ``array`` is the volume being filled; its first ``rows_ready`` rows already hold their
-    values (HU when the stack loads as int16), the rest are not yet written. The volume the
+    values (HU when the stack loads as int16), the rest still hold zeros. The volume the
     loader returns may still differ from it (resampling, float conversion), so it is for a
     preview only. ``array`` is None while the order of the filled rows is unknown (frames
     decoded by helper processes). ``label`` names the stack (its series description).

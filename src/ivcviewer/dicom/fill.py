@@ -71,7 +71,8 @@ class _Filler:
             for r in images
         )
         dtype = np.int16 if integral and fmt.bits_allocated <= 16 else np.float32
-        self.out: NDArray[Any] = np.empty((n_rows, fmt.rows, fmt.columns), dtype=dtype)
+        # zeros: a preview of the rows not yet read shows 0 (calloc: no cost for large arrays)
+        self.out: NDArray[Any] = np.zeros((n_rows, fmt.rows, fmt.columns), dtype=dtype)
         self.needs_float: list[tuple[int, ImageRecord]] = []
         self._progress = progress
         self._total = len(images)
