@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _dicom_factory import axial_volume, write_volume
+from _dicom_factory import axial_volume, dicomdir_referencing, write_volume
 from pydicom import uid as pduid
 from pydicom.datadict import tag_for_keyword
 
@@ -442,31 +442,7 @@ def test_walk_depth_and_entry_limits(series: list[Path], tmp_path: Path) -> None
 # ------------------------------------------------------------------ DICOMDIR
 
 
-def _root_dicomdir(root: Path, referenced: list[list[str]]) -> Path:
-    """A DICOMDIR at ``root`` whose records reference the given file IDs (nothing else)."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.sequence import Sequence as DicomSequence
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = pduid.MediaStorageDirectoryStorage
-    meta.MediaStorageSOPInstanceUID = pduid.generate_uid(entropy_srcs=[str(root)])
-    meta.TransferSyntaxUID = pduid.ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.FileSetID = "HOSTILE"
-    records = []
-    for parts in referenced:
-        rec = Dataset()
-        rec.DirectoryRecordType = "PRIVATE"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pydicom says: not a valid file ID (the point)
-            rec.ReferencedFileID = parts
-        records.append(rec)
-    ds.DirectoryRecordSequence = DicomSequence(records)
-    path = root / "DICOMDIR"
-    root.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
-    return path
+_root_dicomdir = dicomdir_referencing
 
 
 def test_nested_and_looping_dicomdirs_end(tmp_path: Path) -> None:

@@ -46,7 +46,8 @@ def test_slices_appear_in_order_and_the_final_volume_is_the_loaded_one(
     make_napari_viewer, qtbot, j2k_series: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     viewer = make_napari_viewer(show=True)
-    (info,) = scan(j2k_series).series
+    scanned = scan(j2k_series)
+    (info,) = scanned.series
     assert progressive.wants_background(info)
     layers_at_first_redraw: list[int] = []
     original = progressive._on_progress
@@ -57,7 +58,7 @@ def test_slices_appear_in_order_and_the_final_volume_is_the_loaded_one(
             layers_at_first_redraw.append(len(viewer.layers))
 
     monkeypatch.setattr(progressive, "_on_progress", spy)
-    load = progressive.load_in_background(viewer, info, workers=2, redraw_seconds=0)
+    load = progressive.load_in_background(viewer, scanned, info, workers=2, redraw_seconds=0)
     _finish(qtbot, load)
     assert load.error is None and load.volume is not None
     assert layers_at_first_redraw == [1]  # the layer was there at the first slice
@@ -97,20 +98,18 @@ def test_reader_hands_long_compressed_series_to_the_background(
     assert any("geometry" in note.lower() for note in _notes_since(notes))  # the report
 
 
-def test_failed_background_load_leaves_one_error_and_no_layer(
-    make_napari_viewer, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    viewer = make_napari_viewer(show=True)
-    files = write_volume(
-        tmp_path / "ct",
-        axial_volume(n=N_SLICES),
-        seed="broken",
-        transfer_syntax=pduid.JPEG2000Lossless,
-    )
-    data = bytearray(files[30].read_bytes())
+def _smash_frame(path: Path) -> None:
+    """Damage the frame of a JPEG 2000 file where the header scan cannot see it."""
+    data = bytearray(path.read_bytes())
     at = data.rfind(b"\xe0\x7f\x10\x00") + 12 + 8 + 8  # the frame, after the offset table
-    data[at : at + 60] = b"\xab" * 60  # a damaged frame the header scan cannot see
-    files[30].write_bytes(bytes(data))
+    data[at : at + 60] = b"\xab" * 60
+    path.write_bytes(bytes(data))
+
+
+def _background_read(
+    path: Path, monkeypatch: pytest.MonkeyPatch, qtbot
+) -> tuple[progressive.BackgroundLoad, list[str]]:
+    """Read ``path`` through the reader (background path); the load and the notifications."""
     started: list[progressive.BackgroundLoad] = []
     original = progressive.load_in_background
 
@@ -120,12 +119,47 @@ def test_failed_background_load_leaves_one_error_and_no_layer(
 
     monkeypatch.setattr(progressive, "load_in_background", record)
     notes = len(notification_manager.records)
-    assert reader.is_null(reader.read_paths(str(tmp_path / "ct")))
+    assert reader.is_null(reader.read_paths(str(path)))
     (load,) = started
     _finish(qtbot, load)
+    qtbot.wait(50)  # the report notification follows the end of the load
+    return load, _notes_since(notes)
+
+
+def test_background_load_leaves_out_an_undecodable_file_and_says_so(
+    make_napari_viewer, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    viewer = make_napari_viewer(show=True)
+    files = write_volume(
+        tmp_path / "ct",
+        axial_volume(n=N_SLICES),
+        seed="one-bad",
+        transfer_syntax=pduid.JPEG2000Lossless,
+    )
+    _smash_frame(files[30])
+    load, notes = _background_read(tmp_path / "ct", monkeypatch, qtbot)
+    assert load.error is None and load.volume is not None and len(viewer.layers) == 1
+    assert "unreadable_file" in load.volume.report.codes
+    assert any(files[30].name in note for note in notes)  # named in the report notification
+
+
+def test_failed_background_load_leaves_one_error_and_no_layer(
+    make_napari_viewer, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    viewer = make_napari_viewer(show=True)
+    files = write_volume(
+        tmp_path / "ct",
+        axial_volume(n=N_SLICES),
+        seed="all-bad",
+        transfer_syntax=pduid.JPEG2000Lossless,
+    )
+    for path in files:
+        _smash_frame(path)
+    load, notes = _background_read(tmp_path / "ct", monkeypatch, qtbot)
     assert load.error is not None and len(viewer.layers) == 0
-    errors = [n for n in _notes_since(notes) if "could not open" in n]
-    assert len(errors) == 1 and files[30].name in errors[0] and "\n" not in errors[0]
+    errors = [n for n in notes if "could not open" in n]
+    assert len(errors) == 1 and "pixel data cannot be decoded" in errors[0]
+    assert "\n" not in errors[0]
 
 
 def test_short_or_uncompressed_series_are_read_as_before(

@@ -28,6 +28,7 @@ from qtpy.QtCore import QObject, Signal
 
 from .. import geometry
 from .._progress import LoadProgress, reporting_progress
+from ..dicom.scan import ScanResult
 from ..dicom.series import SeriesInfo
 from ..report import ValidationMode
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata
@@ -183,6 +184,7 @@ def _close(load: BackgroundLoad) -> None:
 
 def load_in_background(
     viewer: Any,
+    scanned: ScanResult,
     info: SeriesInfo,
     *,
     on_irregular: ValidationMode = ValidationMode.RESAMPLE,
@@ -190,13 +192,14 @@ def load_in_background(
     redraw_seconds: float = REDRAW_SECONDS,
     on_done: Callable[[BackgroundLoad], None] | None = None,
 ) -> BackgroundLoad:
-    """Load ``info`` in a background thread, showing its slices in ``viewer`` as they arrive.
+    """Load ``info`` (a stack of ``scanned``) in a background thread, showing its slices in
+    ``viewer`` as they arrive. The load is :func:`~ivcviewer.dicom.load.load_scanned`'s.
 
     Returns at once. Must be called from the GUI thread (the layer is added there).
     """
     from napari.utils import progress
 
-    from ..dicom.load import load_series
+    from ..dicom.load import load_scanned
 
     load = BackgroundLoad(viewer, info)
     relay = _Relay()
@@ -227,7 +230,9 @@ def load_in_background(
 
     def run() -> None:
         try:
-            volume = load_series(info, on_irregular=on_irregular, workers=workers, progress=report)
+            volume = load_scanned(
+                scanned, info, on_irregular=on_irregular, workers=workers, progress=report
+            )
         except Exception as exc:  # handed to the GUI thread: one notification
             relay.failed.emit(exc)
             return
@@ -331,6 +336,6 @@ def open_in_background(
     if not chosen or not all(wants_background(info) for info in chosen):
         return None
     return [
-        load_in_background(viewer, info, on_irregular=on_irregular, on_done=on_done)
+        load_in_background(viewer, result, info, on_irregular=on_irregular, on_done=on_done)
         for info in chosen
     ]

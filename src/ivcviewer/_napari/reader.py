@@ -8,7 +8,9 @@ and opens the "Geometry report" dock widget. Any exception (a domain error for a
 or inconsistent series, or a library's own exception on a damaged file) becomes an error
 notification naming the path, the reason and the fix, never a traceback; a library's warnings
 are collected while reading and summarised in the report notification, never shown raw.
-:func:`show_failure` gives the widgets the same lines.
+:func:`show_failure` gives the widgets the same lines. :mod:`.reader_honesty` adds what the
+layers alone would hide: files left out, label maps without a table beside them, folders
+without image series.
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ from ..io.formats import is_dicom_file, volume_format
 from ..report import ValidationMode
 from ..volume import Volume
 from .layers import LayerDataTuple, image_layer_data, labels_layer_data, report_summary_text
+from .reader_honesty import (
+    add_left_out_items,
+    label_map_layer,
+    label_map_text,
+    no_series_reason,
+    notify_no_series,
+)
 
 PathOrPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 ReaderFunction = Callable[[PathOrPaths], list[LayerDataTuple]]
@@ -96,7 +105,15 @@ def napari_get_reader(path: Any) -> ReaderFunction | None:
         return None
     if not paths or not all(can_read(p) for p in paths):
         return None
+    reason = no_series_reason(paths[0]) if len(paths) == 1 else None
+    if reason is not None:
+        return partial(_explain_no_series, reason)
     return read_paths
+
+
+def _explain_no_series(reason: str, path: PathOrPaths, **kwargs: Any) -> list[Any]:
+    """Reader function for a folder without image series: its reason, no layers, no error."""
+    return notify_no_series(reason)
 
 
 def load_volumes(
@@ -136,14 +153,16 @@ def _notify(kind: str, message: str) -> None:
 def failure_text(err: BaseException, where: str) -> str:
     """The line for ``err`` raised while working on ``where`` (a path or a widget's action).
 
-    A domain error keeps its message after ``where``; anything else says what it was and what
-    to do (:func:`ivcviewer.failures.failure_line`).
+    A domain error keeps its message after ``where`` (or alone, when it starts with ``where``
+    already); anything else says what it was and what to do
+    (:func:`ivcviewer.failures.failure_line`).
 
     >>> failure_text(KeyError("xyzt"), "ct.nii")  # doctest: +ELLIPSIS
     "ct.nii: could not be processed (KeyError: 'xyzt'). Fix: check that the file is not ..."
     """
     if isinstance(err, IvcviewerError):
-        return f"{where}: {err}"
+        text = str(err)
+        return text if text.startswith(f"{where}:") else f"{where}: {text}"
     return failure_line(err, where)
 
 
@@ -199,6 +218,12 @@ def read_layer_data(
             layers.append(labels_layer_data(labels, table, name=volume_stem(p)))
             continue
         volumes = load_volumes([p], series_uid=series_uid, on_irregular=on_irregular)
+        labelled = None if series_uid else label_map_layer(p, volumes)
+        if labelled is not None:
+            layers.append(labelled)
+            continue
+        for v in volumes:
+            add_left_out_items(v)
         layers.extend(image_layer_data(v) for v in volumes)
         images.extend(volumes)
     return layers, images
@@ -248,6 +273,8 @@ def read_paths(
     except Exception as err:  # the reader's boundary: one notification, never a traceback
         show_failure(err, where, prefix="ivcviewer could not open ")
         return list(NULL_LAYER)
+    if show_report and (text := label_map_text(layers)) is not None:
+        _notify("info", text)
     if show_report and volumes:
         try:
             _show_report(layers, volumes, seen.library_summary(where, how_to_list=""))

@@ -1,4 +1,4 @@
-"""``ivcviewer overlay CT_PATH --case FILE (--anatomy LABELMAP | --landmarks JSON |
+"""``ivcviewer overlay CT_PATH --case FILE (--anatomy LABELMAP|SEG|RTSTRUCT | --landmarks JSON |
 --phantom-truth DIR) --out DIR``.
 
 Fits a case file's findings to the anatomy of one CT and writes, into ``DIR``:
@@ -57,9 +57,9 @@ def add_parser(subparsers: Any) -> None:
             "Fit the findings of a case file to the anatomy of CT_PATH (a DICOM folder or file, "
             "or a .nii/.nii.gz/.nrrd/.mha volume) and write labels.nii.gz (on the CT's grid) "
             "with its table labels_labels.json, labels.json, findings.json and findings.md "
-            "into --out. The anatomy comes from a label map with structure names (--anatomy), "
-            "a landmarks JSON file (--landmarks) or a phantom's truth folder "
-            "(--phantom-truth). See docs/overlay.md."
+            "into --out. The anatomy comes from a label map with structure names or a DICOM "
+            "SEG or RTSTRUCT made on the CT (--anatomy), a landmarks JSON file (--landmarks) or "
+            "a phantom's truth folder (--phantom-truth). See docs/overlay.md."
         ),
     )
     p.add_argument("ct", metavar="CT_PATH", help="the CT: DICOM folder or file, or a volume file")
@@ -68,7 +68,8 @@ def add_parser(subparsers: Any) -> None:
     src.add_argument(
         "--anatomy",
         metavar="LABELMAP",
-        help="anatomy label map (TotalSegmentator class names) from which landmarks are derived",
+        help="anatomy label map (TotalSegmentator class names), or a DICOM SEG or RTSTRUCT made "
+        "on CT_PATH, from which landmarks are derived",
     )
     src.add_argument("--landmarks", metavar="JSON", help="landmarks JSON file (LPS mm)")
     src.add_argument(
@@ -127,12 +128,15 @@ def _inputs(args: argparse.Namespace) -> Any:
     )
 
 
-def _anatomy(args: argparse.Namespace, case: Any) -> Any:
-    """The anatomy source ``args`` names, resolved by the shared workflow."""
+def _anatomy(args: argparse.Namespace, case: Any, ct: Any) -> Any:
+    """The anatomy source ``args`` names, resolved by the shared workflow (a DICOM SEG or
+    RTSTRUCT given as ``--anatomy`` is placed on ``ct``)."""
     from .. import workflows
 
     if args.anatomy:
-        return workflows.anatomy_from_labelmap_file(args.anatomy, case, args.anatomy_names)
+        return workflows.anatomy_from_labelmap_file(
+            args.anatomy, case, args.anatomy_names, ct=ct
+        )
     if args.landmarks:
         return workflows.anatomy_from_landmarks_file(args.landmarks)
     return workflows.anatomy_from_phantom_truth(args.phantom_truth, case)
@@ -157,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     check_overlay_output(Path(args.out), inputs.files, force=args.force)
     case = load_case(args.case)
     ct = open_ct(args.ct, series=args.series, on_irregular=ValidationMode(args.on_irregular))
-    anatomy = _anatomy(args, case)
+    anatomy = _anatomy(args, case, ct)
     result = fit_overlay(ct, case, anatomy, bone=BoneSource(args.bone), ct_name=str(args.ct))
     written = write_overlay_outputs(result, args.out, inputs, force=args.force)
     for w in result_warnings(result):

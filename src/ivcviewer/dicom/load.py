@@ -11,6 +11,7 @@ an orthogonal resampled grid with ``ValidationMode.RESAMPLE``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from .._progress import ProgressCallback, default_progress
@@ -25,6 +26,7 @@ from .irregular import SlotLayout, describe_irregularities, regularise, series_f
 from .scan import ScanResult, scan
 from .series import SeriesInfo
 from .stack import StackGeometry
+from .undecodable import load_leaving_out_undecodable
 
 
 def load_dicom(
@@ -83,21 +85,49 @@ def load_dicom(
     failed: list[tuple[SeriesInfo, IvcviewerError]] = []
     for info in chosen:
         try:
-            vol = load_series(
-                info, on_irregular=on_irregular, workers=workers, limits=limits, progress=progress
+            vol = load_scanned(
+                result,
+                info,
+                on_irregular=on_irregular,
+                workers=workers,
+                limits=limits,
+                progress=progress,
             )
         except IvcviewerError as exc:
             if left_out is None:
                 raise
             failed.append((info, exc))
             continue
-        vol.metadata.extra["skipped"] = [s.to_dict() for s in result.skipped]
         volumes.append(vol)
     if failed and not volumes:
         raise failed[0][1]
     if left_out is not None:
         left_out.extend(failed)
     return volumes
+
+
+def load_scanned(
+    result: ScanResult,
+    info: SeriesInfo,
+    *,
+    on_irregular: ValidationMode = ValidationMode.RAISE,
+    workers: int | None = None,
+    limits: Limits | None = None,
+    progress: ProgressCallback | None = None,
+) -> Volume:
+    """Load one stack of a scan as :func:`load_dicom` does: files whose pixel data does not
+    decode are left out (see :mod:`~ivcviewer.dicom.undecodable`) and the files the scan left
+    out are listed in ``metadata.extra["skipped"]``.
+
+    Raises
+    ------
+    IvcviewerError
+        As :func:`load_series`.
+    """
+    load = partial(load_series, progress=progress)
+    vol = load_leaving_out_undecodable(load, info, on_irregular, workers, limits)
+    vol.metadata.extra["skipped"] = [s.to_dict() for s in result.skipped]
+    return vol
 
 
 #: Files left out, and series present, that a "no series found" message names one by one.
