@@ -285,10 +285,15 @@ def read_paths(
         exception on a damaged file) an error notification is shown and napari's "nothing to
         add" value ``[(None,)]`` is returned.
     """
+    from .progressive import napari_progress, open_in_background
+
     paths = _as_paths(path)
     where = paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1} more)"
+    done = partial(_background_done, where)
+    if show_report and open_in_background(paths, series_uid, on_irregular, done) is not None:
+        return list(NULL_LAYER)  # the layers appear as their slices are decoded
     try:
-        with collecting_warnings() as seen:
+        with collecting_warnings() as seen, napari_progress():
             layers, volumes = read_layer_data(
                 paths, series_uid=series_uid, on_irregular=on_irregular
             )
@@ -303,6 +308,14 @@ def read_paths(
         except Exception as err:  # the layers stand; only the report could not be shown
             show_failure(err, f"the geometry report of {where}")
     return layers
+
+
+def _background_done(where: str, load: Any) -> None:
+    """The end of a background load: its report, or its error (one notification)."""
+    if load.error is not None:
+        show_failure(load.error, where, prefix="ivcviewer could not open ")
+    elif load.volume is not None and load.layer is not None:
+        _show_report([(load.layer.data, {"name": load.layer.name}, "image")], [load.volume], None)
 
 
 def _show_report(

@@ -34,11 +34,16 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._lazy import lazy_exports
 from ..report import ValidationMode
-from ..workflows.overlay import OUTPUT_FILES
 from .options import add_series_options
+
+if TYPE_CHECKING:
+    from ..workflows.overlay import OUTPUT_FILES
+
+__getattr__, __dir__ = lazy_exports(__name__, {"..workflows.overlay": ("OUTPUT_FILES",)})
 
 #: Version of the ``labels.json`` layout.
 LABELS_JSON_VERSION = 1
