@@ -71,8 +71,8 @@ def _selector(vol: Volume) -> str:
 def _open_stack(path: Path, choice: SeriesChoice, mode: ValidationMode, option: str) -> Volume:
     """Stack ``choice.stack`` of ``choice.uid`` under ``path``, the other stacks left unread."""
     # Imported here: volume files never need the DICOM package.
-    from ..dicom import load_series, scan
-    from ..dicom.undecodable import load_leaving_out_undecodable
+    from ..dicom import scan
+    from ..dicom.load import load_scanned
     from ..limits import default_limits
 
     limits = default_limits()
@@ -92,6 +92,4 @@ def _open_stack(path: Path, choice: SeriesChoice, mode: ValidationMode, option: 
             f"{cut(choice.uid, 70)} holds {len(stacks)} stack(s) ({labels}{more}), not {n}. "
             f"Fix: choose a stack from 1 to {len(stacks)} (UID:1 to UID:{len(stacks)})."
         )
-    vol = load_leaving_out_undecodable(load_series, stacks[n - 1], mode, None, limits)
-    vol.metadata.extra["skipped"] = [s.to_dict() for s in result.skipped]
-    return vol
+    return load_scanned(result, stacks[n - 1], on_irregular=mode, limits=limits)
