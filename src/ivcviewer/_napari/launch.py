@@ -36,7 +36,7 @@ from ..errors import IvcviewerError
 from ..io.formats import check_output_path, path_kind, volume_format, volume_stem
 from ..report import ValidationMode
 from ..volume import Volume
-from ..widget_models.views import VIEW_NAMES
+from ..widget_models.views import MIP_LIMITS_3D, VIEW_NAMES
 from ._display import has_display, run_module_on_display, xvfb_display
 from ._viewer import prepare_viewer
 from .layers import image_layer_data, report_summary_text
@@ -50,9 +50,6 @@ if TYPE_CHECKING:
 #: The views :func:`set_view` knows (:data:`ivcviewer.widget_models.views.VIEW_NAMES`).
 VIEWS: tuple[str, ...] = VIEW_NAMES
 
-#: HU shown black to white in rendered 3D views of CT (maximum intensity projection): bone and
-#: contrast-filled vessels stand out; in the 2D window (400/40) the projection is all white.
-MIP_LIMITS_3D: tuple[float, float] = (150.0, 1500.0)
 
 #: Default screenshot size (height, width) in pixels.
 DEFAULT_SIZE: tuple[int, int] = (768, 768)

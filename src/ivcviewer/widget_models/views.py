@@ -200,6 +200,10 @@ WINDOW_PRESETS: dict[str, WindowPreset] = {
 #: All preset names in key order (1-6), the series' own last.
 PRESET_NAMES: tuple[str, ...] = (*WINDOW_PRESETS, SERIES_PRESET)
 
+#: HU shown black to white in 3D views of CT (maximum intensity projection): bone and
+#: contrast-filled vessels stand out; in a 2D window such as 400/40 the projection is all white.
+MIP_LIMITS_3D: tuple[float, float] = (150.0, 1500.0)
+
 #: The narrowest window a drag can reach (HU).
 MIN_WIDTH = 1.0
 
