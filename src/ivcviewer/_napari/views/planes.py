@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ... import geometry
+from ..layer_tuple import UNITS_MM
 from . import apply_view, view_note
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ class ThreePlanes(QWidget):
                     face_color="yellow",
                     border_width=0,
                     out_of_slice_display=False,
+                    units=UNITS_MM,
                 )
                 apply_view(model, name, geometry.napari_to_lps(point))
             self.notes[name].setText(_plane_title(name, sources))
@@ -136,7 +138,7 @@ class ThreePlanes(QWidget):
             for model in self.models.values():
                 model.dims.point = p
                 if CROSSHAIR in model.layers:
-                    model.layers[CROSSHAIR].data = np.array([p])
+                    model.layers[CROSSHAIR].data = np.array([model.dims.point[-3:]])
         finally:
             self._syncing = False
 
