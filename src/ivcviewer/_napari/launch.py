@@ -100,8 +100,11 @@ def open_in_viewer(
     from napari.layers import Layer
 
     layer_data, volumes = read_layer_data(paths, series_uid=series_uid, on_irregular=on_irregular)
+    from .views.drag import bind_view_keys
+
     viewer = napari.Viewer()
     prepare_viewer(viewer)
+    bind_view_keys(viewer)
     images = []
     for data in layer_data:
         layer = viewer.add_layer(Layer.create(*data))
