@@ -136,9 +136,7 @@ def test_flipped_ct_grid_gets_the_same_world_labels(
     assert _world(a) == _world(b)
 
 
-def test_seg_of_another_ct_is_refused(
-    tmp_path: Path, ct_and_sources: tuple[Volume, list]
-) -> None:
+def test_seg_of_another_ct_is_refused(tmp_path: Path, ct_and_sources: tuple[Volume, list]) -> None:
     _, sources = ct_and_sources
     path = write_seg(tmp_path / "s.dcm", sources, _two_masks(), ["Liver", "Kidney"])
     other, _ = dicom_ct(tmp_path / "other", axial_volume(N, ROWS, COLS), seed="other")
@@ -394,10 +392,20 @@ def test_seg_anatomy_errors_are_one_line(
     base = ["overlay", "--case", str(default_case_path()), "--out", str(tmp_path / "out")]
     cases = [
         ([str(world_inputs["ct"]), "--anatomy", str(damaged)], "cut.dcm"),
-        ([str(other.metadata.source_files[0].parent), "--anatomy", str(world_inputs["seg"])],
-         "not on the CT given"),
-        ([str(world_inputs["ct"]), "--anatomy", str(world_inputs["seg"]), "--anatomy-names",
-          str(world_inputs["nii"])], "carry their own names"),
+        (
+            [str(other.metadata.source_files[0].parent), "--anatomy", str(world_inputs["seg"])],
+            "not on the CT given",
+        ),
+        (
+            [
+                str(world_inputs["ct"]),
+                "--anatomy",
+                str(world_inputs["seg"]),
+                "--anatomy-names",
+                str(world_inputs["nii"]),
+            ],
+            "carry their own names",
+        ),
     ]
     for extra, expected in cases:
         assert main([*base[:1], *extra[:1], *base[1:], *extra[1:]]) == 2

@@ -223,3 +223,31 @@ def test_dock_shows_window_and_oblique_note(make_napari_viewer) -> None:
         and "follows the data axes" in widget.planes.notes["sagittal"].text()
     )
     widget.planes_check.setChecked(False)
+
+
+def test_docks_are_tabbed_and_the_table_keeps_rows(make_napari_viewer) -> None:
+    from qtpy.QtWidgets import QApplication, QLabel, QTableWidget
+
+    from ivcviewer._napari.views.widget import ROW_PX, TABLE_ROWS, arrange_docks
+
+    viewer, _ = _viewer_with(make_napari_viewer, _marked_ct("axial"))
+    window = viewer.window._qt_window
+    window.resize(1400, 1000)
+    labels = [QLabel(f"dock {i} " * 40) for i in range(3)]
+    for label in labels:
+        label.setWordWrap(True)
+    docks = [
+        viewer.window.add_dock_widget(label, name=f"dock {i}", area="right")
+        for i, label in enumerate(labels)
+    ]
+    table = viewer.window.add_dock_widget(QTableWidget(30, 4), name="table", area="bottom")
+    QApplication.processEvents()
+    stacked = min(d.height() for d in docks)
+    arrange_docks(viewer)
+    QApplication.processEvents()
+    assert all(window.tabifiedDockWidgets(d) for d in docks)
+    # tabbed, each dock has the whole column instead of a third of it
+    assert min(d.height() for d in docks) > stacked
+    canvas = viewer.window._qt_viewer.canvas.native
+    assert canvas.width() > 0.4 * window.width()
+    assert table.height() >= table.minimumSizeHint().height() + TABLE_ROWS * ROW_PX - 2

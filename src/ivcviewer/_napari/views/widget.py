@@ -23,8 +23,8 @@ from .planes import ThreePlanes
 if TYPE_CHECKING:
     import napari
 
-#: Rows of the measurement table a bottom dock keeps room for (header included).
-TABLE_ROWS = 8
+#: Table rows a bottom dock (the measurement table) keeps room for below its controls.
+TABLE_ROWS = 6
 
 #: Height of one table row (pixels) for :data:`TABLE_ROWS`.
 ROW_PX = 24
@@ -40,20 +40,24 @@ class ViewsWindowWidget(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         self.planes: ThreePlanes | None = None
+        self._followed: Any = None
         bind_view_keys(napari_viewer)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Views (radiological convention)"))
+        layout.addWidget(_wrapped("Views (radiological convention)"))
         self.view_buttons = _button_grid(
             layout, VIEW_NAMES, VIEW_KEYS, lambda name: show_view(self.viewer, name)
         )
         self.note = QLabel("")
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
-        layout.addWidget(QLabel("Window (right-drag on the canvas: width across, level up/down)"))
+        layout.addWidget(
+            _wrapped("Window (right-drag on the canvas: across = width, down = level)")
+        )
         self.preset_buttons = _button_grid(layout, PRESET_NAMES, PRESET_KEYS, self.set_preset)
         self.window_label = QLabel("")
         layout.addWidget(self.window_label)
-        self.planes_check = QCheckBox("Three planes (click to move all to a point)")
+        self.planes_check = QCheckBox("Three planes")
+        self.planes_check.setToolTip("Linked axial, coronal, sagittal: a click moves all there")
         self.planes_check.toggled.connect(self.show_planes)
         layout.addWidget(self.planes_check)
         self.planes_box = QVBoxLayout()
@@ -83,7 +87,9 @@ class ViewsWindowWidget(QWidget):
             self.note.setText("")
             return
         self.window_label.setText(window_text(*limits_window(layer.contrast_limits)))
-        if getattr(self, "_followed", None) is not layer:
+        if self._followed is not layer:
+            if self._followed is not None:
+                self._followed.events.contrast_limits.disconnect(self.refresh)
             layer.events.contrast_limits.connect(self.refresh)
             self._followed = layer
         name = _current_view(self.viewer)
@@ -100,6 +106,12 @@ class ViewsWindowWidget(QWidget):
             self.planes = None
 
 
+def _wrapped(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
+
+
 def _button_grid(
     layout: QVBoxLayout, names: tuple[str, ...], keys: dict[str, str], action: Any
 ) -> dict[str, QPushButton]:
@@ -107,6 +119,7 @@ def _button_grid(
     buttons: dict[str, QPushButton] = {}
     for i, name in enumerate(names):
         button = QPushButton("3D" if name == "3d" else name)
+        button.setMinimumWidth(0)
         button.setToolTip(f"{name} ({keys[name]})")
         button.clicked.connect(lambda _=False, n=name: action(n))
         grid.addWidget(button, i // 3, i % 3)
@@ -130,7 +143,7 @@ def _current_view(viewer: napari.Viewer) -> str:
 
 def arrange_docks(viewer: napari.Viewer) -> None:
     """Tab the right-hand docks together (the canvas keeps most of the window) and give a
-    bottom dock (the measurement table) room for :data:`TABLE_ROWS` rows."""
+    bottom dock (the measurement table) room for :data:`TABLE_ROWS` rows below its controls."""
     from qtpy.QtCore import Qt
 
     window = getattr(getattr(viewer, "window", None), "_qt_window", None)
@@ -147,4 +160,5 @@ def arrange_docks(viewer: napari.Viewer) -> None:
         d for d in docks if window.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea
     ]
     if bottom:
-        window.resizeDocks(bottom, [TABLE_ROWS * ROW_PX] * len(bottom), Qt.Orientation.Vertical)
+        heights = [d.minimumSizeHint().height() + TABLE_ROWS * ROW_PX for d in bottom]
+        window.resizeDocks(bottom, heights, Qt.Orientation.Vertical)
