@@ -164,6 +164,8 @@ def test_right_drag_changes_window_and_level(make_napari_viewer) -> None:
 
 
 def test_click_in_one_plane_moves_the_others(make_napari_viewer) -> None:
+    from qtpy.QtWidgets import QApplication
+
     volume = _marked_ct("sagittal")
     viewer, _ = _viewer_with(make_napari_viewer, volume)
     planes = ThreePlanes(viewer)
@@ -185,6 +187,15 @@ def test_click_in_one_plane_moves_the_others(make_napari_viewer) -> None:
             assert np.allclose(model.layers[CROSSHAIR].data[0], model.dims.point[-3:]), name
         assert np.abs(np.subtract(viewer.dims.point[-3:], world)).max() <= half
         assert np.abs(planes.point_lps() - target).max() <= half
+        # the crosshair (yellow) is drawn over the CT in every plane
+        planes.resize(300, 700)
+        planes.show()
+        for _ in range(3):
+            QApplication.processEvents()
+        for name, qt_viewer in planes.qt_viewers.items():
+            img = np.asarray(qt_viewer.screenshot(flash=False))
+            yellow = (img[..., 0] > 200) & (img[..., 1] > 200) & (img[..., 2] < 80)
+            assert yellow.sum() > 10, f"no crosshair in the {name} plane"
         before = tuple(viewer.dims.point)
         # a drag (pan) in a plane does not move the point
         event = SimpleNamespace(type="mouse_press", button=1, position=(0.0, 0.0, 0.0))

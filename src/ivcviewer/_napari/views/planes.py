@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from qtpy.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from qtpy.QtCore import QTimer
+from qtpy.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ... import geometry
 from ..layer_tuple import UNITS_MM
@@ -23,7 +24,7 @@ from . import apply_view, view_note
 if TYPE_CHECKING:
     import napari
 
-#: The planes shown, left to right.
+#: The planes shown, top to bottom.
 PLANES: tuple[str, ...] = ("axial", "coronal", "sagittal")
 
 #: Name of the crosshair layer in each plane.
@@ -47,19 +48,17 @@ class ThreePlanes(QWidget):
         self.notes: dict[str, QLabel] = {}
         self._syncing = False
         self._links: list[tuple[Any, Any]] = []
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        column_of_planes = QVBoxLayout(self)
+        column_of_planes.setContentsMargins(0, 0, 0, 0)
         for name in PLANES:
             model = ViewerModel(title=name)
             qt_viewer = QtViewer(model)
             qt_viewer.canvas.native.setMinimumSize(PLANE_MIN_PX, PLANE_MIN_PX)
             model.mouse_drag_callbacks.append(self._click)
-            column = QVBoxLayout()
             note = QLabel(name)
             note.setWordWrap(True)
-            column.addWidget(note)
-            column.addWidget(qt_viewer)
-            row.addLayout(column)
+            column_of_planes.addWidget(note)
+            column_of_planes.addWidget(qt_viewer, 1)
             self.models[name] = model
             self.qt_viewers[name] = qt_viewer
             self.notes[name] = note
@@ -107,10 +106,23 @@ class ThreePlanes(QWidget):
                     border_width=0,
                     out_of_slice_display=False,
                     units=UNITS_MM,
+                    # drawn over the CT: with depth testing the CT hides it
+                    blending="translucent_no_depth",
                 )
                 apply_view(model, name, geometry.napari_to_lps(point))
             self.notes[name].setText(_plane_title(name, sources))
         self.set_point_world(point)
+
+    def fit(self) -> None:
+        """Fit each plane's camera to its canvas (after the planes are shown or resized)."""
+        for model in self.models.values():
+            if len(model.layers):
+                model.reset_view()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        """Fit the planes once their canvases have their size."""
+        super().showEvent(event)
+        QTimer.singleShot(0, self.fit)
 
     # -- the shared point ----------------------------------------------------------------------
 
