@@ -21,6 +21,7 @@ from napari.layers import Layer  # noqa: E402
 from napari.utils.key_bindings import coerce_keybinding  # noqa: E402
 
 from ivcviewer._napari import launch  # noqa: E402
+from ivcviewer._napari._viewer import camera  # noqa: E402
 from ivcviewer._napari.layers import image_layer_data  # noqa: E402
 from ivcviewer._napari.views import apply_view, apply_window  # noqa: E402
 from ivcviewer._napari.views.drag import (  # noqa: E402
@@ -138,6 +139,8 @@ def _drag(viewer, handler, button: int, path: list[tuple[float, float]]) -> None
         for xy in path[1:]:
             event.type, event.pos = "mouse_move", np.array(xy)
             next(gen)
+            # the camera does not zoom with the same right-drag
+            assert camera(viewer).mouse_pan is (button != 2)
         event.type = "mouse_release"
         next(gen)
     except StopIteration:
@@ -158,6 +161,7 @@ def test_right_drag_changes_window_and_level(make_napari_viewer) -> None:
     lo2, hi2 = layer.contrast_limits
     assert hi2 - lo2 < hi - lo and (hi2 + lo2) / 2 < (hi + lo) / 2
     assert "W " in text_overlay(viewer).text and "HU" in text_overlay(viewer).text
+    assert camera(viewer).mouse_pan
     before = tuple(layer.contrast_limits)
     _drag(viewer, window_drag, 1, [(100, 100), (200, 200)])  # left button: napari's pan
     assert tuple(layer.contrast_limits) == before

@@ -22,6 +22,7 @@ from ...widget_models.views import (
     limits_window,
     window_text,
 )
+from .._viewer import camera
 from . import apply_view, apply_window
 
 if TYPE_CHECKING:
@@ -78,7 +79,8 @@ def show_window(viewer: napari.Viewer, layer: Image) -> str:
 def window_drag(viewer: napari.Viewer, event: Any) -> Generator[None, None, None]:
     """Mouse-drag callback: the right button drags the window and level of the CT shown.
 
-    ``event.pos`` is in canvas pixels; each move sets the window from the drag so far.
+    ``event.pos`` is in canvas pixels; each move sets the window from the drag so far. The
+    camera's mouse panning (whose right-drag zooms) is off during the drag.
     """
     if getattr(event, "button", None) != DRAG_BUTTON:
         return
@@ -87,12 +89,18 @@ def window_drag(viewer: napari.Viewer, event: Any) -> Generator[None, None, None
         return
     start = limits_window(layer.contrast_limits)
     x0, y0 = (float(v) for v in event.pos[:2])
-    yield
-    while event.type == "mouse_move":
-        x, y = (float(v) for v in event.pos[:2])
-        apply_window(layer, drag_window(start, x - x0, y - y0))
-        show_window(viewer, layer)
+    cam = camera(viewer)
+    panning = cam.mouse_pan
+    cam.mouse_pan = False  # the camera's own right-drag zooms
+    try:
         yield
+        while event.type == "mouse_move":
+            x, y = (float(v) for v in event.pos[:2])
+            apply_window(layer, drag_window(start, x - x0, y - y0))
+            show_window(viewer, layer)
+            yield
+    finally:
+        cam.mouse_pan = panning
 
 
 def show_view(viewer: napari.Viewer, name: str) -> None:
