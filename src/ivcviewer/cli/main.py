@@ -31,6 +31,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "phantom_cmd",
     "measure_cmd",
     "overlay_cmd",
+    "batch_cmd",
     "demo",
 )
 
