@@ -15,6 +15,7 @@ import argparse
 import sys
 from typing import Any, TextIO
 
+from ..errors import IvcviewerError
 from .options import shown_arg
 
 #: Exit status of a run in which a row failed.
@@ -59,7 +60,6 @@ def add_parser(subparsers: Any) -> None:
         "--memory-limit",
         metavar="SIZE",
         dest="memory_limit",
-        type=_memory_limit,
         default="auto",
         help="memory per local worker, e.g. 4GiB (default auto: the machine's memory shared "
         "out); a worker above it is restarted and its row fails",
@@ -80,19 +80,21 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _memory_limit(text: str) -> str:
-    """``auto`` or a size Dask reads (``4GiB``, ``2 GB``) (argparse type)."""
+def check_memory_limit(text: str) -> str:
+    """``auto``, or a size Dask reads (``4GiB``, ``2 GB``); else one line naming the option."""
     if text.strip().lower() == "auto":
         return "auto"
-    from dask.utils import parse_bytes
+    from .._deps import import_optional_dependency
 
+    dask_utils = import_optional_dependency("dask.utils", "running a batch on Dask")
     try:
-        ok = parse_bytes(text) > 0
+        ok = dask_utils.parse_bytes(text) > 0
     except (ValueError, TypeError):
         ok = False
     if not ok:
-        raise argparse.ArgumentTypeError(
-            f"must be auto or a size such as 4GiB or 2GB, got {shown_arg(text)}. Fix: give one"
+        raise IvcviewerError(
+            f"--memory-limit {shown_arg(text)}: not a size. Fix: give auto, or a size such as "
+            "4GiB or 2GB."
         )
     return text.strip()
 
@@ -102,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     from ..workflows.batch import RowStatus
     from ..workflows.batch_dask import ClusterOptions, run_batch
 
-    cluster = ClusterOptions(args.scheduler, args.workers, args.memory_limit)
+    memory_limit = check_memory_limit(args.memory_limit)
+    cluster = ClusterOptions(args.scheduler, args.workers, memory_limit)
     with _Progress(sys.stderr) as progress:
         report = run_batch(args.manifest, args.case, args.out, cluster, progress=progress)
     w = sys.stdout.write
