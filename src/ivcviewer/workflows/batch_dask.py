@@ -163,8 +163,9 @@ def _run_on_dask(
     with _client(distributed, cluster, len(rows)) as client:
         n_workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
         futures = {
-            client.submit(run_row, row, options, key=f"ivcviewer-row-{row.id}-{run}", pure=False)
-            : row
+            client.submit(
+                run_row, row, options, key=f"ivcviewer-row-{row.id}-{run}", pure=False
+            ): row
             for row in rows
         }
         for n, future in enumerate(distributed.as_completed(futures, loop=client.loop), start=1):
