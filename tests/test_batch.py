@@ -438,8 +438,13 @@ def test_a_lost_worker_fails_its_row_only() -> None:
     assert (
         "died" in killed.reason and "(2GiB)" in killed.reason and "--memory-limit" in killed.reason
     )
-    missing = _lost(row, ModuleNotFoundError("no", name="ivcviewer"), ClusterOptions())
-    assert "could not import ivcviewer" in missing.reason
+    gone = ModuleNotFoundError("No module named 'ivcviewer.workflows.batch'")  # no .name
+    missing = _lost(row, gone, ClusterOptions())
+    assert "could not import ivcviewer (No module named 'ivcviewer.workflows.batch')" in (
+        missing.reason
+    )
+    other = _lost(row, RuntimeError("connection closed"), ClusterOptions())
+    assert other.reason.startswith("/data/a.nii.gz: could not be processed (RuntimeError")
 
 
 def test_results_table_columns(tmp_path: Path) -> None:

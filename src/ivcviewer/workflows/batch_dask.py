@@ -23,7 +23,7 @@ from typing import Any
 from .._deps import import_optional_dependency
 from ..annotations.overlay import BoneSource
 from ..errors import IvcviewerError
-from ..failures import exception_summary, failure_line
+from ..failures import cut, exception_summary, failure_line
 from ..report import ValidationMode
 from .batch import (
     RESULTS_CSV,
@@ -182,10 +182,11 @@ def _run_on_dask(
 
 def _lost(row: ManifestRow, exc: BaseException, cluster: ClusterOptions) -> RowResult:
     """The result of a row whose task raised (its worker died, or cannot import ivcviewer)."""
-    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("ivcviewer"):
+    missing = (exc.name or str(exc)) if isinstance(exc, ModuleNotFoundError) else ""
+    if "ivcviewer" in missing:  # the name does not survive the way back from a worker
         reason = (
-            f"{row.ct}: the Dask worker could not import {exc.name}. Fix: install ivcviewer "
-            "(this version) in the workers' Python environment."
+            f"{row.ct}: the Dask worker could not import ivcviewer ({cut(missing, 80)}). Fix: "
+            "install this version of ivcviewer in the workers' Python environment."
         )
     elif type(exc).__name__ == "KilledWorker":
         limit = cluster.memory_limit if cluster.scheduler is None else "the workers' own"
