@@ -1,10 +1,11 @@
 """``ivcviewer batch``: a manifest's rows as Dask tasks, equal to ``overlay`` run row by row.
 
 The cohort: six small phantoms (seeds 0-5, their anatomy given as the truth folder, the truth
-label map or the landmarks), the real example CT of ``sample_data/`` with its label map, and a
-truncated CT. It runs on a local cluster, and on a real ``dask scheduler`` with two ``dask
-worker`` processes on loopback; each time the seven overlays equal the ``overlay`` command's,
-the broken row carries the command's own error line, and a rerun does nothing.
+label map, a DICOM SEG of it or the landmarks), the real example CT of ``sample_data/`` with
+its label map, and a truncated CT. It runs on a local cluster, and on a real ``dask
+scheduler`` with two ``dask worker`` processes on loopback; each time the seven overlays equal
+the ``overlay`` command's, the broken row carries the command's own error line, and a rerun
+does nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ivcviewer.phantom import build_phantom, write_phantom
 from ivcviewer.sample_data import real_abdominal_ct
 from ivcviewer.workflows import batch
 from ivcviewer.workflows.batch import ManifestRow, RowOptions, RowStatus
+from ivcviewer.workflows.export import export_seg
 
 distributed = pytest.importorskip("distributed")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -41,7 +43,7 @@ PHANTOM_ROWS = {
     "ph0": ("ph0/ct", "phantom_truth", "ph0"),
     "ph1": ("ph1/ct", "phantom_truth", "ph1"),
     "ph2": ("ph2/ct", "anatomy", "ph2/labels.nii.gz"),
-    "ph3": ("ph3/ct", "anatomy", "ph3/labels.nii.gz"),
+    "ph3": ("ph3/ct", "anatomy", "segs/ph3.dcm"),  # a DICOM SEG made on the CT
     "ph4": ("ph4/ct", "landmarks", "ph4/landmarks.json"),
     "ph5": ("ph5/ct", "landmarks", "ph5/landmarks.json"),
 }
@@ -67,6 +69,9 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     rows: dict[str, dict[str, str]] = {}
     for seed, (rid, (ct, column, value)) in enumerate(PHANTOM_ROWS.items()):
         write_phantom(build_phantom("small", seed=seed), root / rid)
+        if value.endswith(".dcm"):
+            (root / value).parent.mkdir(exist_ok=True)
+            export_seg(root / rid / "labels.nii.gz", root / ct, root / value)
         rows[rid] = {"ct": str(root / ct), column: str(root / value)}
     real = real_abdominal_ct()
     rows["real"] = {"ct": str(real.ct), "anatomy": str(real.labels)}

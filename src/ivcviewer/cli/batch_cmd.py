@@ -53,8 +53,8 @@ def add_parser(subparsers: Any) -> None:
         "--workers",
         metavar="N",
         type=_positive_int,
-        help="local cluster: its worker processes (default: one per CPU, at most one per row); "
-        "with --scheduler: how many workers to wait for (default 1)",
+        help="local cluster: its worker processes (default: one per CPU; at most one per row "
+        "to run); with --scheduler: how many workers to wait for (default 1)",
     )
     p.add_argument(
         "--memory-limit",
@@ -113,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     skipped = report.with_status(RowStatus.SKIPPED)
     failed = report.with_status(RowStatus.FAILED)
     where = f"scheduler {args.scheduler}" if args.scheduler else "a local cluster"
-    ran = f" on {where} ({report.workers} workers)" if report.workers else ""
+    n = report.workers
+    ran = f" on {where} ({n} worker{'s' if n != 1 else ''})" if n else ""
     w(
         f"{len(report.results)} rows: {len(done)} done{ran}, {len(skipped)} skipped, "
         f"{len(failed)} failed\n"

@@ -56,9 +56,9 @@ class ClusterOptions:
         Address of a running ``dask.distributed`` scheduler (``tcp://host:8786``), or None for
         a local cluster.
     workers
-        Local cluster: its number of worker processes (default: one per CPU, at most one per
-        row). With a scheduler: how many workers to wait for before the rows are sent (default
-        one).
+        Local cluster: its number of worker processes (default: one per CPU; at most one per
+        row to run). With a scheduler: how many workers to wait for before the rows are sent
+        (default one).
     memory_limit
         Memory per local worker (``4GiB``, ``auto``: the machine's memory shared out); a
         worker that goes above it is restarted and its row fails.
@@ -204,7 +204,7 @@ def _lost(row: ManifestRow, exc: BaseException, cluster: ClusterOptions) -> RowR
 def _client(distributed: ModuleType, cluster: ClusterOptions, n_rows: int) -> Iterator[Any]:
     """A Dask client: of a new local cluster, or connected to ``cluster.scheduler``."""
     if cluster.scheduler is None:
-        n = cluster.workers or max(1, min(os.cpu_count() or 1, n_rows))
+        n = max(1, min(cluster.workers or os.cpu_count() or 1, n_rows))
         with (
             distributed.LocalCluster(
                 n_workers=n,
