@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pydicom
 import pytest
 
 import ivcviewer
@@ -342,6 +344,24 @@ def test_row_problems_fail_their_row_only(cohort, tmp_path: Path) -> None:  # ty
     assert [r.status for r in results] == [RowStatus.FAILED] * 3
     assert results[0].reason.startswith(f"MANIFEST {manifest} line 2 (none): names none")
     assert "nowhere.nii.gz" in results[2].reason and "\n" not in results[2].reason
+
+
+def test_the_series_column_chooses_a_series_of_a_folder(cohort, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    root = cohort["root"]
+    study = tmp_path / "study"  # two series in one folder, as a study is often exported
+    for rid in ("ph0", "ph1"):
+        shutil.copytree(root / rid / "ct", study / rid)
+    uid = str(pydicom.dcmread(next((study / "ph1").iterdir())).SeriesInstanceUID)
+    landmarks = str(root / "ph1" / "landmarks.json")
+    options = _options(cohort, tmp_path / "out")
+    both = batch.run_row(ManifestRow("both", str(study), 2, landmarks=landmarks), options)
+    assert both.status is RowStatus.FAILED
+    assert "holds 2 series" in both.reason
+    assert both.reason.endswith("Fix: choose one by its UID in the row's series column.")
+    one = batch.run_row(ManifestRow("one", str(study), 3, uid, landmarks=landmarks), options)
+    assert one.status is RowStatus.DONE, one.reason
+    doc = json.loads((tmp_path / "out" / "one" / "findings.json").read_text())
+    assert doc["ct"]["shape"] == [72, 96, 96] and one.measured["mayo_level"] == "III"
 
 
 def test_a_remote_row_without_the_public_module(cohort, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from typing import Any
 
 from .._atomic import TargetState, atomic_file, inspect_target, verify_set
 from ..annotations.overlay import BoneSource
-from ..errors import IvcviewerError
+from ..errors import IvcviewerError, NoSeriesFoundError
 from ..failures import collecting_warnings, cut, failure_line
 from ..io.formats import check_output_path, write_text_atomic
 from ..report import ValidationMode
@@ -365,7 +365,11 @@ def _overlay_row(row: ManifestRow, options: RowOptions) -> dict[str, Any]:
     inputs = row_inputs(row, options, ct_path)
     check_overlay_output(out, inputs.files)
     case = load_case(options.case)
-    ct = open_ct(ct_path, series=row.series, on_irregular=options.on_irregular, option="ct")
+    try:
+        ct = open_ct(ct_path, series=row.series, on_irregular=options.on_irregular, option="ct")
+    except NoSeriesFoundError as err:  # several series: the row chooses one in its own column
+        text = str(err).replace("with --series UID", "by its UID in the row's series column")
+        raise NoSeriesFoundError(text) from None
     if row.anatomy:
         anatomy = anatomy_from_labelmap_file(row.anatomy, case, row.anatomy_names, ct=ct)
     elif row.landmarks:
