@@ -491,3 +491,27 @@ def test_results_table_columns(tmp_path: Path) -> None:
     assert str(table.schema.field("mass_lr_cm").type) == "double"
     assert table.column("mass_lr_cm").to_pylist() == [10.5, None]
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log() -> None:
+    from ivcviewer.cli.batch_cmd import _Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    results = [
+        batch.RowResult("a", RowStatus.DONE, seconds=1.25),
+        batch.RowResult("b", RowStatus.FAILED, "b: no such file.", seconds=0.5),
+    ]
+    log, terminal = io.StringIO(), Terminal()
+    for stream in (log, terminal):
+        with _Progress(stream) as progress:
+            for n, r in enumerate(results, start=1):
+                progress(r, n, len(results))
+    assert log.getvalue().splitlines() == [
+        "ivcviewer: batch [1/2] a: done (1.2 s)",
+        "ivcviewer: batch [2/2] b: failed (0.5 s)",
+    ]
+    last = terminal.getvalue().split("\r")[-1]
+    assert last.startswith("batch: 100%") and "2/2" in last and "[2/2] b: failed" in last
