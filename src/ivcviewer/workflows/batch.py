@@ -391,7 +391,7 @@ def fetch_ct(row: ManifestRow, to: Path) -> str:
         This installation has no :mod:`ivcviewer.public`.
     """
     try:  # imported here: only remote rows need it
-        from ..public import fetch_dicomweb, fetch_idc
+        from ..public import DicomwebAuth, fetch_dicomweb, fetch_idc
     except ImportError as exc:
         raise IvcviewerError(
             f"{row.ct}: fetching a series needs the module ivcviewer.public, which this "
@@ -402,7 +402,16 @@ def fetch_ct(row: ManifestRow, to: Path) -> str:
     if row.ct.startswith(IDC_PREFIX):
         fetched = fetch_idc([row.ct[len(IDC_PREFIX) :]], to=to)
         return str(fetched[0])
-    return str(fetch_dicomweb(row.ct, str(row.study), series_uid=row.series, to=to))
+    auth = DicomwebAuth.from_env(prompt=_no_prompt)
+    return str(fetch_dicomweb(row.ct, str(row.study), series_uid=row.series, to=to, auth=auth))
+
+
+def _no_prompt(question: str) -> str:
+    """A worker has no terminal: a DICOMweb password comes from its environment only."""
+    raise IvcviewerError(
+        "DICOMweb: a batch's rows run without a terminal to ask for a password on. Fix: set "
+        "IVCVIEWER_DICOMWEB_PASSWORD (or IVCVIEWER_DICOMWEB_TOKEN) in the workers' environment."
+    )
 
 
 # ----------------------------------------------------------------------------- done rows
