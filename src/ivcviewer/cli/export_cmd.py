@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import IvcviewerError, OutputExistsError
-from ..volume import Volume
 
 if TYPE_CHECKING:
     from ..annotations import CaseFile
     from ..io.labels import LabelTable
+    from ..volume import Volume
 
 __all__ = ["FORMATS", "SUFFIXES", "add_parser", "run", "seg_beside"]
 
