@@ -357,7 +357,10 @@ def test_the_series_column_chooses_a_series_of_a_folder(cohort, tmp_path: Path) 
     both = batch.run_row(ManifestRow("both", str(study), 2, landmarks=landmarks), options)
     assert both.status is RowStatus.FAILED
     assert "holds 2 series" in both.reason
-    assert both.reason.endswith("Fix: choose one by its UID in the row's series column.")
+    assert both.reason.endswith(
+        "Fix: put its UID (or UID:N for stack N of a split series) in the row's series column."
+    )
+    assert "--series" not in both.reason
     one = batch.run_row(ManifestRow("one", str(study), 3, uid, landmarks=landmarks), options)
     assert one.status is RowStatus.DONE, one.reason
     doc = json.loads((tmp_path / "out" / "one" / "findings.json").read_text())

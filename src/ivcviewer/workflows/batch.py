@@ -28,6 +28,7 @@ from ..annotations.overlay import BoneSource
 from ..errors import IvcviewerError, NoSeriesFoundError
 from ..failures import collecting_warnings, cut, failure_line
 from ..io.formats import check_output_path, write_text_atomic
+from ..io.series_choice import parse_series_choice
 from ..report import ValidationMode
 from .overlay import OVERLAY_SET, OverlayInputs
 
@@ -88,7 +89,7 @@ class ManifestRow:
     line
         The manifest line the row is on (for messages).
     series
-        SeriesInstanceUID: the series to open in a folder of several, or to fetch.
+        The series to open in a folder of several (``UID`` or ``UID:N``), or to fetch.
     study
         StudyInstanceUID of a DICOMweb row.
     anatomy, anatomy_names, landmarks, phantom_truth
@@ -368,8 +369,7 @@ def _overlay_row(row: ManifestRow, options: RowOptions) -> dict[str, Any]:
     try:
         ct = open_ct(ct_path, series=row.series, on_irregular=options.on_irregular, option="ct")
     except NoSeriesFoundError as err:  # several series: the row chooses one in its own column
-        text = str(err).replace("with --series UID", "by its UID in the row's series column")
-        raise NoSeriesFoundError(text) from None
+        raise NoSeriesFoundError(_SERIES_FIX.sub(_ROW_SERIES_FIX, str(err))) from None
     if row.anatomy:
         anatomy = anatomy_from_labelmap_file(row.anatomy, case, row.anatomy_names, ct=ct)
     elif row.landmarks:
@@ -380,6 +380,13 @@ def _overlay_row(row: ManifestRow, options: RowOptions) -> dict[str, Any]:
     written = write_overlay_outputs(result, out, inputs)
     doc: dict[str, Any] = json.loads(written.findings_json.read_text(encoding="utf-8"))
     return doc
+
+
+#: The fix of a folder of several series, as the command line words it, and as a row's.
+_SERIES_FIX = re.compile(r"Fix: choose one with --series UID\b.*$")
+_ROW_SERIES_FIX = (
+    "Fix: put its UID (or UID:N for stack N of a split series) in the row's series column."
+)
 
 
 def fetch_ct(row: ManifestRow, to: Path) -> str:
@@ -403,7 +410,8 @@ def fetch_ct(row: ManifestRow, to: Path) -> str:
         fetched = fetch_idc([row.ct[len(IDC_PREFIX) :]], to=to)
         return str(fetched[0])
     auth = DicomwebAuth.from_env(prompt=_no_prompt)
-    return str(fetch_dicomweb(row.ct, str(row.study), series_uid=row.series, to=to, auth=auth))
+    series = parse_series_choice(row.series, "series").uid if row.series else None  # not UID:N
+    return str(fetch_dicomweb(row.ct, str(row.study), series_uid=series, to=to, auth=auth))
 
 
 def _no_prompt(question: str) -> str:
