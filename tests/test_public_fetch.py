@@ -181,6 +181,23 @@ def test_cancel_before_the_download_keeps_nothing(offline: str, tmp_path: Path) 
     assert not (tmp_path / "out").exists()
 
 
+def test_cancel_stops_a_running_download_and_keeps_nothing(tmp_path: Path) -> None:
+    """The idc-index child process is stopped (its process group) when cancel() says so."""
+    pytest.importorskip("idc_index", reason="idc-index is not installed")
+    entry = curated()[0]
+    target = tmp_path / "out" / entry.series_uid
+    polls: list[int] = []
+
+    def cancel() -> bool:
+        polls.append(1)
+        return len(polls) > 1  # the child has started by the second poll
+
+    with pytest.raises(FetchCancelledError), staging(target, "fetch") as tmp:
+        fetch_mod._download(entry.series_uid, tmp, entry.n_images, None, cancel)
+    assert len(polls) == 2
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.slow
 def test_a_failed_idc_index_download_is_caught_by_the_check(tmp_path: Path) -> None:
     """idc-index only logs a failed download: the files are checked, nothing is kept."""

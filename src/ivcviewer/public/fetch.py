@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,27 +76,26 @@ def _download(
     uid: str, tmp: Path, total: int, progress: Progress | None, cancel: Cancel | None
 ) -> None:
     """Run idc-index for one series into ``tmp``, reporting files as they arrive."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ivcviewer.public._idc_child", uid, str(tmp)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        while proc.poll() is None:
-            if cancel is not None and cancel():
+    with tempfile.TemporaryFile() as log:  # a file, not a pipe: a chatty child never blocks
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ivcviewer.public._idc_child", uid, str(tmp)],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
+        try:
+            while proc.poll() is None:
+                if cancel is not None and cancel():
+                    _stop(proc)
+                    raise FetchCancelledError(f"fetch {uid}: cancelled; nothing was kept.")
+                report(progress, len(dicom_files(tmp)), total, f"series {uid}")
+                time.sleep(POLL_S)
+        except BaseException:
+            if proc.poll() is None:
                 _stop(proc)
-                raise FetchCancelledError(f"fetch {uid}: cancelled; nothing was kept.")
-            report(progress, len(dicom_files(tmp)), total, f"series {uid}")
-            time.sleep(POLL_S)
-    except BaseException:
-        if proc.poll() is None:
-            _stop(proc)
-        raise
-    finally:
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        if proc.stderr:
-            proc.stderr.close()
+            raise
+        log.seek(0)
+        err = log.read().decode(errors="replace")
     if proc.returncode != 0:
         last = (err.strip().splitlines() or ["no message"])[-1][:160]
         raise PublicDataError(
