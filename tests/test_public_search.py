@@ -141,3 +141,27 @@ def test_cli_search_curated(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["search", "--curated"]) == 0
     out = capsys.readouterr().out
     assert "kidney_seg" in out and "CC BY 4.0" in out
+
+
+def test_an_installed_seg_index_gives_exact_references(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With IDC's seg_index (made here: one row) a SEG goes with the series it references."""
+    import duckdb
+
+    from ivcviewer.public import idc
+
+    hits = search_idc(collection="c4kc_kits", text="kits-00000", with_seg=True)
+    assert len(hits) == 3 and len({h.segs for h in hits}) == 1  # study level: all three
+    seg_uid = hits[0].segs[0][0]
+    referenced = next(h.series_uid for h in hits if h.description == "late")
+    table = tmp_path / "seg_index.parquet"
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT '{seg_uid}' AS SeriesInstanceUID, "
+        f"'{referenced}' AS segmented_SeriesInstanceUID) TO '{table}' (FORMAT parquet)"
+    )
+    con.close()
+    monkeypatch.setattr(idc, "seg_index_path", lambda: table)
+    exact = search_idc(collection="c4kc_kits", text="kits-00000", with_seg=True)
+    assert [(h.series_uid, h.segs[0][0]) for h in exact] == [(referenced, seg_uid)]

@@ -6,7 +6,9 @@ The index (a parquet table of over a million series, in the ``idc-index-data`` p
 SEG and RTSTRUCT series are matched to the image series of their study: the offline index
 does not hold the series a segmentation references, so every segmentation of the study is
 listed, except those whose description names another series number ("Segmentation of
-Series 4", "CT series 2"), which are kept only for that series.
+Series 4", "CT series 2"), which are kept only for that series. When IDC's ``seg_index`` has
+been installed (``IDCClient().fetch_index("seg_index")``, with internet), a SEG it lists goes
+with the series it references only.
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ WITH img AS (
   SELECT {columns} FROM read_parquet($path)
   WHERE Modality = $modality {filters}
 ),
+refs AS ({refs}),
 ann AS (
-  SELECT StudyInstanceUID, SeriesInstanceUID, Modality, SeriesDescription,
-         regexp_extract(lower(coalesce(SeriesDescription, '')), 'series (\\d+)', 1) AS num
-  FROM read_parquet($path)
-  WHERE Modality IN ('SEG', 'RTSTRUCT')
-    AND StudyInstanceUID IN (SELECT StudyInstanceUID FROM img)
+  SELECT a.StudyInstanceUID, a.SeriesInstanceUID, a.Modality, a.SeriesDescription,
+         regexp_extract(lower(coalesce(a.SeriesDescription, '')), 'series (\\d+)', 1) AS num,
+         r.ref
+  FROM read_parquet($path) a LEFT JOIN refs r ON r.seg = a.SeriesInstanceUID
+  WHERE a.Modality IN ('SEG', 'RTSTRUCT')
+    AND a.StudyInstanceUID IN (SELECT StudyInstanceUID FROM img)
 )
 SELECT img.SeriesInstanceUID, img.StudyInstanceUID, img.collection_id, img.PatientID,
        img.SeriesDescription, img.Modality, img.BodyPartExamined, img.instanceCount,
@@ -48,7 +52,8 @@ SELECT img.SeriesInstanceUID, img.StudyInstanceUID, img.collection_id, img.Patie
          FILTER (WHERE ann.SeriesInstanceUID IS NOT NULL) AS segs
 FROM img LEFT JOIN ann
   ON ann.StudyInstanceUID = img.StudyInstanceUID
- AND (ann.num = '' OR ann.num = CAST(img.SeriesNumber AS VARCHAR))
+ AND (ann.ref = img.SeriesInstanceUID
+      OR (ann.ref IS NULL AND (ann.num = '' OR ann.num = CAST(img.SeriesNumber AS VARCHAR))))
 GROUP BY ALL
 HAVING NOT $with_seg OR count(ann.SeriesInstanceUID) > 0
 ORDER BY img.collection_id, img.PatientID, img.StudyInstanceUID, img.SeriesInstanceUID
@@ -72,6 +77,30 @@ def index_path() -> Path:
             "Fix: reinstall it (pip install --force-reinstall idc-index-data)."
         )
     return Path(path)
+
+
+#: Without an installed ``seg_index``: no exact references.
+_NO_REFS = "SELECT CAST(NULL AS VARCHAR) AS seg, CAST(NULL AS VARCHAR) AS ref WHERE false"
+_SEG_REFS = (
+    "SELECT SeriesInstanceUID AS seg, segmented_SeriesInstanceUID AS ref "
+    "FROM read_parquet($seg_index) WHERE segmented_SeriesInstanceUID IS NOT NULL"
+)
+
+
+def seg_index_path() -> Path | None:
+    """IDC's ``seg_index`` where idc-index installs it on demand, or None when it is absent."""
+    try:
+        from importlib.metadata import version
+
+        import platformdirs
+
+        folder = platformdirs.user_data_dir(
+            "idc_index_data", "IDC", version=version("idc-index-data")
+        )
+    except Exception:  # idc-index or platformdirs missing: no exact references
+        return None
+    path = Path(folder) / "seg_index.parquet"
+    return path if path.is_file() else None
 
 
 def index_version() -> str:
@@ -167,7 +196,14 @@ def search_idc(
         "with_seg": bool(with_seg),
         "limit": int(limit),
     }
-    sql = _QUERY.format(columns=_COLUMNS, filters=_filters(collection, body_part, text, params))
+    seg_index = seg_index_path()
+    if seg_index is not None:
+        params["seg_index"] = str(seg_index)
+    sql = _QUERY.format(
+        columns=_COLUMNS,
+        filters=_filters(collection, body_part, text, params),
+        refs=_SEG_REFS if seg_index is not None else _NO_REFS,
+    )
     con = duckdb.connect()
     try:
         rows = con.execute(sql, params).fetchall()
