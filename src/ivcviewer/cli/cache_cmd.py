@@ -29,17 +29,18 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Show (or clear) the cache."""
     freed = cache.clear_cache() if args.clear else 0
-    info = {
-        "folder": str(cache.cache_dir()),
-        "series": [p.name for p in cache.cached_series()],
-        "size_bytes": cache.cache_size(),
-        "freed_bytes": freed,
-    }
+    series = [p.name for p in cache.cached_series()]
+    size = cache.cache_size()
     if args.json:
+        info = {
+            "folder": str(cache.cache_dir()),
+            "series": series,
+            "size_bytes": size,
+            "freed_bytes": freed,
+        }
         sys.stdout.write(dumps(info) + "\n")
         return 0
-    mb = info["size_bytes"] / 1e6  # type: ignore[operator]
     if args.clear:
         print(f"cache: removed {freed / 1e6:.1f} MB")
-    print(f"cache: {info['folder']}: {len(info['series'])} series, {mb:.1f} MB")  # type: ignore[arg-type]
+    print(f"cache: {cache.cache_dir()}: {len(series)} series, {size / 1e6:.1f} MB")
     return 0
