@@ -208,3 +208,26 @@ def test_contour_partly_beside_the_image(tmp_path: Path, ct: Volume) -> None:
     assert moved.any()
     np.testing.assert_array_equal(moved[..., : COLS - 35], base[..., 35:])
     assert not moved[..., COLS - 35 :].any()
+
+
+def test_rtstruct_file_as_anatomy_in_the_case_overlay(tmp_path: Path) -> None:
+    from _overlay_factory import NAMES, sample_world
+
+    from ivcviewer.annotations import default_case_path
+    from ivcviewer.errors import AnatomyError
+    from ivcviewer.widget_models import AnatomyInput, CaseOverlayModel
+
+    w = sample_world()
+    ct = dicom_ct(tmp_path / "ct", w.ct, seed="world")[0]
+    rois = {name: (w.labels.array == v, [200, 100, 50]) for v, name in NAMES.items()}
+    (tmp_path / "rt").mkdir()
+    rt = _write(ct, tmp_path / "rt" / "anatomy.dcm", rois)
+    model = CaseOverlayModel()
+    model.set_case(default_case_path())
+    model.set_source(AnatomyInput.LABELMAP_FILE, rt)
+    with pytest.raises(AnatomyError, match="no CT was given"):
+        model.resolve_anatomy()  # no CT: the contours have no grid to be filled on
+    result = model.fit(ct, "CT")
+    assert result.findings
+    assert "Mayo III" in model.level_text()
+    assert model.anatomy is not None and str(rt) in model.anatomy.description

@@ -34,6 +34,7 @@ from .reader_honesty import (
     no_series_reason,
     notify_no_series,
 )
+from .sr_open import sr_reader
 
 PathOrPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 ReaderFunction = Callable[[PathOrPaths], list[LayerDataTuple]]
@@ -103,6 +104,8 @@ def napari_get_reader(path: Any) -> ReaderFunction | None:
         paths = _as_paths(path)
     except TypeError:
         return None
+    if (report := sr_reader(paths)) is not None:
+        return report
     if not paths or not all(can_read(p) for p in paths):
         return None
     reason = no_series_reason(paths[0]) if len(paths) == 1 else None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .._json import dumps
 from ..errors import NoSeriesFoundError
 from ..io.formats import ACCEPTED, path_kind
+from ..io.series_choice import series_selector, stack_number
 from ..report import GeometryReport
 from .options import PATH_HELP
 
@@ -255,6 +256,9 @@ def format_table(data: dict[str, Any]) -> str:
     for n, s in enumerate(data["series"], start=1):
         if s["series_uid"]:
             lines.append(f"series {n}: uid {s['series_uid']}")
+        if s["series_uid"] and stack_number(s["stack_label"]) is not None:
+            choose = series_selector(s["series_uid"], s["stack_label"])
+            lines.append(f"series {n}: {s['stack_label']}; choose it with --series {choose}")
         if s["affine_lps"]:
             origin = [row[3] for row in s["affine_lps"][:3]]
             lines.append(f"series {n}: first voxel at LPS ({_fmt_vec(origin, ', ')}) mm")

@@ -41,6 +41,7 @@ def add_parser(subparsers: Any) -> None:
         on_irregular_help="what to do with gaps, duplicate positions or uneven spacing in a "
         "DICOM stack (default: resample onto a regular grid and report it)",
         on_irregular_default=None,
+        stacks=False,
     )
     p.set_defaults(func=run)
 

@@ -49,10 +49,13 @@ def add_series_options(
     series_help: str,
     on_irregular_help: str,
     on_irregular_default: str | None = ValidationMode.RAISE.value,
+    stacks: bool = True,
 ) -> None:
-    """Add ``--series UID`` and ``--on-irregular MODE`` (how a DICOM stack is checked).
+    """Add ``--series UID[:N]`` and ``--on-irregular MODE`` (how a DICOM stack is checked).
 
-    ``--series`` picks one SeriesInstanceUID (default None); ``--on-irregular`` takes a
+    ``--series`` picks one SeriesInstanceUID, or stack ``N`` of a UID split into stacks
+    (:mod:`ivcviewer.io.series_choice`; default None; ``stacks=False``: a UID only);
+    ``--on-irregular`` takes a
     :class:`~ivcviewer.report.ValidationMode` value, ``on_irregular_default`` when not given.
 
     >>> p = argparse.ArgumentParser()
@@ -60,7 +63,13 @@ def add_series_options(
     >>> vars(p.parse_args(["--on-irregular", "warn"]))
     {'series': None, 'on_irregular': 'warn'}
     """
-    parser.add_argument("--series", metavar="UID", default=None, help=series_help)
+    if stacks:
+        series_help += (
+            "; UID:N takes stack N of a series split into stacks, as 'ivcviewer info' lists them"
+        )
+    parser.add_argument(
+        "--series", metavar="UID[:N]" if stacks else "UID", default=None, help=series_help
+    )
     parser.add_argument(
         "--on-irregular",
         choices=[m.value for m in ValidationMode],
