@@ -35,6 +35,9 @@ SUBCOMMANDS: tuple[str, ...] = (
     "export_cmd",
     "batch_cmd",
     "demo",
+    "search_cmd",
+    "fetch_cmd",
+    "cache_cmd",
 )
 
 EXIT_OK = 0
