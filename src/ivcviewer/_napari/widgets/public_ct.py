@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from qtpy.QtCore import QObject, Signal
+from qtpy.QtCore import QObject, Qt, Signal
 from qtpy.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -33,7 +33,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ....widget_models.public_ct import (
+from ...widget_models.public_ct import (
     COLUMNS,
     Backend,
     Credentials,
@@ -46,7 +46,7 @@ from ....widget_models.public_ct import (
     Source,
     scrub,
 )
-from ...layers import image_layer_data, labels_layer_data
+from ..layers import image_layer_data, labels_layer_data
 
 if TYPE_CHECKING:
     import napari
@@ -70,7 +70,13 @@ class PublicCTWidget(QWidget):
         The viewer (injected by napari).
     backend
         Where searches and downloads go (default: :mod:`ivcviewer.public`).
+
+    Signals ``search_done`` and ``fetch_done`` are emitted when a search or a fetch has ended
+    (found, opened, cancelled or failed) and the dock shows it.
     """
+
+    search_done = Signal()
+    fetch_done = Signal()
 
     def __init__(self, napari_viewer: napari.Viewer, backend: Backend | None = None) -> None:
         super().__init__()
@@ -78,6 +84,10 @@ class PublicCTWidget(QWidget):
         self.model = PublicCTModel(backend)
         self._worker: Any = None
         self._progress_bar: Any = None
+        self._percent = 0
+        self._updating_bar = False
+        #: Where the progress bar of the last fetch stood when it closed (0-100).
+        self.last_progress = 0
         self._bridge = _Bridge(self)
         self.added_layers: list[Layer] = []
         self._build()
@@ -164,7 +174,8 @@ class PublicCTWidget(QWidget):
         self.model.events.source_changed.connect(self._on_source)
         self.model.events.rows_changed.connect(self._show_rows)
         self.model.events.status_changed.connect(self.status_label.setText)
-        self._bridge.progressed.connect(self._on_progress)
+        # queued: the job reports from its worker thread; the dock redraws in the GUI thread
+        self._bridge.progressed.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
 
     def _on_source(self, source: Source) -> None:
         self.server_box.setVisible(source == Source.DICOMWEB)
@@ -178,7 +189,7 @@ class PublicCTWidget(QWidget):
         """One line in the dock and one error notification; never a traceback."""
         from napari.utils.notifications import show_error
 
-        from ...reader import failure_text
+        from ..reader import failure_text
 
         text = scrub(failure_text(err, WIDGET_NAME), self.credentials())
         self.status_label.setText(f"Error: {text.removeprefix(WIDGET_NAME + ': ')}")
@@ -212,21 +223,34 @@ class PublicCTWidget(QWidget):
             )
         )
 
-    def search(self) -> Any:
-        """Search off the GUI thread; the rows appear when it returns. Returns the worker."""
+    def _start(self, fn: Callable[..., Any], done: Callable[[Any, Any], None], *args: Any) -> Any:
+        """Run ``fn(*args)`` off the GUI thread; ``done(result, error)`` in the GUI thread.
+
+        The worker returns its result or its exception as one value, so that what the dock
+        does after it never depends on the order in which signals from another thread arrive.
+        """
         from napari.qt.threading import create_worker
 
-        self._read_fields()
-        worker = create_worker(
-            self.model.find, self.credentials(), _start_thread=False, _ignore_errors=True
-        )
-        worker.returned.connect(self.model.show_rows)
-        worker.errored.connect(self._fail)
-        worker.finished.connect(lambda: self._set_busy(False))
-        self._set_busy(True, "Searching ...")
+        worker = create_worker(_outcome, fn, *args, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(lambda out: done(*out))
+        worker.errored.connect(lambda err: done(None, err))  # what _outcome does not catch
         self._worker = worker
         worker.start()
         return worker
+
+    def search(self) -> Any:
+        """Search off the GUI thread; the rows appear when it returns. Returns the worker."""
+        self._read_fields()
+        self._set_busy(True, "Searching ...")
+        return self._start(self.model.find, self._search_ended, self.credentials())
+
+    def _search_ended(self, rows: list[ResultRow] | None, error: BaseException | None) -> None:
+        if error is not None:
+            self._fail(error)
+        else:
+            self._try(lambda: self.model.show_rows(rows or []))
+        self._set_busy(False)
+        self.search_done.emit()
 
     def _show_rows(self, rows: Sequence[ResultRow]) -> None:
         self.table.blockSignals(True)
@@ -265,22 +289,16 @@ class PublicCTWidget(QWidget):
     def fetch(self) -> Any:
         """Fetch the selected rows off the GUI thread, with a progress bar; open them when
         done. Returns the worker."""
-        from napari.qt.threading import create_worker
         from napari.utils import progress
 
         self._read_fields()
         folder = self.folder_edit.text().strip() or None
         job = self.model.start_fetch(folder, self.credentials())
         self._progress_bar = progress(total=100, desc=f"{WIDGET_NAME}: fetching")
+        self._percent = 0
         job.progressed.connect(self._bridge.progressed.emit)
-        worker = create_worker(job.run, _start_thread=False, _ignore_errors=True)
-        worker.returned.connect(self._opened)
-        worker.errored.connect(lambda err: self._fetch_failed(err, job))
-        worker.finished.connect(self._fetch_ended)
         self._set_busy(True)
-        self._worker = worker
-        worker.start()
-        return worker
+        return self._start(job.run, lambda opened, err: self._fetch_ended(job, opened, err))
 
     @property
     def job(self) -> FetchJob | None:
@@ -294,33 +312,50 @@ class PublicCTWidget(QWidget):
             self.status_label.setText("Cancelling ...")
 
     def _on_progress(self, percent: int, text: str) -> None:
-        bar = self._progress_bar
-        if bar is not None:
-            bar.update(percent - bar.n)
-            bar.set_description(f"{WIDGET_NAME}: {text}"[:80])
-        self.status_label.setText(f"{percent} %: {text}")
+        """Show a report of the fetch running: the status line, then the progress bar.
 
-    def _fetch_failed(self, err: BaseException, job: FetchJob) -> None:
-        if isinstance(err, FetchCancelled) or job.cancelled:
-            self.model.fetch_finished(None)
+        Updating napari's progress bar lets Qt handle pending events, so later reports (and the
+        fetch's end) may run inside this call: the bar only ever moves forward to the latest
+        percentage, and reports that arrive after the end are dropped.
+        """
+        if self.model.job is None or percent < self._percent:
             return
-        text = self._fail(err)
-        self.model.fetch_finished([], error=text.removeprefix(WIDGET_NAME + ": "))
-
-    def _fetch_ended(self) -> None:
+        self._percent = percent
+        self.status_label.setText(f"{percent} %: {text}")
         if self._progress_bar is not None:
-            self._progress_bar.close()
-            self._progress_bar = None
-        self._set_busy(False)
-        self.cancel_btn.setEnabled(False)
+            self._progress_bar.set_description(f"{WIDGET_NAME}: {text}"[:80])
+        if self._updating_bar:
+            return
+        self._updating_bar = True
+        try:
+            while self._progress_bar is not None and self._progress_bar.n < self._percent:
+                self._progress_bar.update(self._percent - self._progress_bar.n)
+        finally:
+            self._updating_bar = False
 
-    def _opened(self, opened: list[OpenedSeries]) -> None:
-        self._try(lambda: self.add_layers(opened))
-        self.model.fetch_finished(opened)
+    def _fetch_ended(
+        self, job: FetchJob, opened: list[OpenedSeries] | None, error: BaseException | None
+    ) -> None:
+        bar, self._progress_bar = self._progress_bar, None
+        if bar is not None:
+            if bar.n < self._percent:  # the last reports came while the bar was updating
+                bar.update(self._percent - bar.n)
+            self.last_progress = int(bar.n)
+            bar.close()
+        if error is None and opened is not None:
+            self._try(lambda: self.add_layers(opened))
+            self.model.fetch_finished(opened)
+        elif isinstance(error, FetchCancelled) or job.cancelled:
+            self.model.fetch_finished(None)
+        else:
+            text = self._fail(error or RuntimeError("the fetch gave no result"))
+            self.model.fetch_finished([], error=text.removeprefix(WIDGET_NAME + ": "))
+        self._set_busy(False)
+        self.fetch_done.emit()
 
     def add_layers(self, opened: Sequence[OpenedSeries]) -> list[Layer]:
         """Add each opened series as Image layer(s) and its segmentations as Labels layers."""
-        from ..._viewer import prepare_viewer
+        from .._viewer import prepare_viewer
 
         prepare_viewer(self._viewer)
         added: list[Layer] = []
@@ -343,3 +378,11 @@ class PublicCTWidget(QWidget):
         from napari.layers import Layer
 
         return self._viewer.add_layer(Layer.create(*layer_data))
+
+
+def _outcome(fn: Callable[..., Any], *args: Any) -> tuple[Any, Exception | None]:
+    """``(fn(*args), None)``, or ``(None, the exception)`` (run in a worker thread)."""
+    try:
+        return fn(*args), None
+    except Exception as err:  # handed to the GUI thread, which shows it as one line
+        return None, err
