@@ -32,6 +32,9 @@ SUBCOMMANDS: tuple[str, ...] = (
     "measure_cmd",
     "overlay_cmd",
     "demo",
+    "search_cmd",
+    "fetch_cmd",
+    "cache_cmd",
 )
 
 EXIT_OK = 0
