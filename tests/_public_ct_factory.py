@@ -94,7 +94,9 @@ class LocalServer:
         ]
         self.searches: list[tuple[str, Any]] = []
         self.auths: list[Any] = []
-        #: When set, a fetch stops after its first file until ``cancel()`` says True.
+        self.verify_tls: list[bool] = []
+        #: When set, a fetch stops after its first file (setting ``first_file_written``)
+        #: until ``cancel()`` says True.
         self.hold: threading.Event | None = None
         #: Hold only the fetch of this series (None: every fetch).
         self.hold_uid: str | None = None
@@ -114,7 +116,10 @@ class LocalServer:
         self.searches.append(("curated", None))
         return self.hits[1:]
 
-    def search_dicomweb(self, url: str, fields: SearchFields, auth: Any) -> list[Any]:
+    def search_dicomweb(
+        self, url: str, fields: SearchFields, auth: Any, verify_tls: bool
+    ) -> list[Any]:
+        self.verify_tls.append(verify_tls)
         self._check_auth(auth)
         self.searches.append((url, fields))
         return self.hits[:1]
@@ -137,9 +142,11 @@ class LocalServer:
         series_uid: str,
         to: Path,
         auth: Any,
+        verify_tls: bool,
         progress: Callable[..., None],
         cancel: Callable[[], bool],
     ) -> Path | None:
+        self.verify_tls.append(verify_tls)
         self._check_auth(auth)
         return self._copy(series_uid, to, progress, cancel)
 
@@ -161,8 +168,8 @@ class LocalServer:
                     raise IvcviewerError(f"fetch {uid}: cancelled; nothing was kept.")
                 shutil.copy2(f, staging / f.name)
                 progress(i, len(files), f"{i} of {len(files)} files")
-                self.first_file_written.set()
                 if self.hold is not None and i == 1 and self.hold_uid in (None, uid):
+                    self.first_file_written.set()
                     self._wait_for_cancel(cancel)
             staging.rename(target)
         finally:

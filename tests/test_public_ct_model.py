@@ -165,7 +165,7 @@ def test_cancel_during_the_seg_removes_the_ct_it_fetched_but_keeps_a_cached_one(
         job.progressed.connect(lambda _pct, text: seen.append(text))
         (raised,) = _run_held(job, server)
         assert isinstance(raised, FetchCancelled)
-        assert any(t.startswith("SEG kidney and liver") for t in seen)  # the CT was complete
+        assert any(t.startswith("SEG kidney and liver") for t in seen), seen  # the CT was complete
         assert list(fresh.iterdir()) == []  # and was removed with the partial SEG
 
         cached = tmp_path / "cached"
@@ -190,7 +190,9 @@ def test_dicomweb_credentials_go_to_the_request_and_never_into_a_message(
         m.search(Credentials("ann", "pa55-word"))
     m.set_url("http://127.0.0.1:8042/dicom-web")
     (row,) = m.search(Credentials("ann", "pa55-word"))
-    assert (server.auths[-1].username, server.auths[-1].password) == ("ann", "pa55-word")
+    assert (server.auths[-1].user, server.auths[-1].password) == ("ann", "pa55-word")
+    assert server.verify_tls[-1] is True
+    m.set_verify_tls(False)
     m.select([0])
     wrong = Credentials("ann", "not-it-123")
     assert "not-it-123" not in repr(wrong)
@@ -198,6 +200,7 @@ def test_dicomweb_credentials_go_to_the_request_and_never_into_a_message(
         m.start_fetch(tmp_path / "d", wrong).run()
     assert "401 Unauthorized" in str(err.value) and "not-it-123" not in str(err.value)
     assert "***" in str(err.value)
+    assert server.verify_tls[-1] is False  # turned off explicitly, passed to the fetch
     assert not (tmp_path / "d").exists() or list((tmp_path / "d").iterdir()) == []
     with pytest.raises(IvcviewerError) as err:
         m.search(wrong)
@@ -205,14 +208,17 @@ def test_dicomweb_credentials_go_to_the_request_and_never_into_a_message(
     assert not hasattr(m, "credentials")  # the model keeps no password
 
 
-def test_bearer_token_sets_the_authorization_header() -> None:
-    import requests
-
-    auth = Credentials(secret="tok-en", bearer=True).requests_auth()
-    req = auth(requests.Request("GET", "http://x/").prepare())
-    assert req.headers["Authorization"] == "Bearer tok-en"
-    assert "tok-en" not in repr(auth)
-    assert Credentials().requests_auth() is None
+def test_credentials_become_the_dicomweb_auth_and_hide_the_secret() -> None:
+    bearer = Credentials(secret="tok-en", bearer=True).auth()
+    assert bearer is not None and (bearer.kind, bearer.token) == ("bearer", "tok-en")
+    basic = Credentials("ann", "pa55").auth()
+    assert basic is not None and (basic.kind, basic.user, basic.password) == (
+        "basic",
+        "ann",
+        "pa55",
+    )
+    assert "tok-en" not in repr(bearer) and "pa55" not in repr(basic)
+    assert Credentials("ann").auth() is None
 
 
 def test_rows_from_hits_with_missing_values() -> None:
@@ -253,3 +259,12 @@ def test_real_offline_idc_search_finds_sarcoma_and_kidney_ct() -> None:
     rows = m.search()
     assert rows and all(r.anatomy for r in rows)
     assert all(c.cells()[-1] for c in rows)
+
+
+def test_real_curated_list_gives_rows_with_licences_and_segs() -> None:
+    m = PublicCTModel(PublicBackend())
+    m.set_source(Source.CURATED)
+    rows = m.search()
+    assert rows and all(r.series_uid and r.licence and r.collection for r in rows)
+    assert any(r.anatomy for r in rows)  # the kidney-cancer entries bring their SEGs
+    assert all(r.cells()[-1] == "SEG" for r in rows if r.anatomy)

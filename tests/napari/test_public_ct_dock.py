@@ -133,8 +133,9 @@ def test_dicomweb_password_is_hidden_and_a_refusal_is_one_line(
     widget.url_edit.setText("http://127.0.0.1:8042/dicom-web")
     widget.user_edit.setText("ann")
     widget.password_edit.setText("pa55-word")
+    assert widget.tls_check.isChecked()
     _search(qtbot, widget)
-    assert len(_table(widget)) == 1
+    assert len(_table(widget)) == 1 and server.verify_tls[-1] is True
     widget.select_rows([0])
     widget.password_edit.setText("wrong-secret-9")
     dest = tmp_path / "dest"

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import IvcviewerError
+from ..public import DicomwebAuth
 from ..volume import Volume
 from .listeners import Listeners
 
@@ -82,25 +83,17 @@ class Credentials:
         """No password or token given."""
         return not self.secret
 
-    def requests_auth(self) -> Any:
-        """A ``requests`` authentication for the request (None when no secret was given)."""
+    def auth(self) -> DicomwebAuth | None:
+        """The credentials as :class:`ivcviewer.public.DicomwebAuth` (None when no secret).
+
+        >>> Credentials(secret="t0k", bearer=True).auth()
+        DicomwebAuth(user=None, kind='bearer')
+        """
         if self.empty:
             return None
-        import requests.auth
-
-        if not self.bearer:
-            return requests.auth.HTTPBasicAuth(self.user, self.secret)
-        token = self.secret
-
-        class _Bearer(requests.auth.AuthBase):
-            def __call__(self, r: Any) -> Any:
-                r.headers["Authorization"] = f"Bearer {token}"
-                return r
-
-            def __repr__(self) -> str:
-                return "BearerAuth()"
-
-        return _Bearer()
+        if self.bearer:
+            return DicomwebAuth(token=self.secret)
+        return DicomwebAuth(user=self.user or None, password=self.secret)
 
 
 def scrub(text: str, credentials: Credentials | None) -> str:
@@ -199,7 +192,9 @@ class Backend(Protocol):
     def curated(self) -> list[Any]:
         """The curated public CT series."""
 
-    def search_dicomweb(self, url: str, fields: SearchFields, auth: Any) -> list[Any]:
+    def search_dicomweb(
+        self, url: str, fields: SearchFields, auth: Any, verify_tls: bool
+    ) -> list[Any]:
         """Series a DICOMweb server (QIDO-RS) finds for ``fields``."""
 
     def fetch_idc(
@@ -214,6 +209,7 @@ class Backend(Protocol):
         series_uid: str,
         to: Path,
         auth: Any,
+        verify_tls: bool,
         progress: ProgressCallback,
         cancel: Callable[[], bool],
     ) -> Path | None:
@@ -243,12 +239,23 @@ class PublicBackend:
     def curated(self) -> list[Any]:
         from .. import public
 
-        return list(public.curated())
+        return [c.to_hit() for c in public.curated()]
 
-    def search_dicomweb(self, url: str, fields: SearchFields, auth: Any) -> list[Any]:
+    def search_dicomweb(
+        self, url: str, fields: SearchFields, auth: Any, verify_tls: bool
+    ) -> list[Any]:
         from .. import public
 
-        return list(public.search_dicomweb(url, modality=fields.modality, auth=auth))
+        return list(
+            public.search_dicomweb(
+                url,
+                modality=fields.modality,
+                text=fields.text or None,
+                limit=fields.limit,
+                auth=auth,
+                verify_tls=verify_tls,
+            )
+        )
 
     def fetch_idc(
         self, series_uid: str, to: Path, progress: ProgressCallback, cancel: Callable[[], bool]
@@ -265,6 +272,7 @@ class PublicBackend:
         series_uid: str,
         to: Path,
         auth: Any,
+        verify_tls: bool,
         progress: ProgressCallback,
         cancel: Callable[[], bool],
     ) -> Path | None:
@@ -272,7 +280,14 @@ class PublicBackend:
 
         return Path(
             public.fetch_dicomweb(
-                url, study_uid, series_uid, to=to, auth=auth, progress=progress, cancel=cancel
+                url,
+                study_uid,
+                series_uid,
+                to=to,
+                auth=auth,
+                verify_tls=verify_tls,
+                progress=progress,
+                cancel=cancel,
             )
         )
 
@@ -363,12 +378,14 @@ class FetchJob:
         *,
         url: str = "",
         credentials: Credentials | None = None,
+        verify_tls: bool = True,
     ) -> None:
         self.backend = backend
         self.source = source
         self.rows = tuple(rows)
         self.to = Path(to)
         self.url = url
+        self.verify_tls = verify_tls
         self._credentials = credentials
         self._cancel = threading.Event()
         self.percent = 0
@@ -405,11 +422,18 @@ class FetchJob:
             self._report(int(100 * (step + min(1.0, frac)) / (n + 1)), f"{what}: {text}")
 
         before = set(self.to.iterdir()) if self.to.is_dir() else set()
-        auth = None if self._credentials is None else self._credentials.requests_auth()
+        auth = None if self._credentials is None else self._credentials.auth()
         try:
             if self.source == Source.DICOMWEB:
                 path = self.backend.fetch_dicomweb(
-                    self.url, row.study_uid, uid, self.to, auth, progress, self._cancel.is_set
+                    self.url,
+                    row.study_uid,
+                    uid,
+                    self.to,
+                    auth,
+                    self.verify_tls,
+                    progress,
+                    self._cancel.is_set,
                 )
             else:
                 path = self.backend.fetch_idc(uid, self.to, progress, self._cancel.is_set)
@@ -525,6 +549,7 @@ class PublicCTModel:
         self.source = Source.IDC
         self.fields = SearchFields()
         self.url = ""
+        self.verify_tls = True
         self.rows: list[ResultRow] = []
         self.selection: list[int] = []
         self.status = ""
@@ -547,6 +572,10 @@ class PublicCTModel:
         """The DICOMweb server's base URL (``http://`` or ``https://``)."""
         self.url = url.strip()
 
+    def set_verify_tls(self, on: bool) -> None:
+        """Check the DICOMweb server's TLS certificate (on unless turned off explicitly)."""
+        self.verify_tls = bool(on)
+
     def _check_url(self) -> None:
         if not self.url.lower().startswith(("http://", "https://")):
             raise IvcviewerError(
@@ -564,9 +593,9 @@ class PublicCTModel:
             hits = self.backend.curated()
         elif self.source == Source.DICOMWEB:
             self._check_url()
-            auth = None if credentials is None else credentials.requests_auth()
+            auth = None if credentials is None else credentials.auth()
             try:
-                hits = self.backend.search_dicomweb(self.url, self.fields, auth)
+                hits = self.backend.search_dicomweb(self.url, self.fields, auth, self.verify_tls)
             except IvcviewerError as err:
                 raise IvcviewerError(scrub(str(err), credentials)) from None
         else:
@@ -626,7 +655,13 @@ class PublicCTModel:
                 )
         folder = Path(to) if to else self.backend.default_folder()
         self.job = FetchJob(
-            self.backend, self.source, rows, folder, url=self.url, credentials=credentials
+            self.backend,
+            self.source,
+            rows,
+            folder,
+            url=self.url,
+            credentials=credentials,
+            verify_tls=self.verify_tls,
         )
         self._set_status(f"Fetching {len(rows)} series into {folder} ...")
         return self.job

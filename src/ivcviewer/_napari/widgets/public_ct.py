@@ -106,6 +106,8 @@ class PublicCTWidget(QWidget):
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.password_edit.setToolTip("Used for this session's requests only; never saved")
         self.bearer_check = QCheckBox("bearer token (no user)", self)
+        self.tls_check = QCheckBox("verify the server's TLS certificate", self)
+        self.tls_check.setChecked(True)
         self.collection_edit = QLineEdit(self)
         self.collection_edit.setPlaceholderText("tcga_sarc, c4kc_kits, ...")
         self.body_part_edit = QLineEdit(self)
@@ -138,6 +140,7 @@ class PublicCTWidget(QWidget):
         server.addRow("User", self.user_edit)
         server.addRow("Password", self.password_edit)
         server.addRow("", self.bearer_check)
+        server.addRow("", self.tls_check)
         self.fields_box = QWidget(self)
         fields = QFormLayout(self.fields_box)
         fields.setContentsMargins(0, 0, 0, 0)
@@ -214,6 +217,7 @@ class PublicCTWidget(QWidget):
     def _read_fields(self) -> None:
         self.model.set_source(self.source_combo.currentText())
         self.model.set_url(self.url_edit.text())
+        self.model.set_verify_tls(self.tls_check.isChecked())
         self.model.set_fields(
             SearchFields(
                 collection=self.collection_edit.text().strip(),
