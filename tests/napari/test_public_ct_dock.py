@@ -12,11 +12,16 @@ import pytest
 pytestmark = pytest.mark.napari
 
 napari = pytest.importorskip("napari")
+import test_public_dicomweb as _dw  # noqa: E402
 from _public_ct_factory import LocalServer  # noqa: E402
 from qtpy.QtWidgets import QLineEdit  # noqa: E402
 
 from ivcviewer._napari.widgets.public_ct import PublicCTWidget  # noqa: E402
 from ivcviewer.widget_models.public_ct import COLUMNS, Source  # noqa: E402
+
+# the real Orthanc DICOMweb server of the fetch tests (started once for this module)
+ct_series, uploadable, orthanc = _dw.ct_series, _dw.uploadable, _dw.orthanc
+ORTHANC_USER, ORTHANC_PASSWORD = _dw.USER, _dw.PASSWORD
 
 #: Longest wait for a worker thread (a bound against hanging, not a timing check).
 WAIT_MS = 120_000
@@ -173,3 +178,54 @@ def test_real_offline_idc_search_in_the_dock(make_napari_viewer: Any, qtbot: Any
     assert 0 < len(rows) <= 50
     assert {r[0] for r in rows} == {"c4kc_kits"}
     assert all(r[5] and r[6] for r in rows)  # a licence and a SEG on every row
+
+
+@pytest.mark.realdata
+def test_real_dicomweb_server_through_the_dock(
+    make_napari_viewer: Any,
+    qtbot: Any,
+    orthanc: str,
+    uploadable: Path,
+    tmp_path: Path,
+    monkeypatch: Any,
+) -> None:
+    """Orthanc with authentication holding the real CT: a wrong password gives one line and
+    keeps nothing; the right one opens the series equal to the local copy."""
+    from napari.utils import notifications
+
+    from ivcviewer.io import open_path
+
+    shown: list[str] = []
+    monkeypatch.setattr(notifications, "show_error", shown.append)
+    viewer = make_napari_viewer(show=True)
+    widget = _dock(viewer, None)
+    widget.source_combo.setCurrentText(Source.DICOMWEB.value)
+    widget.url_edit.setText(orthanc)
+    widget.user_edit.setText(ORTHANC_USER)
+    widget.password_edit.setText(ORTHANC_PASSWORD)
+    _search(qtbot, widget)
+    (row,) = _table(widget)
+    assert row[3] == str(len(list(uploadable.iterdir())))
+    widget.select_rows([0])
+    dest = tmp_path / "dest"
+    widget.folder_edit.setText(str(dest))
+
+    widget.password_edit.setText("Wrong-" + ORTHANC_PASSWORD)
+    with qtbot.waitSignal(widget.fetch_done, timeout=WAIT_MS):
+        widget.fetch_btn.click()
+    (line,) = shown
+    assert "\n" not in line and "401" in line and ORTHANC_PASSWORD not in line
+    assert len(viewer.layers) == 0
+    assert not dest.exists() or list(dest.iterdir()) == []
+
+    widget.password_edit.setText(ORTHANC_PASSWORD)
+    with qtbot.waitSignal(widget.fetch_done, timeout=WAIT_MS):
+        widget.fetch_btn.click()
+    assert widget.last_progress == 100
+    (image,) = viewer.layers
+    expected = open_path(uploadable)[0]
+    np.testing.assert_array_equal(np.asarray(image.data), expected.to_canonical().array)
+    np.testing.assert_allclose(
+        image.metadata["affine_lps"], expected.to_canonical().affine, atol=1e-6
+    )
+    assert len(shown) == 1
