@@ -268,3 +268,23 @@ def test_real_curated_list_gives_rows_with_licences_and_segs() -> None:
     assert rows and all(r.series_uid and r.licence and r.collection for r in rows)
     assert any(r.anatomy for r in rows)  # the kidney-cancer entries bring their SEGs
     assert all(r.cells()[-1] == "SEG" for r in rows if r.anatomy)
+
+
+def test_a_segmentation_that_does_not_read_leaves_a_note_and_the_ct_opens(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from _dicom_factory import write_text_file
+
+    broken_uid = "1.2.826.0.1.3680043.8.498.99"
+    (tmp_path / "served").mkdir()
+    write_text_file(tmp_path / "served" / "notes.dcm")
+    server.folders[broken_uid] = tmp_path / "served"
+    good = ResultRow.from_hit(server.hits[0])
+    row = replace(good, segs=(*good.segs, (broken_uid, "SEG", "broken")))
+    (opened,) = FetchJob(server, Source.IDC, [row], tmp_path / "dest").run()
+    np.testing.assert_array_equal(opened.volumes[0].array, server.ct.array)
+    assert [s.name for s in opened.segmentations] == ["kidney and liver (binary SEG)"]
+    (note,) = [n for n in opened.notes if "not opened as anatomy" in n]
+    assert "notes.dcm" in note and "Fix:" in note

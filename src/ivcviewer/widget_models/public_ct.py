@@ -166,12 +166,17 @@ class Segmentation:
 
 @dataclass(frozen=True)
 class OpenedSeries:
-    """A fetched series read: its volume(s) and its segmentations on the first one."""
+    """A fetched series read: its volume(s) and its segmentations on the first one.
+
+    ``notes`` says what the reading decided (overlapping segments) and which segmentations
+    could not be opened and why (the CT opens without them).
+    """
 
     row: ResultRow
     folder: Path
     volumes: list[Volume]
     segmentations: list[Segmentation] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
 
 
 def _object_file(folder: Path) -> Path:
@@ -347,8 +352,16 @@ class FetchJob:
                 raise FetchCancelled("Fetch cancelled; nothing was kept.")
             folder = folders[row.series_uid]
             volumes = open_path(folder, series_uid=row.series_uid or None)
-            segs = [read_anatomy(folders[uid], volumes[0], desc) for uid, _, desc in row.anatomy]
-            opened.append(OpenedSeries(row, folder, volumes, segs))
+            segs, notes = [], []
+            for uid, _, desc in row.anatomy:
+                try:
+                    seg = read_anatomy(folders[uid], volumes[0], desc)
+                except IvcviewerError as err:  # the CT still opens; the note says why not
+                    notes.append(f"not opened as anatomy: {err}")
+                    continue
+                segs.append(seg)
+                notes.extend(f"{seg.name}: {n}" for n in seg.notes)
+            opened.append(OpenedSeries(row, folder, volumes, segs, tuple(notes)))
         self._report(100, f"Fetched and opened {len(self.rows)} series")
         return opened
 

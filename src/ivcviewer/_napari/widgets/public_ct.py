@@ -347,15 +347,33 @@ class PublicCTWidget(QWidget):
             self.last_progress = int(bar.n)
             bar.close()
         if error is None and opened is not None:
-            self._try(lambda: self.add_layers(opened))
-            self.model.fetch_finished(opened)
-        elif isinstance(error, FetchCancelled) or job.cancelled:
+            error = self._open(opened)
+        if isinstance(error, FetchCancelled) or (error is not None and job.cancelled):
             self.model.fetch_finished(None)
-        else:
-            text = self._fail(error or RuntimeError("the fetch gave no result"))
+        elif error is not None:
+            text = self._fail(error)
             self.model.fetch_finished([], error=text.removeprefix(WIDGET_NAME + ": "))
         self._set_busy(False)
         self.fetch_done.emit()
+
+    def _open(self, opened: Sequence[OpenedSeries]) -> Exception | None:
+        """Add the layers and say so; what went wrong, if anything."""
+        try:
+            self.add_layers(opened)
+        except Exception as err:  # the dock's boundary: one line, never a traceback
+            return err
+        self.model.fetch_finished(opened)
+        self._show_notes(opened)
+        return None
+
+    @staticmethod
+    def _show_notes(opened: Sequence[OpenedSeries]) -> None:
+        """One warning notification with what the reading noted (if anything)."""
+        from napari.utils.notifications import show_warning
+
+        notes = [f"{o.row.description or o.row.series_uid}: {n}" for o in opened for n in o.notes]
+        if notes:
+            show_warning(f"{WIDGET_NAME}: " + "\n".join(notes))
 
     def add_layers(self, opened: Sequence[OpenedSeries]) -> list[Layer]:
         """Add each opened series as Image layer(s) and its segmentations as Labels layers."""
