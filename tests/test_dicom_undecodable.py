@@ -67,10 +67,11 @@ def test_a_truncated_file_leaves_a_reported_gap_and_the_rest_loads(
 def test_helper_processes_leave_the_file_out_the_same_way(
     j2k_series: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ivcviewer.dicom import load as load_module
+    from ivcviewer.dicom import fill, pixels
 
-    monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
-    monkeypatch.setattr(load_module, "DECODE_CHUNK_PIXELS", 1)
+    monkeypatch.setattr(pixels, "_imagecodecs_jpeg2k", lambda: False)  # pydicom's decoders
+    monkeypatch.setattr(fill, "PROCESS_POOL_MIN_PIXELS", 0)
+    monkeypatch.setattr(fill, "DECODE_CHUNK_PIXELS", 1)
     bad = j2k_series[3]
     _cut_end(bad)
     (vol,) = load_dicom(bad.parent, on_irregular=ValidationMode.WARN, workers=2)

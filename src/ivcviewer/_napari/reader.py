@@ -199,7 +199,8 @@ def read_layer_data(
     series_uid: str | None = None,
     on_irregular: ValidationMode = DEFAULT_ON_IRREGULAR,
 ) -> tuple[list[LayerDataTuple], list[Volume]]:
-    """Layer tuples for ``paths``: Labels for label maps with a table, else Image per series.
+    """Layer tuples for ``paths``: Labels for label maps with a table and for DICOM SEG and
+    RTSTRUCT files (:mod:`.seg_layers`, after the others), else Image per series.
 
     Returns the tuples and the image volumes (for the report), in input order.
 
@@ -212,7 +213,10 @@ def read_layer_data(
 
     layers: list[LayerDataTuple] = []
     images: list[Volume] = []
+    segmentations = [p for p in paths if not series_uid and _is_segmentation(p)]
     for p in paths:
+        if p in segmentations:
+            continue
         if is_label_map(p) and not series_uid:
             labels, table = load_labels(p)
             layers.append(labels_layer_data(labels, table, name=volume_stem(p)))
@@ -226,7 +230,30 @@ def read_layer_data(
             add_left_out_items(v)
         layers.extend(image_layer_data(v) for v in volumes)
         images.extend(volumes)
+    layers.extend(_segmentation_layers(segmentations, images))
     return layers, images
+
+
+def _is_segmentation(path: str | os.PathLike[str]) -> bool:
+    from .seg_layers import is_segmentation_file
+
+    return is_segmentation_file(path)
+
+
+def _segmentation_layers(
+    paths: Sequence[str | os.PathLike[str]], images: Sequence[Volume]
+) -> list[LayerDataTuple]:
+    """Labels layers of DICOM SEG and RTSTRUCT files, on a CT of this drop or of the viewer
+    (after the CT layers, so they are drawn over them); a note per file says where each was
+    placed."""
+    from .seg_layers import segmentation_layer_data
+
+    out = []
+    for p in paths:
+        layer, note = segmentation_layer_data(p, also=images)
+        out.append(layer)
+        _notify("info", note)
+    return out
 
 
 def read_paths(
@@ -258,10 +285,15 @@ def read_paths(
         exception on a damaged file) an error notification is shown and napari's "nothing to
         add" value ``[(None,)]`` is returned.
     """
+    from .progressive import napari_progress, open_in_background
+
     paths = _as_paths(path)
     where = paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1} more)"
+    done = partial(_background_done, where)
+    if show_report and open_in_background(paths, series_uid, on_irregular, done) is not None:
+        return list(NULL_LAYER)  # the layers appear as their slices are decoded
     try:
-        with collecting_warnings() as seen:
+        with collecting_warnings() as seen, napari_progress():
             layers, volumes = read_layer_data(
                 paths, series_uid=series_uid, on_irregular=on_irregular
             )
@@ -276,6 +308,14 @@ def read_paths(
         except Exception as err:  # the layers stand; only the report could not be shown
             show_failure(err, f"the geometry report of {where}")
     return layers
+
+
+def _background_done(where: str, load: Any) -> None:
+    """The end of a background load: its report, or its error (one notification)."""
+    if load.error is not None:
+        show_failure(load.error, where, prefix="ivcviewer could not open ")
+    elif load.volume is not None and load.layer is not None:
+        _show_report([(load.layer.data, {"name": load.layer.name}, "image")], [load.volume], None)
 
 
 def _show_report(

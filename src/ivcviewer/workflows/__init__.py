@@ -17,19 +17,43 @@ their results; nothing here prints, asks or draws.
 
 from __future__ import annotations
 
-from .anatomy import (
-    Anatomy,
-    AnatomySource,
-    anatomy_from_dicom_object,
-    anatomy_from_labelmap,
-    anatomy_from_labelmap_file,
-    anatomy_from_landmarks_file,
-    anatomy_from_phantom_truth,
-    anatomy_from_points,
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .anatomy import (
+        Anatomy,
+        AnatomySource,
+        anatomy_from_dicom_object,
+        anatomy_from_labelmap,
+        anatomy_from_labelmap_file,
+        anatomy_from_landmarks_file,
+        anatomy_from_phantom_truth,
+        anatomy_from_points,
+    )
+    from .ct import open_ct
+    from .measure import MeasureReport, compare_with_case, measure_labelmap, measure_volume
+    from .overlay import OverlayInputs, OverlayOutputs, fit_overlay, write_overlay_outputs
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".anatomy": (
+            "Anatomy",
+            "AnatomySource",
+            "anatomy_from_dicom_object",
+            "anatomy_from_labelmap",
+            "anatomy_from_labelmap_file",
+            "anatomy_from_landmarks_file",
+            "anatomy_from_phantom_truth",
+            "anatomy_from_points",
+        ),
+        ".ct": ("open_ct",),
+        ".measure": ("MeasureReport", "compare_with_case", "measure_labelmap", "measure_volume"),
+        ".overlay": ("OverlayInputs", "OverlayOutputs", "fit_overlay", "write_overlay_outputs"),
+    },
 )
-from .ct import open_ct
-from .measure import MeasureReport, compare_with_case, measure_labelmap, measure_volume
-from .overlay import OverlayInputs, OverlayOutputs, fit_overlay, write_overlay_outputs
 
 __all__ = [
     "Anatomy",
