@@ -264,3 +264,22 @@ def test_progress_prints_each_tenth_once() -> None:
     lines = stream.getvalue().splitlines()
     assert len(lines) == 11
     assert lines[0].startswith("fetch: 0% (0 of 20)") and lines[-1].startswith("fetch: 100%")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["fetch", "--study", "1.2.3"], "--study and --series go with --dicomweb"),
+        (["fetch", "--dicomweb", "http://127.0.0.1:9/dw"], "--study UID is missing"),
+        (["fetch", "1.2.3", "--dicomweb", "http://127.0.0.1:9/dw", "--study", "1.2"], "drop the"),
+        (["fetch", "--dicomweb", "ftp://host/dw", "--study", "1.2"], "is not an http(s) URL"),
+        (["fetch", "--dicomweb", "http://127.0.0.1:9/dw", "--study", "1.2;rm"], "not a DICOM UID"),
+    ],
+)
+def test_fetch_argument_errors_are_one_line(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*args, "--to", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Fix:" in err
+    assert list(tmp_path.iterdir()) == []
