@@ -230,6 +230,7 @@ def test_dock_shows_window_and_oblique_note(make_napari_viewer) -> None:
     assert "follows the data axes" in widget.note.text()
     widget.view_buttons["3d"].click()
     assert viewer.dims.ndisplay == 3 and layer.rendering == "mip"
+    assert widget.note.text() == ""
     widget.view_buttons["axial"].click()
     assert tuple(layer.contrast_limits) == pytest.approx((-770.0, 1730.0))
     widget.planes_check.setChecked(True)

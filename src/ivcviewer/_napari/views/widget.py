@@ -69,6 +69,7 @@ class ViewsWindowWidget(QWidget):
         layout.addStretch(1)
         napari_viewer.layers.selection.events.active.connect(self.refresh)
         napari_viewer.dims.events.order.connect(self.refresh)
+        napari_viewer.dims.events.ndisplay.connect(self.refresh)
         self.refresh()
         QTimer.singleShot(0, lambda: arrange_docks(self.viewer))
 
