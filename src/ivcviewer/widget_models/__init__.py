@@ -12,7 +12,8 @@ something changed through plain callbacks (:class:`Listeners`).
   its backends in :mod:`.public_ct_backend`;
 - :mod:`.layer_metadata`: the ``layer.metadata`` records widgets write and read
   (:class:`CaseLayerInfo`, :class:`VolumeLayerInfo`);
-- :mod:`.listeners`: :class:`Listeners`.
+- :mod:`.listeners`: :class:`Listeners`;
+- :mod:`.views`: named views and CT window presets (:class:`ViewSpec`, :class:`WindowPreset`).
 
 May import the core and :mod:`ivcviewer.workflows`; never napari, Qt or magicgui.
 """
