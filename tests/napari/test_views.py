@@ -22,7 +22,7 @@ from napari.utils.key_bindings import coerce_keybinding  # noqa: E402
 
 from ivcviewer._napari import launch  # noqa: E402
 from ivcviewer._napari._viewer import camera  # noqa: E402
-from ivcviewer._napari.layers import image_layer_data  # noqa: E402
+from ivcviewer._napari.layers import image_layer_data, labels_layer_data  # noqa: E402
 from ivcviewer._napari.views import apply_view, apply_window  # noqa: E402
 from ivcviewer._napari.views.drag import (  # noqa: E402
     PRESET_KEYS,
@@ -174,6 +174,15 @@ def test_click_in_one_plane_moves_the_others(make_napari_viewer) -> None:
     viewer, _ = _viewer_with(make_napari_viewer, volume)
     planes = ThreePlanes(viewer)
     try:
+        # a label map docked after the planes shows in every plane too
+        labels = volume.with_array((volume.array == 1000).astype(np.uint8))
+        viewer.add_layer(Layer.create(*labels_layer_data(labels, {1: "marker"})))
+        for model in planes.models.values():
+            assert [type(layer).__name__ for layer in model.layers] == [
+                "Image",
+                "Labels",
+                "Points",
+            ]
         target = volume.voxel_to_lps((5, 30, 12))
         world = target[::-1]
         axial = planes.models["axial"]

@@ -92,7 +92,9 @@ class ThreePlanes(QWidget):
                 copy.metadata = layer.metadata  # the same record (view notes read it)
                 model.layers.append(copy)
                 for attribute in ("contrast_limits", "visible"):
-                    emitter = getattr(layer.events, attribute)
+                    emitter = getattr(layer.events, attribute, None)
+                    if emitter is None:  # Labels have no contrast limits
+                        continue
                     callback = _follow(copy, attribute)
                     emitter.connect(callback)
                     self._links.append((emitter, callback))
