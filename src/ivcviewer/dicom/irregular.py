@@ -379,7 +379,7 @@ def _report_resampling(
         shift = ", ".join(f"{v:.4g}" for v in grid.origin_shift_mm)
         report.add(
             ReportCode.GRID_EXTENDED,
-            Severity.INFO,
+            Severity.WARNING,
             f"the grid was extended from {n_slots} x {rows_cols[0]} x {rows_cols[1]} to "
             f"{' x '.join(str(v) for v in grid.shape)} (slice, row, col) so that every source "
             f"voxel is inside it: {'; '.join(parts)}; voxel (0, 0, 0) moved by ({shift}) mm "
