@@ -168,7 +168,7 @@ def test_tilted_stack_resampled_holds_every_voxel_and_matches_physical_interpola
     last = vol.array[-1]
     reached = last != stack.hu.min()
     rows = np.flatnonzero(reached.any(axis=1))
-    assert len(rows) in (ROWS - 1, ROWS)  # a fractional shift: the last row ends between two
+    assert len(rows) in (ROWS, ROWS + 1)  # a fractional shift blends both edge rows with air
     assert np.all(last[: rows[0]] == stack.hu.min()) and np.all(
         last[rows[-1] + 1 :] == stack.hu.min()
     )
@@ -256,3 +256,25 @@ def test_resampling_holds_a_few_slices_beside_the_output(tmp_path: Path) -> None
     slice_f32 = grid.shape[1] * grid.shape[2] * 4
     assert out.shape == grid.shape and out.dtype == np.int16
     assert peak <= out.nbytes + 8 * slice_f32, (peak, out.nbytes, slice_f32)
+
+
+@pytest.mark.parametrize("offset", [(0.0, 0.0), (2.0, 3.0), (3.3, 0.0), (0.25, 1.75), (4.5, 2.5)])
+def test_in_plane_shift_agrees_with_scipy(offset: tuple[float, float]) -> None:
+    from scipy import ndimage
+
+    from ivcviewer.dicom.orthogonal import _shift_into
+
+    image = np.random.default_rng(1).integers(-1000, 2000, (9, 7)).astype(np.int16)
+    shape = (9 + 5, 7 + 4)
+    ours = _shift_into(image, np.array(offset), shape, -1024.0)
+    peer = ndimage.affine_transform(
+        image.astype(np.float64),
+        np.ones(2),
+        offset=-np.array(offset),
+        output_shape=shape,
+        order=1,
+        mode="grid-constant",
+        cval=-1024.0,
+        prefilter=False,
+    )
+    np.testing.assert_allclose(ours, peer, atol=1e-3)
