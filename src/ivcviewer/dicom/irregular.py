@@ -302,9 +302,10 @@ def _resample_physically(
     rows_cols = (int(array.shape[1]), int(array.shape[2]))
     lateral = g.tilted or g.off_line
     n, r, c = grid_size(positions, steps, rows_cols, step, lateral)
+    nbytes = n * r * c * array.dtype.itemsize
     what = "unevenly spaced slices" if g.irregular else "slices"
     (limits or default_limits()).check_allocation(
-        int(min(n * r * c * array.dtype.itemsize, 2.0**62)),
+        int(nbytes) if np.isfinite(nbytes) and nbytes < 2.0**62 else 2**62,
         f"resampling {len(d)} {what} onto an orthogonal {step:.4g} mm grid of {n:,.4g} x "
         f"{r:,.4g} x {c:,.4g} voxels",
         fix="check ImagePositionPatient of the series (a position may be damaged), or load "
@@ -327,7 +328,11 @@ def _even_step(t: NDArray[np.float64]) -> float:
     1.8333333333333333
     """
     median = float(np.median(np.diff(t)))
-    return float(t[-1] / max(1, int(np.ceil(t[-1] / median - 1e-6))))
+    with np.errstate(all="ignore"):
+        intervals = float(np.ceil(t[-1] / median - 1e-6))
+    if not np.isfinite(intervals) or intervals > 2.0**53:
+        return median  # absurd positions: the memory budget refuses the grid
+    return float(t[-1] / max(1.0, intervals))
 
 
 def _report_resampling(
