@@ -203,6 +203,7 @@ LAYERS: dict[str, int] = {
     "phantom": 3,
     "sample_data": 3,
     "export": 4,
+    "interop": 4,
     "workflows": 5,
     "widget_models": 6,
     "cli": 6,

@@ -398,7 +398,9 @@ def test_dicom_sniffing_and_dispatch(indir: Path, monkeypatch: pytest.MonkeyPatc
 
     class FakeDicom:
         @staticmethod
-        def load_dicom(path: Any, series_uid: Any = None, on_irregular: Any = None) -> list[Any]:
+        def load_dicom(
+            path: Any, series_uid: Any = None, on_irregular: Any = None, left_out: Any = None
+        ) -> list[Any]:
             calls.append((Path(path), series_uid, on_irregular))
             return ["volume"]
 

@@ -87,6 +87,8 @@ class ReportCode(_ValueEnum):
     NO_ORIENTATION = "no_orientation"
     XFORM_MISMATCH = "xform_mismatch"
     UNNAMED_LABELS = "unnamed_labels"
+    MOSAIC = "mosaic"
+    SERIES_LEFT_OUT = "series_left_out"
 
     @property
     def description(self) -> str:
@@ -120,6 +122,8 @@ REPORT_CODES: dict[str, str] = {
     ),
     "xform_mismatch": "the NIfTI qform and sform place the voxels differently: the sform is used",
     "unnamed_labels": "label values without a name in the label table were given default names",
+    "mosaic": "a vendor mosaic (slices tiled in one image) was unpacked, or left out",
+    "series_left_out": "another series at the path could not be loaded and was left out",
 }
 
 

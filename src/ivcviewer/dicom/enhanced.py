@@ -3,7 +3,10 @@
 Enhanced CT (and the legacy converted enhanced classes) store each frame's position,
 orientation, pixel spacing and rescale in the Shared Functional Groups Sequence (values common
 to all frames) or the Per-frame Functional Groups Sequence (one item per frame); a per-frame
-value wins over a shared one.
+value wins over a shared one. The frame type (CT/MR/PET Image Frame Type Sequence), the
+TemporalPositionIndex (Frame Content Sequence) and the EffectiveEchoTime (MR Echo Sequence) tell
+the different kinds of images one file may hold apart (a magnitude image and a field map, two
+echoes, several phases).
 """
 
 from __future__ import annotations
@@ -27,6 +30,17 @@ class FrameGeometry:
     slice_thickness: float | None
     rescale: tuple[float, float] | None  # (slope, intercept)
     window: tuple[float, float] | None
+    frame_type: tuple[str, ...] = ()
+    temporal_index: str = ""
+    echo_time: str = ""
+
+
+#: Functional group macros whose item holds the FrameType of a frame.
+_FRAME_TYPE_MACROS = (
+    "CTImageFrameTypeSequence",
+    "MRImageFrameTypeSequence",
+    "PETFrameTypeSequence",
+)
 
 
 def _item(seq_owner: Dataset | None, keyword: str) -> Dataset | None:
@@ -52,6 +66,37 @@ def _floats(value: Any) -> tuple[float, ...] | None:
         return tuple(float(v) for v in value)
     except TypeError:
         return (float(value),)
+
+
+def _text(value: Any) -> str:
+    """A single value as text (``""`` for none); whole numbers without a decimal point.
+
+    >>> _text(None), _text(12.0), _text(7.5), _text(3)
+    ('', '12', '7.5', '3')
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _kind(shared: Dataset | None, frame: Dataset | None) -> tuple[tuple[str, ...], str, str]:
+    """FrameType, TemporalPositionIndex and EffectiveEchoTime of one frame (empty when absent)."""
+    frame_type: tuple[str, ...] = ()
+    for macro in _FRAME_TYPE_MACROS:
+        item = _lookup(shared, frame, macro)
+        if item is not None and item.get("FrameType"):
+            value = item.FrameType
+            frame_type = tuple(
+                str(v).strip().upper() for v in ([value] if isinstance(value, str) else value)
+            )
+            break
+    content = _lookup(shared, frame, "FrameContentSequence")
+    temporal = _text(content.get("TemporalPositionIndex")) if content is not None else ""
+    echo = _lookup(shared, frame, "MREchoSequence")
+    echo_time = _text(echo.get("EffectiveEchoTime")) if echo is not None else ""
+    return frame_type, temporal, echo_time
 
 
 def frame_geometries(ds: Dataset, path: Path) -> list[FrameGeometry]:
@@ -90,6 +135,7 @@ def frame_geometries(ds: Dataset, path: Path) -> list[FrameGeometry]:
             c, w = _floats(voi_item.WindowCenter), _floats(voi_item.WindowWidth)
             if c and w:
                 window = (c[0], w[0])
+        frame_type, temporal, echo_time = _kind(shared, frame)
         out.append(
             FrameGeometry(
                 position=(position[0], position[1], position[2])
@@ -100,6 +146,9 @@ def frame_geometries(ds: Dataset, path: Path) -> list[FrameGeometry]:
                 slice_thickness=float(thickness) if thickness not in (None, "") else None,
                 rescale=rescale,
                 window=window,
+                frame_type=frame_type,
+                temporal_index=temporal,
+                echo_time=echo_time,
             )
         )
     return out

@@ -36,8 +36,9 @@ from .header_checks import (
     deflate_bomb,
     is_uid,
 )
-from .header_values import BadHeaderValue, HeaderValues, joined
+from .header_values import BadHeaderValue, HeaderValues, joined, temporal_index
 from .library_messages import first_notes, library_messages
+from .mosaic import MosaicError, is_mosaic, mosaic_layout
 from .records import (
     MULTI_FRAME_CLASSES,
     NATIVE_LE_SYNTAXES,
@@ -302,6 +303,11 @@ def _looks_like_headerless_dicom(path: Path) -> bool:
     return len(head) == 8 and head[:2] in (b"\x02\x00", b"\x08\x00") and head[3:4] == b"\x00"
 
 
+#: ImageType values of a derived secondary image that still makes a stack of slices (axial
+#: images, reformats); other derived secondary images (screen captures, renderings) are left out.
+_VOLUME_IMAGE_TYPES = frozenset({"AXIAL", "REFORMATTED", "MPR"})
+
+
 def _left_out(
     path: Path, ds: Dataset, sop_class: str, image_type: tuple[str, ...]
 ) -> SkippedFile | None:
@@ -327,7 +333,7 @@ def _left_out(
         len(image_type) >= 2
         and image_type[0] == "DERIVED"
         and image_type[1] == "SECONDARY"
-        and "AXIAL" not in image_type
+        and not _VOLUME_IMAGE_TYPES.intersection(image_type)
     ):
         return SkippedFile(
             path,
@@ -415,6 +421,8 @@ def _records(
         acquisition_number=f.text("AcquisitionNumber"),
         image_type=image_type,
         pixel_format=fmt,
+        echo=joined(tuple(f.texts("EchoNumbers"))),
+        temporal_index=temporal_index(ds),
     )
     if sop_class in MULTI_FRAME_CLASSES:
         return _frame_records(ds, path, fmt, data_start, common)
@@ -445,6 +453,17 @@ def _records(
     if bad:
         return SkippedFile(path, ReportCode.UNREADABLE_FILE, bad)
     thickness = f.number("SliceThickness", None)
+    if is_mosaic(image_type):
+        try:
+            common["mosaic"] = mosaic_layout(ds, fmt.rows, fmt.columns, tuple(iop))
+        except MosaicError as exc:
+            return SkippedFile(
+                path,
+                ReportCode.MOSAIC,
+                f"vendor mosaic (ImageType {joined(image_type)}) that cannot be unpacked into "
+                f"slices: {exc}; it is not loaded as one big slice. Fix: convert it with a tool "
+                "that reads the vendor's private header (dcm2niix) and open the result",
+            )
     return [
         ImageRecord(
             frame=0,
@@ -490,7 +509,12 @@ def _frame_records(
                 rescale=fg.rescale if fg.rescale is not None else _rescale(ds),
                 window=fg.window if fg.window is not None else _window(ds),
                 data_offset=None if data_start is None else data_start + i * fmt.frame_bytes,
-                **common,
+                **{
+                    **common,
+                    "image_type": fg.frame_type or common["image_type"],
+                    "temporal_index": fg.temporal_index or common["temporal_index"],
+                    "echo": f"TE {fg.echo_time} ms" if fg.echo_time else common["echo"],
+                },
             )
         )
     return out

@@ -24,6 +24,18 @@ def joined(values: tuple[str, ...]) -> str:
     return "\\".join(values)
 
 
+def temporal_index(ds: Dataset) -> str:
+    """TemporalPositionIndex (UL), else TemporalPositionIdentifier (IS), as text; ``""`` if none.
+
+    Read through pydicom: both are rare, and the index is binary.
+    """
+    for keyword in ("TemporalPositionIndex", "TemporalPositionIdentifier"):
+        values = _as_list(ds.get(keyword))
+        if values:
+            return str(values[0]).strip()
+    return ""
+
+
 class BadHeaderValue(ValueError):
     """A header element whose value is not what its keyword must hold (the message says which)."""
 

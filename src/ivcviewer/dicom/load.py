@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import DicomSeriesError, NoSeriesFoundError
+from ..errors import DicomSeriesError, IvcviewerError, NoSeriesFoundError
 from ..failures import cut
 from ..limits import MEMORY_BUDGET_ENV, Limits, default_limits
 from ..report import GeometryReport, ReportCode, Severity, ValidationMode
@@ -60,6 +60,7 @@ def load_dicom(
     workers: int | None = None,
     recursive: bool = True,
     limits: Limits | None = None,
+    left_out: list[tuple[SeriesInfo, IvcviewerError]] | None = None,
 ) -> list[Volume]:
     """Scan ``path`` and load every series found (or those of ``series_uid``).
 
@@ -77,6 +78,10 @@ def load_dicom(
         Search sub-folders.
     limits
         Walk bounds and memory budget (default: :func:`~ivcviewer.limits.default_limits`).
+    left_out
+        When given, a stack that cannot be loaded (a domain error: irregular under ``RAISE``,
+        no decoder, over the memory budget) is appended here with its error and the others are
+        still loaded; the error is raised when no stack loads.
 
     Returns
     -------
@@ -97,10 +102,21 @@ def load_dicom(
     if not chosen:
         raise NoSeriesFoundError(_no_series_message(path, series_uid, result))
     volumes = []
+    failed: list[tuple[SeriesInfo, IvcviewerError]] = []
     for info in chosen:
-        vol = load_series(info, on_irregular=on_irregular, workers=workers, limits=limits)
+        try:
+            vol = load_series(info, on_irregular=on_irregular, workers=workers, limits=limits)
+        except IvcviewerError as exc:
+            if left_out is None:
+                raise
+            failed.append((info, exc))
+            continue
         vol.metadata.extra["skipped"] = [s.to_dict() for s in result.skipped]
         volumes.append(vol)
+    if failed and not volumes:
+        raise failed[0][1]
+    if left_out is not None:
+        left_out.extend(failed)
     return volumes
 
 
@@ -221,6 +237,8 @@ def load_series(
         )
 
     array, affine = regularise(array, info, slots, mode, metadata, report, limits)
+    if info.mosaic is not None:  # one mosaic image read: its tiles are the slices
+        array = info.mosaic.unpack(array[0])
     return Volume(array, affine, metadata=metadata, report=report)
 
 

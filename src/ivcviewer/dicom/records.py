@@ -14,6 +14,7 @@ from pathlib import Path
 from pydicom import uid as pduid
 
 from ..report import ReportCode, report_code
+from .mosaic import MosaicLayout
 
 #: Single-frame cross-sectional image classes whose files are stacked into volumes.
 SINGLE_FRAME_CLASSES: frozenset[str] = frozenset(
@@ -114,6 +115,12 @@ class ImageRecord:
     data_offset: int | None
     """Absolute byte offset of this frame's stored values, for uncompressed little-endian
     files whose PixelData element was checked; ``None`` means: decode through pydicom."""
+    echo: str = ""
+    """EchoNumbers (or, for an enhanced MR frame, its EffectiveEchoTime in ms); ``""`` if none."""
+    temporal_index: str = ""
+    """TemporalPositionIndex (or TemporalPositionIdentifier); ``""`` if none."""
+    mosaic: MosaicLayout | None = None
+    """How the slices of a vendor mosaic image are tiled (``None``: an ordinary image)."""
 
     def describe(self) -> str:
         """The file, and the frame number (from 1) when the file holds several frames."""

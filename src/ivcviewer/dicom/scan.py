@@ -95,9 +95,10 @@ def scan(
     Returns
     -------
     ScanResult
-        Series sorted by study, series number and UID; ``skipped`` lists every file left out
-        with its code (``localizer_skipped``, ``non_image_skipped``,
-        ``secondary_capture_skipped``, ``unreadable_file``) and the reason.
+        Series sorted by study, series number and UID, and the stacks of one UID in the order
+        :func:`~ivcviewer.dicom.split.split_stacks` gives (numbers as numbers); ``skipped``
+        lists every file left out with its code (``localizer_skipped``, ``non_image_skipped``,
+        ``secondary_capture_skipped``, ``unreadable_file``, ``mosaic``) and the reason.
 
     Raises
     ------
@@ -144,7 +145,7 @@ def scan(
             s.study_uid,
             s.series_number if s.series_number is not None else 1 << 30,
             s.series_uid,
-            s.stack_label,
+            s.stack_index,
         )
     )
     return result

@@ -1,14 +1,14 @@
 """Group image headers into series: split a SeriesInstanceUID into stacks, describe each.
 
-One SeriesInstanceUID may hold several stacks (orientations, matrix sizes, image types,
-acquisitions); :func:`build_series` splits them and describes each stack as a
-:class:`SeriesInfo`: its images sorted along the normal, its grid (shape, spacing, affine) and
-a geometry report of what is wrong with it (gaps, duplicates, uneven steps, tilt, no rescale).
+One SeriesInstanceUID may hold several stacks (orientations, matrix sizes, image types, echoes,
+phases, acquisitions, mosaics; see :mod:`~ivcviewer.dicom.split`); :func:`build_series` splits
+them and describes each stack as a :class:`SeriesInfo`: its images sorted along the normal, its
+grid (shape, spacing, affine) and a geometry report of what is wrong with it (gaps, duplicates,
+uneven steps, tilt, no rescale).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +20,10 @@ from pydicom import uid as pduid
 from .. import geometry
 from ..errors import DicomSeriesError, GeometryError
 from ..report import GeometryReport, ReportCode, ReportItem, Severity
-from .header_values import joined
+from .mosaic import MosaicLayout
 from .records import ImageHeader, ImageRecord, PixelFormat, SkippedFile
-from .stack import SPACING_TOLERANCE_MM, StackGeometry, analyse_stack
+from .split import SplitPart, split_stacks, split_summary
+from .stack import StackGeometry, analyse_stack
 
 
 @dataclass
@@ -31,6 +32,10 @@ class SeriesInfo:
 
     ``files`` are sorted along the slice normal; ``shape``, ``spacing_mm`` and ``affine``
     describe the stack as stored (gaps count as slices of the regular grid; duplicates once).
+    A stack split off a SeriesInstanceUID has its ``stack_index`` among the UID's stacks and
+    its ``description`` ends with what sets it apart (``(echo 2)``). A ``mosaic`` stack is one
+    vendor mosaic image whose tiles are the slices: ``shape`` and ``affine`` are those of the
+    unpacked slices.
     """
 
     series_uid: str
@@ -49,6 +54,8 @@ class SeriesInfo:
     series_number: int | None = None
     sop_class_uid: str = ""
     stack_label: str = ""
+    stack_index: int = 0
+    mosaic: MosaicLayout | None = None
     images: list[ImageRecord] = field(default_factory=list, repr=False)
     stack: StackGeometry | None = field(default=None, repr=False)
     unreadable: list[SkippedFile] = field(default_factory=list)
@@ -80,77 +87,6 @@ class SeriesInfo:
         }
 
 
-def _same_orientation(a: tuple[float, ...], b: tuple[float, ...], tol: float = 1e-3) -> bool:
-    """Two ImageOrientationPatient values agree within ``tol`` in every component."""
-    return bool(np.max(np.abs(np.subtract(a, b))) <= tol)
-
-
-def _orientation_name(iop: tuple[float, ...]) -> str:
-    """``axial``, ``coronal``, ``sagittal`` or ``oblique (...-like)`` for an orientation."""
-    n = geometry.slice_normal(iop)
-    axis = int(np.argmax(np.abs(n)))
-    name = ("sagittal", "coronal", "axial")[axis]
-    return name if abs(n[axis]) > 0.99 else f"oblique ({name}-like)"
-
-
-def _split(headers: list[ImageHeader]) -> list[tuple[list[ImageHeader], list[str]]]:
-    """Split one UID's images into stacks; each comes with the reasons it was split off."""
-    # orientation clusters
-    clusters: list[tuple[tuple[float, ...], list[ImageHeader]]] = []
-    for h in headers:
-        for rep, members in clusters:
-            if _same_orientation(rep, h.record.orientation):
-                members.append(h)
-                break
-        else:
-            clusters.append((h.record.orientation, [h]))
-    stacks: list[tuple[list[ImageHeader], list[str]]] = []
-    for rep, members in clusters:
-        reasons = []
-        if len(clusters) > 1:
-            reasons.append(f"orientation {_orientation_name(rep)} {list(np.round(rep, 4))}")
-        # matrix size, pixel spacing and image type must agree within a stack
-        sub: dict[tuple[Any, ...], list[ImageHeader]] = defaultdict(list)
-        for h in members:
-            r = h.record
-            key = (
-                r.pixel_format.rows,
-                r.pixel_format.columns,
-                round(r.pixel_spacing[0], 4),
-                round(r.pixel_spacing[1], 4),
-                r.image_type[:3],
-            )
-            sub[key].append(h)
-        for key, group in sub.items():
-            why = list(reasons)
-            if len(sub) > 1:
-                why.append(
-                    f"matrix {key[0]}x{key[1]}, pixel spacing {key[2]}x{key[3]} mm, "
-                    f"ImageType {joined(key[4])}"
-                )
-            for acq_group, acq_why in _split_acquisitions(group):
-                stacks.append((acq_group, why + acq_why))
-    return stacks
-
-
-def _split_acquisitions(group: list[ImageHeader]) -> list[tuple[list[ImageHeader], list[str]]]:
-    """Split by AcquisitionNumber when that (and only that) removes duplicate positions."""
-
-    def has_duplicates(hs: list[ImageHeader]) -> bool:
-        n = geometry.slice_normal(hs[0].record.orientation)
-        d = np.sort([np.dot(h.record.position, n) for h in hs])
-        return bool(np.any(np.diff(d) <= SPACING_TOLERANCE_MM))
-
-    if len(group) < 2 or not has_duplicates(group):
-        return [(group, [])]
-    by_acq: dict[str, list[ImageHeader]] = defaultdict(list)
-    for h in group:
-        by_acq[h.record.acquisition_number].append(h)
-    if len(by_acq) < 2 or any(has_duplicates(hs) for hs in by_acq.values() if len(hs) > 1):
-        return [(group, [])]
-    return [(hs, [f"AcquisitionNumber {acq}"]) for acq, hs in sorted(by_acq.items())]
-
-
 def build_series(
     uid: str, headers: list[ImageHeader], unreadable: list[SkippedFile], tolerance_mm: float
 ) -> list[SeriesInfo]:
@@ -179,13 +115,19 @@ def build_series(
     DicomSeriesError
         When a stack's geometry cannot make a voxel grid.
     """
-    stacks = _split(headers)
+    stacks = split_stacks(headers)
+    summary = split_summary([parts for _, parts in stacks])
     out = []
-    for i, (group, reasons) in enumerate(stacks):
+    for i, (group, parts) in enumerate(stacks):
         info = _stack_info(uid, group, tolerance_mm)
+        info.stack_index = i
         if len(stacks) > 1:
-            info.stack_label = f"stack {i + 1} of {len(stacks)}: " + ", ".join(reasons)
-            info.report.items[:0] = _split_items(uid, info, len(stacks), reasons)
+            info.stack_label = f"stack {i + 1} of {len(stacks)}: " + ", ".join(
+                p.long for p in parts
+            )
+            what = ", ".join(p.short for p in parts)
+            info.description = f"{info.description} ({what})" if info.description else what
+            info.report.items[:0] = _split_items(uid, info, len(stacks), parts, summary)
         if unreadable:
             info.unreadable = list(unreadable)
             info.report.items.append(_unreadable_item(unreadable))
@@ -193,17 +135,19 @@ def build_series(
     return out
 
 
-def _split_items(uid: str, info: SeriesInfo, n_stacks: int, reasons: list[str]) -> list[ReportItem]:
+def _split_items(
+    uid: str, info: SeriesInfo, n_stacks: int, parts: list[SplitPart], summary: str
+) -> list[ReportItem]:
     """Report items saying that a SeriesInstanceUID was split, and why."""
     items = [
         ReportItem(
             ReportCode.SERIES_SPLIT,
             Severity.INFO,
-            f"SeriesInstanceUID {uid} holds {n_stacks} stacks; this one is "
+            f"SeriesInstanceUID {uid} holds {n_stacks} stacks ({summary}); this one is "
             f"{info.stack_label} ({info.n_images} images).",
         )
     ]
-    if any(r.startswith("orientation") for r in reasons):
+    if any(p.attribute == "orientation" for p in parts):
         items.append(
             ReportItem(
                 ReportCode.MIXED_ORIENTATION,
@@ -229,6 +173,8 @@ def _unreadable_item(unreadable: list[SkippedFile]) -> ReportItem:
 
 def _stack_info(uid: str, headers: list[ImageHeader], tolerance_mm: float) -> SeriesInfo:
     """Sort one stack along its normal and describe its grid and what is wrong with it."""
+    if len(headers) == 1 and headers[0].record.mosaic is not None:
+        return _mosaic_info(uid, headers[0], tolerance_mm)
     headers = sorted(
         headers, key=lambda h: (h.record.instance_number, str(h.record.path), h.record.frame)
     )
@@ -253,15 +199,64 @@ def _stack_info(uid: str, headers: list[ImageHeader], tolerance_mm: float) -> Se
         single_slice + _grid_items(g, images, tolerance_mm) + _value_items(first.modality, images)
     )
     fmt = first_image.pixel_format
-    row_sp, col_sp = first_image.pixel_spacing
+    return _info(
+        uid,
+        first,
+        images,
+        g,
+        shape=(max(g.n_slots, 1), fmt.rows, fmt.columns),
+        slice_step_mm=float(np.linalg.norm(slice_vector)),
+        affine=affine,
+        report=report,
+    )
+
+
+def _mosaic_info(uid: str, header: ImageHeader, tolerance_mm: float) -> SeriesInfo:
+    """Describe one vendor mosaic image as the stack of its tiles."""
+    r = header.record
+    layout = r.mosaic
+    if layout is None:
+        raise DicomSeriesError(f"{r.path}: internal error, the image is no mosaic.")
+    g = analyse_stack([r.position], r.orientation, tolerance_mm)
+    item = ReportItem(ReportCode.MOSAIC, Severity.INFO, layout.describe())
+    report = GeometryReport(
+        [item, *_grid_items(g, [r], tolerance_mm), *_value_items(header.modality, [r])]
+    )
+    return _info(
+        uid,
+        header,
+        [r],
+        g,
+        shape=(layout.n_slices, layout.tile_rows, layout.tile_cols),
+        slice_step_mm=layout.step_mm,
+        affine=layout.affine(r.orientation, r.position, r.pixel_spacing),
+        report=report,
+        mosaic=layout,
+    )
+
+
+def _info(
+    uid: str,
+    first: ImageHeader,
+    images: list[ImageRecord],
+    g: StackGeometry,
+    *,
+    shape: tuple[int, int, int],
+    slice_step_mm: float,
+    affine: NDArray[np.float64],
+    report: GeometryReport,
+    mosaic: MosaicLayout | None = None,
+) -> SeriesInfo:
+    """The :class:`SeriesInfo` of a described stack whose first header is ``first``."""
+    row_sp, col_sp = images[0].pixel_spacing
     return SeriesInfo(
         series_uid=uid,
         modality=first.modality,
         description=first.description,
         files=list(dict.fromkeys(r.path for r in images)),
         n_images=len(images),
-        shape=(max(g.n_slots, 1), fmt.rows, fmt.columns),
-        spacing_mm=(float(np.linalg.norm(slice_vector)), float(row_sp), float(col_sp)),
+        shape=shape,
+        spacing_mm=(slice_step_mm, float(row_sp), float(col_sp)),
         affine=affine,
         report=report,
         window=next((r.window for r in images if r.window is not None), None),
@@ -269,7 +264,8 @@ def _stack_info(uid: str, headers: list[ImageHeader], tolerance_mm: float) -> Se
         frame_of_reference_uid=first.frame_of_reference_uid,
         patient_id=first.patient_id,
         series_number=first.series_number,
-        sop_class_uid=first_image.sop_class_uid,
+        sop_class_uid=images[0].sop_class_uid,
+        mosaic=mosaic,
         images=images,
         stack=g,
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
-from ..errors import NoSeriesFoundError
+from ..errors import IvcviewerError, NoSeriesFoundError
 from ..limits import Limits
-from ..report import ValidationMode
+from ..report import ReportCode, ReportItem, Severity, ValidationMode
 from ..volume import Volume
 from .formats import ACCEPTED, path_kind
 from .volumes import load_volume
@@ -47,7 +48,11 @@ def open_path(
     Returns
     -------
     list of Volume
-        One per series (a volume file gives one).
+        One per series (a volume file gives one). When a DICOM path holds several series and
+        some cannot be loaded (irregular under ``RAISE``, no decoder, over the memory budget),
+        the others are returned: each returned volume's report names every series left out
+        and why (``series_left_out``, the same error a load of that series alone raises), and
+        one warning per series left out is issued.
 
     Raises
     ------
@@ -71,7 +76,26 @@ def open_path(
                 f"{series_uid!r} applies to DICOM input only. Leave it out."
             )
         return [load_volume(p, limits=limits)]
-    volumes = _dicom_module().load_dicom(p, series_uid=series_uid, on_irregular=mode)
+    left_out: list[tuple[Any, IvcviewerError]] = []
+    volumes = _dicom_module().load_dicom(
+        p, series_uid=series_uid, on_irregular=mode, left_out=left_out
+    )
     if not volumes:
         raise NoSeriesFoundError(f"{p}: no image series found. Accepted: {ACCEPTED}.")
+    _report_left_out(list(volumes), left_out)
     return list(volumes)
+
+
+def _report_left_out(volumes: list[Volume], left_out: list[tuple[Any, IvcviewerError]]) -> None:
+    """Add a ``series_left_out`` item per series left out to every volume; warn once for each."""
+    total = len(volumes) + len(left_out)
+    for info, exc in left_out:
+        label = f", {info.stack_label}" if info.stack_label else ""
+        text = (
+            f"series {info.series_uid or '(no SeriesInstanceUID)'}{label} was left out "
+            f"({len(volumes)} of {total} series loaded): {exc}"
+        )
+        item = ReportItem(ReportCode.SERIES_LEFT_OUT, Severity.WARNING, text)
+        for vol in volumes:
+            vol.report.items.append(item)
+        warnings.warn(text, UserWarning, stacklevel=3)
