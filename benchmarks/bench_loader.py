@@ -9,8 +9,14 @@ largest peak resident memory above the interpreter's baseline after imports (Lin
 counter is reset through ``/proc/self/clear_refs`` before loading). All loaders must return
 the same HU values (SHA-1 of the int32 array).
 
-Targets: uncompressed load at least 2x faster than SimpleITK; peak memory above the
-baseline at most 1.3x the int16 volume's size; JPEG 2000 at least as fast as SimpleITK.
+Each round also times every loader as a whole process, the way a command run from the shell
+pays for it: ``python -c`` with the loader's imports and the load, timed by this script from
+start to exit (interpreter start-up, imports, load; nothing else).
+
+Targets: whole-process uncompressed load at least 1.5x faster than SimpleITK (the load alone
+at least 2x); JPEG 2000 whole-process at least 1.2x faster than SimpleITK on the best time
+and at least as fast on the median; peak memory above the baseline at most 1.3x the int16
+volume's size.
 
 Usage::
 
@@ -196,6 +202,33 @@ def worker(loader: str, folder: Path) -> dict[str, Any]:
     }
 
 
+#: What each loader runs as a whole process (``{folder}`` filled in): imports and one load.
+WHOLE_PROCESS = {
+    "ivcviewer": "from ivcviewer.dicom import load_dicom\n(vol,) = load_dicom({folder!r})\n",
+    "simpleitk": (
+        "import SimpleITK as sitk\n"
+        "reader = sitk.ImageSeriesReader()\n"
+        "reader.SetFileNames(reader.GetGDCMSeriesFileNames({folder!r}))\n"
+        "array = sitk.GetArrayViewFromImage(reader.Execute())\n"
+    ),
+    "pydicom": (
+        "import sys\nfrom pathlib import Path\nsys.path.insert(0, {here!r})\n"
+        "from bench_loader import load_pydicom\nload_pydicom(Path({folder!r}))\n"
+    ),
+}
+
+
+def whole_process_seconds(loader: str, folder: Path) -> float:
+    """Wall time of a fresh interpreter that imports ``loader``, loads ``folder`` and exits."""
+    code = WHOLE_PROCESS[loader].format(folder=str(folder), here=str(Path(__file__).parent))
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - t0
+    if out.returncode != 0:
+        raise RuntimeError(f"{loader} (whole process) on {folder} failed:\n{out.stderr}")
+    return seconds
+
+
 def run_in_subprocess(loader: str, folder: Path) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--worker", loader, "--folder", str(folder)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -211,13 +244,19 @@ def bench(folder: Path, rounds: int) -> dict[str, dict[str, Any]]:
     for i in range(rounds):
         for loader in LOADERS:
             print(f"  round {i + 1}/{rounds}: {loader}", flush=True)
-            runs[loader].append(run_in_subprocess(loader, folder))
+            run = run_in_subprocess(loader, folder)
+            run["whole_seconds"] = whole_process_seconds(loader, folder)
+            runs[loader].append(run)
     out = {}
     for loader, rs in runs.items():
         times = [r["seconds"] for r in rs]
+        whole = [r["whole_seconds"] for r in rs]
         out[loader] = {
             "best_s": min(times),
             "median_s": float(np.median(times)),
+            "whole_best_s": min(whole),
+            "whole_median_s": float(np.median(whole)),
+            "whole_times_s": whole,
             "cpu_s": float(np.median([r["cpu_seconds"] for r in rs])),
             "times_s": times,
             "peak_above_baseline_mib": max(r["peak_above_baseline_mib"] for r in rs),
@@ -288,26 +327,42 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     checks: dict[str, bool] = {}
     for name, by_loader in results.items():
-        ref = by_loader["simpleitk"]["best_s"]
+        ref = by_loader["simpleitk"]
         digests = {r["sha1"] for r in by_loader.values()}
         checks[f"{name}: all loaders return the same HU array"] = len(digests) == 1
         for loader, r in by_loader.items():
-            r["speedup_vs_simpleitk"] = ref / r["best_s"]
+            r["speedup_vs_simpleitk"] = ref["best_s"] / r["best_s"]
+            r["whole_speedup_best"] = ref["whole_best_s"] / r["whole_best_s"]
+            r["whole_speedup_median"] = ref["whole_median_s"] / r["whole_median_s"]
             r["peak_over_int16_volume"] = r["peak_above_baseline_mib"] / volume_mib
             rows.append(
-                f"| {name} | {loader} | {r['best_s']:.2f} | {r['median_s']:.2f} | "
-                f"{r['cpu_s']:.2f} | "
+                f"| {name} | {loader} | {r['whole_best_s']:.2f} | {r['whole_median_s']:.2f} | "
+                f"{r['whole_speedup_best']:.2f}x / {r['whole_speedup_median']:.2f}x | "
+                f"{r['best_s']:.2f} | {r['median_s']:.2f} | {r['cpu_s']:.2f} | "
                 f"{r['speedup_vs_simpleitk']:.2f}x | {r['peak_above_baseline_mib']:.0f} | "
                 f"{r['peak_over_int16_volume']:.2f} |"
             )
     ivc = results["uncompressed"]["ivcviewer"]
-    checks["uncompressed: ivcviewer >= 2x faster than SimpleITK"] = ivc["speedup_vs_simpleitk"] >= 2
+    checks["uncompressed: whole process >= 1.5x faster than SimpleITK (best)"] = (
+        ivc["whole_speedup_best"] >= 1.5
+    )
+    checks["uncompressed: load alone >= 2x faster than SimpleITK (best)"] = (
+        ivc["speedup_vs_simpleitk"] >= 2
+    )
     checks["uncompressed: ivcviewer peak memory <= 1.3x int16 volume"] = (
         ivc["peak_over_int16_volume"] <= 1.3
     )
     if "jpeg2000" in results:
         j = results["jpeg2000"]["ivcviewer"]
-        checks["jpeg2000: ivcviewer at least as fast as SimpleITK"] = j["speedup_vs_simpleitk"] >= 1
+        checks["jpeg2000: whole process >= 1.2x faster than SimpleITK (best)"] = (
+            j["whole_speedup_best"] >= 1.2
+        )
+        checks["jpeg2000: whole process at least as fast as SimpleITK (median)"] = (
+            j["whole_speedup_median"] >= 1.0
+        )
+        checks["jpeg2000: ivcviewer peak memory <= 1.3x int16 volume"] = (
+            j["peak_over_int16_volume"] <= 1.3
+        )
 
     info = machine()
     info["load_average_before"] = [round(v, 2) for v in load_before]
@@ -324,10 +379,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(
-        "| series | loader | best s | median s | CPU s | speed vs SimpleITK (best) "
+        "| series | loader | whole process best s | median s | vs SimpleITK (best / median) "
+        "| load alone best s | median s | CPU s | vs SimpleITK (best) "
         "| peak MiB above baseline | peak / int16 volume |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print()
     for text, ok in checks.items():

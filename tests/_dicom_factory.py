@@ -185,6 +185,35 @@ def write_dicomdir(files: Sequence[Path], out_dir: Path) -> Path:
     return out_dir / "DICOMDIR"
 
 
+def dicomdir_referencing(root: Path, referenced: Sequence[Sequence[str]]) -> Path:
+    """A DICOMDIR at ``root`` whose records reference the given file IDs (nothing else).
+
+    The IDs are written as given, valid or not (``..``, absolute paths, lower case).
+    """
+    import warnings
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = pduid.MediaStorageDirectoryStorage
+    meta.MediaStorageSOPInstanceUID = pduid.generate_uid(entropy_srcs=[str(root)])
+    meta.TransferSyntaxUID = pduid.ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.FileSetID = "INDEX"
+    records = []
+    for parts in referenced:
+        rec = Dataset()
+        rec.DirectoryRecordType = "PRIVATE"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom says: not a valid file ID (the point)
+            rec.ReferencedFileID = list(parts)
+        records.append(rec)
+    ds.DirectoryRecordSequence = DicomSequence(records)
+    path = root / "DICOMDIR"
+    root.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
 def truncate(path: Path, keep_bytes: int) -> None:
     """Cut a file to its first ``keep_bytes`` bytes (a broken copy)."""
     data = path.read_bytes()[:keep_bytes]

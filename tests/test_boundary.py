@@ -190,6 +190,8 @@ LAYERS: dict[str, int] = {
     "_json": 0,
     "_shipped": 0,
     "_files": 0,
+    "_lazy": 0,
+    "_progress": 0,
     "failures": 0,
     "limits": 0,
     "_text": 0,

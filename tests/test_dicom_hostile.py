@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _dicom_factory import axial_volume, write_volume
+from _dicom_factory import axial_volume, dicomdir_referencing, write_volume
 from pydicom import uid as pduid
 from pydicom.datadict import tag_for_keyword
 
@@ -236,7 +236,7 @@ def _cut_end(path: Path) -> None:
 
 #: (damage, transfer syntax, words of ivcviewer's reason).
 DAMAGED_PIXELS = {
-    "j2k_fragment": (_smash_fragment, pduid.JPEG2000Lossless, "compressed frame is damaged"),
+    "j2k_fragment": (_smash_fragment, pduid.JPEG2000Lossless, "JPEG 2000 frame is damaged"),
     "j2k_truncated": (_cut_end, pduid.JPEG2000Lossless, "truncated"),
     "j2k_offset_table": (_break_offset_table, pduid.JPEG2000Lossless, "offset table"),
     "jpegls_fragment": (_smash_fragment, pduid.JPEGLSLossless, "compressed frame is damaged"),
@@ -283,9 +283,10 @@ def test_failing_helper_decode_leaves_no_process_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     psutil = pytest.importorskip("psutil")
-    from ivcviewer.dicom import _decode_worker
-    from ivcviewer.dicom import load as load_module
+    from ivcviewer.dicom import _decode_worker, pixels
+    from ivcviewer.dicom import fill as fill_module
 
+    monkeypatch.setattr(pixels, "_imagecodecs_jpeg2k", lambda: False)  # pydicom's decoders
     started: list[int] = []
     original_init = _decode_worker.DecodeWorker.__init__
 
@@ -294,8 +295,8 @@ def test_failing_helper_decode_leaves_no_process_behind(
         started.append(self._proc.pid)
 
     monkeypatch.setattr(_decode_worker.DecodeWorker, "__init__", recording_init)
-    monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
-    monkeypatch.setattr(load_module, "DECODE_CHUNK_PIXELS", 1)
+    monkeypatch.setattr(fill_module, "PROCESS_POOL_MIN_PIXELS", 0)
+    monkeypatch.setattr(fill_module, "DECODE_CHUNK_PIXELS", 1)
     files = write_volume(
         tmp_path / "ct", axial_volume(n=6), seed="helper", transfer_syntax=pduid.JPEG2000Lossless
     )
@@ -441,31 +442,7 @@ def test_walk_depth_and_entry_limits(series: list[Path], tmp_path: Path) -> None
 # ------------------------------------------------------------------ DICOMDIR
 
 
-def _root_dicomdir(root: Path, referenced: list[list[str]]) -> Path:
-    """A DICOMDIR at ``root`` whose records reference the given file IDs (nothing else)."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.sequence import Sequence as DicomSequence
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = pduid.MediaStorageDirectoryStorage
-    meta.MediaStorageSOPInstanceUID = pduid.generate_uid(entropy_srcs=[str(root)])
-    meta.TransferSyntaxUID = pduid.ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.FileSetID = "HOSTILE"
-    records = []
-    for parts in referenced:
-        rec = Dataset()
-        rec.DirectoryRecordType = "PRIVATE"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pydicom says: not a valid file ID (the point)
-            rec.ReferencedFileID = parts
-        records.append(rec)
-    ds.DirectoryRecordSequence = DicomSequence(records)
-    path = root / "DICOMDIR"
-    root.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
-    return path
+_root_dicomdir = dicomdir_referencing
 
 
 def test_nested_and_looping_dicomdirs_end(tmp_path: Path) -> None:

@@ -23,8 +23,9 @@ from _dicom_factory import (
 )
 from pydicom import uid as pduid
 
-from ivcviewer.dicom import load as load_module
+from ivcviewer.dicom import fill as fill_module
 from ivcviewer.dicom import load_dicom, load_series, scan
+from ivcviewer.dicom import pixels as pixels_module
 from ivcviewer.errors import DicomSeriesError, MissingDecoderError
 from ivcviewer.geometry import affine_from_dicom, axis_codes, gantry_tilt_deg
 from ivcviewer.report import REPORT_CODES, ValidationMode
@@ -267,8 +268,14 @@ def test_compressed_series(tmp_path: Path, syntax: str) -> None:
     assert "compressed" in got.report
 
 
+def _pydicom_decoders_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """JPEG 2000 through pydicom's plugins (and helper processes), not imagecodecs' threads."""
+    monkeypatch.setattr(pixels_module, "_imagecodecs_jpeg2k", lambda: False)
+
+
 def test_jpeg2000_in_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
+    _pydicom_decoders_only(monkeypatch)
+    monkeypatch.setattr(fill_module, "PROCESS_POOL_MIN_PIXELS", 0)
     vol = axial_volume(n=6)
     write_volume(tmp_path / "ct", vol, transfer_syntax=pduid.JPEG2000Lossless)
     got = _only(tmp_path / "ct", workers=2)
@@ -283,8 +290,9 @@ def test_jpeg2000_when_helper_processes_cannot_start(
     def refuse() -> None:
         raise WorkerGone("no processes here")
 
-    monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
-    monkeypatch.setattr(load_module, "DecodeWorker", refuse)
+    _pydicom_decoders_only(monkeypatch)
+    monkeypatch.setattr(fill_module, "PROCESS_POOL_MIN_PIXELS", 0)
+    monkeypatch.setattr(fill_module, "DecodeWorker", refuse)
     vol = axial_volume(n=5)
     write_volume(tmp_path / "ct", vol, transfer_syntax=pduid.JPEG2000Lossless)
     got = _only(tmp_path / "ct", workers=2)
@@ -297,8 +305,9 @@ def test_truncated_compressed_file_names_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helpers: bool
 ) -> None:
     if helpers:
-        monkeypatch.setattr(load_module, "PROCESS_POOL_MIN_PIXELS", 0)
-        monkeypatch.setattr(load_module, "DECODE_CHUNK_PIXELS", 1)  # one file per chunk
+        _pydicom_decoders_only(monkeypatch)
+        monkeypatch.setattr(fill_module, "PROCESS_POOL_MIN_PIXELS", 0)
+        monkeypatch.setattr(fill_module, "DECODE_CHUNK_PIXELS", 1)  # one file per chunk
     files = write_volume(tmp_path / "ct", axial_volume(n=4), transfer_syntax=pduid.JPEG2000Lossless)
     truncate(files[1], files[1].stat().st_size - 100)
     with pytest.raises(DicomSeriesError, match="CT0002.dcm: pixel data cannot be decoded"):
@@ -311,6 +320,7 @@ def test_missing_decoder_names_syntax_and_package(
     from pydicom.pixels.decoders.base import Decoder
 
     write_volume(tmp_path / "ct", axial_volume(n=2), transfer_syntax=pduid.JPEG2000Lossless)
+    _pydicom_decoders_only(monkeypatch)
     monkeypatch.setattr(Decoder, "is_available", property(lambda self: False))
     with pytest.raises(MissingDecoderError) as err:
         load_dicom(tmp_path / "ct")

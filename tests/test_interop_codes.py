@@ -74,6 +74,7 @@ def test_findings_are_morphologic_abnormalities_with_their_site() -> None:
     assert mass.category == codes.cid7150.MorphologicallyAbnormalStructure
     assert mass.type == codes.cid7151.Neoplasm
     assert mass.anatomic_region is not None and mass.anatomic_region.meaning == "Iliopsoas muscle"
+    assert mass.anatomic_region_modifier == C.RIGHT  # the site's side is kept
     tt = C.codes_for_structure("intravascular_tumour", finding_site="inferior_vena_cava")
     assert tt is not None and tt.type == codes.cid7151.Thrombus
     assert tt.anatomic_region == codes.SCT.InferiorVenaCava

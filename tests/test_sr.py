@@ -441,6 +441,14 @@ def test_phantom_overlay_sr(phantom_sr: dict[str, Any], tmp_path: Path) -> None:
         ("Thrombus", sites[1]),
     ]
     assert sites[1] == "Inferior vena cava"  # the tumour lies in the IVC
+    # the mass arises from the right psoas: the SEG's region and the report's site keep the side
+    mass_region = phantom_sr["seg"].SegmentSequence[0].AnatomicRegionSequence[0]
+    assert mass_region.AnatomicRegionModifierSequence[0].CodeMeaning == "Right"
+    report = hd.sr.srread(phantom_sr["sr"])
+    (group,) = report.content.get_volumetric_roi_measurement_groups(
+        tracking_uid=None, finding_type=codes.SCT.Neoplasm
+    )
+    assert group.finding_sites[0].laterality.meaning == "Right"
     assert rows[0].finding_id == "mass"
     assert rows[0].reported_mm == pytest.approx(case.finding("mass").reported_extents_mm())
     # the fitted mass measures close to its reported size on the phantom

@@ -200,6 +200,12 @@ def _dicom_file(ctx: Ctx) -> None:
         path = ctx.copy(seed)
     mut = mu.mutate_dicom if ctx.rng.random() < 0.6 else mu.mutate_bytes
     ctx.mutate(mut(ctx.rng, path))
+    if seed == "seg_dcm" and ctx.has("ct3_series") and ctx.rng.random() < 0.5:
+        # a damaged SEG as the anatomy of a fit, on the series it references
+        c = ctx.corpus
+        fit = ("--case", c["case"], "--anatomy", path, "--out", ctx.out())
+        ctx.run("overlay", c["ct3_series"], *fit)
+        return
     ctx.info(path)
 
 

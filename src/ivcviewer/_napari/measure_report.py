@@ -14,6 +14,7 @@ exported JSON uses the core's ``to_dict`` forms.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -25,6 +26,7 @@ import numpy as np
 
 from .. import measure
 from ..annotations import CaseFile, Finding
+from ..interop.sr_read import SRRegionRow
 from ..io.formats import write_text_atomic
 from ..measure import ExtentComparison, RegionMeasurements
 from ..measure.tools import BIDIRECTIONAL, RULER, ManualMeasurement, axes_angle_deg
@@ -126,6 +128,8 @@ class MeasurementReport:
         The comparison's relative tolerance.
     notes
         What the user should know (for example "CT on another grid: no HU").
+    sr_rows, sr_path
+        Regions read from a measurement report (DICOM SR) and its file (empty when none).
     """
 
     regions: list[RegionRow] = field(default_factory=list)
@@ -135,6 +139,8 @@ class MeasurementReport:
     case_path: str = ""
     tolerance_rel: float = measure.DEFAULT_TOLERANCE_REL
     notes: list[str] = field(default_factory=list)
+    sr_rows: list[SRRegionRow] = field(default_factory=list)
+    sr_path: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (schema :data:`EXPORT_SCHEMA_VERSION`; mm, mL, LPS mm)."""
@@ -149,12 +155,16 @@ class MeasurementReport:
             "regions": [r.to_dict() for r in self.regions],
             "rulers": [m.to_dict() for m in self.manual if m.kind == RULER],
             "bidirectionals": [m.to_dict() for m in self.manual if m.kind == BIDIRECTIONAL],
+            "sr_report": None
+            if not self.sr_path
+            else {"path": self.sr_path, "regions": [dataclasses.asdict(r) for r in self.sr_rows]},
         }
 
     def csv_rows(self) -> list[dict[str, str]]:
         """One dict per region and manual measurement, keyed by :data:`CSV_COLUMNS`."""
         rows = [_region_csv(r, self.labels_layer) for r in self.regions]
         rows += [_manual_csv(m) for m in self.manual]
+        rows += [_sr_csv(r, self.sr_path) for r in self.sr_rows]
         return rows
 
     def to_csv(self) -> str:
@@ -229,6 +239,27 @@ def _region_csv(row: RegionRow, layer: str) -> dict[str, str]:
     if r.hu is not None:
         out["hu_mean"] = _num(r.hu.mean, 2)
         out["hu_std"] = _num(r.hu.std, 2)
+    return out
+
+
+def _sr_csv(row: SRRegionRow, path: str) -> dict[str, str]:
+    out = dict.fromkeys(CSV_COLUMNS, "")
+    out.update(
+        kind="sr_region",
+        name=row.name,
+        label=str(row.label),
+        layer=path,
+        finding=row.finding_id or row.finding,
+        long_axis_mm=_num(row.long_axis_mm),
+        short_axis_mm=_num(row.short_axis_mm),
+        max_diameter_mm=_num(row.max_diameter_mm),
+        volume_ml=_num(row.volume_ml),
+        hu_mean=_num(row.hu_mean, 2),
+        hu_std=_num(row.hu_std, 2),
+    )
+    for ax in measure.PATIENT_AXES:
+        out[f"{ax}_mm"] = _num(row.extents_mm[ax])
+        out[f"reported_{ax}_mm"] = _num(row.reported_mm.get(ax))
     return out
 
 

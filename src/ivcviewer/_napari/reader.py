@@ -8,7 +8,9 @@ and opens the "Geometry report" dock widget. Any exception (a domain error for a
 or inconsistent series, or a library's own exception on a damaged file) becomes an error
 notification naming the path, the reason and the fix, never a traceback; a library's warnings
 are collected while reading and summarised in the report notification, never shown raw.
-:func:`show_failure` gives the widgets the same lines.
+:func:`show_failure` gives the widgets the same lines. :mod:`.reader_honesty` adds what the
+layers alone would hide: files left out, label maps without a table beside them, folders
+without image series.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ from ..io.formats import is_dicom_file, volume_format
 from ..report import ValidationMode
 from ..volume import Volume
 from .layers import LayerDataTuple, image_layer_data, labels_layer_data, report_summary_text
+from .reader_honesty import (
+    add_left_out_items,
+    label_map_layer,
+    label_map_text,
+    no_series_reason,
+    notify_no_series,
+)
+from .sr_open import sr_reader
 
 PathOrPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 ReaderFunction = Callable[[PathOrPaths], list[LayerDataTuple]]
@@ -94,9 +104,19 @@ def napari_get_reader(path: Any) -> ReaderFunction | None:
         paths = _as_paths(path)
     except TypeError:
         return None
+    if (report := sr_reader(paths)) is not None:
+        return report
     if not paths or not all(can_read(p) for p in paths):
         return None
+    reason = no_series_reason(paths[0]) if len(paths) == 1 else None
+    if reason is not None:
+        return partial(_explain_no_series, reason)
     return read_paths
+
+
+def _explain_no_series(reason: str, path: PathOrPaths, **kwargs: Any) -> list[Any]:
+    """Reader function for a folder without image series: its reason, no layers, no error."""
+    return notify_no_series(reason)
 
 
 def load_volumes(
@@ -136,14 +156,16 @@ def _notify(kind: str, message: str) -> None:
 def failure_text(err: BaseException, where: str) -> str:
     """The line for ``err`` raised while working on ``where`` (a path or a widget's action).
 
-    A domain error keeps its message after ``where``; anything else says what it was and what
-    to do (:func:`ivcviewer.failures.failure_line`).
+    A domain error keeps its message after ``where`` (or alone, when it starts with ``where``
+    already); anything else says what it was and what to do
+    (:func:`ivcviewer.failures.failure_line`).
 
     >>> failure_text(KeyError("xyzt"), "ct.nii")  # doctest: +ELLIPSIS
     "ct.nii: could not be processed (KeyError: 'xyzt'). Fix: check that the file is not ..."
     """
     if isinstance(err, IvcviewerError):
-        return f"{where}: {err}"
+        text = str(err)
+        return text if text.startswith(f"{where}:") else f"{where}: {text}"
     return failure_line(err, where)
 
 
@@ -180,7 +202,8 @@ def read_layer_data(
     series_uid: str | None = None,
     on_irregular: ValidationMode = DEFAULT_ON_IRREGULAR,
 ) -> tuple[list[LayerDataTuple], list[Volume]]:
-    """Layer tuples for ``paths``: Labels for label maps with a table, else Image per series.
+    """Layer tuples for ``paths``: Labels for label maps with a table and for DICOM SEG and
+    RTSTRUCT files (:mod:`.seg_layers`, after the others), else Image per series.
 
     Returns the tuples and the image volumes (for the report), in input order.
 
@@ -193,15 +216,47 @@ def read_layer_data(
 
     layers: list[LayerDataTuple] = []
     images: list[Volume] = []
+    segmentations = [p for p in paths if not series_uid and _is_segmentation(p)]
     for p in paths:
+        if p in segmentations:
+            continue
         if is_label_map(p) and not series_uid:
             labels, table = load_labels(p)
             layers.append(labels_layer_data(labels, table, name=volume_stem(p)))
             continue
         volumes = load_volumes([p], series_uid=series_uid, on_irregular=on_irregular)
+        labelled = None if series_uid else label_map_layer(p, volumes)
+        if labelled is not None:
+            layers.append(labelled)
+            continue
+        for v in volumes:
+            add_left_out_items(v)
         layers.extend(image_layer_data(v) for v in volumes)
         images.extend(volumes)
+    layers.extend(_segmentation_layers(segmentations, images))
     return layers, images
+
+
+def _is_segmentation(path: str | os.PathLike[str]) -> bool:
+    from .seg_layers import is_segmentation_file
+
+    return is_segmentation_file(path)
+
+
+def _segmentation_layers(
+    paths: Sequence[str | os.PathLike[str]], images: Sequence[Volume]
+) -> list[LayerDataTuple]:
+    """Labels layers of DICOM SEG and RTSTRUCT files, on a CT of this drop or of the viewer
+    (after the CT layers, so they are drawn over them); a note per file says where each was
+    placed."""
+    from .seg_layers import segmentation_layer_data
+
+    out = []
+    for p in paths:
+        layer, note = segmentation_layer_data(p, also=images)
+        out.append(layer)
+        _notify("info", note)
+    return out
 
 
 def read_paths(
@@ -233,22 +288,37 @@ def read_paths(
         exception on a damaged file) an error notification is shown and napari's "nothing to
         add" value ``[(None,)]`` is returned.
     """
+    from .progressive import napari_progress, open_in_background
+
     paths = _as_paths(path)
     where = paths[0] if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1} more)"
+    done = partial(_background_done, where)
+    if show_report and open_in_background(paths, series_uid, on_irregular, done) is not None:
+        return list(NULL_LAYER)  # the layers appear as their slices are decoded
     try:
-        with collecting_warnings() as seen:
+        with collecting_warnings() as seen, napari_progress():
             layers, volumes = read_layer_data(
                 paths, series_uid=series_uid, on_irregular=on_irregular
             )
     except Exception as err:  # the reader's boundary: one notification, never a traceback
         show_failure(err, where, prefix="ivcviewer could not open ")
         return list(NULL_LAYER)
+    if show_report and (text := label_map_text(layers)) is not None:
+        _notify("info", text)
     if show_report and volumes:
         try:
             _show_report(layers, volumes, seen.library_summary(where, how_to_list=""))
         except Exception as err:  # the layers stand; only the report could not be shown
             show_failure(err, f"the geometry report of {where}")
     return layers
+
+
+def _background_done(where: str, load: Any) -> None:
+    """The end of a background load: its report, or its error (one notification)."""
+    if load.error is not None:
+        show_failure(load.error, where, prefix="ivcviewer could not open ")
+    elif load.volume is not None and load.layer is not None:
+        _show_report([(load.layer.data, {"name": load.layer.name}, "image")], [load.volume], None)
 
 
 def _show_report(

@@ -11,19 +11,19 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import ArrayLike
-
-from .. import geometry
 from .._json import dumps
 from ..errors import NoSeriesFoundError
 from ..io.formats import ACCEPTED, path_kind
-from ..io.volumes import find_label_sidecar, read_volume_header
+from ..io.series_choice import series_selector, stack_number
 from ..report import GeometryReport
-from ..volume import ABDOMEN_WINDOW
 from .options import PATH_HELP
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from ..io.header import VolumeHeader
 
 #: Version of the ``--json`` layout; bumped only for changes that break readers.
 JSON_SCHEMA_VERSION = 1
@@ -68,6 +68,8 @@ def _num(x: Any) -> float:
 
 
 def _affine_list(affine: ArrayLike) -> list[list[float]]:
+    import numpy as np
+
     return [[_num(v) for v in row] for row in np.asarray(affine, dtype=float)]
 
 
@@ -80,6 +82,8 @@ def _report_list(report: Any) -> list[dict[str, str]]:
 
 
 def _window(window: Any) -> list[float]:
+    from ..volume import ABDOMEN_WINDOW
+
     w = window if window is not None else ABDOMEN_WINDOW
     return [_num(w[0]), _num(w[1])]
 
@@ -100,6 +104,8 @@ def series_entry(
     transfer_syntax: str | None = None,
 ) -> dict[str, Any]:
     """One ``series`` object of the ``--json`` form (see ``docs/cli.md``)."""
+    from .. import geometry
+
     spacing = spacing_mm
     if spacing is None and affine is not None:
         spacing = geometry.spacing_from_affine(affine)
@@ -119,7 +125,16 @@ def series_entry(
     }
 
 
+def read_volume_header(path: Path) -> VolumeHeader:
+    """:func:`ivcviewer.io.read_volume_header` (imported when a volume file is described)."""
+    from ..io.volumes import read_volume_header as read
+
+    return read(path)
+
+
 def _describe_volume_file(path: Path) -> dict[str, Any]:
+    from ..io.volumes import find_label_sidecar
+
     header = read_volume_header(path)
     modality = "SEG" if find_label_sidecar(path) is not None else "CT"
     entry = series_entry(
@@ -130,7 +145,7 @@ def _describe_volume_file(path: Path) -> dict[str, Any]:
         shape=header.shape,
         affine=header.affine,
         report=header.report,
-        window=ABDOMEN_WINDOW,
+        window=None,
         source_format=header.format,
     )
     return {"path": str(path), "series": [entry], "skipped": []}
@@ -209,6 +224,8 @@ def _fmt_vec(values: Any, sep: str = " x ") -> str:
 
 def format_table(data: dict[str, Any]) -> str:
     """The human-readable form of :func:`describe_path`'s result."""
+    from .. import geometry
+
     lines = [f"{data['path']}: {len(data['series'])} series"]
     header = (
         "#",
@@ -239,6 +256,9 @@ def format_table(data: dict[str, Any]) -> str:
     for n, s in enumerate(data["series"], start=1):
         if s["series_uid"]:
             lines.append(f"series {n}: uid {s['series_uid']}")
+        if s["series_uid"] and stack_number(s["stack_label"]) is not None:
+            choose = series_selector(s["series_uid"], s["stack_label"])
+            lines.append(f"series {n}: {s['stack_label']}; choose it with --series {choose}")
         if s["affine_lps"]:
             origin = [row[3] for row in s["affine_lps"][:3]]
             lines.append(f"series {n}: first voxel at LPS ({_fmt_vec(origin, ', ')}) mm")

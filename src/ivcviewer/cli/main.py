@@ -23,6 +23,7 @@ from .. import __version__
 from ..errors import IvcviewerError
 from ..failures import WarningCollector, collecting_warnings, failure_line, is_path_like
 from .options import cut_quoted_values
+from .progress import terminal_progress
 
 #: Subcommand modules, in the order ``--help`` lists them.
 SUBCOMMANDS: tuple[str, ...] = (
@@ -31,6 +32,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "phantom_cmd",
     "measure_cmd",
     "overlay_cmd",
+    "export_cmd",
     "demo",
 )
 
@@ -204,7 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with collecting_warnings(progress=sys.stderr if verbose else None) as seen:
         try:
             _quiet_native_warnings(inputs)
-            status = int(args.func(args))
+            with terminal_progress(sys.stderr):
+                status = int(args.func(args))
         except KeyboardInterrupt:
             print("ivcviewer: interrupted", file=sys.stderr)
             return EXIT_ERROR

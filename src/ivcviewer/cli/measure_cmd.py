@@ -12,13 +12,17 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .. import measure
 from .._json import dumps
+from .._lazy import lazy_exports
 from ..report import ValidationMode
-from ..workflows.measure import JSON_SCHEMA_VERSION, measure_labelmap, warn_all
 from .options import add_series_options, shown_arg
+
+if TYPE_CHECKING:
+    from ..workflows.measure import JSON_SCHEMA_VERSION, MeasureReport
+
+__getattr__, __dir__ = lazy_exports(__name__, {"..workflows.measure": ("JSON_SCHEMA_VERSION",)})
 
 __all__ = ["JSON_SCHEMA_VERSION", "add_parser", "format_table", "run", "tolerance_arg"]
 
@@ -81,7 +85,7 @@ def add_parser(subparsers: Any) -> None:
         "--tolerance",
         metavar="REL",
         type=tolerance_arg,
-        default=measure.DEFAULT_TOLERANCE_REL,
+        default=None,
         help="relative tolerance of the comparison (default 0.02; the floor is one voxel)",
     )
     p.add_argument(
@@ -92,8 +96,23 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
+def measure_labelmap(labelmap: str, **kwargs: Any) -> MeasureReport:
+    """:func:`ivcviewer.workflows.measure_labelmap` (imported when the command runs)."""
+    from ..workflows.measure import measure_labelmap as measure
+
+    return measure(labelmap, **kwargs)
+
+
+def _default_tolerance() -> float:
+    from ..measure import DEFAULT_TOLERANCE_REL
+
+    return DEFAULT_TOLERANCE_REL
+
+
 def run(args: argparse.Namespace) -> int:
     """Measure the label map of ``args``; returns the exit status."""
+    from ..workflows.measure import warn_all
+
     report = measure_labelmap(
         args.labelmap,
         names=args.names,
@@ -101,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         series=args.series,
         on_irregular=ValidationMode(args.on_irregular),
         case=args.case,
-        tolerance_rel=args.tolerance,
+        tolerance_rel=_default_tolerance() if args.tolerance is None else args.tolerance,
     )
     warn_all(report)
     if args.json:
@@ -255,4 +274,4 @@ def _tolerance(regions: list[dict[str, Any]]) -> float:
     for r in regions:
         if r["comparison"] is not None:
             return float(r["comparison"]["tolerance_rel"])
-    return measure.DEFAULT_TOLERANCE_REL
+    return _default_tolerance()

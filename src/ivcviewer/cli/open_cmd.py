@@ -16,7 +16,6 @@ from typing import Any
 
 from ..errors import NoSeriesFoundError, OptionalDependencyError
 from ..io.formats import path_kind
-from ..io.volumes import read_volume_header
 from ..report import ValidationMode
 from .options import PATH_HELP, add_series_options
 
@@ -42,6 +41,7 @@ def add_parser(subparsers: Any) -> None:
         on_irregular_help="what to do with gaps, duplicate positions or uneven spacing in a "
         "DICOM stack (default: resample onto a regular grid and report it)",
         on_irregular_default=None,
+        stacks=False,
     )
     p.set_defaults(func=run)
 
@@ -65,6 +65,8 @@ def check_input(path: str | Path, series_uid: str | None = None) -> Path:
                 f"{p}: --series {series_uid!r} applies to DICOM input only; a volume file holds "
                 "one volume. Leave --series out."
             )
+        from ..io.volumes import read_volume_header
+
         read_volume_header(p)
         return p
     from ..dicom import scan  # imported here: volume files never need the DICOM package

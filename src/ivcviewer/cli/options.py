@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
+from collections.abc import Iterator, Sequence
+from typing import overload
 
-from .._text import quote
 from ..limits import Limits
 from ..report import ValidationMode
 
@@ -27,6 +29,8 @@ def shown_arg(text: str) -> str:
     >>> shown_arg("9" * 5000)
     "'99999999999999999999999999999999999999... (a text of 5,000 characters)"
     """
+    from .._text import quote  # imported when a message needs it: it imports numpy
+
     return quote(text, Limits(max_quoted_chars=ARG_QUOTE_CHARS))
 
 
@@ -45,10 +49,13 @@ def add_series_options(
     series_help: str,
     on_irregular_help: str,
     on_irregular_default: str | None = ValidationMode.RAISE.value,
+    stacks: bool = True,
 ) -> None:
-    """Add ``--series UID`` and ``--on-irregular MODE`` (how a DICOM stack is checked).
+    """Add ``--series UID[:N]`` and ``--on-irregular MODE`` (how a DICOM stack is checked).
 
-    ``--series`` picks one SeriesInstanceUID (default None); ``--on-irregular`` takes a
+    ``--series`` picks one SeriesInstanceUID, or stack ``N`` of a UID split into stacks
+    (:mod:`ivcviewer.io.series_choice`; default None; ``stacks=False``: a UID only);
+    ``--on-irregular`` takes a
     :class:`~ivcviewer.report.ValidationMode` value, ``on_irregular_default`` when not given.
 
     >>> p = argparse.ArgumentParser()
@@ -56,10 +63,56 @@ def add_series_options(
     >>> vars(p.parse_args(["--on-irregular", "warn"]))
     {'series': None, 'on_irregular': 'warn'}
     """
-    parser.add_argument("--series", metavar="UID", default=None, help=series_help)
+    if stacks:
+        series_help += (
+            "; UID:N takes stack N of a series split into stacks, as 'ivcviewer info' lists them"
+        )
+    parser.add_argument(
+        "--series", metavar="UID[:N]" if stacks else "UID", default=None, help=series_help
+    )
     parser.add_argument(
         "--on-irregular",
         choices=[m.value for m in ValidationMode],
         default=on_irregular_default,
         help=on_irregular_help,
     )
+
+
+class LazyChoices(Sequence[str]):
+    """The choices of an option, read from ``module.name`` when argparse first needs them.
+
+    argparse only looks at choices when it parses that subcommand or shows its help, so
+    registering every subcommand (``ivcviewer --help``) does not import ``module``.
+
+    >>> c = LazyChoices("ivcviewer.report", "ValidationMode")
+    >>> list(c)[:1], "warn" in c
+    (['raise'], True)
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module, self._name = module, name
+        self._cached: tuple[str, ...] | None = None
+
+    def _values(self) -> tuple[str, ...]:
+        if self._cached is None:
+            found = getattr(importlib.import_module(self._module), self._name)
+            self._cached = tuple(str(getattr(v, "value", v)) for v in found)
+        return self._cached
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._values()[index]
+
+    def __len__(self) -> int:
+        return len(self._values())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values()

@@ -1,4 +1,4 @@
-"""``ivcviewer overlay CT_PATH --case FILE (--anatomy LABELMAP | --landmarks JSON |
+"""``ivcviewer overlay CT_PATH --case FILE (--anatomy LABELMAP|SEG|RTSTRUCT | --landmarks JSON |
 --phantom-truth DIR) --out DIR``.
 
 Fits a case file's findings to the anatomy of one CT and writes, into ``DIR``:
@@ -15,6 +15,9 @@ Fits a case file's findings to the anatomy of one CT and writes, into ``DIR``:
 ``findings.md``
     the same for people.
 
+``seg.dcm``, ``sr.dcm`` (with ``--seg``, ``--sr``; a CT from DICOM only)
+    the label map as a DICOM SEG on the CT's series, and the measurement report (SR TID 1500)
+    on its segments (``--sr`` writes the SEG too: the report references it);
 ``ivcviewer-complete.json``
     the marker of a complete set: the command, version, time, and each file's size and SHA-256.
 
@@ -31,11 +34,16 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._lazy import lazy_exports
 from ..report import ValidationMode
-from ..workflows.overlay import OUTPUT_FILES
 from .options import add_series_options
+
+if TYPE_CHECKING:
+    from ..workflows.overlay import OUTPUT_FILES
+
+__getattr__, __dir__ = lazy_exports(__name__, {"..workflows.overlay": ("OUTPUT_FILES",)})
 
 #: Version of the ``labels.json`` layout.
 LABELS_JSON_VERSION = 1
@@ -52,9 +60,10 @@ def add_parser(subparsers: Any) -> None:
             "Fit the findings of a case file to the anatomy of CT_PATH (a DICOM folder or file, "
             "or a .nii/.nii.gz/.nrrd/.mha volume) and write labels.nii.gz (on the CT's grid) "
             "with its table labels_labels.json, labels.json, findings.json and findings.md "
-            "into --out. The anatomy comes from a label map with structure names (--anatomy), "
-            "a landmarks JSON file (--landmarks) or a phantom's truth folder "
-            "(--phantom-truth). See docs/overlay.md."
+            "into --out (with --seg / --sr also seg.dcm / sr.dcm, for a CT read from DICOM). "
+            "The anatomy comes from a label map with structure names or a DICOM SEG or "
+            "RTSTRUCT made on the CT (--anatomy), a landmarks JSON file (--landmarks) or a "
+            "phantom's truth folder (--phantom-truth). See docs/overlay.md."
         ),
     )
     p.add_argument("ct", metavar="CT_PATH", help="the CT: DICOM folder or file, or a volume file")
@@ -63,7 +72,8 @@ def add_parser(subparsers: Any) -> None:
     src.add_argument(
         "--anatomy",
         metavar="LABELMAP",
-        help="anatomy label map (TotalSegmentator class names) from which landmarks are derived",
+        help="anatomy label map (TotalSegmentator class names), or a DICOM SEG or RTSTRUCT made "
+        "on CT_PATH, from which landmarks are derived",
     )
     src.add_argument("--landmarks", metavar="JSON", help="landmarks JSON file (LPS mm)")
     src.add_argument(
@@ -91,6 +101,18 @@ def add_parser(subparsers: Any) -> None:
         choices=["labels_and_ct", "labels", "ct", "none"],
         default="labels_and_ct",
         help="where the bone that a mass is clipped out of comes from (default labels_and_ct)",
+    )
+    p.add_argument(
+        "--seg",
+        action="store_true",
+        help="also write seg.dcm, the label map as a DICOM SEG on the CT's series (a CT read "
+        "from DICOM only)",
+    )
+    p.add_argument(
+        "--sr",
+        action="store_true",
+        help="also write sr.dcm, the findings' measurement report (DICOM SR TID 1500) on the "
+        "segments of seg.dcm (written too)",
     )
     p.add_argument("--out", metavar="DIR", required=True, help="output folder (created if needed)")
     p.add_argument(
@@ -122,12 +144,15 @@ def _inputs(args: argparse.Namespace) -> Any:
     )
 
 
-def _anatomy(args: argparse.Namespace, case: Any) -> Any:
-    """The anatomy source ``args`` names, resolved by the shared workflow."""
+def _anatomy(args: argparse.Namespace, case: Any, ct: Any) -> Any:
+    """The anatomy source ``args`` names, resolved by the shared workflow (a DICOM SEG or
+    RTSTRUCT given as ``--anatomy`` is placed on ``ct``)."""
     from .. import workflows
 
     if args.anatomy:
-        return workflows.anatomy_from_labelmap_file(args.anatomy, case, args.anatomy_names)
+        return workflows.anatomy_from_labelmap_file(
+            args.anatomy, case, args.anatomy_names, ct=ct
+        )
     if args.landmarks:
         return workflows.anatomy_from_landmarks_file(args.landmarks)
     return workflows.anatomy_from_phantom_truth(args.phantom_truth, case)
@@ -140,7 +165,12 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import IvcviewerError
     from ..workflows import fit_overlay, open_ct, write_overlay_outputs
     from ..workflows.findings_table import render_terminal
-    from ..workflows.overlay import check_overlay_output, result_warnings
+    from ..workflows.overlay import (
+        DicomOutputs,
+        check_dicom_outputs,
+        check_overlay_output,
+        result_warnings,
+    )
 
     if args.anatomy_names and not args.anatomy:
         raise IvcviewerError(
@@ -152,9 +182,13 @@ def run(args: argparse.Namespace) -> int:
     check_overlay_output(Path(args.out), inputs.files, force=args.force)
     case = load_case(args.case)
     ct = open_ct(args.ct, series=args.series, on_irregular=ValidationMode(args.on_irregular))
-    anatomy = _anatomy(args, case)
+    dicom = DicomOutputs(ct, seg=args.seg or args.sr, sr=args.sr)
+    if dicom.any:  # before the fit: a CT from a volume file cannot give them
+        options = " ".join(o for o, on in (("--seg", args.seg), ("--sr", args.sr)) if on)
+        check_dicom_outputs(ct, f"CT_PATH {args.ct}", options)
+    anatomy = _anatomy(args, case, ct)
     result = fit_overlay(ct, case, anatomy, bone=BoneSource(args.bone), ct_name=str(args.ct))
-    written = write_overlay_outputs(result, args.out, inputs, force=args.force)
+    written = write_overlay_outputs(result, args.out, inputs, force=args.force, dicom=dicom)
     for w in result_warnings(result):
         warnings.warn(w, stacklevel=1)
     sys.stdout.write(render_terminal(result, [str(p) for p in written.paths()]))

@@ -19,15 +19,7 @@ from typing import Any
 
 from .._atomic import check_target
 from ..errors import OutputExistsError
-from ..phantom import (
-    SIZES,
-    build_phantom,
-    measured_extents_mm,
-    reported_mass_extents_mm,
-    write_phantom,
-)
-from ..phantom.output import PHANTOM_SET
-from .options import shown_arg
+from .options import LazyChoices, shown_arg
 
 
 def add_parser(subparsers: Any) -> None:
@@ -45,7 +37,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     p.add_argument(
         "--size",
-        choices=SIZES,
+        choices=LazyChoices("ivcviewer.phantom.grid", "SIZES"),
+        metavar="SIZE",
         default="standard",
         help="small: 72x96x96 voxels of 5x4x4 mm (tests); standard: 143x512x512 voxels of "
         "2.5x0.75x0.75 mm (default)",
@@ -76,6 +69,14 @@ def _seed(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Generate and write the phantom; print what was written. Returns the exit status."""
+    from ..phantom import (
+        build_phantom,
+        measured_extents_mm,
+        reported_mass_extents_mm,
+        write_phantom,
+    )
+    from ..phantom.output import PHANTOM_SET
+
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"--out {out} exists and is not a folder; give a folder.")

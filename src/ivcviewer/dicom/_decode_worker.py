@@ -1,9 +1,11 @@
 """Decoding helper processes: compressed frames decoded on other cores.
 
-The pixel decoders (openjpeg, libjpeg) hold Python's GIL, so threads do not run them in
-parallel. :class:`DecodeWorker` starts ``python -m ivcviewer.dicom._decode_worker``, a plain
-child process that reads batches of ``(path, frames)`` on stdin and writes the decoded stored
-values on stdout. Unlike :mod:`multiprocessing`, it never re-imports the caller's ``__main__``
+pydicom's pixel decoder plugins (pylibjpeg's openjpeg, libjpeg, rle) hold Python's GIL, so
+threads do not run them in parallel; the loader uses these processes for the transfer syntaxes
+it does not decode on threads (JPEG 2000 and HTJ2K go to imagecodecs, which releases the GIL).
+:class:`DecodeWorker` starts ``python -m ivcviewer.dicom._decode_worker``, a plain child
+process that reads batches of ``(path, frames)`` on stdin and writes the decoded stored values
+on stdout. Unlike :mod:`multiprocessing`, it never re-imports the caller's ``__main__``
 script, so it is safe from scripts without a ``__main__`` guard and beside GUI threads.
 Messages are length-prefixed pickles between this package and its own child.
 """

@@ -6,7 +6,10 @@ already seen (so a link loop ends), stops descending at ``Limits.max_walk_depth`
 not searched are reported) and refuses a tree of more than ``Limits.max_walk_entries``
 entries. A DICOMDIR is read record by record (a loop among its record offsets cannot trap
 it); a record naming a further DICOMDIR is followed once, and a referenced file ID that leaves
-the DICOMDIR's folder is refused.
+the DICOMDIR's folder is refused. File IDs are matched to the names on disc when only their
+case, an ISO 9660 version (``;1``) or a trailing dot differ (media copied or mounted on Linux
+have lower-case names), and the files a DICOMDIR lists but that are missing are summed up in
+one line.
 """
 
 from __future__ import annotations
@@ -211,7 +214,7 @@ def _dicomdir_files(dicomdir: Path, limits: Limits) -> list[Path | SkippedFile]:
     """What a DICOMDIR (and the DICOMDIRs it names) leaves out, then the files it references."""
     reader = _DicomdirReader(limits)
     reader.read(dicomdir, 0)
-    missing = _missing_summary(dicomdir, reader.missing)
+    missing = _missing_summary(dicomdir, reader.missing, nested=len(reader.visited) > 1)
     return [*reader.skipped, *missing, *sorted(reader.files)]
 
 
@@ -224,6 +227,8 @@ class _DicomdirReader:
     skipped: list[SkippedFile] = field(default_factory=list)
     missing: list[Path] = field(default_factory=list)
     visited: set[Path] = field(default_factory=set)
+    listings: dict[Path, dict[str, str]] = field(default_factory=dict)
+    listed: int = 0
 
     def read(self, dicomdir: Path, depth: int) -> None:
         real = dicomdir.resolve()
@@ -278,6 +283,10 @@ class _DicomdirReader:
             return
         kind = _kind(target)
         if kind == "missing":
+            found = self._media_name_match(dicomdir.parent, parts)
+            if found is not None:
+                target, kind = found, _kind(found)
+        if kind == "missing":
             self.missing.append(target)
         elif kind != "file":
             self.skipped.append(
@@ -287,6 +296,48 @@ class _DicomdirReader:
             self.read(target, depth + 1)
         else:
             self.files.add(target)
+
+    def _media_name_match(self, folder: Path, parts: list[str]) -> Path | None:
+        """The file ``parts`` names under ``folder`` when only the case of its names, an ISO 9660
+        version (``;1``) or a trailing dot differ (media copied or mounted with lower-case
+        names), else ``None``."""
+        current = folder
+        for part in parts:
+            name = self._listing(current).get(_media_key(part))
+            if name is None:
+                return None
+            current = current / name
+        try:
+            inside = _inside(current.resolve(), folder.resolve())
+        except (OSError, RuntimeError):
+            return None
+        return current if inside else None
+
+    def _listing(self, folder: Path) -> dict[str, str]:
+        """``folder``'s entries by :func:`_media_key` (read once; bounded like a walk)."""
+        if folder not in self.listings:
+            try:
+                names = sorted(os.listdir(folder))
+            except OSError:
+                names = []
+            self.listed += len(names)
+            if self.listed > self.limits.max_walk_entries:
+                raise ResourceLimitError(
+                    f"{folder}: the folders a DICOMDIR points into hold more than "
+                    f"{self.limits.max_walk_entries:,} entries, the most a search looks at. Fix: "
+                    "point to the folder of one series instead."
+                )
+            self.listings[folder] = {_media_key(n): n for n in reversed(names)}
+        return self.listings[folder]
+
+
+def _media_key(name: str) -> str:
+    """A file ID component compared as removable media spell it.
+
+    >>> _media_key("im0001;1"), _media_key("IM0001."), _media_key(" Se000001 ")
+    ('IM0001', 'IM0001', 'SE000001')
+    """
+    return name.strip().split(";")[0].rstrip(".").upper()
 
 
 def _referenced_path(dicomdir: Path, parts: list[str]) -> Path | SkippedFile:
@@ -320,11 +371,13 @@ def _referenced_path(dicomdir: Path, parts: list[str]) -> Path | SkippedFile:
     return target
 
 
-def _missing_summary(dicomdir: Path, missing: list[Path]) -> list[SkippedFile]:
-    """One :class:`SkippedFile` for all the files a DICOMDIR lists but which are missing."""
+def _missing_summary(dicomdir: Path, missing: list[Path], nested: bool) -> list[SkippedFile]:
+    """One :class:`SkippedFile` for all the files a DICOMDIR (and the DICOMDIRs it names) lists
+    but which are missing, named relative to the DICOMDIR's folder."""
     if not missing:
         return []
-    if len(missing) == 1:
+    where = "this DICOMDIR and the DICOMDIRs it names" if nested else "this DICOMDIR"
+    if len(missing) == 1 and not nested:
         return [
             SkippedFile(
                 missing[0],
@@ -332,12 +385,25 @@ def _missing_summary(dicomdir: Path, missing: list[Path]) -> list[SkippedFile]:
                 f"listed in {dicomdir} but the file is missing",
             )
         ]
-    names = ", ".join(p.name for p in missing[:MISSING_NAMED])
+    names = ", ".join(_relative(p, dicomdir.parent) for p in missing[:MISSING_NAMED])
     more = f" and {len(missing) - MISSING_NAMED} more" if len(missing) > MISSING_NAMED else ""
     return [
         SkippedFile(
             dicomdir,
             ReportCode.UNREADABLE_FILE,
-            f"{len(missing)} files listed in this DICOMDIR are missing ({names}{more})",
+            f"{len(missing)} {'file' if len(missing) == 1 else 'files'} listed in {where} "
+            f"{'is' if len(missing) == 1 else 'are'} missing ({names}{more})",
         )
     ]
+
+
+def _relative(path: Path, folder: Path) -> str:
+    """``path`` relative to ``folder`` when it lies there, else its name.
+
+    >>> _relative(Path("/m/DISC1/IM1"), Path("/m")), _relative(Path("/x/IM1"), Path("/m"))
+    ('DISC1/IM1', 'IM1')
+    """
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:
+        return path.name

@@ -1,55 +1,32 @@
 """Load a scanned DICOM stack as a :class:`~ivcviewer.volume.Volume` in HU.
 
-The output array is allocated once (``int16`` when the HU values fit, else ``float32``) and
-filled slice by slice: uncompressed frames are read from the files straight into it by a
-thread pool, compressed frames are decoded by helper processes beside the calling thread (the
-decoders hold the GIL), and
-the modality LUT is applied in place. Irregular stacks (gaps, duplicates, uneven steps) follow
-the :class:`~ivcviewer.report.ValidationMode` argument; a gantry tilt gives a sheared affine, or
+The pixels are read into one preallocated array by :mod:`ivcviewer.dicom.fill` (threads for
+uncompressed, JPEG 2000 and HTJ2K frames, helper processes for other compressed syntaxes); a
+``progress`` callback sees the slices as they are filled, in order along the normal.
+Irregular stacks (gaps, duplicates, uneven steps) follow the
+:class:`~ivcviewer.report.ValidationMode` argument; a gantry tilt gives a sheared affine, or
 an orthogonal resampled grid with ``ValidationMode.RESAMPLE``.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections import defaultdict, deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
+from .._progress import ProgressCallback, default_progress
 from ..errors import DicomSeriesError, IvcviewerError, NoSeriesFoundError
 from ..failures import cut
 from ..limits import MEMORY_BUDGET_ENV, Limits, default_limits
 from ..report import GeometryReport, ReportCode, Severity, ValidationMode
 from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata
 from . import pixels
-from ._decode_worker import DecodeWorker, WorkerGone
+from .fill import read_images, worker_count
 from .irregular import SlotLayout, describe_irregularities, regularise, series_folder
-from .records import ImageRecord
 from .scan import ScanResult, scan
 from .series import SeriesInfo
 from .stack import StackGeometry
-
-#: Frames are handed to decoding helper processes in chunks of about this many pixels.
-DECODE_CHUNK_PIXELS = 4 * 512 * 512
-
-#: Compressed stacks with at least this many pixels are also decoded in helper processes (below
-#: it, starting a process, about 0.4 s, costs more than it saves at ~60 ns per pixel).
-PROCESS_POOL_MIN_PIXELS = 48 * 512 * 512
-
-
-def _workers(workers: int | None) -> int:
-    if workers is None:
-        return max(1, min(2, os.cpu_count() or 1))
-    if workers < 1:
-        raise DicomSeriesError(f"workers must be >= 1 (or None for automatic), got {workers}.")
-    return workers
+from .undecodable import load_leaving_out_undecodable
 
 
 def load_dicom(
@@ -60,6 +37,7 @@ def load_dicom(
     workers: int | None = None,
     recursive: bool = True,
     limits: Limits | None = None,
+    progress: ProgressCallback | None = None,
     left_out: list[tuple[SeriesInfo, IvcviewerError]] | None = None,
 ) -> list[Volume]:
     """Scan ``path`` and load every series found (or those of ``series_uid``).
@@ -78,6 +56,8 @@ def load_dicom(
         Search sub-folders.
     limits
         Walk bounds and memory budget (default: :func:`~ivcviewer.limits.default_limits`).
+    progress
+        Called as the images of each stack are read (see :func:`load_series`).
     left_out
         When given, a stack that cannot be loaded (a domain error: irregular under ``RAISE``,
         no decoder, over the memory budget) is appended here with its error and the others are
@@ -105,19 +85,49 @@ def load_dicom(
     failed: list[tuple[SeriesInfo, IvcviewerError]] = []
     for info in chosen:
         try:
-            vol = load_series(info, on_irregular=on_irregular, workers=workers, limits=limits)
+            vol = load_scanned(
+                result,
+                info,
+                on_irregular=on_irregular,
+                workers=workers,
+                limits=limits,
+                progress=progress,
+            )
         except IvcviewerError as exc:
             if left_out is None:
                 raise
             failed.append((info, exc))
             continue
-        vol.metadata.extra["skipped"] = [s.to_dict() for s in result.skipped]
         volumes.append(vol)
     if failed and not volumes:
         raise failed[0][1]
     if left_out is not None:
         left_out.extend(failed)
     return volumes
+
+
+def load_scanned(
+    result: ScanResult,
+    info: SeriesInfo,
+    *,
+    on_irregular: ValidationMode = ValidationMode.RAISE,
+    workers: int | None = None,
+    limits: Limits | None = None,
+    progress: ProgressCallback | None = None,
+) -> Volume:
+    """Load one stack of a scan as :func:`load_dicom` does: files whose pixel data does not
+    decode are left out (see :mod:`~ivcviewer.dicom.undecodable`) and the files the scan left
+    out are listed in ``metadata.extra["skipped"]``.
+
+    Raises
+    ------
+    IvcviewerError
+        As :func:`load_series`.
+    """
+    load = partial(load_series, progress=progress)
+    vol = load_leaving_out_undecodable(load, info, on_irregular, workers, limits)
+    vol.metadata.extra["skipped"] = [s.to_dict() for s in result.skipped]
+    return vol
 
 
 #: Files left out, and series present, that a "no series found" message names one by one.
@@ -188,6 +198,7 @@ def load_series(
     on_irregular: ValidationMode = ValidationMode.RAISE,
     workers: int | None = None,
     limits: Limits | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Volume:
     """Read the pixels of a scanned stack and return its HU volume with a geometry report.
 
@@ -208,6 +219,11 @@ def load_series(
         Threads (uncompressed) or processes (compressed) used to read the frames.
     limits
         The memory budget the volume must fit (default: :func:`~ivcviewer.limits.default_limits`).
+    progress
+        Called with a :class:`~ivcviewer._progress.LoadProgress` after each image (or file) is
+        read, from the calling thread except for frames decoded by helper processes (then from
+        the thread that collected them, one call at a time). Default: the callback of an
+        enclosing :func:`~ivcviewer._progress.reporting_progress` block, if any.
 
     Returns
     -------
@@ -219,13 +235,14 @@ def load_series(
     g = _checked_stack(info, mode)
     slots = SlotLayout.of(g)
     limits = limits if limits is not None else default_limits()
-    _check_memory(info, slots.n_rows, _workers(workers), limits)
-    array, rescaled = _read_images(
+    _check_memory(info, slots.n_rows, worker_count(workers), limits)
+    array, rescaled = read_images(
         [info.images[i] for i in slots.load_order],
         slots.target_rows,
         slots.n_rows,
         info,
         workers,
+        progress if progress is not None else default_progress(),
     )
     report = GeometryReport(list(info.report.items))
     metadata = _metadata(info, rescaled)
@@ -323,208 +340,3 @@ def _metadata(info: SeriesInfo, rescaled: bool) -> VolumeMetadata:
             "sop_class_uid": info.sop_class_uid,
         },
     )
-
-
-# ----------------------------------------------------------------------------- pixel reading
-
-
-@dataclass
-class _Target:
-    """Where one image goes and how to turn it into HU."""
-
-    record: ImageRecord
-    row: int
-
-
-def _read_images(
-    images: Sequence[ImageRecord],
-    rows: Sequence[int],
-    n_rows: int,
-    info: SeriesInfo,
-    workers: int | None,
-) -> tuple[NDArray[Any], bool]:
-    """Read ``images`` into rows ``rows`` of a new ``(n_rows, R, C)`` HU array.
-
-    Returns the array and whether a rescale was applied.
-    """
-    fmt = info.pixel_format
-    n_workers = _workers(workers)
-    shape = (n_rows, fmt.rows, fmt.columns)
-    integral = all(
-        r.rescale is None or (float(r.rescale[0]).is_integer() and float(r.rescale[1]).is_integer())
-        for r in images
-    )
-    use_int16 = integral and fmt.bits_allocated <= 16
-    out: NDArray[Any] = np.empty(shape, dtype=np.int16 if use_int16 else np.float32)
-    targets = [_Target(r, row) for r, row in zip(images, rows, strict=True)]
-    needs_float: list[tuple[int, ImageRecord]] = []
-    rescaled = any(r.rescale is not None for r in images)
-
-    def finish(t: _Target, stored: NDArray[Any] | None) -> None:
-        """Stored values -> HU in row t.row (stored is None when already in the row)."""
-        r = t.record
-        slope, intercept = r.rescale if r.rescale is not None else (1.0, 0.0)
-        signed = fmt.pixel_representation == 1
-        if out.dtype == np.int16:
-            buf = out[t.row]
-            if stored is not None:
-                if fmt.bits_allocated == 16:
-                    buf.view(np.uint16 if not signed else np.int16)[...] = stored.reshape(buf.shape)
-                else:
-                    buf[...] = stored.reshape(buf.shape)
-            view = (
-                pixels.stored_view(buf, fmt.pixel_representation)
-                if fmt.bits_allocated == 16
-                else buf
-            )
-            lo, hi = pixels.fix_bits_stored(view, fmt.bits_stored, signed)
-            if not pixels.rescale_in_place_int16(buf, lo, hi, slope, intercept):
-                needs_float.append((t.row, r))
-        else:
-            if stored is None:
-                raise DicomSeriesError(f"{r.path}: internal error, no pixel values read.")
-            sv = np.array(stored, copy=True).reshape(out.shape[1:])
-            if fmt.bits_allocated <= 16 and sv.dtype.itemsize * 8 > fmt.bits_stored:
-                pixels.fix_bits_stored(sv, fmt.bits_stored, signed)
-            np.multiply(sv, slope, out=out[t.row], casting="unsafe")
-            out[t.row] += intercept
-
-    if not fmt.compressed and all(r.data_offset is not None for r in images):
-        frame_dtype = pixels.stored_dtype(fmt.bits_allocated, fmt.pixel_representation)
-        direct = out.dtype == np.int16 and fmt.bits_allocated == 16
-
-        def read_one(t: _Target) -> None:
-            r = t.record
-            if r.data_offset is None:
-                raise DicomSeriesError(f"{r.path}: internal error, no pixel data offset.")
-            if direct:
-                pixels.read_native_frame(r.path, r.data_offset, out[t.row])
-                finish(t, None)
-            else:
-                raw = np.empty((fmt.rows, fmt.columns), dtype=frame_dtype)
-                pixels.read_native_frame(r.path, r.data_offset, raw)
-                finish(t, raw)
-
-        if n_workers > 1 and len(targets) > 1:
-            with ThreadPoolExecutor(max_workers=n_workers) as ex:
-                for _ in ex.map(read_one, targets):
-                    pass
-        else:
-            for t in targets:
-                read_one(t)
-    else:
-        # compressed (or unusual uncompressed) frames: decode through pydicom
-        by_file: dict[Path, list[_Target]] = defaultdict(list)
-        for t in targets:
-            by_file[t.record.path].append(t)
-        tasks = [(str(p), [t.record.frame for t in ts]) for p, ts in by_file.items()]
-        owners = list(by_file.values())
-        n_pixels = len(images) * fmt.rows * fmt.columns
-        use_processes = n_workers > 1 and fmt.compressed and n_pixels >= PROCESS_POOL_MIN_PIXELS
-        if use_processes:
-
-            def deliver(task_indices: list[int], decoded: list[list[NDArray[Any]]]) -> None:
-                for i, frames_of_file in zip(task_indices, decoded, strict=True):
-                    for t, arr in zip(owners[i], frames_of_file, strict=True):
-                        finish(t, arr)
-
-            chunk = max(1, DECODE_CHUNK_PIXELS // max(1, fmt.rows * fmt.columns))
-            _decode_shared(tasks, deliver, n_workers - 1, chunk)
-        else:
-            for (p, frames), ts in zip(tasks, owners, strict=True):
-                for t, arr in zip(ts, pixels.decode_frames(p, frames), strict=True):
-                    finish(t, arr)
-
-    if needs_float:
-        out = _to_float(out, needs_float, fmt.pixel_representation)
-    return out, rescaled
-
-
-def _to_float(
-    out: NDArray[np.int16], raw_rows: list[tuple[int, ImageRecord]], pixel_representation: int
-) -> NDArray[np.float32]:
-    """Convert a partly rescaled int16 array to float32 HU (rows in ``raw_rows`` still stored)."""
-    raw = {row for row, _ in raw_rows}
-    res = np.empty(out.shape, dtype=np.float32)
-    for k in range(out.shape[0]):
-        if k not in raw:
-            res[k] = out[k]
-    for row, r in raw_rows:
-        slope, intercept = r.rescale if r.rescale is not None else (1.0, 0.0)
-        np.multiply(pixels.stored_view(out[row], pixel_representation), slope, out=res[row])
-        res[row] += intercept
-    return res
-
-
-def _decode_shared(
-    tasks: list[tuple[str, list[int]]],
-    deliver: Callable[[list[int], list[list[NDArray[Any]]]], None],
-    n_processes: int,
-    chunk: int,
-) -> None:
-    """Decode ``tasks`` in ``n_processes`` helper processes and in this thread at once.
-
-    The helpers take chunks from the front, this thread from the back, so decoding starts at
-    once (while the helpers start up) and every core stays busy to the end. A helper that
-    cannot start or dies leaves its chunks to this thread.
-    """
-    pending = deque(list(range(i, min(i + chunk, len(tasks)))) for i in range(0, len(tasks), chunk))
-    lock = threading.Lock()
-    errors: list[str] = []
-    failures: list[BaseException] = []
-    stop = threading.Event()
-
-    def feed() -> None:
-        try:
-            worker = DecodeWorker()
-        except WorkerGone:
-            return
-        try:
-            while not stop.is_set():
-                with lock:
-                    if not pending:
-                        return
-                    c = pending.popleft()
-                try:
-                    status, payload = worker.decode([tasks[i] for i in c])
-                except WorkerGone:
-                    with lock:
-                        pending.appendleft(c)
-                    return
-                if status != "ok":
-                    errors.append(str(payload))
-                    stop.set()
-                    return
-                deliver(c, payload)
-        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread below
-            failures.append(exc)
-            stop.set()
-        finally:
-            if stop.is_set():
-                worker.kill()
-            else:
-                worker.close()
-
-    threads = [threading.Thread(target=feed, daemon=True) for _ in range(max(0, n_processes))]
-    for th in threads:
-        th.start()
-    try:
-        while not stop.is_set():
-            with lock:
-                if not pending:
-                    break
-                c = pending.pop()
-            deliver(c, pixels.decode_batch([tasks[i] for i in c]))
-    except BaseException:
-        stop.set()
-        raise
-    finally:
-        for th in threads:
-            th.join()
-    if failures:
-        raise failures[0]
-    if errors:
-        raise DicomSeriesError(errors[0])
-    while pending:  # left by helpers that stopped
-        c = pending.pop()
-        deliver(c, pixels.decode_batch([tasks[i] for i in c]))

@@ -2,17 +2,21 @@
 and the modality LUT (RescaleSlope/Intercept) to HU.
 
 Uncompressed little-endian frames are read straight from the file into the caller's output
-array (no intermediate copy). Compressed frames go through pydicom's decoder plugins
-(pylibjpeg with its openjpeg, libjpeg and rle back ends, or Pillow); a missing decoder raises
+array (no intermediate copy). JPEG 2000 and High-Throughput JPEG 2000 frames are decoded by
+imagecodecs' OpenJPEG straight into the output array; it releases the GIL, so threads decode
+frames in parallel. Other compressed frames go through pydicom's decoder plugins (pylibjpeg
+with its openjpeg, libjpeg and rle back ends, or Pillow); a missing decoder raises
 :class:`~ivcviewer.errors.MissingDecoderError` naming the transfer syntax and the package to
 install.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import struct
 import zlib
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +45,38 @@ DECODER_PACKAGES: dict[str, str] = {
 }
 
 
+#: Transfer syntaxes whose frames imagecodecs' OpenJPEG decodes on threads (GIL released):
+#: JPEG 2000 (lossless and lossy) and High-Throughput JPEG 2000 (lossless, lossless RPCL, lossy).
+THREADED_SYNTAXES: frozenset[str] = frozenset(
+    (
+        pduid.JPEG2000Lossless,
+        pduid.JPEG2000,
+        pduid.HTJ2KLossless,
+        pduid.HTJ2KLosslessRPCL,
+        pduid.HTJ2K,
+    )
+)
+
+
+@cache
+def _imagecodecs_jpeg2k() -> bool:
+    """Whether imagecodecs with its OpenJPEG codec is installed (checked once)."""
+    if importlib.util.find_spec("imagecodecs") is None:
+        return False
+    import imagecodecs
+
+    return bool(getattr(imagecodecs, "JPEG2K", None) and imagecodecs.JPEG2K.available)
+
+
+def threaded_decoding(transfer_syntax: str) -> bool:
+    """Whether frames of ``transfer_syntax`` are decoded on threads by imagecodecs.
+
+    >>> threaded_decoding("1.2.840.10008.1.2.1")
+    False
+    """
+    return str(transfer_syntax) in THREADED_SYNTAXES and _imagecodecs_jpeg2k()
+
+
 def syntax_name(transfer_syntax: str) -> str:
     """Readable name of a transfer syntax.
 
@@ -56,7 +92,7 @@ def check_decoder(transfer_syntax: str, path: Path | str) -> None:
     Uncompressed syntaxes always pass.
     """
     ts = pduid.UID(transfer_syntax)
-    if not ts.is_compressed:
+    if not ts.is_compressed or threaded_decoding(ts):
         return
     package = DECODER_PACKAGES.get(str(ts), "pylibjpeg pylibjpeg-openjpeg pylibjpeg-libjpeg")
     from pydicom.pixels.decoders.base import get_decoder
@@ -97,6 +133,41 @@ def read_native_frame(path: Path, offset: int, out: NDArray[Any]) -> None:
                     "truncated); restore the file or load with it left out."
                 )
             got += n
+
+
+def decode_jpeg2k_frames(
+    path: str, frames: Sequence[int], outs: Sequence[NDArray[Any] | None]
+) -> list[NDArray[Any]]:
+    """Decode JPEG 2000 / HTJ2K frames of one file with imagecodecs (stored values, no rescale).
+
+    Each frame is decoded into its entry of ``outs`` when that is an array of the frame's shape
+    and item size (bits are taken as they come; the caller applies BitsStored and the sign), or
+    into a new array when it is None. The decoder runs without the GIL, so several threads
+    decode at once. Returns the decoded arrays.
+
+    Raises
+    ------
+    DicomSeriesError
+        When the file cannot be read again or a frame cannot be decoded (as
+        :func:`decode_frames`).
+    """
+    import imagecodecs
+    from pydicom.encaps import get_frame
+
+    with library_messages() as notes:
+        try:
+            ds = dcmread_bounded(path)
+            n_frames = int(ds.get("NumberOfFrames", 1) or 1)
+            decoded = []
+            for frame, out in zip(frames, outs, strict=True):
+                data = get_frame(ds.PixelData, frame, number_of_frames=n_frames)
+                decoded.append(imagecodecs.jpeg2k_decode(data, numthreads=1, out=out))
+            failure: BaseException | None = None
+        except DECODE_FAILURES as exc:
+            failure = exc
+    if failure is None:
+        return decoded
+    raise DicomSeriesError(decode_failure_message(path, failure, notes)) from failure
 
 
 def decode_frames(path: str, frames: Sequence[int]) -> list[NDArray[Any]]:
@@ -162,6 +233,7 @@ _DECODE_CAUSES: tuple[tuple[str, str], ...] = (
     ("Unable to decode", "a compressed frame is damaged (every installed decoder failed)"),
     ("libjpeg error", "a JPEG frame is damaged (the JPEG decoder failed)"),
     ("J2K", "a JPEG 2000 frame is damaged (the JPEG 2000 decoder failed)"),
+    ("Jpeg2k", "a JPEG 2000 frame is damaged (the JPEG 2000 decoder failed)"),
     ("RLE", "an RLE frame is damaged (the RLE decoder failed)"),
 )
 

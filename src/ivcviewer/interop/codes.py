@@ -77,12 +77,15 @@ class SegmentCodes:
         Segmented Property Type Modifier (laterality: *Left* / *Right*), or ``None``.
     anatomic_region
         Anatomic Region (the finding site of a finding), or ``None``.
+    anatomic_region_modifier
+        The side of that region (*Left* / *Right*) when the site has one, else ``None``.
     """
 
     category: CodedConcept
     type: CodedConcept
     modifier: CodedConcept | None = None
     anatomic_region: CodedConcept | None = None
+    anatomic_region_modifier: CodedConcept | None = None
 
 
 #: The generic, real pair used when a structure has no specific code (CID 7150 / CID 7151).
@@ -269,9 +272,10 @@ def codes_for_structure(name: str, *, finding_site: str | None = None) -> Segmen
     if codes is None or codes.category is not MORPHOLOGICALLY_ABNORMAL or finding_site is None:
         return codes
     site = _SITES.get(finding_site)
+    side = None
     if site is None and finding_site in _table():
-        site = _table()[finding_site].type
-    return SegmentCodes(codes.category, codes.type, None, site)
+        site, side = _table()[finding_site].type, _table()[finding_site].modifier
+    return SegmentCodes(codes.category, codes.type, None, site, side)
 
 
 def _key(code: Code | Dataset) -> tuple[str, str]:

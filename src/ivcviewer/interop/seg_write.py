@@ -406,6 +406,9 @@ def segment_description(
         # Segment Algorithm Name is 1C: only for algorithms that are not manual; the
         # identification sequence (type 3) still names ivcviewer (family Manual Processing)
         del desc.SegmentAlgorithmName
+    if c.anatomic_region is not None and c.anatomic_region_modifier is not None:
+        region = desc.AnatomicRegionSequence[0]
+        region.AnatomicRegionModifierSequence = [c.anatomic_region_modifier]
     if c.modifier is not None:
         item = desc.SegmentedPropertyTypeCodeSequence[0]
         item.SegmentedPropertyTypeModifierCodeSequence = [c.modifier]

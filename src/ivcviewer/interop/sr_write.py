@@ -180,7 +180,11 @@ def finding_sites(segment: Dataset) -> list[hd.sr.FindingSite]:
     """
     region_seq = getattr(segment, "AnatomicRegionSequence", None)
     if region_seq:
-        location = hd.sr.CodedConcept.from_dataset(region_seq[0])
+        # the code alone: the region item's own modifier becomes the site's laterality
+        item = region_seq[0]
+        location = hd.sr.CodedConcept(
+            item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning
+        )
         return [_site(location, _coded(region_seq[0], "AnatomicRegionModifierSequence"))]
     category = _coded(segment, "SegmentedPropertyCategoryCodeSequence")
     type_seq = getattr(segment, "SegmentedPropertyTypeCodeSequence", None)

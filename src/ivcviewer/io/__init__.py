@@ -10,19 +10,44 @@
 
 from __future__ import annotations
 
-from .formats import ACCEPTED, is_dicom_file, path_kind, volume_format, volume_stem
-from .header import VolumeHeader
-from .labels import LabelEntry, LabelTable, default_color
-from .open import open_path
-from .volumes import (
-    find_label_sidecar,
-    label_sidecar_path,
-    label_values,
-    load_labels,
-    load_volume,
-    read_volume_header,
-    save_labels,
-    save_volume,
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .formats import ACCEPTED, is_dicom_file, path_kind, volume_format, volume_stem
+    from .header import VolumeHeader
+    from .labels import LabelEntry, LabelTable, default_color
+    from .open import open_path
+    from .volumes import (
+        find_label_sidecar,
+        label_sidecar_path,
+        label_values,
+        load_labels,
+        load_volume,
+        read_volume_header,
+        save_labels,
+        save_volume,
+    )
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".formats": ("ACCEPTED", "is_dicom_file", "path_kind", "volume_format", "volume_stem"),
+        ".header": ("VolumeHeader",),
+        ".labels": ("LabelEntry", "LabelTable", "default_color"),
+        ".open": ("open_path",),
+        ".volumes": (
+            "find_label_sidecar",
+            "label_sidecar_path",
+            "label_values",
+            "load_labels",
+            "load_volume",
+            "read_volume_header",
+            "save_labels",
+            "save_volume",
+        ),
+    },
 )
 
 __all__ = [

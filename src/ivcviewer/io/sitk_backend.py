@@ -27,6 +27,10 @@ from .native_output import Captured, native_output
 
 #: Header keys kept in ``VolumeHeader.extra`` (NRRD/MetaImage).
 _KEEP_KEYS = ("Modality", "content", "NRRD_content")
+#: Keys ``Segment<i>_<ending>`` kept too (see :mod:`ivcviewer.io.labelmap_sniff`), of at most
+#: this many header keys.
+_SEGMENT_KEY_ENDINGS = ("_Name", "_LabelValue", "_Color")
+_MAX_SEGMENT_KEYS = 5000
 
 
 def _sitk() -> ModuleType:
@@ -104,6 +108,9 @@ def _header_from(path: Path, reader_or_image: Any, dtype: np.dtype[Any]) -> Volu
     for key in _KEEP_KEYS:
         if key in keys:
             extra[key] = reader_or_image.GetMetaData(key)
+    for key in keys[:_MAX_SEGMENT_KEYS]:  # a label map's names (3D Slicer, dcmqi)
+        if key.startswith("Segment") and key.endswith(_SEGMENT_KEY_ENDINGS):
+            extra[key] = reader_or_image.GetMetaData(key)[:200]
     fmt = volume_format(path) or "itk"
     return VolumeHeader(
         path=path,

@@ -45,27 +45,65 @@ Examples
 
 from __future__ import annotations
 
-from .comparison import DEFAULT_TOLERANCE_REL, AxisComparison, ExtentComparison, compare_extents
-from .cropped import centroid_lps, volume_ml
-from .diameter import max_diameter
-from .extents import OrientedBox, extents_mm, oriented_bounding_box
-from .hu import HU_PERCENTILES, HUStatistics, hu_statistics
-from .lengths import (
-    PATIENT_AXES,
-    Segment,
-    line_length_mm,
-    patient_axis_voxel_mm,
-    voxel_projection_mm,
-    voxel_step_mm,
-)
-from .recist import RecistAxes, recist_axes
-from .regions import (
-    COMPACT_LABELS_ABOVE,
-    GRID_ATOL,
-    RegionMeasurements,
-    check_same_grid,
-    measure_labels,
-    measure_region,
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .comparison import DEFAULT_TOLERANCE_REL, AxisComparison, ExtentComparison, compare_extents
+    from .cropped import centroid_lps, volume_ml
+    from .diameter import max_diameter
+    from .extents import OrientedBox, extents_mm, oriented_bounding_box
+    from .hu import HU_PERCENTILES, HUStatistics, hu_statistics
+    from .lengths import (
+        PATIENT_AXES,
+        Segment,
+        line_length_mm,
+        patient_axis_voxel_mm,
+        voxel_projection_mm,
+        voxel_step_mm,
+    )
+    from .recist import RecistAxes, recist_axes
+    from .regions import (
+        COMPACT_LABELS_ABOVE,
+        GRID_ATOL,
+        RegionMeasurements,
+        check_same_grid,
+        measure_labels,
+        measure_region,
+    )
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".comparison": (
+            "DEFAULT_TOLERANCE_REL",
+            "AxisComparison",
+            "ExtentComparison",
+            "compare_extents",
+        ),
+        ".cropped": ("centroid_lps", "volume_ml"),
+        ".diameter": ("max_diameter",),
+        ".extents": ("OrientedBox", "extents_mm", "oriented_bounding_box"),
+        ".hu": ("HU_PERCENTILES", "HUStatistics", "hu_statistics"),
+        ".lengths": (
+            "PATIENT_AXES",
+            "Segment",
+            "line_length_mm",
+            "patient_axis_voxel_mm",
+            "voxel_projection_mm",
+            "voxel_step_mm",
+        ),
+        ".recist": ("RecistAxes", "recist_axes"),
+        ".regions": (
+            "COMPACT_LABELS_ABOVE",
+            "GRID_ATOL",
+            "RegionMeasurements",
+            "check_same_grid",
+            "measure_labels",
+            "measure_region",
+        ),
+    },
 )
 
 __all__ = [

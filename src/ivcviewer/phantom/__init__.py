@@ -11,12 +11,29 @@ See ``docs/phantom.md`` for what is modelled, the HU table and the limits.
 
 from __future__ import annotations
 
-from .build import PHANTOM_VERSION, Phantom, build_phantom, phantom_model
-from .case_specs import reported_mass_extents_mm
-from .grid import SIZES, PhantomGrid
-from .labels import LabelInfo, label_table
-from .output import cache_root, cached_phantom, measured_extents_mm, write_phantom
-from .raster import RegionMask
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .build import PHANTOM_VERSION, Phantom, build_phantom, phantom_model
+    from .case_specs import reported_mass_extents_mm
+    from .grid import SIZES, PhantomGrid
+    from .labels import LabelInfo, label_table
+    from .output import cache_root, cached_phantom, measured_extents_mm, write_phantom
+    from .raster import RegionMask
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".build": ("PHANTOM_VERSION", "Phantom", "build_phantom", "phantom_model"),
+        ".case_specs": ("reported_mass_extents_mm",),
+        ".grid": ("SIZES", "PhantomGrid"),
+        ".labels": ("LabelInfo", "label_table"),
+        ".output": ("cache_root", "cached_phantom", "measured_extents_mm", "write_phantom"),
+        ".raster": ("RegionMask",),
+    },
+)
 
 __all__ = [
     "PHANTOM_VERSION",

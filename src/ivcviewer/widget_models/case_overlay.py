@@ -186,9 +186,15 @@ class CaseOverlayModel:
     # -- anatomy and fit --------------------------------------------------------------------
 
     def resolve_anatomy(
-        self, labelmap: LabelmapInput | None = None, points: PointsInput | None = None
+        self,
+        labelmap: LabelmapInput | None = None,
+        points: PointsInput | None = None,
+        ct: Volume | None = None,
     ) -> workflows.Anatomy:
         """The anatomy of the chosen source (``labelmap`` / ``points``: the layer's data).
+
+        ``ct`` is the CT fitted on: a label map file that is a DICOM SEG or RTSTRUCT is placed
+        on its grid (an RTSTRUCT's contours are filled on it, so it needs one).
 
         Raises
         ------
@@ -201,7 +207,7 @@ class CaseOverlayModel:
             return workflows.anatomy_from_phantom_truth(self.path_of(src), case)
         if src == AnatomyInput.LABELMAP_FILE:
             names = self.names_path.strip() or None
-            return workflows.anatomy_from_labelmap_file(self.path_of(src), case, names)
+            return workflows.anatomy_from_labelmap_file(self.path_of(src), case, names, ct=ct)
         if src == AnatomyInput.LANDMARKS_JSON:
             return workflows.anatomy_from_landmarks_file(self.path_of(src))
         if src == AnatomyInput.LABELMAP_LAYER:
@@ -248,7 +254,7 @@ class CaseOverlayModel:
         On an error the previous fit stays.
         """
         case = self.require_case()
-        anatomy = self.resolve_anatomy(labelmap, points)
+        anatomy = self.resolve_anatomy(labelmap, points, ct)
         result = workflows.fit_overlay(
             ct, case, anatomy, bone=self.bone, ct_name=f"CT layer {ct_name!r}"
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from ..annotations import vocabulary as voc
 from ..annotations.overlay import anatomy_names_for_case
 from ..annotations.truth import phantom_truth_anatomy
 from ..errors import AnatomyError
+from ..interop.sniff import dicom_object_kind
 from ..io import find_label_sidecar, load_labels
 from ..volume import Volume
 
@@ -116,15 +118,78 @@ def anatomy_from_labelmap(
 
 
 def anatomy_from_labelmap_file(
-    path: str | Path, case: CaseFile, names_path: str | Path | None = None
+    path: str | Path,
+    case: CaseFile,
+    names_path: str | Path | None = None,
+    *,
+    ct: Volume | None = None,
 ) -> Anatomy:
-    """Landmarks derived from a label map file (names from ``names_path`` or its sidecar)."""
+    """Landmarks derived from a label map file (names from ``names_path`` or its sidecar).
+
+    A DICOM SEG or RTSTRUCT is read by :func:`anatomy_from_dicom_object` on ``ct`` (its
+    segments name themselves, so ``names_path`` is refused with it).
+    """
+    kind = dicom_object_kind(path)
+    if kind in ("seg", "rtstruct"):
+        if names_path:
+            raise AnatomyError(
+                f"{names_path}: a label table is not used with {path}, a DICOM "
+                f"{kind.upper()} whose segments carry their own names. Fix: leave the table out."
+            )
+        return anatomy_from_dicom_object(path, case, ct)
     labels, table = load_labels(path, names_path if names_path else None)
     table_path = Path(names_path) if names_path else find_label_sidecar(path)
     files = [Path(path)] + ([table_path] if table_path is not None else [])
     # a missing structure may come from the table as much as from the map: name both
     where = str(path) if table_path is None else f"{path} (names from {table_path})"
     return anatomy_from_labelmap(labels, table.names, case, str(path), files, where=where)
+
+
+def anatomy_from_dicom_object(
+    path: str | Path, case: CaseFile, ct: Volume | None = None
+) -> Anatomy:
+    """Landmarks derived from a DICOM SEG (binary or labelmap) or RTSTRUCT made on ``ct``.
+
+    The segments are placed on ``ct``'s grid (a SEG without ``ct``: on its own grid; an
+    RTSTRUCT needs ``ct``) and matched to structure names by their codes, else their labels
+    (:func:`ivcviewer.interop.seg_read.structure_names`). What the reader decided (overlapping
+    segments, a placement by positions only) is issued as warnings.
+
+    Raises
+    ------
+    AnatomyError
+        ``path`` is neither, an RTSTRUCT comes without its CT, or a structure is missing.
+    SegmentationError
+        The object is damaged, fractional or made on another CT.
+    """
+    from ..interop.rtstruct_read import read_rtstruct
+    from ..interop.seg_read import read_segmentation, structure_names
+
+    kind = dicom_object_kind(path)
+    if kind == "seg":
+        result = read_segmentation(path, ct)
+    elif kind == "rtstruct" and ct is not None:
+        result = read_rtstruct(path, ct)
+    elif kind == "rtstruct":
+        raise AnatomyError(
+            f"{path}: an RTSTRUCT's contours are filled on the CT they were drawn on, and no CT "
+            "was given. Fix: give the CT series it references."
+        )
+    else:
+        raise AnatomyError(
+            f"{path}: is not a DICOM SEG or RTSTRUCT (read from its header). Fix: give the "
+            "segmentation file, or a label map with its names."
+        )
+    for note in result.report:
+        warnings.warn(note, stacklevel=2)
+    return anatomy_from_labelmap(
+        result.labels,
+        structure_names(result),
+        case,
+        f"{path} ({result.source_kind})",
+        [Path(path)],
+        where=str(path),
+    )
 
 
 def anatomy_from_landmarks_file(path: str | Path) -> Anatomy:

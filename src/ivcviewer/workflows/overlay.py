@@ -21,6 +21,7 @@ from ..annotations.overlay import BoneSource, FitOptions, OverlayResult, fit_cas
 from ..errors import AnatomyError, CaseFileError, IvcviewerError
 from ..io import LabelEntry, LabelTable, label_sidecar_path, save_labels
 from ..io.formats import check_output_path, write_text_atomic
+from ..report import ReportCode
 from ..volume import Volume
 from .anatomy import Anatomy
 from .findings_table import render_markdown
@@ -35,8 +36,12 @@ OUTPUT_FILES: tuple[str, ...] = (
     "findings.md",
 )
 
+#: DICOM files the overlay also writes on request (a CT from DICOM): the SEG of its label map
+#: and the measurement report (SR TID 1500) on that SEG.
+DICOM_OUTPUT_FILES: tuple[str, ...] = ("seg.dcm", "sr.dcm")
+
 #: The overlay's output set: its files, completed by the marker ``ivcviewer-complete.json``.
-OVERLAY_SET = SetKind("overlay", "overlay", frozenset(OUTPUT_FILES))
+OVERLAY_SET = SetKind("overlay", "overlay", frozenset(OUTPUT_FILES + DICOM_OUTPUT_FILES))
 
 
 def fit_overlay(
@@ -169,16 +174,58 @@ class OverlayOutputs:
     label_table: Path
     findings_json: Path
     findings_md: Path
+    seg: Path | None = None
+    sr: Path | None = None
 
     def paths(self) -> list[Path]:
         """Every file written, in the order the command lists them."""
-        return [
+        files = [
             self.labels,
             self.labels_sidecar,
             self.label_table,
             self.findings_json,
             self.findings_md,
         ]
+        return files + [p for p in (self.seg, self.sr) if p is not None]
+
+
+@dataclass(frozen=True)
+class DicomOutputs:
+    """The DICOM objects an overlay writes beside its label map, and the CT they reference.
+
+    ``sr`` needs the SEG (the report references its segments): it writes ``seg.dcm`` too.
+    """
+
+    ct: Volume
+    seg: bool = False
+    sr: bool = False
+
+    @property
+    def any(self) -> bool:
+        """Whether any DICOM object is asked for."""
+        return self.seg or self.sr
+
+
+def check_dicom_outputs(ct: Volume, ct_name: str, options: str = "--seg/--sr") -> None:
+    """Refuse DICOM outputs for a CT that did not come from DICOM, before anything is fitted.
+
+    Raises
+    ------
+    IvcviewerError
+        The CT was read from a volume file, or resampled onto a grid that is not its images'.
+    """
+    if ct.metadata.source != "dicom":
+        raise IvcviewerError(
+            f"{options}: {ct_name} was not read from DICOM, so a DICOM SEG or SR has no images "
+            "to reference. Fix: give the CT's DICOM folder, or leave the options out "
+            "(labels.nii.gz with labels_labels.json holds the regions and their names)."
+        )
+    if ReportCode.RESAMPLED in ct.report:
+        raise IvcviewerError(
+            f"{options}: {ct_name} was resampled onto a regular grid (--on-irregular resample), "
+            "which is not the grid of its DICOM images, so a SEG cannot lie on them. Fix: use "
+            "--on-irregular raise or warn, or leave the options out."
+        )
 
 
 def check_overlay_output(
@@ -216,8 +263,13 @@ def write_overlay_outputs(
     *,
     force: bool = False,
     kind: SetKind = OVERLAY_SET,
+    dicom: DicomOutputs | None = None,
 ) -> OverlayOutputs:
     """Write the label map, its tables, ``findings.json`` and ``findings.md`` into ``out``.
+
+    With ``dicom``, the label map's DICOM SEG (``seg.dcm``, algorithm semi-automatic, the
+    findings coded by their kind) and its measurement report (``sr.dcm``) are written too, as
+    part of the same set.
 
     The files are written as one set (:func:`ivcviewer._atomic.output_set`): into a temporary
     folder beside ``out``, completed by ``ivcviewer-complete.json``, then swapped in, so
@@ -229,11 +281,16 @@ def write_overlay_outputs(
     files = list(inputs.files) or [Path(inputs.ct), Path(inputs.case)]
     _check_out_path(out, files)  # output_set checks the folder's contents itself
     with output_set(out, kind, force=force, label=f"--out {out}") as folder:
-        return write_overlay_files(result, folder, out, inputs, files)
+        return write_overlay_files(result, folder, out, inputs, files, dicom)
 
 
 def write_overlay_files(
-    result: OverlayResult, folder: Path, out: Path, inputs: OverlayInputs, files: list[Path]
+    result: OverlayResult,
+    folder: Path,
+    out: Path,
+    inputs: OverlayInputs,
+    files: list[Path],
+    dicom: DicomOutputs | None = None,
 ) -> OverlayOutputs:
     """Write the overlay's files into ``folder``; the paths they record and return are ``out``'s.
 
@@ -242,12 +299,15 @@ def write_overlay_files(
     table = LabelTable({r.value: LabelEntry(r.name, r.rgba) for r in result.regions})
     save_labels(result.labels, table, folder / OUTPUT_FILES[0], inputs=[str(p) for p in files])
     labels = out.resolve() / OUTPUT_FILES[0]  # as save_labels names it: the folder resolved
+    seg, sr = _write_dicom(result, table, folder, dicom)
     written = OverlayOutputs(
         labels,
         label_sidecar_path(labels),
         out / "labels.json",
         out / "findings.json",
         out / "findings.md",
+        None if seg is None else out / seg.name,
+        None if sr is None else out / sr.name,
     )
     labels_doc = {str(r.value): r.to_dict() for r in result.regions}
     write_text_atomic(folder / written.label_table.name, dumps(labels_doc) + "\n")
@@ -259,9 +319,61 @@ def write_overlay_files(
         "label_table": str(written.label_table),
         "findings_md": str(written.findings_md),
     }
+    doc["outputs"].update({k: str(p) for k, p in (("seg", written.seg), ("sr", written.sr)) if p})
     write_text_atomic(folder / written.findings_json.name, dumps(doc) + "\n")
-    write_text_atomic(folder / written.findings_md.name, render_markdown(result))
+    write_text_atomic(
+        folder / written.findings_md.name, render_markdown(result) + _dicom_markdown(written)
+    )
     return written
+
+
+def _write_dicom(
+    result: OverlayResult, table: LabelTable, folder: Path, dicom: DicomOutputs | None
+) -> tuple[Path | None, Path | None]:
+    """Write ``seg.dcm`` (and ``sr.dcm`` on it) into ``folder`` as ``dicom`` asks."""
+    if dicom is None or not dicom.any:
+        return None, None
+    from .export import export_seg
+    from .export_sr import export_sr
+
+    labels = dicom.ct.with_array(result.labels.array)
+    seg = export_seg(
+        labels,
+        dicom.ct,
+        folder / DICOM_OUTPUT_FILES[0],
+        table=table,
+        case=result.case,
+        algorithm="semiautomatic",
+    )
+    if not dicom.sr:
+        return seg, None
+    findings = {r.value: r.finding_id for r in result.regions}
+    sr = export_sr(
+        labels,
+        dicom.ct,
+        seg,
+        folder / DICOM_OUTPUT_FILES[1],
+        table=table,
+        case=result.case,
+        label_findings=findings,
+    )
+    return seg, sr
+
+
+def _dicom_markdown(written: OverlayOutputs) -> str:
+    """The ``findings.md`` section that lists the DICOM objects written ("" for none)."""
+    lines = []
+    if written.seg is not None:
+        lines.append(
+            f"- `{written.seg.name}`: DICOM SEG of `labels.nii.gz` on the CT's series "
+            "(semi-automatic, findings coded by their kind and site)"
+        )
+    if written.sr is not None:
+        lines.append(
+            f"- `{written.sr.name}`: DICOM SR measurement report (TID 1500) on the SEG's "
+            "segments, with the case's reported figures"
+        )
+    return "\n".join(["", "## DICOM objects", "", *lines, ""]) if lines else ""
 
 
 def result_warnings(result: OverlayResult) -> list[str]:

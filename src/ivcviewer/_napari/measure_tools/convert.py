@@ -95,14 +95,11 @@ def volume_from_layer(layer: Image | Labels) -> Volume:
 
 
 def label_names(layer: Labels) -> dict[int, str]:
-    """Region names of a Labels layer: ``metadata["label_names"]``, else features ``name``."""
-    names = layer.metadata.get("label_names")
-    if isinstance(names, dict) and names:
-        return {int(k): str(v) for k, v in names.items()}
-    feats = getattr(layer, "features", None)
-    if feats is not None and "name" in feats and "index" in feats:
-        return {int(i): str(n) for i, n in zip(feats["index"], feats["name"], strict=True)}
-    return {}
+    """Region names of a Labels layer (:func:`ivcviewer._napari.layer_label_table.label_names`:
+    its ``features``, the derived ``metadata["label_names"]`` only when they name nothing)."""
+    from ..layer_label_table import label_names as names_of
+
+    return names_of(layer)
 
 
 def world_to_lps(layer: Layer, points_data: ArrayLike) -> NDArray[np.float64]:

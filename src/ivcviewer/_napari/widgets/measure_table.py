@@ -7,7 +7,9 @@ the figures its finding reports (axis by axis and in any order, coloured pass / 
 :func:`ivcviewer.workflows.compare_with_case`, the comparison of ``ivcviewer measure --case``).
 A Labels layer that names its case (:class:`ivcviewer.widget_models.CaseLayerInfo`, as the Case
 overlay's findings layer does) brings its case file and its label value -> finding choices with
-it, and a newly fitted findings layer is measured as soon as it is added. Rulers and
+it, and a newly fitted findings layer is measured as soon as it is added. "Load SR" adds the
+regions of a measurement report (DICOM SR TID 1500, as ivcviewer writes it) below them, with the
+figures it records and the reported ones beside them (:meth:`load_sr`). Rulers and
 bidirectionals of the tool layers follow as they are drawn. The table exports to CSV and JSON
 (:meth:`export_csv`, :meth:`export_json`).
 
@@ -64,13 +66,14 @@ from .measure_table_rows import (
     compared_rows,
     mm_text,
 )
+from .measure_table_sr import SRRowsMixin
 
 if TYPE_CHECKING:
     import napari
     from napari.layers import Labels
 
 
-class MeasurementTableWidget(QWidget):
+class MeasurementTableWidget(SRRowsMixin, QWidget):
     """The measurement table (see the module docstring).
 
     Parameters
@@ -91,6 +94,8 @@ class MeasurementTableWidget(QWidget):
         self._notes: list[str] = []
         self._watched: list[Any] = []
         self._case_from_layer = False
+        self.sr_rows = []
+        self.sr_path = ""
         self._ready = False
         self.report = MeasurementReport()
 
@@ -108,6 +113,7 @@ class MeasurementTableWidget(QWidget):
         measure_btn = QPushButton("Measure", self)
         csv_btn = QPushButton("Export CSV\N{HORIZONTAL ELLIPSIS}", self)
         json_btn = QPushButton("Export JSON\N{HORIZONTAL ELLIPSIS}", self)
+        sr_btn = QPushButton("Load SR\N{HORIZONTAL ELLIPSIS}", self)
         self.status_label = QLabel("", self)
         self.status_label.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS), self)
@@ -130,6 +136,7 @@ class MeasurementTableWidget(QWidget):
         form.addRow("Tolerance", self.tolerance_spin)
         buttons = QHBoxLayout()
         buttons.addWidget(measure_btn)
+        buttons.addWidget(sr_btn)
         buttons.addStretch(1)
         buttons.addWidget(csv_btn)
         buttons.addWidget(json_btn)
@@ -148,6 +155,7 @@ class MeasurementTableWidget(QWidget):
         measure_btn.clicked.connect(self.refresh)
         csv_btn.clicked.connect(lambda: self._export_dialog("csv"))
         json_btn.clicked.connect(lambda: self._export_dialog("json"))
+        sr_btn.clicked.connect(self._load_sr_dialog)
         self.table.cellDoubleClicked.connect(self._on_double_click)
         self._napari = NapariConnections(self)
         self._napari.connect(napari_viewer.layers.events.inserted, self._on_layers_changed)
@@ -270,6 +278,8 @@ class MeasurementTableWidget(QWidget):
             case_path="" if self._case is None else str(self._case.path),
             tolerance_rel=self.tolerance_rel,
             notes=list(self._notes),
+            sr_rows=list(self.sr_rows),
+            sr_path=self.sr_path,
         )
         self._fill_table()
 
@@ -279,11 +289,13 @@ class MeasurementTableWidget(QWidget):
         rep = self.report
         table = self.table
         table.clearContents()
-        table.setRowCount(len(rep.regions) + len(rep.manual))
+        n_own = len(rep.regions) + len(rep.manual)
+        table.setRowCount(n_own + len(self.sr_rows))
         for r, row in enumerate(rep.regions):
             self._fill_region(r, row)
         for k, m in enumerate(rep.manual):
             self._fill_manual(len(rep.regions) + k, m)
+        self._fill_sr_rows(n_own)
         table.resizeColumnsToContents()
         n_cmp = sum(1 for r in rep.regions if r.comparison is not None)
         n_pass = sum(
@@ -292,6 +304,8 @@ class MeasurementTableWidget(QWidget):
         parts = [f"{len(rep.regions)} regions, {len(rep.manual)} manual measurements"]
         if self._case is not None:
             parts.append(f"{n_pass} of {n_cmp} compared regions pass axis by axis")
+        if self.sr_path:
+            parts.append(f"{len(self.sr_rows)} regions from {Path(self.sr_path).name}")
         self.status_label.setText("; ".join(parts + rep.notes))
 
     def _item(

@@ -18,6 +18,7 @@ from ....errors import AnatomyError
 from ....volume import Volume
 from ....widget_models import LabelmapInput, PointsInput, layer_volume, points_input
 from ... import measure_tools as mt
+from ...seg_layers import anatomy_names
 
 if TYPE_CHECKING:
     from napari.layers import Image, Labels, Layer, Points
@@ -40,8 +41,9 @@ def ct_volume_of(layer: Image) -> Volume:
 
 
 def labelmap_input(layer: Labels) -> LabelmapInput:
-    """A Labels layer's label map and structure names (names may be empty)."""
-    return LabelmapInput(layer_volume_of(layer), mt.label_names(layer), f"layer {layer.name!r}")
+    """A Labels layer's label map and structure names (names may be empty; a layer read from a
+    DICOM SEG names its structures by the segments' codes, :func:`anatomy_names`)."""
+    return LabelmapInput(layer_volume_of(layer), anatomy_names(layer), f"layer {layer.name!r}")
 
 
 def _layer_lps(layer: Layer) -> NDArray[np.float64]:
