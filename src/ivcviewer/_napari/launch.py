@@ -30,36 +30,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .. import geometry
 from .._atomic import atomic_file
 from .._child import run_as_child
 from ..errors import IvcviewerError
 from ..io.formats import check_output_path, path_kind, volume_format, volume_stem
 from ..report import ValidationMode
 from ..volume import Volume
+from ..widget_models.views import MIP_LIMITS_3D, VIEW_NAMES
 from ._display import has_display, run_module_on_display, xvfb_display
-from ._viewer import camera as _camera
 from ._viewer import prepare_viewer
 from .layers import image_layer_data, report_summary_text
 from .reader import DEFAULT_ON_IRREGULAR, load_volumes, read_layer_data
+from .views import apply_view
 
 if TYPE_CHECKING:
     import napari
     from napari.layers import Layer
 
-#: The views :func:`set_view` knows.
-VIEWS: tuple[str, ...] = ("axial", "coronal", "sagittal", "3d")
+#: The views :func:`set_view` knows (:data:`ivcviewer.widget_models.views.VIEW_NAMES`).
+VIEWS: tuple[str, ...] = VIEW_NAMES
 
-#: dims.order (napari world axes z, y, x) and the 2D vertical/horizontal orientation per view.
-_VIEW_2D: dict[str, tuple[tuple[int, int, int], tuple[str, str]]] = {
-    "axial": ((0, 1, 2), ("down", "right")),
-    "coronal": ((1, 0, 2), ("up", "right")),
-    "sagittal": ((2, 0, 1), ("up", "right")),
-}
-
-#: HU shown black to white in rendered 3D views of CT (maximum intensity projection): bone and
-#: contrast-filled vessels stand out; in the 2D window (400/40) the projection is all white.
-MIP_LIMITS_3D: tuple[float, float] = (150.0, 1500.0)
 
 #: Default screenshot size (height, width) in pixels.
 DEFAULT_SIZE: tuple[int, int] = (768, 768)
@@ -110,8 +100,11 @@ def open_in_viewer(
     from napari.layers import Layer
 
     layer_data, volumes = read_layer_data(paths, series_uid=series_uid, on_irregular=on_irregular)
+    from .views.drag import bind_view_keys
+
     viewer = napari.Viewer()
     prepare_viewer(viewer)
+    bind_view_keys(viewer)
     images = []
     for data in layer_data:
         layer = viewer.add_layer(Layer.create(*data))
@@ -120,11 +113,6 @@ def open_in_viewer(
     if volumes:
         show_report(viewer, volumes, images)
     napari.run()
-
-
-def _world_centre(viewer: napari.Viewer) -> NDArray[np.float64]:
-    extent = np.asarray(viewer.layers.extent.world, dtype=float)
-    return np.asarray((extent[0] + extent[1]) / 2.0, dtype=float)
 
 
 def set_view(
@@ -156,29 +144,7 @@ def set_view(
     prepare_viewer(viewer)
     if size is not None:
         set_canvas_size(viewer, size)
-    if point_lps is None:
-        point = _world_centre(viewer)
-    else:
-        point = geometry.lps_to_napari(np.asarray(point_lps, dtype=float))
-    if view == "3d":
-        viewer.dims.ndisplay = 3
-        viewer.dims.order = (0, 1, 2)
-        viewer.dims.point = tuple(float(v) for v in point)
-        viewer.reset_view()
-        camera = _camera(viewer)
-        camera.orientation = ("away", "down", "right")  # a proper rotation of LPS
-        # anterior view: look along +y (posterior), head (+z, napari axis 0) up
-        camera.set_view_direction((0.0, 1.0, 0.0), (1.0, 0.0, 0.0))
-        fit = getattr(viewer, "fit_to_view", None)  # napari >= 0.9: fit the rotated extent
-        if fit is not None:
-            fit()
-        return
-    order, orientation2d = _VIEW_2D[view]
-    viewer.dims.ndisplay = 2
-    viewer.dims.order = order
-    _camera(viewer).orientation2d = orientation2d
-    viewer.dims.point = tuple(float(v) for v in point)
-    viewer.reset_view()
+    apply_view(viewer, view, point_lps)
 
 
 def _slug(text: str) -> str:

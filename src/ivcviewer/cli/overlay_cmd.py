@@ -150,9 +150,7 @@ def _anatomy(args: argparse.Namespace, case: Any, ct: Any) -> Any:
     from .. import workflows
 
     if args.anatomy:
-        return workflows.anatomy_from_labelmap_file(
-            args.anatomy, case, args.anatomy_names, ct=ct
-        )
+        return workflows.anatomy_from_labelmap_file(args.anatomy, case, args.anatomy_names, ct=ct)
     if args.landmarks:
         return workflows.anatomy_from_landmarks_file(args.landmarks)
     return workflows.anatomy_from_phantom_truth(args.phantom_truth, case)

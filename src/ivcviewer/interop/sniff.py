@@ -67,8 +67,17 @@ def dicom_object_kind(path: str | os.PathLike[str]) -> ObjectKind | None:
                 BoundedFile(fp, size),  # type: ignore[arg-type]
                 stop_when=lambda tag, vr, length: tag > _MODALITY_TAG,
             )
-    except (InvalidDicomError, OSError, ValueError, TypeError, EOFError, KeyError,
-            AttributeError, NotImplementedError, OverflowError):
+    except (
+        InvalidDicomError,
+        OSError,
+        ValueError,
+        TypeError,
+        EOFError,
+        KeyError,
+        AttributeError,
+        NotImplementedError,
+        OverflowError,
+    ):
         return None
     sop = str(ds.get("SOPClassUID", "") or "").strip()
     meta = getattr(ds, "file_meta", None)

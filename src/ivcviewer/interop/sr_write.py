@@ -182,9 +182,7 @@ def finding_sites(segment: Dataset) -> list[hd.sr.FindingSite]:
     if region_seq:
         # the code alone: the region item's own modifier becomes the site's laterality
         item = region_seq[0]
-        location = hd.sr.CodedConcept(
-            item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning
-        )
+        location = hd.sr.CodedConcept(item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning)
         return [_site(location, _coded(region_seq[0], "AnatomicRegionModifierSequence"))]
     category = _coded(segment, "SegmentedPropertyCategoryCodeSequence")
     type_seq = getattr(segment, "SegmentedPropertyTypeCodeSequence", None)

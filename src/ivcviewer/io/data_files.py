@@ -34,6 +34,7 @@ _CHUNK = 1 << 20
 GZIP_WBITS = 16 + zlib.MAX_WBITS
 AUTO_WBITS = 32 + zlib.MAX_WBITS
 
+
 def regular_file_size(path: Path, role: str = "volume file") -> int:
     """The size of ``path`` after checking (with :func:`os.stat`) that it is a regular file.
 

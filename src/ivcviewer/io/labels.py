@@ -34,7 +34,6 @@ RGBA = tuple[float, float, float, float]
 _GOLDEN = 0.618033988749895
 
 
-
 def _depth(data: Any, limit: int) -> int:
     """How deeply lists and mappings nest in ``data`` (walked without recursion), up to
     ``limit + 1``."""
