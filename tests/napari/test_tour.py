@@ -105,3 +105,14 @@ def test_presentation_mode_hides_the_other_docks_and_brings_them_back(tour) -> N
     assert widget.parent().isVisible()
     widget.set_presentation(False)
     assert overlay_dock.isVisible() and qt.dockLayerList.isVisible()
+
+
+def test_in_3d_a_step_centres_the_camera_on_the_finding(tour) -> None:
+    viewer, _overlay, widget, _ct = tour
+    viewer.dims.ndisplay = 3
+    step = widget.start()
+    assert step is not None and step.entry.centre_lps is not None
+    assert viewer.dims.ndisplay == 3
+    want = geometry.lps_to_napari(np.asarray(step.entry.centre_lps))
+    np.testing.assert_allclose(camera(viewer).center, want, atol=1e-6)
+    assert camera(viewer).zoom == pytest.approx(400 / step.field_mm, rel=0.05)

@@ -12,6 +12,7 @@ from .. import geometry
 from ..annotations.overlay import FindingResult, OverlayResult
 from ..workflows.findings_table import ALL_FINDINGS, finding_row, involvement_row
 from .listeners import Listeners
+from .views import WINDOW_PRESETS
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,11 @@ def finding_entries(result: OverlayResult) -> list[FindingEntry]:
 
 # ---------------------------------------------------------------------------------- the tour
 
-#: The window of every tour step: CT soft tissue (width, level in HU).
-SOFT_TISSUE_WINDOW: tuple[float, float] = (400.0, 40.0)
+#: The window of every tour step: the CT soft-tissue preset (width, level in HU).
+SOFT_TISSUE_WINDOW: tuple[float, float] = (
+    WINDOW_PRESETS["soft tissue"].width,
+    WINDOW_PRESETS["soft tissue"].level,
+)
 
 #: The field shown around a finding: its largest extent times this (mm).
 FIELD_MARGIN = 1.6

@@ -8,7 +8,6 @@ a short text with the reported and measured figures. Presentation mode hides the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,27 +24,14 @@ from qtpy.QtWidgets import (
 from ...annotations.overlay import OverlayResult
 from ...widget_models.findings_tour import FindingsTour, TourStep
 from .._viewer import camera
+from ..views import apply_view, apply_window
 from .case_overlay import CaseOverlayWidget
 from .case_overlay.dock import dock_case_overlay
 
 if TYPE_CHECKING:
     import napari
-    from napari.layers import Image
 
 WIDGET_NAME = "Guided tour"
-
-
-def apply_view(viewer: napari.Viewer, name: str, point_lps: Sequence[float] | None = None) -> None:
-    """Show the named view (``axial``, ``coronal``, ``sagittal``, ``3d``) through a point."""
-    from ..launch import set_view
-
-    set_view(viewer, name, point_lps)
-
-
-def apply_window(layer: Image, window: tuple[float, float]) -> None:
-    """Set an Image layer's contrast to a ``(width, level)`` window in HU."""
-    width, level = (float(v) for v in window)
-    layer.contrast_limits = (level - width / 2.0, level + width / 2.0)
 
 
 def find_case_overlay(viewer: napari.Viewer) -> CaseOverlayWidget:
@@ -136,7 +122,7 @@ class TourWidget(QWidget):
         if min(h, w) > 0:
             cam.zoom = min(h, w) / step.field_mm
         ct = self.overlay.ct_combo.layer()
-        if ct is not None:
+        if ct is not None and not three_d:  # 3D keeps the view's projection window
             apply_window(ct, step.window)
         self.position_label.setText(self.tour.position_text())
         self.text.setPlainText(step.text)
