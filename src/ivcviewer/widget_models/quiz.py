@@ -187,8 +187,8 @@ def score_point(key: str, kind: TaskKind, mark_lps: ArrayLike, ref: Reference) -
     d = float(np.linalg.norm(delta))
     pct = distance_score(d)
     text = (
-        f"Your mark lies {d:.1f} mm from the reference ({ref.name}) "
-        f"({_direction_text(delta)}). Full marks within {FULL_MARKS_MM:.0f} mm, none beyond "
+        f"Your mark lies {d:.1f} mm from the reference ({ref.name}): "
+        f"{_direction_text(delta)}. Full marks within {FULL_MARKS_MM:.0f} mm, none beyond "
         f"{NO_MARKS_MM:.0f} mm: {pct:.0f} %."
     )
     return QuizScore(key, kind, pct, text, distance_mm=d)
