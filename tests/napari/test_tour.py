@@ -20,7 +20,11 @@ from napari.layers import Layer  # noqa: E402
 from ivcviewer._napari import launch  # noqa: E402
 from ivcviewer._napari._viewer import camera  # noqa: E402
 from ivcviewer._napari.layers import image_layer_data  # noqa: E402
-from ivcviewer._napari.widgets.case_overlay import AnatomySource, CaseOverlayWidget  # noqa: E402
+from ivcviewer._napari.widgets.case_overlay import (  # noqa: E402
+    ALL_FINDINGS,
+    AnatomySource,
+    CaseOverlayWidget,
+)
 from ivcviewer._napari.widgets.tour import TourWidget  # noqa: E402
 
 
@@ -116,3 +120,15 @@ def test_in_3d_a_step_centres_the_camera_on_the_finding(tour) -> None:
     want = geometry.lps_to_napari(np.asarray(step.entry.centre_lps))
     np.testing.assert_allclose(camera(viewer).center, want, atol=1e-6)
     assert camera(viewer).zoom == pytest.approx(400 / step.field_mm, rel=0.05)
+
+
+def test_the_overview_shows_every_finding_again(tour) -> None:
+    _viewer, overlay, widget, _ct = tour
+    widget.start()
+    widget.next()
+    widget.next()  # the point step: regions hidden, one landmark shown
+    assert not overlay.findings_layer.visible
+    overlay.select_finding(ALL_FINDINGS)
+    assert overlay.findings_layer.visible and not overlay.findings_layer.show_selected_label
+    pts = overlay.landmarks_layer
+    assert pts.visible and bool(np.all(pts.shown))

@@ -32,7 +32,7 @@ from ...errors import AnatomyError
 from ...widget_models.quiz import Quiz, QuizScore, QuizTask, TaskKind, write_class_csv
 from ..layers import labels_layer_data
 from .case_overlay import CaseOverlayWidget
-from .tour import TourWidget, find_case_overlay
+from .tour import dock_of, find_case_overlay
 
 if TYPE_CHECKING:
     import napari
@@ -120,8 +120,8 @@ class QuizWidget(QWidget):
         return list(self.quiz.tasks)
 
     def _hide_docks(self) -> None:
-        mine = TourWidget._dock_of(self)
-        docks = [TourWidget._dock_of(w) for w in self._viewer.window.dock_widgets.values()]
+        mine = dock_of(self)
+        docks = [dock_of(w) for w in self._viewer.window.dock_widgets.values()]
         self._hidden_docks = [d for d in docks if d is not mine and d.isVisible()]
         for d in self._hidden_docks:
             d.hide()

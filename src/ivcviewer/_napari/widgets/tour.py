@@ -22,7 +22,8 @@ from qtpy.QtWidgets import (
 )
 
 from ...annotations.overlay import OverlayResult
-from ...widget_models.findings_tour import FindingsTour, TourStep
+from ...widget_models.findings_tour import FindingEntry, FindingsTour, TourStep
+from ...workflows.findings_table import ALL_FINDINGS
 from .._viewer import camera
 from ..views import apply_view, apply_window
 from .case_overlay import CaseOverlayWidget
@@ -40,6 +41,13 @@ def find_case_overlay(viewer: napari.Viewer) -> CaseOverlayWidget:
         if isinstance(widget, CaseOverlayWidget):
             return widget
     return dock_case_overlay(viewer)
+
+
+def dock_of(widget: Any) -> QWidget:
+    """The dock holding a docked widget (a Qt widget or a magicgui widget)."""
+    native = widget.native if hasattr(widget, "native") else widget
+    parent = native.parent()
+    return parent if parent is not None else native
 
 
 def canvas_size(viewer: napari.Viewer) -> tuple[int, int]:
@@ -85,6 +93,7 @@ class TourWidget(QWidget):
         self.next_btn.clicked.connect(lambda: self.overlay._try(self.tour.next))
         self.presentation_check.toggled.connect(self._apply_presentation)
         self.tour.changed.connect(self._show_step)
+        self.overlay.model.events.selection_changed.connect(self._on_selection)
         self.overlay.model.events.fitted.connect(self._on_fit)
         self._on_fit(self.overlay.model.result)
 
@@ -127,6 +136,19 @@ class TourWidget(QWidget):
         self.position_label.setText(self.tour.position_text())
         self.text.setPlainText(step.text)
 
+    def _on_selection(self, entry: FindingEntry) -> None:
+        """The overview chosen in the findings list: every finding and landmark shown again."""
+        if entry.key != ALL_FINDINGS:
+            return
+        labels, pts = self.overlay.findings_layer, self.overlay.landmarks_layer
+        if labels is not None:
+            labels.visible = True
+        if pts is not None:
+            pts.shown = np.ones(len(pts.data), dtype=bool)
+            pts.visible = True
+        for surface in self.overlay.surface_layers:
+            surface.visible = True
+
     def _show_only(self, step: TourStep) -> None:
         """That finding alone: its region (others hidden), or its point (regions hidden)."""
         e = step.entry
@@ -151,10 +173,10 @@ class TourWidget(QWidget):
     def _apply_presentation(self, on: bool) -> None:
         window: Any = self._viewer.window
         if on:
-            docks = [self._dock_of(w) for w in window.dock_widgets.values()]
+            docks = [dock_of(w) for w in window.dock_widgets.values()]
             qt = window._qt_viewer
             docks += [qt.dockLayerList, qt.dockLayerControls]
-            mine = self._dock_of(self)
+            mine = dock_of(self)
             self._hidden_docks = [d for d in docks if d is not mine and d.isVisible()]
             for d in self._hidden_docks:
                 d.hide()
@@ -162,9 +184,3 @@ class TourWidget(QWidget):
             for d in self._hidden_docks:
                 d.show()
             self._hidden_docks = []
-
-    @staticmethod
-    def _dock_of(widget: Any) -> QWidget:
-        native = widget.native if hasattr(widget, "native") else widget
-        parent = native.parent()
-        return parent if parent is not None else native
