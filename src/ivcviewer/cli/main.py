@@ -33,7 +33,11 @@ SUBCOMMANDS: tuple[str, ...] = (
     "measure_cmd",
     "overlay_cmd",
     "export_cmd",
+    "batch_cmd",
     "demo",
+    "search_cmd",
+    "fetch_cmd",
+    "cache_cmd",
 )
 
 EXIT_OK = 0
