@@ -166,6 +166,14 @@ def _show_3d(viewer: napari.Viewer, layers: dict[str, Any], on: bool, window: An
     ct.blending = "translucent_no_depth" if on else "translucent"
 
 
+def scale_bar(viewer: napari.Viewer) -> Any:
+    """The viewer's scale bar overlay (napari >= 0.9 keeps it on the canvas)."""
+    canvas = getattr(viewer, "canvas", None)
+    overlays = getattr(canvas, "overlays", None)
+    bar = getattr(overlays, "scale_bar", None)
+    return bar if bar is not None else viewer.scale_bar
+
+
 def render_views(
     viewer: napari.Viewer,
     ct: Volume,
@@ -188,9 +196,9 @@ def render_views(
     findings = viewer.add_layer(Layer.create(*findings_layer_data(result)))
     surfaces = [viewer.add_layer(Layer.create(*d)) for d in findings_surfaces_layer_data(result)]
     layers = {"ct": ct_layer, "findings": findings, "surfaces": surfaces}
-    viewer.scale_bar.visible = True
-    viewer.scale_bar.unit = "mm"
-    viewer.scale_bar.box = True
+    bar = scale_bar(viewer)
+    bar.visible = True  # in mm: the layers' units (``layers.image_layer_data``)
+    bar.box = True
     entries = legend_entries(findings, result)
     window = tuple(ct_layer.contrast_limits)
     figures = []
