@@ -8,7 +8,7 @@ OUT ?= ivcviewer-demo
 SYSTEM_PACKAGES := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-xinerama0 libgl1 \
 	libgl1-mesa-dri libegl1 libglx-mesa0 libxkbcommon-x11-0 libxcb-image0 libxcb-randr0 \
 	libxcb-render-util0 libxcb-shape0 libxcb-xfixes0 libxcb-xkb1 libxcb-cursor0 libfontconfig1 \
-	libdbus-1-3 libglib2.0-0 python3-venv dicom3tools dcmtk
+	libdbus-1-3 libglib2.0-0 python3-venv dicom3tools dcmtk orthanc orthanc-dicomweb
 
 .PHONY: demo test system setup lint typecheck bench docs-figures clean
 

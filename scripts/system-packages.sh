@@ -16,6 +16,13 @@ fi
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "ivcviewer: installing system packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Packages that ship a service (orthanc) must not start it: the tests start their own
+  # server on a free port. Deny service starts while installing, unless a policy exists.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else

@@ -204,6 +204,7 @@ LAYERS: dict[str, int] = {
     "mesh": 3,
     "phantom": 3,
     "sample_data": 3,
+    "public": 3,
     "export": 4,
     "interop": 4,
     "workflows": 5,

@@ -36,6 +36,7 @@ SAMPLE_FILES = (
     "example_ct_totalseg_v1_labels.json",
     "ATTRIBUTION.md",
     "LICENSE-TotalSegmentator-repo",
+    "curated_series.csv",
 )
 
 needs_checkout = pytest.mark.skipif(

@@ -34,7 +34,11 @@ SUBCOMMANDS: tuple[str, ...] = (
     "overlay_cmd",
     "render_cmd",
     "export_cmd",
+    "batch_cmd",
     "demo",
+    "search_cmd",
+    "fetch_cmd",
+    "cache_cmd",
 )
 
 EXIT_OK = 0

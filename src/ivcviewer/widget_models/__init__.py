@@ -8,6 +8,8 @@ something changed through plain callbacks (:class:`Listeners`).
 - :mod:`.case_overlay`: the Case overlay widget (:class:`CaseOverlayModel`);
 - :mod:`.landmark_guide`: guided landmark clicking (:class:`LandmarkGuide`);
 - :mod:`.findings_tour`: the findings list (:class:`FindingEntry`);
+- :mod:`.public_ct`: the Public CT dock (search, fetch with progress and cancel, open), with
+  its backends in :mod:`.public_ct_backend`;
 - :mod:`.layer_metadata`: the ``layer.metadata`` records widgets write and read
   (:class:`CaseLayerInfo`, :class:`VolumeLayerInfo`);
 - :mod:`.listeners`: :class:`Listeners`.
