@@ -165,6 +165,17 @@ def test_render_on_the_phantom(tmp_path: Path) -> None:
     # a second run replaces the complete set
     again = _render([*args, "--phantom-truth", str(phantom), "--out", str(out)], tmp_path)
     _assert_figure_set(out, again)
+    # with --force, a folder of other files gets the set and keeps its files
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("kept")
+    forced = _render(
+        [*args, "--phantom-truth", str(phantom), "--out", str(mine), "--force"], tmp_path
+    )
+    assert forced.returncode == 0, forced.stderr[-2000:]
+    assert (mine / "notes.txt").read_text() == "kept"
+    assert verify_set(mine) == ["notes.txt: not in the marker"]
+    assert {p.name for p in mine.iterdir()} >= set(RENDER_SET.names)
 
 
 @pytest.mark.napari
