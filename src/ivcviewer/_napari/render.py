@@ -228,11 +228,11 @@ def render_case(
     """
     import napari
 
-    from ..workflows.overlay import check_overlay_output
+    from ..workflows.figures import check_render_output
     from ._viewer import prepare_viewer
 
     target = Path(out)
-    check_overlay_output(target, inputs.files(), force=force, kind=RENDER_SET)
+    check_render_output(target, inputs.files(), force=force)
     ct, result = fit_case(inputs)
     heading = f"{result.case.case.id} on {'/'.join(Path(inputs.ct).parts[-2:])}"
     with output_set(target, RENDER_SET, force=force, label=f"--out {target}") as folder:

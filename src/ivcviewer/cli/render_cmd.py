@@ -114,8 +114,7 @@ def run(args: argparse.Namespace) -> int:
     """Check the inputs and the output folder, then fit and render in a napari child."""
     from .._child import child_paths
     from ..errors import IvcviewerError
-    from ..workflows.figures import RENDER_SET
-    from ..workflows.overlay import check_overlay_output
+    from ..workflows.figures import check_render_output
 
     if args.anatomy_names and not args.anatomy:
         raise IvcviewerError(
@@ -126,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         raise IvcviewerError(f"--case {args.case}: no such file. Fix: give a case file (YAML).")
     inputs = _inputs(args)
     # refuse an output folder that is a file, holds an input or other files before any work
-    check_overlay_output(Path(args.out), inputs.files(), force=args.force, kind=RENDER_SET)
+    check_render_output(Path(args.out), inputs.files(), force=args.force)
     _check_napari()
     start = time.monotonic()
     cmd = [sys.executable, "-m", NAPARI_RENDER_MODULE, *inputs.args(), "--out", str(args.out)]

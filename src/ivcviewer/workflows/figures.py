@@ -8,6 +8,7 @@ the inputs and the fit of ``ivcviewer render``, :data:`RENDER_SET` its output se
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,9 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from .._atomic import SetKind
+from .._atomic import SetKind, check_target
 from ..annotations import Landmarks
-from ..errors import AnatomyError
+from ..errors import AnatomyError, IvcviewerError
 from ..report import ValidationMode
 
 if TYPE_CHECKING:
@@ -196,3 +197,21 @@ def fit_case(inputs: RenderInputs) -> tuple[Volume, OverlayResult]:
             "No anatomy source: give --anatomy LABELMAP, --landmarks JSON or --phantom-truth DIR."
         )
     return ct, fit_overlay(ct, case, anatomy, ct_name=inputs.ct)
+
+
+def check_render_output(out: Path, inputs: Sequence[Path], *, force: bool = False) -> None:
+    """Refuse an ``--out`` a figure set may not be written into, before anything is read.
+
+    A file, a folder that is (or lies in) the folder of an input, or (without ``force``) a
+    folder that holds other files than a figure set's.
+    """
+    from ..io.formats import check_output_path
+
+    if out.exists() and not out.is_dir():
+        raise IvcviewerError(f"--out {out}: is a file, not a folder. Fix: give a folder path.")
+    probe = out / PANEL_FILES[0]
+    try:
+        check_output_path(probe, list(inputs), suffixes=(".png",))
+    except IvcviewerError as err:
+        raise type(err)(str(err).replace(str(probe), f"--out {out}", 1)) from err
+    check_target(out, RENDER_SET, force=force, label=f"--out {out}")
