@@ -66,7 +66,8 @@ def test_output_in_an_input_folder_is_refused(ct_file: Path, capsys) -> None:  #
          str(ct_file), "--out", str(out)]
     )  # fmt: skip
     assert rc == 2
-    assert str(ct_file.parent) in _error_line(capsys)
+    line = _error_line(capsys)
+    assert f"--out {out}" in line and str(ct_file.parent) in line
     assert not out.exists()
 
 
@@ -197,10 +198,13 @@ def test_render_on_the_shipped_real_ct(tmp_path: Path) -> None:
 @pytest.mark.napari
 def test_a_fit_that_fails_is_one_line(tmp_path: Path) -> None:
     pytest.importorskip("napari")
+    from ivcviewer.annotations import Landmarks
     from ivcviewer.sample_data import real_abdominal_ct
 
-    landmarks = tmp_path / "landmarks.json"
-    landmarks.write_text('{"points": {}}')
+    # a valid landmarks file without the landmarks the case needs: the fit is refused
+    landmarks = Landmarks.from_points({"renal_vein_confluence": [0.0, 0.0, 0.0]}).save_json(
+        tmp_path / "landmarks.json"
+    )
     out = tmp_path / "figures"
     proc = _render(
         [str(real_abdominal_ct().ct), "--case", str(default_case_path()), "--landmarks",
