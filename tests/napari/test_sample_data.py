@@ -188,3 +188,15 @@ def test_real_ct_sample_names_its_label_map() -> None:
     sample = real_abdominal_ct()
     assert source.value == "label map file (structure names)"
     assert (path, names) == (str(sample.labels), str(sample.names))
+
+
+def test_case_overlay_fits_the_real_ct_sample_at_once(make_napari_viewer) -> None:
+    from ivcviewer._napari.widgets.case_overlay import AnatomySource, CaseOverlayWidget
+
+    viewer = make_napari_viewer(show=True)
+    for data in sample_data.real_ct_with_anatomy():
+        viewer.add_layer(Layer.create(*data))
+    widget = CaseOverlayWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Case overlay")
+    assert widget.source == AnatomySource.LABELMAP_FILE
+    assert widget.run().drawn
