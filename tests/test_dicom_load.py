@@ -139,9 +139,10 @@ def test_variable_steps(tmp_path: Path) -> None:
     assert "largest offset from a uniform grid" in warned.report.items[0].message
 
     resampled = load_series(info, on_irregular=RESAMPLE)
-    assert resampled.spacing[0] == pytest.approx(2.0)
-    assert resampled.shape[0] == 6  # 0, 2, ..., 10 mm
-    np.testing.assert_array_equal(resampled.array[:, 0, 0], [0, 20, 40, 60, 80, 100])
+    # the median step (2 mm) shortened so that whole steps span 0..11 mm: the last slice stays
+    assert resampled.spacing[0] == pytest.approx(11 / 6)
+    assert resampled.shape[0] == 7
+    np.testing.assert_array_equal(resampled.array[:, 0, 0], np.rint(np.arange(7) * 110 / 6))
     np.testing.assert_allclose(resampled.affine[:3, 3], ORIGIN)
 
 
@@ -165,10 +166,14 @@ def test_gantry_tilt(tmp_path: Path) -> None:
     assert gantry_tilt_deg(straight.affine) == pytest.approx(0.0, abs=1e-6)
     np.testing.assert_allclose(straight.affine[:3, 0], [0, 0, 2.0], atol=1e-9)
     assert "resampled" in straight.report
-    # slice k moved k rows towards +y: output row r holds input row r - k
+    # slice k moved k rows towards +y: the grid grows by 5 rows, output row r holds input
+    # row r - k, and the rows the slice does not reach hold the stack's lowest value
+    assert straight.shape == (6, 37, 32)
+    assert "grid_extended" in straight.report
     for k in range(6):
-        np.testing.assert_array_equal(straight.array[k, k:], data[k, : 32 - k])
+        np.testing.assert_array_equal(straight.array[k, k : k + 32], data[k])
         assert np.all(straight.array[k, :k] == data.min())
+        assert np.all(straight.array[k, k + 32 :] == data.min())
     # the same LPS point has the same value in both volumes
     p = sheared.voxel_to_lps([4, 10, 7])
     ijk = np.rint(straight.lps_to_voxel(p)).astype(int)
@@ -459,9 +464,11 @@ def test_tilted_stack_with_a_gap_resampled_to_a_regular_orthogonal_grid(tmp_path
     vol = load_series(info, on_irregular=RESAMPLE)
     np.testing.assert_allclose(vol.affine[:3, 0], [0, 0, 2.0], atol=1e-9)
     assert gantry_tilt_deg(vol.affine) == pytest.approx(0.0, abs=1e-6)
-    # slice 3 was interpolated, then every slice k shifted by k rows
-    np.testing.assert_array_equal(vol.array[3, 3:], data[3, :29])
-    np.testing.assert_array_equal(vol.array[5, 5:], data[5, :27])
+    # every slice k shifted by k rows; slice 3 blends slices 2 and 4 at each point's own
+    # in-plane position (rows 4..33 lie in both)
+    assert vol.shape == (6, 37, 32)
+    np.testing.assert_array_equal(vol.array[3, 4:34], data[3, 1:31])
+    np.testing.assert_array_equal(vol.array[5, 5:37], data[5])
 
 
 def test_bad_orientation_is_reported_not_raised(tmp_path: Path) -> None:

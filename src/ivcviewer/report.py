@@ -76,6 +76,7 @@ class ReportCode(_ValueEnum):
     NO_RESCALE = "no_rescale"
     RESCALE_APPLIED = "rescale_applied"
     RESAMPLED = "resampled"
+    GRID_EXTENDED = "grid_extended"
     SERIES_SPLIT = "series_split"
     SECONDARY_CAPTURE_SKIPPED = "secondary_capture_skipped"
     SINGLE_SLICE = "single_slice"
@@ -108,6 +109,7 @@ REPORT_CODES: dict[str, str] = {
     "no_rescale": "no RescaleSlope/Intercept: stored values taken as HU",
     "rescale_applied": "stored values converted to HU with RescaleSlope/Intercept",
     "resampled": "the stack was resampled onto a regular grid",
+    "grid_extended": "resampling extended the grid so that every source voxel is inside it",
     "series_split": "one SeriesInstanceUID held several stacks and was split",
     "secondary_capture_skipped": "secondary captures or derived images were left out",
     "single_slice": "the series has a single slice; its thickness is used as spacing",

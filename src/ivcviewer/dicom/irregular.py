@@ -4,8 +4,9 @@ A stack is read through its :class:`SlotLayout`: one row per slot of its regular
 left unfilled) and, after them, one row per extra image at a duplicated position.
 :func:`regularise` then keeps or averages the duplicates, fills the gaps, puts uneven steps on
 a regular grid and removes a gantry tilt, as the :class:`~ivcviewer.report.ValidationMode`
-asks, and reports each step. :func:`describe_irregularities` gives the sentences of the error
-raised under ``RAISE``.
+asks, and reports each step. Tilted or unevenly spaced stacks are resampled physically onto an
+orthogonal grid that holds every source voxel (:mod:`~ivcviewer.dicom.orthogonal`).
+:func:`describe_irregularities` gives the sentences of the error raised under ``RAISE``.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .. import geometry
 from ..limits import Limits, default_limits
 from ..report import GeometryReport, ReportCode, Severity, ValidationMode
 from ..volume import VolumeMetadata
+from .orthogonal import OrthogonalGrid, grid_size, orthogonal_grid, resample_onto
 from .series import SeriesInfo
 from .stack import SPACING_TOLERANCE_MM, StackGeometry
 
@@ -48,7 +49,9 @@ def regularise(
     mode
         ``WARN``: keep one image per duplicate position, fill gaps with the volume's minimum,
         leave uneven steps on the mean-step grid and a tilt as a sheared affine. ``RESAMPLE``:
-        average differing duplicates and interpolate gaps, uneven steps and tilt linearly.
+        average differing duplicates and interpolate gaps linearly; a tilted or unevenly
+        spaced stack is resampled onto an orthogonal grid extended to hold every source voxel
+        (bilinear in each slice's plane, linear along the normal by physical distance).
     metadata
         Receives ``filled_slices`` and ``slice_positions_mm`` in its ``extra``.
     report
@@ -73,18 +76,14 @@ def regularise(
             info, main, array, g.duplicates, slots.first_of_slot, slots.extra_rows, mode, report
         )
     array = main  # the rows after n_slots held the extra duplicates (a view: no copy)
-    if g.missing_slots:
+    physical = mode is ValidationMode.RESAMPLE and (g.tilted or g.irregular)
+    if g.missing_slots and not physical:
         _fill_gaps(array, g, slots, mode, metadata, report)
     if g.irregular:
-        array, affine = _even_out_steps(array, affine, g, mode, metadata, report, limits)
-    if g.tilted and mode is ValidationMode.RESAMPLE:
-        array, affine = _deskew(array, affine, g.normal)
-        report.add(
-            ReportCode.RESAMPLED,
-            Severity.WARNING,
-            f"the {g.tilt_deg:.2f} degree gantry tilt was removed by shifting each slice in its "
-            "plane (linear interpolation): the grid is now orthogonal.",
-        )
+        d = g.distances[g.unique]
+        metadata.extra["slice_positions_mm"] = [float(v) for v in d - d[0]]
+    if physical:
+        array, affine = _resample_physically(array, info, g, slots, report, limits)
     return array, affine
 
 
@@ -225,41 +224,6 @@ def _fill_gaps(
     )
 
 
-def _even_out_steps(
-    array: NDArray[Any],
-    affine: NDArray[np.float64],
-    g: StackGeometry,
-    mode: ValidationMode,
-    metadata: VolumeMetadata,
-    report: GeometryReport,
-    limits: Limits | None,
-) -> tuple[NDArray[Any], NDArray[np.float64]]:
-    """Record the slice positions of an unevenly spaced stack; resample it (RESAMPLE)."""
-    d = g.distances[g.unique]
-    metadata.extra["slice_positions_mm"] = [float(v) for v in d - d[0]]
-    if mode is not ValidationMode.RESAMPLE:
-        return array, affine
-    step = float(np.median(np.diff(d)))
-    n = int(np.floor((d[-1] - d[0]) / step + 1e-6)) + 1
-    (limits or default_limits()).check_allocation(
-        n * int(np.prod(array.shape[1:])) * array.dtype.itemsize,
-        f"resampling {len(d)} unevenly spaced slices onto a {step:.4g} mm grid of {n:,} slices",
-        fix="check ImagePositionPatient of the series (a position may be damaged), or load "
-        "with on_irregular 'warn' to keep the slices as they are.",
-    )
-    array, step = _resample_uneven(array, d - d[0])
-    affine = affine.copy()
-    # same direction (tilt included), ``step`` mm along the normal
-    affine[:3, 0] = affine[:3, 0] / float(affine[:3, 0] @ g.normal) * step
-    report.add(
-        ReportCode.RESAMPLED,
-        Severity.WARNING,
-        f"{len(d)} unevenly spaced slices interpolated linearly onto a regular "
-        f"{step:.4g} mm grid of {array.shape[0]} slices.",
-    )
-    return array, affine
-
-
 def _resolve_duplicates(
     info: SeriesInfo,
     main: NDArray[Any],
@@ -317,44 +281,112 @@ def _interpolate_gaps(array: NDArray[Any], present_slots: list[int]) -> None:
             array[k] = np.rint(val) if array.dtype == np.int16 else val
 
 
-def _resample_uneven(array: NDArray[Any], t: NDArray[np.float64]) -> tuple[NDArray[Any], float]:
-    """Linear interpolation of slices at distances ``t`` (from 0) onto a regular grid.
-
-    The step is the median step; the grid spans ``t[0]..t[-1]``.
-    """
-    step = float(np.median(np.diff(t)))
-    n = int(np.floor(t[-1] / step + 1e-6)) + 1
-    out = np.empty((n,) + array.shape[1:], dtype=array.dtype)
-    for j in range(n):
-        tj = j * step
-        i = int(np.clip(np.searchsorted(t, tj, side="right") - 1, 0, len(t) - 2))
-        w = float(np.clip((tj - t[i]) / (t[i + 1] - t[i]), 0.0, 1.0))
-        val = (1 - w) * array[i].astype(np.float32) + w * array[i + 1].astype(np.float32)
-        out[j] = np.rint(val) if array.dtype == np.int16 else val
-    return out, step
-
-
-def _deskew(
-    array: NDArray[Any], affine: NDArray[np.float64], normal: NDArray[np.float64]
+def _resample_physically(
+    array: NDArray[Any],
+    info: SeriesInfo,
+    g: StackGeometry,
+    slots: SlotLayout,
+    report: GeometryReport,
+    limits: Limits | None,
 ) -> tuple[NDArray[Any], NDArray[np.float64]]:
-    """Shift each slice in its plane so that the slice axis follows the normal."""
-    from scipy import ndimage
+    """Resample a tilted, unevenly spaced or gapped stack onto an orthogonal grid holding it.
 
-    slice_vec = affine[:3, 0]
-    step = float(slice_vec @ normal)
-    lateral = slice_vec - step * normal
-    col_step, row_step = affine[:3, 1], affine[:3, 2]
-    # lateral offset per slice, in (row, col) pixel units
-    per_slice = np.array(
-        [lateral @ col_step / (col_step @ col_step), lateral @ row_step / (row_step @ row_step)]
+    Each present slice is placed by its own ImagePositionPatient; see
+    :mod:`~ivcviewer.dicom.orthogonal` for the interpolation.
+    """
+    present = slots.present_slots
+    positions = np.array([info.images[slots.first_of_slot[s]].position for s in present])
+    d = g.distances[g.unique]
+    step = g.step_mm if not g.irregular else _even_step(d - d[0])
+    steps = (info.affine[:3, 1], info.affine[:3, 2])
+    rows_cols = (int(array.shape[1]), int(array.shape[2]))
+    lateral = g.tilted or g.off_line
+    n, r, c = grid_size(positions, steps, rows_cols, step, lateral)
+    nbytes = n * r * c * array.dtype.itemsize
+    what = "unevenly spaced slices" if g.irregular else "slices"
+    (limits or default_limits()).check_allocation(
+        int(nbytes) if np.isfinite(nbytes) and nbytes < 2.0**62 else 2**62,
+        f"resampling {len(d)} {what} onto an orthogonal {step:.4g} mm grid of {n:,.4g} x "
+        f"{r:,.4g} x {c:,.4g} voxels",
+        fix="check ImagePositionPatient of the series (a position may be damaged), or load "
+        "with on_irregular 'warn' to keep the slices as they are.",
     )
-    fill = float(array.min()) if array.size else 0.0
-    out = np.empty_like(array)
-    for k in range(array.shape[0]):
-        shifted = ndimage.shift(
-            array[k].astype(np.float32), k * per_slice, order=1, mode="constant", cval=fill
+    grid = orthogonal_grid(positions, steps, rows_cols, step, lateral)
+    fill = min(float(array[s].min()) for s in present) if array.size else 0.0
+    out = resample_onto(array, grid, fill, rows=present)
+    _report_resampling(report, g, grid, len(d), slots.n_slots, fill)
+    return out, grid.affine
+
+
+def _even_step(t: NDArray[np.float64]) -> float:
+    """The step of the regular grid for slices at distances ``t`` (from 0, sorted).
+
+    The median step, shortened so that a whole number of steps spans the stack: the grid's
+    first and last slices are the stack's, and no step is longer than the median.
+
+    >>> _even_step(np.array([0.0, 2.0, 4.0, 7.0, 9.0, 11.0]))  # 6 steps of 11/6 mm
+    1.8333333333333333
+    """
+    median = float(np.median(np.diff(t)))
+    with np.errstate(all="ignore"):
+        intervals = float(np.ceil(t[-1] / median - 1e-6))
+    if not np.isfinite(intervals) or intervals > 2.0**53:
+        return median  # absurd positions: the memory budget refuses the grid
+    return float(t[-1] / max(1.0, intervals))
+
+
+def _report_resampling(
+    report: GeometryReport,
+    g: StackGeometry,
+    grid: OrthogonalGrid,
+    n_source: int,
+    n_slots: int,
+    fill: float,
+) -> None:
+    """The ``resampled`` items of a physical resampling; ``grid_extended`` when the grid grew."""
+    how = (
+        "each slice sampled at the target point's own in-plane position (bilinear), then the "
+        "two slices bracketing it blended by their distances along the normal"
+    )
+    if g.irregular:
+        steps = np.diff(grid.distances_mm)
+        report.add(
+            ReportCode.RESAMPLED,
+            Severity.WARNING,
+            f"{n_source} unevenly spaced slices ({steps.min():.4g} to {steps.max():.4g} mm apart) "
+            f"interpolated onto a regular {grid.step_mm:.4g} mm grid of {grid.shape[0]} slices "
+            f"({how}).",
         )
-        out[k] = np.rint(shifted) if array.dtype == np.int16 else shifted
-    new_affine = affine.copy()
-    new_affine[:3, 0] = normal * step
-    return out, geometry.as_affine(new_affine)
+    if g.missing_slots:
+        report.add(
+            ReportCode.RESAMPLED,
+            Severity.WARNING,
+            f"missing slice(s) at grid indices {g.missing_slots[:20]} interpolated along the "
+            f"normal from their neighbours ({how}).",
+        )
+    if g.tilted:
+        report.add(
+            ReportCode.RESAMPLED,
+            Severity.WARNING,
+            f"the {g.tilt_deg:.2f} degree gantry tilt was removed by resampling onto an "
+            f"orthogonal grid ({how}); points outside the source slices hold {fill:g} (the "
+            "stack's lowest value: its air or padding).",
+        )
+    before, after = grid.added_before, grid.added_after
+    if any(before) or any(after):
+        rows_cols = grid.source_rows_cols
+        spacing = np.linalg.norm(grid.affine[:3, 1:3], axis=0)
+        parts = [
+            f"{b} {name}(s) before the first and {a} after the last ({(a + b) * sp:.4g} mm)"
+            for name, b, a, sp in zip(("row", "column"), before, after, spacing, strict=True)
+            if a or b
+        ]
+        shift = ", ".join(f"{v:.4g}" for v in grid.origin_shift_mm)
+        report.add(
+            ReportCode.GRID_EXTENDED,
+            Severity.WARNING,
+            f"the grid was extended from {n_slots} x {rows_cols[0]} x {rows_cols[1]} to "
+            f"{' x '.join(str(v) for v in grid.shape)} (slice, row, col) so that every source "
+            f"voxel is inside it: {'; '.join(parts)}; voxel (0, 0, 0) moved by ({shift}) mm "
+            "LPS from the first slice's first pixel.",
+        )

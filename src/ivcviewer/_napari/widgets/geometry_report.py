@@ -24,16 +24,24 @@ def _fmt(values: Any, sep: str = ", ") -> str:
     return sep.join(f"{float(v):.4g}" for v in values)
 
 
-def _tilt_text(tilt_deg: float, reported: bool, resampled: bool) -> str:
+def _tilt_text(tilt_deg: float, reported: bool, resampled: bool, extended: bool = False) -> str:
     """The gantry tilt row: kept as a sheared grid, removed by resampling, or none.
+
+    ``extended``: the resampled grid was extended to hold every source voxel (its
+    ``grid_extended`` report item gives the shapes, rows added and origin shift).
 
     >>> _tilt_text(15.0, True, False), _tilt_text(0.0, True, True), _tilt_text(0.0, False, False)
     ('15.00 deg, kept (sheared grid)', 'removed (resampled to an orthogonal grid)', 'none')
+    >>> _tilt_text(0.0, True, True, extended=True)
+    'removed (resampled to an orthogonal grid, extended to hold every source voxel)'
     """
     if tilt_deg >= 1e-3:
         return f"{tilt_deg:.2f} deg, kept (sheared grid)"
     if reported:
-        return "removed (resampled to an orthogonal grid)" if resampled else "reported (see below)"
+        if not resampled:
+            return "reported (see below)"
+        grown = ", extended to hold every source voxel" if extended else ""
+        return f"removed (resampled to an orthogonal grid{grown})"
     return "none"
 
 
@@ -52,18 +60,23 @@ def report_rows(metadata: Mapping[str, Any]) -> list[tuple[str, str]]:
     if not isinstance(g, Mapping):
         return []
     tilt = float(g.get("tilt_deg", 0.0))
+    items = metadata.get("geometry_report", g.get("report", []))
+    extended = any(item.get("code") == "grid_extended" for item in items)
     rows = [
         ("Series", str(metadata.get("description") or metadata.get("series_uid") or "")),
         ("Modality", str(g.get("modality", ""))),
         ("Orientation", f"{g.get('orientation', '')} (voxel axes {g.get('axes', '')})"),
         ("Shape", " x ".join(str(n) for n in g.get("shape", [])) + " (slice, row, col)"),
         ("Spacing (mm)", _fmt(g.get("spacing_mm", [])) + " (slice, row, col)"),
-        ("Gantry tilt", _tilt_text(tilt, bool(g.get("tilt_reported")), bool(g.get("resampled")))),
+        (
+            "Gantry tilt",
+            _tilt_text(tilt, bool(g.get("tilt_reported")), bool(g.get("resampled")), extended),
+        ),
         ("Gaps", "; ".join(g.get("gaps", [])) or "none"),
         ("Rescale to HU", str(g.get("rescale", ""))),
         ("Window (C / W)", _fmt(g.get("window", ()), " / ")),
     ]
-    for item in metadata.get("geometry_report", g.get("report", [])):
+    for item in items:
         rows.append((f"{item['severity']}: {item['code']}", str(item["message"])))
     return rows
 
