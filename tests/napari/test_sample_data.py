@@ -138,3 +138,65 @@ def test_the_manifest_lists_the_samples() -> None:
         "Case phantom CT with truth labels": "ivcviewer._napari.sample_data:phantom_ct_with_truth",
         "Real abdominal CT with anatomy": "ivcviewer._napari.sample_data:real_ct_with_anatomy",
     }
+
+
+@pytest.mark.parametrize("open_first", ["sample", "widget"])
+def test_case_overlay_fits_the_phantom_sample_at_once(
+    make_napari_viewer, cache: Path, open_first: str
+) -> None:
+    """The sample's CT names its truth folder: Fit overlay works without choosing a source,
+    whether the widget is opened before or after the sample."""
+    from ivcviewer._napari.widgets.case_overlay import AnatomySource, CaseOverlayWidget
+
+    viewer = make_napari_viewer(show=True)
+
+    def add_sample() -> None:
+        for data in sample_data.phantom_ct("small"):
+            viewer.add_layer(Layer.create(*data))
+
+    if open_first == "sample":
+        add_sample()
+    widget = CaseOverlayWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Case overlay")
+    if open_first == "widget":
+        add_sample()
+    assert widget.source == AnatomySource.PHANTOM_TRUTH
+    assert widget.model.paths[AnatomySource.PHANTOM_TRUTH] == str(
+        sample_data.phantom_folder("small")
+    )
+    result = widget.run()
+    assert result.drawn
+
+
+def test_a_chosen_path_is_kept_when_a_sample_opens(make_napari_viewer, cache: Path) -> None:
+    from ivcviewer._napari.widgets.case_overlay import AnatomySource, CaseOverlayWidget
+
+    viewer = make_napari_viewer(show=True)
+    widget = CaseOverlayWidget(viewer)
+    widget.set_source(AnatomySource.LANDMARKS_JSON, "/somewhere/landmarks.json")
+    for data in sample_data.phantom_ct("small"):
+        viewer.add_layer(Layer.create(*data))
+    assert widget.source == AnatomySource.LANDMARKS_JSON
+    assert AnatomySource.PHANTOM_TRUTH not in widget.model.paths
+
+
+def test_real_ct_sample_names_its_label_map() -> None:
+    ct = sample_data.real_ct_with_anatomy()[0]
+    source, path, names = sample_data.anatomy_source_of(ct[1]["metadata"])
+    from ivcviewer.sample_data import real_abdominal_ct
+
+    sample = real_abdominal_ct()
+    assert source.value == "label map file (structure names)"
+    assert (path, names) == (str(sample.labels), str(sample.names))
+
+
+def test_case_overlay_fits_the_real_ct_sample_at_once(make_napari_viewer) -> None:
+    from ivcviewer._napari.widgets.case_overlay import AnatomySource, CaseOverlayWidget
+
+    viewer = make_napari_viewer(show=True)
+    for data in sample_data.real_ct_with_anatomy():
+        viewer.add_layer(Layer.create(*data))
+    widget = CaseOverlayWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Case overlay")
+    assert widget.source == AnatomySource.LABELMAP_FILE
+    assert widget.run().drawn

@@ -9,6 +9,11 @@
   structures, named and coloured), ready for the *Case overlay* widget's "label map layer"
   source.
 
+Each sample's CT layer names its own anatomy source in its metadata
+(:data:`ANATOMY_SOURCE_KEY`, read by :func:`anatomy_source_of`): the phantom's truth folder, or
+the real CT's anatomy label map file with its names. The *Case overlay* widget fills that
+source in when the CT is chosen, so **Fit overlay** works at once.
+
 The phantom is generated on first use and kept in the user cache
 (:func:`ivcviewer.phantom.cached_phantom`, about 10 s for the standard size, a second after
 that). Nothing is downloaded. Any failure is raised as an :class:`~ivcviewer.errors.IvcviewerError`
@@ -31,6 +36,7 @@ from ..phantom import cached_phantom
 from ..phantom.output import CT_DIR, LABELS_FILE, LANDMARKS_FILE
 from ..report import ValidationMode
 from ..sample_data import real_abdominal_ct
+from ..widget_models import AnatomyInput
 from .layers import (
     LayerDataTuple,
     image_layer_data,
@@ -52,6 +58,43 @@ REAL_ANATOMY_NAME = "Real abdominal CT anatomy labels"
 
 #: Opacity of the truth labels over the CT.
 TRUTH_OPACITY = 0.35
+
+#: The CT layer's metadata entry naming the sample's anatomy source: ``{"source": <an
+#: AnatomyInput value>, "path": <folder or file>, "names": <label names file, optional>}``.
+ANATOMY_SOURCE_KEY = "ivcviewer_anatomy_source"
+
+
+def anatomy_source_entry(
+    source: AnatomyInput, path: str | Path, names: str | Path | None = None
+) -> dict[str, str]:
+    """The metadata entry (:data:`ANATOMY_SOURCE_KEY`) of an anatomy source.
+
+    >>> anatomy_source_entry(AnatomyInput.PHANTOM_TRUTH, "ph")
+    {'source': 'phantom truth folder', 'path': 'ph'}
+    """
+    entry = {"source": AnatomyInput(source).value, "path": str(path)}
+    if names is not None:
+        entry["names"] = str(names)
+    return entry
+
+
+def anatomy_source_of(metadata: Any) -> tuple[AnatomyInput, str, str | None] | None:
+    """The anatomy source a layer's metadata names (source, path, names file), or None.
+
+    >>> anatomy_source_of({ANATOMY_SOURCE_KEY: anatomy_source_entry("phantom truth folder", "ph")})
+    (<AnatomyInput.PHANTOM_TRUTH: 'phantom truth folder'>, 'ph', None)
+    >>> anatomy_source_of({}), anatomy_source_of({ANATOMY_SOURCE_KEY: {"source": "?"}})
+    (None, None)
+    """
+    entry = metadata.get(ANATOMY_SOURCE_KEY) if isinstance(metadata, dict) else None
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+        return None
+    try:
+        source = AnatomyInput(entry.get("source"))
+    except ValueError:
+        return None
+    names = entry.get("names")
+    return source, entry["path"], names if isinstance(names, str) else None
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -89,7 +132,9 @@ def _ct_layer(folder: Path) -> LayerDataTuple:
             f"{folder / CT_DIR}: expected one CT series in the phantom folder, found {len(vols)}; "
             "delete the folder so that it is generated again."
         )
-    return image_layer_data(vols[0], name=CT_NAME)
+    ct = image_layer_data(vols[0], name=CT_NAME)
+    ct[1]["metadata"][ANATOMY_SOURCE_KEY] = anatomy_source_entry(AnatomyInput.PHANTOM_TRUTH, folder)
+    return ct
 
 
 @_one_line_errors("Case phantom CT")
@@ -144,18 +189,24 @@ def real_ct_with_anatomy() -> list[LayerDataTuple]:
             "reinstall ivcviewer to restore it."
         )
     ct = image_layer_data(vols[0], name=REAL_CT_NAME)
+    ct[1]["metadata"][ANATOMY_SOURCE_KEY] = anatomy_source_entry(
+        AnatomyInput.LABELMAP_FILE, sample.labels, sample.names
+    )
     labels, table = load_labels(sample.labels, sample.names)
     anatomy = labels_layer_data(labels, table, name=REAL_ANATOMY_NAME, opacity=TRUTH_OPACITY)
     return [ct, anatomy]
 
 
 __all__ = [
+    "ANATOMY_SOURCE_KEY",
     "CT_NAME",
     "DEFAULT_SIZE",
     "LANDMARKS_NAME",
     "REAL_ANATOMY_NAME",
     "REAL_CT_NAME",
     "TRUTH_NAME",
+    "anatomy_source_entry",
+    "anatomy_source_of",
     "phantom_ct",
     "phantom_ct_with_truth",
     "phantom_folder",

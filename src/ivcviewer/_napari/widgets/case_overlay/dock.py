@@ -109,6 +109,8 @@ class CaseOverlayWidget(QWidget):
 
         self.model.set_case(default_case_path())
         self.model.set_source(self.model.source)
+        self.ct_combo.layer_changed.connect(self._source_of_ct)
+        self._source_of_ct(self.ct_combo.layer())
 
     def _alias_children(self) -> None:
         """The panels' widgets as attributes of the dock (scripts and tests use them)."""
@@ -194,6 +196,14 @@ class CaseOverlayWidget(QWidget):
     def set_ct_layer(self, layer: Image) -> None:
         """Fit the findings on this CT layer's grid."""
         self.ct_combo.set_layer(layer)
+
+    def _source_of_ct(self, layer: Layer | None) -> None:
+        """Take the anatomy source a CT layer names (a sample's), unless a path is given."""
+        from ...sample_data import anatomy_source_of
+
+        found = anatomy_source_of(getattr(layer, "metadata", None))
+        if found is not None and not any(p.strip() for p in self.model.paths.values()):
+            self.set_source(found[0], found[1], names_path=found[2])
 
     def _ct_layer(self) -> Image:
         layer = self.ct_combo.layer()
