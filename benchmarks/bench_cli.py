@@ -18,7 +18,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -26,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from _common import print_targets, write_json
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -136,16 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         "ivcviewer --help: median <= 0.25 s": help_median <= 0.25,
         f"ivcviewer --help imports none of {', '.join(HEAVY)}": not heavy,
     }
-    print()
-    for text, ok in checks.items():
-        print(f"{'MET    ' if ok else 'NOT MET'}  {text}")
+    print_targets(checks)
     if heavy:
         print(f"         imported: {', '.join(heavy)}")
     if args.json:
         payload = {"results": results, "slowest_imports": top, "heavy": heavy, "targets": checks}
-        tmp = args.json.with_name(args.json.name + ".partial")
-        tmp.write_text(json.dumps(payload, indent=2))
-        os.replace(tmp, args.json)
+        write_json(args.json, payload)
     return 0 if all(checks.values()) else 1
 
 

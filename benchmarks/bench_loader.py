@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import print_targets, write_json
 
 LOADERS = ("ivcviewer", "simpleitk", "pydicom")
 MIB = 1024.0 * 1024.0
@@ -385,9 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
-    print()
-    for text, ok in checks.items():
-        print(f"{'MET    ' if ok else 'NOT MET'}  {text}")
+    print_targets(checks)
     if args.json:
         payload = {
             "machine": info,
@@ -398,9 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             "results": results,
             "targets": checks,
         }
-        tmp = args.json.with_name(args.json.name + ".partial")
-        tmp.write_text(json.dumps(payload, indent=2))
-        os.replace(tmp, args.json)
+        write_json(args.json, payload)
     return 0 if all(checks.values()) else 1
 
 

@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _common import print_targets, write_json
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -140,14 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     for key, name in names.items():
         print(f"| {name} | {summary[key]['best']:.2f} | {summary[key]['median']:.2f} |")
     checks = {"first slice on screen <= 1 s (median)": summary["first_slice_s"]["median"] <= 1.0}
-    print()
-    for text, ok in checks.items():
-        print(f"{'MET    ' if ok else 'NOT MET'}  {text}")
+    print_targets(checks)
     if args.json:
         payload = {"rounds": rounds, "summary": summary, "targets": checks}
-        tmp = args.json.with_name(args.json.name + ".partial")
-        tmp.write_text(json.dumps(payload, indent=2))
-        os.replace(tmp, args.json)
+        write_json(args.json, payload)
     return 0 if all(checks.values()) else 1
 
 
