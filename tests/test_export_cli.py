@@ -20,6 +20,7 @@ import pytest
 from _overlay_factory import NAMES, sample_world
 from _seg_check import dciodvfy_lines, dcmqi_segments, dcmqi_tool, highdicom_segments, numbered
 from _seg_check import on_grid as world_on_grid
+from _small_ct_factory import REGION_NAMES, write_small_ct
 from pydicom import dcmread
 
 from ivcviewer._atomic import MARKER, verify_set
@@ -33,24 +34,17 @@ hd = pytest.importorskip("highdicom")
 from ivcviewer.interop.sr_read import read_sr  # noqa: E402
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-TABLE = {1: "mass", 2: "intravascular_tumour"}
+TABLE = REGION_NAMES
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A small CT as DICOM and as NIfTI, and a label map with names in another voxel order."""
     root = tmp_path_factory.mktemp("export")
-    affine = np.array([[0, 0, 0.8, -30.0], [0, 0.8, 0, -20.0], [2.5, 0, 0, -10.0], [0, 0, 0, 1]])
-    rng = np.random.default_rng(0)
-    hu = rng.normal(40, 10, (10, 40, 40)).round().astype(np.int16)
-    lab = np.zeros(hu.shape, np.uint8)
-    lab[2:7, 5:20, 8:30] = 1
-    lab[3:5, 25:35, 10:20] = 2
-    write_ct_series(Volume(hu, affine), root / "ct", uid_seed="export")
-    (ct,) = open_path(root / "ct")
+    written = write_small_ct(root / "ct", seed=0, uid_seed="export")
+    ct, labels = written.ct, written.labels
     for name in ("labels", "ctn", "out"):
         (root / name).mkdir()
-    labels = ct.with_array(lab)
     # the label map in the canonical (display) voxel order: export must place it by the affines
     path, _ = save_labels(
         labels.to_canonical(), LabelTable.from_names(TABLE), root / "labels" / "labels.nii.gz"

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _small_ct_factory import REGION_NAMES, write_small_ct
 from pydicom import Dataset, dcmread
 from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
@@ -191,18 +192,10 @@ def check_round_trip_values(rows: Sequence[Any], regions: Sequence[RegionMeasure
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("small")
-    affine = np.array([[0, 0, 0.8, -30.0], [0, 0.8, 0, -20.0], [2.5, 0, 0, -10.0], [0, 0, 0, 1.0]])
-    rng = np.random.default_rng(0)
-    hu = rng.normal(40, 10, (10, 40, 40)).round().astype(np.int16)
-    lab = np.zeros(hu.shape, np.uint8)
-    lab[2:7, 5:20, 8:30] = 1
-    lab[3:5, 25:35, 10:20] = 2
-    hu[lab == 1] += 30
-    files = write_ct_series(Volume(hu, affine), folder / "ct", uid_seed="small")
-    (ct,) = open_path(folder / "ct")
-    labels = ct.with_array(lab)
-    table = LabelTable.from_names({1: "mass", 2: "intravascular_tumour"})
-    seg = make_seg([dcmread(f) for f in files], labels, table, {1: MASS, 2: THROMBUS})
+    written = write_small_ct(folder / "ct", seed=0, uid_seed="small", mass_contrast=30)
+    ct, labels = written.ct, written.labels
+    table = LabelTable.from_names(REGION_NAMES)
+    seg = make_seg([dcmread(f) for f in written.files], labels, table, {1: MASS, 2: THROMBUS})
     seg_path = folder / "seg.dcm"
     seg.save_as(seg_path)
     case = load_case(default_case_path())

@@ -14,15 +14,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
+from _small_ct_factory import REGION_NAMES, write_small_ct
 
 from ivcviewer.annotations import default_case_path
-from ivcviewer.dicom.write import write_ct_series
-from ivcviewer.io import open_path
 from ivcviewer.io.labels import LabelTable
 from ivcviewer.measure import PATIENT_AXES
-from ivcviewer.volume import Volume
 
 pytestmark = pytest.mark.napari
 
@@ -36,7 +33,7 @@ from ivcviewer.interop.sr_read import SRReadError, read_sr  # noqa: E402
 from ivcviewer.workflows.export import export_seg  # noqa: E402
 from ivcviewer.workflows.export_sr import export_sr  # noqa: E402
 
-NAMES = {1: "mass", 2: "intravascular_tumour"}
+NAMES = REGION_NAMES
 #: Columns whose text a fresh measurement and the report's row share (same figures, same form).
 FIGURE_COLUMNS = (
     "Long x short / length mm",
@@ -49,16 +46,8 @@ FIGURE_COLUMNS = (
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("sr")
-    affine = np.array([[0, 0, 0.8, -30.0], [0, 0.8, 0, -20.0], [2.5, 0, 0, -10.0], [0, 0, 0, 1.0]])
-    rng = np.random.default_rng(1)
-    hu = rng.normal(40, 10, (10, 40, 40)).round().astype(np.int16)
-    lab = np.zeros(hu.shape, np.uint8)
-    lab[2:7, 5:20, 8:30] = 1
-    lab[3:5, 25:35, 10:20] = 2
-    hu[lab == 1] += 30
-    write_ct_series(Volume(hu, affine), folder / "ct", uid_seed="table-sr")
-    (ct,) = open_path(folder / "ct")
-    labels = ct.with_array(lab)
+    written = write_small_ct(folder / "ct", seed=1, uid_seed="table-sr", mass_contrast=30)
+    ct, labels = written.ct, written.labels
     table = LabelTable.from_names(NAMES)
     (folder / "out").mkdir()
     case = default_case_path()
