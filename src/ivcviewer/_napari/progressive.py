@@ -31,7 +31,7 @@ from .._progress import LoadProgress, reporting_progress
 from ..dicom.scan import ScanResult
 from ..dicom.series import SeriesInfo
 from ..report import ValidationMode
-from ..volume import ABDOMEN_WINDOW, Volume, VolumeMetadata
+from ..volume import Volume
 from .layers import image_layer_data
 
 #: Series with at least this many compressed images load in the background with a preview.
@@ -84,16 +84,9 @@ class BackgroundLoad:
 
 def _preview_volume(info: SeriesInfo, array: Any) -> Volume:
     """The array being filled, on the series' scanned grid, as a volume for the layer."""
-    metadata = VolumeMetadata(
-        modality=info.modality,
-        description=info.description,
-        series_uid=info.series_uid,
-        study_uid=info.study_uid,
-        frame_of_reference_uid=info.frame_of_reference_uid,
-        window=info.window if info.window is not None else ABDOMEN_WINDOW,
-        source="dicom",
-    )
-    return Volume(array, info.affine, metadata=metadata)
+    from ..dicom.load import series_metadata
+
+    return Volume(array, info.affine, metadata=series_metadata(info))
 
 
 def _show_slice(viewer: Any, info: SeriesInfo, row: int) -> None:

@@ -245,7 +245,7 @@ def load_series(
         progress if progress is not None else default_progress(),
     )
     report = GeometryReport(list(info.report.items))
-    metadata = _metadata(info, rescaled)
+    metadata = series_metadata(info, rescaled=rescaled)
     if rescaled:
         slopes = {r.rescale for r in info.images if r.rescale is not None}
         text = ", ".join(f"slope {s:g}, intercept {b:g}" for s, b in sorted(slopes)[:3])
@@ -321,8 +321,11 @@ def _check_memory(info: SeriesInfo, n_rows: int, n_workers: int, limits: Limits)
     )
 
 
-def _metadata(info: SeriesInfo, rescaled: bool) -> VolumeMetadata:
-    """Provenance of a volume loaded from ``info``."""
+def series_metadata(info: SeriesInfo, *, rescaled: bool = False) -> VolumeMetadata:
+    """Provenance of a volume loaded from ``info`` (``rescaled``: HU from RescaleSlope/Intercept).
+
+    The volume's window is the series' own, else :data:`~ivcviewer.volume.ABDOMEN_WINDOW`.
+    """
     return VolumeMetadata(
         modality=info.modality,
         description=info.description,
