@@ -43,6 +43,39 @@ def cut_quoted_values(message: str) -> str:
     return _QUOTED.sub(lambda m: shown_arg(m.group(1)), message)
 
 
+def add_case_fit_inputs(
+    parser: argparse.ArgumentParser, *, anatomy_help: str, phantom_truth_help: str
+) -> None:
+    """Add what a case's findings are fitted from: ``CT_PATH``, ``--case FILE`` and the anatomy.
+
+    The anatomy is one of ``--anatomy LABELMAP`` (with ``--anatomy-names JSON``),
+    ``--landmarks JSON`` or ``--phantom-truth DIR`` (required, mutually exclusive).
+
+    >>> p = argparse.ArgumentParser()
+    >>> add_case_fit_inputs(p, anatomy_help="a", phantom_truth_help="t")
+    >>> sorted(vars(p.parse_args(["ct", "--case", "c.yaml", "--landmarks", "l.json"])).items())
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('anatomy', None), ('anatomy_names', None), ('case', 'c.yaml'), ('ct', 'ct'),
+     ('landmarks', 'l.json'), ('phantom_truth', None)]
+    """
+    parser.add_argument(
+        "ct", metavar="CT_PATH", help="the CT: DICOM folder or file, or a volume file"
+    )
+    parser.add_argument("--case", metavar="FILE", required=True, help="case file (YAML)")
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--anatomy", metavar="LABELMAP", help=anatomy_help)
+    src.add_argument("--landmarks", metavar="JSON", help="landmarks JSON file (LPS mm)")
+    src.add_argument(
+        "--phantom-truth", metavar="DIR", dest="phantom_truth", help=phantom_truth_help
+    )
+    parser.add_argument(
+        "--anatomy-names",
+        metavar="JSON",
+        dest="anatomy_names",
+        help="label table of --anatomy (value -> name); default: <stem>_labels.json beside it",
+    )
+
+
 def add_series_options(
     parser: argparse.ArgumentParser,
     *,

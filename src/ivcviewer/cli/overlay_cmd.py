@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._lazy import lazy_exports
 from ..report import ValidationMode
-from .options import add_series_options
+from .options import add_case_fit_inputs, add_series_options
 
 if TYPE_CHECKING:
     from ..workflows.overlay import OUTPUT_FILES
@@ -66,27 +66,12 @@ def add_parser(subparsers: Any) -> None:
             "phantom's truth folder (--phantom-truth). See docs/overlay.md."
         ),
     )
-    p.add_argument("ct", metavar="CT_PATH", help="the CT: DICOM folder or file, or a volume file")
-    p.add_argument("--case", metavar="FILE", required=True, help="case file (YAML)")
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument(
-        "--anatomy",
-        metavar="LABELMAP",
-        help="anatomy label map (TotalSegmentator class names), or a DICOM SEG or RTSTRUCT made "
-        "on CT_PATH, from which landmarks are derived",
-    )
-    src.add_argument("--landmarks", metavar="JSON", help="landmarks JSON file (LPS mm)")
-    src.add_argument(
-        "--phantom-truth",
-        metavar="DIR",
-        dest="phantom_truth",
-        help="a phantom's truth folder (landmarks.json, and its label map if there is one)",
-    )
-    p.add_argument(
-        "--anatomy-names",
-        metavar="JSON",
-        dest="anatomy_names",
-        help="label table of --anatomy (value -> name); default: <stem>_labels.json beside it",
+    add_case_fit_inputs(
+        p,
+        anatomy_help="anatomy label map (TotalSegmentator class names), or a DICOM SEG or "
+        "RTSTRUCT made on CT_PATH, from which landmarks are derived",
+        phantom_truth_help="a phantom's truth folder (landmarks.json, and its label map if "
+        "there is one)",
     )
     add_series_options(
         p,

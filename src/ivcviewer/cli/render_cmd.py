@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .options import add_series_options
+from .options import add_case_fit_inputs, add_series_options
 
 #: The module that fits and renders in napari (run as ``python -m``).
 NAPARI_RENDER_MODULE = "ivcviewer._napari.render"
@@ -50,24 +50,11 @@ def add_parser(subparsers: Any) -> None:
             "into --out. See docs/rendering.md."
         ),
     )
-    p.add_argument("ct", metavar="CT_PATH", help="the CT: DICOM folder or file, or a volume file")
-    p.add_argument("--case", metavar="FILE", required=True, help="case file (YAML)")
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument(
-        "--anatomy",
-        metavar="LABELMAP",
-        help="anatomy label map (TotalSegmentator class names), or a DICOM SEG or RTSTRUCT made "
-        "on CT_PATH",
-    )
-    src.add_argument("--landmarks", metavar="JSON", help="landmarks JSON file (LPS mm)")
-    src.add_argument(
-        "--phantom-truth", metavar="DIR", dest="phantom_truth", help="a phantom's truth folder"
-    )
-    p.add_argument(
-        "--anatomy-names",
-        metavar="JSON",
-        dest="anatomy_names",
-        help="label table of --anatomy (value -> name); default: <stem>_labels.json beside it",
+    add_case_fit_inputs(
+        p,
+        anatomy_help="anatomy label map (TotalSegmentator class names), or a DICOM SEG or "
+        "RTSTRUCT made on CT_PATH",
+        phantom_truth_help="a phantom's truth folder",
     )
     add_series_options(
         p,
