@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,28 +20,12 @@ from _dicom_factory import axial_volume
 from _seg_factory import dicom_ct, write_seg
 
 from ivcviewer.errors import IvcviewerError
+from ivcviewer.public import SeriesHit
 from ivcviewer.volume import Volume
 from ivcviewer.widget_models.public_ct import SearchFields
 
 #: Longest a held fetch waits for its cancel (a safety net: the tests cancel at once).
 HOLD_LIMIT_S = 60.0
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A search hit with the attributes :class:`ivcviewer.public.SeriesHit` has."""
-
-    series_uid: str
-    study_uid: str
-    collection: str
-    patient_id: str
-    description: str
-    modality: str
-    body_part: str
-    n_images: int
-    size_mb: float
-    licence: str
-    segs: tuple[tuple[str, str, str], ...] = ()
 
 
 class Refused(IvcviewerError):
@@ -66,7 +49,7 @@ class LocalServer:
         self.seg_uid = str(pydicom.dcmread(root / "served" / "seg" / "seg.dcm").SeriesInstanceUID)
         self.folders = {self.ct_uid: root / "served" / "ct", self.seg_uid: root / "served" / "seg"}
         self.hits = [
-            Hit(
+            SeriesHit(
                 self.ct_uid,
                 self.study_uid,
                 "c4kc_kits",
@@ -79,7 +62,7 @@ class LocalServer:
                 "CC BY 4.0",
                 ((self.seg_uid, "SEG", "kidney and liver"),),
             ),
-            Hit(
+            SeriesHit(
                 "1.2.826.0.1.3680043.8.498.2",
                 "1.2.826.0.1.3680043.8.498.3",
                 "tcga_sarc",
