@@ -8,6 +8,7 @@ polling ``cancel``, and renames it to ``<to>/<series UID>`` only when complete.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import threading
 from collections.abc import Callable
@@ -26,6 +27,13 @@ from ivcviewer.widget_models.public_ct import SearchFields
 
 #: Longest a held fetch waits for its cancel (a safety net: the tests cancel at once).
 HOLD_LIMIT_S = 60.0
+
+
+def idc_search_unavailable() -> str | None:
+    """Why the real offline IDC search cannot run here, or None."""
+    if importlib.util.find_spec("idc_index_data") is None:
+        return "idc-index-data (the offline IDC index) is not installed"
+    return None
 
 
 class Refused(IvcviewerError):

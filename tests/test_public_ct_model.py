@@ -3,13 +3,12 @@ cancel, the series and its SEG read; a real offline IDC search when idc-index is
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _public_ct_factory import LocalServer
+from _public_ct_factory import LocalServer, idc_search_unavailable
 
 from ivcviewer.errors import IvcviewerError
 from ivcviewer.widget_models.public_ct import (
@@ -23,6 +22,9 @@ from ivcviewer.widget_models.public_ct import (
     SearchFields,
     Source,
 )
+
+#: Why the real offline IDC search cannot run here (None when it can).
+IDC_SKIP = idc_search_unavailable()
 
 
 @pytest.fixture(scope="module")
@@ -234,20 +236,7 @@ def test_rows_from_hits_with_missing_values() -> None:
     assert row.cells() == ("cptac_sar", "", "leiomyosarcoma of the IVC", "", "", "CC BY 4.0", "")
 
 
-def _idc_search_available() -> str | None:
-    """Why the real offline IDC search cannot run here, or None."""
-    if importlib.util.find_spec("idc_index_data") is None:
-        return "idc-index-data (the offline IDC index) is not installed"
-    try:
-        from ivcviewer import public
-    except ImportError:
-        return "ivcviewer.public (the IDC search) is not in this checkout"
-    if not hasattr(public, "search_idc"):
-        return "ivcviewer.public has no search_idc in this checkout"
-    return None
-
-
-@pytest.mark.skipif(_idc_search_available() is not None, reason=str(_idc_search_available()))
+@pytest.mark.skipif(IDC_SKIP is not None, reason=str(IDC_SKIP))
 def test_real_offline_idc_search_finds_sarcoma_and_kidney_ct() -> None:
     m = PublicCTModel(PublicBackend())
     m.set_fields(SearchFields(collection="tcga_sarc", limit=5))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ pytestmark = pytest.mark.napari
 
 napari = pytest.importorskip("napari")
 import test_public_dicomweb as _dw  # noqa: E402
-from _public_ct_factory import LocalServer  # noqa: E402
+from _public_ct_factory import LocalServer, idc_search_unavailable  # noqa: E402
 from qtpy.QtWidgets import QLineEdit  # noqa: E402
 
 from ivcviewer._napari.widgets.public_ct import PublicCTWidget  # noqa: E402
@@ -25,6 +24,8 @@ ORTHANC_USER, ORTHANC_PASSWORD = _dw.USER, _dw.PASSWORD
 
 #: Longest wait for a worker thread (a bound against hanging, not a timing check).
 WAIT_MS = 120_000
+#: Why the real offline IDC search cannot run here (None when it can).
+IDC_SKIP = idc_search_unavailable()
 
 
 @pytest.fixture(scope="module")
@@ -155,20 +156,7 @@ def test_dicomweb_password_is_hidden_and_a_refusal_is_one_line(
     assert not any("secret" in k.lower() or "password" in k.lower() for k in vars(widget.model))
 
 
-def _idc_search_available() -> str | None:
-    """Why the real offline IDC search cannot run here, or None."""
-    if importlib.util.find_spec("idc_index_data") is None:
-        return "idc-index-data (the offline IDC index) is not installed"
-    try:
-        from ivcviewer import public
-    except ImportError:
-        return "ivcviewer.public (the IDC search) is not in this checkout"
-    if not hasattr(public, "search_idc"):
-        return "ivcviewer.public has no search_idc in this checkout"
-    return None
-
-
-@pytest.mark.skipif(_idc_search_available() is not None, reason=str(_idc_search_available()))
+@pytest.mark.skipif(IDC_SKIP is not None, reason=str(IDC_SKIP))
 def test_real_offline_idc_search_in_the_dock(make_napari_viewer: Any, qtbot: Any) -> None:
     widget = _dock(make_napari_viewer(show=True), None)
     widget.collection_edit.setText("c4kc_kits")
