@@ -19,13 +19,19 @@ IVC at 180, right psoas at the mass level (-35, 35, 0).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ivcviewer import geometry
+from ivcviewer.annotations import default_case_path
 from ivcviewer.annotations.anatomy import Landmarks, Provenance
+from ivcviewer.annotations.overlay import OverlayResult
+from ivcviewer.io import open_path
+from ivcviewer.phantom import build_phantom, write_phantom
 from ivcviewer.volume import Volume
+from ivcviewer.widget_models import AnatomyInput, CaseOverlayModel
 
 NAMES: dict[int, str] = {
     1: "inferior_vena_cava",
@@ -128,3 +134,12 @@ def truth_landmarks(ivc_top: float = 180.0, truncated: tuple[str, ...] = ()) -> 
         np.full_like(z, IVC_R),
         Provenance("points", "synthetic world", truncated=list(truncated)),
     )
+
+
+def fit_case_on_small_phantom(out: Path) -> OverlayResult:
+    """Write the small phantom into ``out`` and fit the packaged case on it from its truth."""
+    write_phantom(build_phantom("small"), out)
+    model = CaseOverlayModel()
+    model.set_case(default_case_path())
+    model.set_source(AnatomyInput.PHANTOM_TRUTH, out)
+    return model.fit(open_path(out / "ct")[0], "phantom CT")

@@ -7,14 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _overlay_factory import fit_case_on_small_phantom
 
 from ivcviewer import geometry
-from ivcviewer.annotations import default_case_path
 from ivcviewer.annotations.overlay import OverlayResult
 from ivcviewer.errors import AnatomyError
-from ivcviewer.io import open_path
-from ivcviewer.phantom import build_phantom, write_phantom
-from ivcviewer.widget_models import AnatomyInput, CaseOverlayModel
 from ivcviewer.widget_models.quiz import (
     CSV_COLUMNS,
     FULL_MARKS_MM,
@@ -30,12 +27,7 @@ from ivcviewer.widget_models.quiz import (
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory: pytest.TempPathFactory) -> OverlayResult:
     """The packaged case fitted on the small phantom from its truth."""
-    out: Path = tmp_path_factory.mktemp("phantom")
-    write_phantom(build_phantom("small"), out)
-    model = CaseOverlayModel()
-    model.set_case(default_case_path())
-    model.set_source(AnatomyInput.PHANTOM_TRUTH, out)
-    return model.fit(open_path(out / "ct")[0], "phantom CT")
+    return fit_case_on_small_phantom(tmp_path_factory.mktemp("phantom"))
 
 
 def _kinds(quiz: Quiz) -> dict[TaskKind, str]:

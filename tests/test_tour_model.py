@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from _overlay_factory import fit_case_on_small_phantom
 
-from ivcviewer.annotations import default_case_path
 from ivcviewer.annotations.overlay import OverlayResult
-from ivcviewer.io import open_path
-from ivcviewer.phantom import build_phantom, write_phantom
-from ivcviewer.widget_models import AnatomyInput, CaseOverlayModel
 from ivcviewer.widget_models.findings_tour import (
     MIN_FIELD_MM,
     SOFT_TISSUE_WINDOW,
@@ -22,12 +17,7 @@ from ivcviewer.widget_models.findings_tour import (
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory: pytest.TempPathFactory) -> OverlayResult:
     """The packaged case fitted on the small phantom from its truth."""
-    out: Path = tmp_path_factory.mktemp("phantom")
-    write_phantom(build_phantom("small"), out)
-    model = CaseOverlayModel()
-    model.set_case(default_case_path())
-    model.set_source(AnatomyInput.PHANTOM_TRUTH, out)
-    return model.fit(open_path(out / "ct")[0], "phantom CT")
+    return fit_case_on_small_phantom(tmp_path_factory.mktemp("phantom"))
 
 
 def test_steps_follow_the_case_order_and_skip_findings_not_drawn(fitted: OverlayResult) -> None:
