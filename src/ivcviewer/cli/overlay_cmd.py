@@ -110,23 +110,16 @@ def add_parser(subparsers: Any) -> None:
 
 def _inputs(args: argparse.Namespace) -> Any:
     """The inputs of ``args`` (every file read, so that no output goes into their folders)."""
-    from ..workflows import OverlayInputs
+    from ..workflows.overlay import OverlayInputs, overlay_input_files
 
-    files: list[Path] = [Path(args.ct), Path(args.case)]
-    for extra in (args.anatomy, args.anatomy_names, args.landmarks):
-        if extra:
-            files.append(Path(extra))
-    if args.phantom_truth:
-        files.append(Path(args.phantom_truth) / "landmarks.json")
-    return OverlayInputs(
-        ct=str(args.ct),
-        case=str(args.case),
-        anatomy=args.anatomy,
-        anatomy_names=args.anatomy_names,
-        landmarks=args.landmarks,
-        phantom_truth=args.phantom_truth,
-        files=tuple(files),
-    )
+    sources = {
+        "anatomy": args.anatomy,
+        "anatomy_names": args.anatomy_names,
+        "landmarks": args.landmarks,
+        "phantom_truth": args.phantom_truth,
+    }
+    files = overlay_input_files(str(args.ct), str(args.case), **sources)
+    return OverlayInputs(ct=str(args.ct), case=str(args.case), **sources, files=tuple(files))
 
 
 def _anatomy(args: argparse.Namespace, case: Any, ct: Any) -> Any:

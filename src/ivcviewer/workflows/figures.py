@@ -143,11 +143,16 @@ class RenderInputs:
         >>> [p.as_posix() for p in RenderInputs("ct", "c.yaml", phantom_truth="ph").files()]
         ['ct', 'c.yaml', 'ph/landmarks.json']
         """
-        found = [Path(self.ct), Path(self.case)]
-        found += [Path(p) for p in (self.anatomy, self.anatomy_names, self.landmarks) if p]
-        if self.phantom_truth:
-            found.append(Path(self.phantom_truth) / "landmarks.json")
-        return found
+        from .overlay import overlay_input_files
+
+        return overlay_input_files(
+            self.ct,
+            self.case,
+            anatomy=self.anatomy,
+            anatomy_names=self.anatomy_names,
+            landmarks=self.landmarks,
+            phantom_truth=self.phantom_truth,
+        )
 
     def args(self) -> list[str]:
         """The command line of the napari renderer (``python -m ivcviewer._napari.render``).

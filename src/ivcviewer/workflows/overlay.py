@@ -140,6 +140,27 @@ def z_range(vol: Volume) -> tuple[float, float]:
     return float(z.min()), float(z.max())
 
 
+def overlay_input_files(
+    ct: str,
+    case: str,
+    *,
+    anatomy: str | None = None,
+    anatomy_names: str | None = None,
+    landmarks: str | None = None,
+    phantom_truth: str | None = None,
+) -> list[Path]:
+    """Every file an overlay of these inputs reads (a phantom truth folder: its landmarks.json).
+
+    >>> [p.as_posix() for p in overlay_input_files("ct", "c.yaml", phantom_truth="ph")]
+    ['ct', 'c.yaml', 'ph/landmarks.json']
+    """
+    found = [Path(ct), Path(case)]
+    found += [Path(p) for p in (anatomy, anatomy_names, landmarks) if p]
+    if phantom_truth:
+        found.append(Path(phantom_truth) / "landmarks.json")
+    return found
+
+
 @dataclass(frozen=True)
 class OverlayInputs:
     """What an overlay was made from, as ``findings.json`` records it (paths as given)."""
