@@ -17,6 +17,16 @@ def public_ct() -> Path:
     return PUBLIC_CT
 
 
+@pytest.fixture(scope="module")
+def phantom_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small phantom written as DICOM with its truth, once per test module (about a second)."""
+    from ivcviewer.phantom import build_phantom, write_phantom
+
+    out = tmp_path_factory.mktemp("phantom")
+    write_phantom(build_phantom("small"), out)
+    return out
+
+
 @pytest.fixture(autouse=True)
 def _no_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never touch the user's home, cache or configuration folders."""

@@ -15,7 +15,6 @@ from _tumour_apart_factory import tumour_apart_labelmap, write_tumour_apart_labe
 from ivcviewer import workflows
 from ivcviewer.annotations import Landmarks, default_case_path, load_case
 from ivcviewer.errors import AnatomyError
-from ivcviewer.phantom import build_phantom, write_phantom
 from ivcviewer.widget_models import (
     AnatomyInput,
     CaseLayerInfo,
@@ -29,13 +28,6 @@ from ivcviewer.widget_models import (
     points_input,
 )
 from ivcviewer.workflows.findings_table import ALL_FINDINGS
-
-
-@pytest.fixture(scope="module")
-def phantom_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("phantom")
-    write_phantom(build_phantom("small"), out)
-    return out
 
 
 @pytest.fixture(scope="module")

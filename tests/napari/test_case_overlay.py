@@ -10,7 +10,6 @@ import pytest
 from ivcviewer import geometry
 from ivcviewer.annotations import Landmarks, default_case_path, load_case
 from ivcviewer.io import open_path
-from ivcviewer.phantom import build_phantom, write_phantom
 
 pytestmark = pytest.mark.napari
 
@@ -25,14 +24,6 @@ from ivcviewer._napari.widgets.case_overlay import (  # noqa: E402
     AnatomySource,
     CaseOverlayWidget,
 )
-
-
-@pytest.fixture(scope="module")
-def phantom_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small phantom written as DICOM with its truth (about a second)."""
-    out = tmp_path_factory.mktemp("phantom")
-    write_phantom(build_phantom("small"), out)
-    return out
 
 
 @pytest.fixture

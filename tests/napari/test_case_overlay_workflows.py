@@ -16,7 +16,6 @@ from _tumour_apart_factory import write_tumour_apart_labelmap
 from ivcviewer import workflows
 from ivcviewer.annotations import default_case_path, load_case
 from ivcviewer.io import load_labels
-from ivcviewer.phantom import build_phantom, write_phantom
 from ivcviewer.widget_models import CaseLayerInfo, OverlayLayerKind, VolumeLayerInfo
 
 pytestmark = pytest.mark.napari
@@ -34,13 +33,6 @@ from ivcviewer._napari.widgets.measure_table import (  # noqa: E402
     PASS_COLOR,
     MeasurementTableWidget,
 )
-
-
-@pytest.fixture(scope="module")
-def phantom_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("phantom")
-    write_phantom(build_phantom("small"), out)
-    return out
 
 
 def _open(viewer, paths: list[Path]) -> list[Layer]:  # type: ignore[no-untyped-def]

@@ -13,7 +13,6 @@ from ivcviewer import geometry
 from ivcviewer.geometry import affine_from_dicom
 from ivcviewer.io import open_path
 from ivcviewer.mesh import region_surface
-from ivcviewer.phantom import build_phantom, write_phantom
 from ivcviewer.volume import Volume
 
 pytestmark = pytest.mark.napari
@@ -109,14 +108,6 @@ def test_3d_screenshot_shows_the_lit_surface_right_side_left_head_up(make_napari
     upper_left = green & (np.arange(h)[:, None] < cy) & (np.arange(w)[None, :] < cx)
     lower_right = green & (np.arange(h)[:, None] > cy) & (np.arange(w)[None, :] > cx)
     assert g[upper_left].mean() > g[lower_right].mean() + 10
-
-
-@pytest.fixture(scope="module")
-def phantom_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small phantom written as DICOM with its truth (about a second)."""
-    out = tmp_path_factory.mktemp("phantom")
-    write_phantom(build_phantom("small"), out)
-    return out
 
 
 def test_case_overlay_3d_surfaces_switch(make_napari_viewer, phantom_dir: Path) -> None:

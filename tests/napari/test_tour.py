@@ -10,7 +10,6 @@ from _tour_quiz_factory import coloured_pixels
 
 from ivcviewer import geometry
 from ivcviewer.io import open_path
-from ivcviewer.phantom import build_phantom, write_phantom
 
 pytestmark = pytest.mark.napari
 
@@ -26,13 +25,6 @@ from ivcviewer._napari.widgets.case_overlay import (  # noqa: E402
     CaseOverlayWidget,
 )
 from ivcviewer._napari.widgets.tour import TourWidget  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def phantom_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("phantom")
-    write_phantom(build_phantom("small"), out)
-    return out
 
 
 @pytest.fixture
