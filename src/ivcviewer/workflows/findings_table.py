@@ -75,6 +75,7 @@ class FindingRow:
     rules: tuple[tuple[str, str, str, str], ...]
     warnings: tuple[str, ...]
     carries_level: bool
+    occupancy_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,18 @@ def _clip_text(r: FindingResult) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _occupancy_text(r: FindingResult) -> str:
+    if r.n_voxels == 0:
+        return ""
+    if r.occupancy is None:
+        return "Occupancy by structure: unknown (the anatomy is not a label map)."
+    return (
+        "Occupancy by structure: "
+        + ", ".join(f"{o.structure} {o.share:.1%} ({o.voxels} voxels)" for o in r.occupancy)
+        + "."
+    )
+
+
 def finding_row(result: OverlayResult, r: FindingResult) -> FindingRow:
     """The row of one finding of ``result``."""
     f = r.finding
@@ -191,6 +204,7 @@ def finding_row(result: OverlayResult, r: FindingResult) -> FindingRow:
         rules=tuple((str(c.rule), c.structure, str(c.status), c.detail) for c in r.rules),
         warnings=tuple(r.warnings),
         carries_level=result.involvement is not None and result.involvement_finding == r.id,
+        occupancy_text=_occupancy_text(r),
     )
 
 
@@ -281,6 +295,8 @@ def _md_finding(f: FindingRow) -> list[str]:
     out.append(f"Volume: {f.volume_ml:.1f} mL ({f.n_voxels} voxels).")
     out += [t for t in (f.order_free_text, f.axes_assumed_text, f.z_span_text) if t]
     out.append("")
+    if f.occupancy_text:
+        out += [f.occupancy_text, ""]
     if f.clipping:
         out += ["Clipping:", ""] + [f"- {c}" for c in f.clipping] + [""]
     if f.rules:
@@ -362,7 +378,9 @@ def _html_figures(f: FindingRow) -> list[str]:
         )
     rows.append("</table>")
     extra = [f"Volume: {f.volume_ml:.1f} mL ({f.n_voxels} voxels)."]
-    extra += [t for t in (f.order_free_text, f.axes_assumed_text, f.z_span_text) if t]
+    extra += [
+        t for t in (f.order_free_text, f.axes_assumed_text, f.z_span_text, f.occupancy_text) if t
+    ]
     return rows + ["<p>" + "<br>".join(_e(t) for t in extra) + "</p>"]
 
 
@@ -420,7 +438,10 @@ def render_html(result: OverlayResult, key: str = ALL_FINDINGS) -> str:
 def render_terminal(result: OverlayResult, wrote: list[str] | None = None) -> str:
     """The ``overlay`` command's summary: one line per finding, the IVC level, the files."""
     rows = findings_rows(result)
-    lines = [f"{f.id}: {f.size_text}" for f in rows.findings]
+    lines = []
+    for f in rows.findings:
+        lines.append(f"{f.id}: {f.size_text}")
+        lines += [f"  {t}" for t in (f.occupancy_text,) if t]
     lines.append(rows.involvement.headline)
     if wrote:
         lines.append(f"wrote {', '.join(wrote)}")

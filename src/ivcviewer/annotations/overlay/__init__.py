@@ -30,7 +30,9 @@ by :mod:`.pipeline`; each takes values and returns new ones:
 6. :mod:`.check_rules`: check the case file's rules on each region as fitted and clipped,
    before step 4 (where a mass enters the IVC, the label map shows the intravascular tumour,
    yet the mass does reach into the vessel);
-7. :mod:`.ivc_level`: the IVC involvement level of the drawn tumour.
+7. :mod:`.occupancy`: each final region's share in each structure of the anatomy label map
+   and in unlabelled tissue, with a warning when a solid covers normal organs;
+8. :mod:`.ivc_level`: the IVC involvement level of the drawn tumour.
 
 Beside them: :mod:`.anatomy_access` (the anatomy label map, body, bone and vessel lumen on the
 CT's grid), :mod:`.landmark_points` (landmarks outside the field of view, the points to show)
@@ -63,6 +65,7 @@ from .results import (
     OverlayResult,
     RegionLabel,
     RuleCheck,
+    StructureShare,
 )
 
 __all__ = [
@@ -79,6 +82,7 @@ __all__ = [
     "OverlayResult",
     "RegionLabel",
     "RuleCheck",
+    "StructureShare",
     "anatomy_names_for_case",
     "body_mask",
     "cranio_caudal_axis",

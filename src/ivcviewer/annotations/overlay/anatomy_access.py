@@ -117,22 +117,35 @@ class AnatomyAccess:
         """Whether the label map names the structure (or a member of the group)."""
         return bool(self.names_for(structure))
 
+    def name_of(self, value: int) -> str:
+        """The structure name of a label value (the first one given for it)."""
+        for n, vs in self.by_name.items():
+            if value in vs:
+                return n
+        return f"label {value}"
+
+    def values(self, box: GridBox) -> NDArray[np.integer]:
+        """Label values of the label map at the voxels of a box (CT grid); 0 without one."""
+        if self.labels is None or box.empty:
+            return np.zeros(box.shape, dtype=np.int64)
+        if self.same_grid:
+            return np.asarray(self.labels.array[box.slices])
+        if self.to_label_ijk is None:  # pragma: no cover
+            raise AnatomyError("internal: no grid mapping")
+        i, j, k = (np.rint(c).astype(np.int64) for c in block_coords(self.to_label_ijk, box))
+        i, j, k = np.broadcast_arrays(i, j, k)
+        ls = self.labels.shape
+        ok = (i >= 0) & (i < ls[0]) & (j >= 0) & (j < ls[1]) & (k >= 0) & (k < ls[2])
+        sub = np.zeros(box.shape, dtype=self.labels.array.dtype)
+        sub[ok] = self.labels.array[i[ok], j[ok], k[ok]]
+        return sub
+
     def mask(self, names: list[str], box: GridBox) -> NDArray[np.bool_]:
         """Voxels of the box (CT grid) that carry any of the named structures."""
         values = [v for n in names for v in self.by_name.get(n, [])]
         if self.labels is None or not values or box.empty:
             return np.zeros(box.shape, dtype=bool)
-        if self.same_grid:
-            sub = self.labels.array[box.slices]
-        else:
-            if self.to_label_ijk is None:  # pragma: no cover
-                raise AnatomyError("internal: no grid mapping")
-            i, j, k = (np.rint(c).astype(np.int64) for c in block_coords(self.to_label_ijk, box))
-            i, j, k = np.broadcast_arrays(i, j, k)
-            ls = self.labels.shape
-            ok = (i >= 0) & (i < ls[0]) & (j >= 0) & (j < ls[1]) & (k >= 0) & (k < ls[2])
-            sub = np.zeros(box.shape, dtype=self.labels.array.dtype)
-            sub[ok] = self.labels.array[i[ok], j[ok], k[ok]]
+        sub = self.values(box)
         if len(values) == 1:
             return np.asarray(sub == values[0])
         return np.isin(sub, values)

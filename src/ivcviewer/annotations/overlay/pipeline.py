@@ -1,7 +1,7 @@
 """The overlay pipeline: :func:`fit_case` runs the stages in order.
 
 ``fit_shapes -> rasterise_fits -> clip -> resolve_overlaps -> measure_regions -> check_rules
--> ivc_level``; each stage takes the previous one's values and returns new ones.
+-> occupancy -> ivc_level``; each stage takes the previous one's values and returns new ones.
 
 Examples
 --------
@@ -41,6 +41,7 @@ from .fit_shapes import fit_shapes
 from .ivc_level import ivc_level
 from .landmark_points import landmark_points, landmarks_outside
 from .measure_regions import measure_regions
+from .occupancy import occupancy
 from .rasterise_fits import rasterise_fits
 from .resolve_overlaps import paint_labels, resolve_overlaps
 from .results import BoneSource, FindingResult, FitOptions, OverlayResult, RegionLabel
@@ -146,7 +147,7 @@ def fit_case(
     clipped = clip(drawn, ct, anatomy, opts)
     resolved = resolve_overlaps(clipped, ct.affine)
     measured = measure_regions(resolved, ct.affine)
-    findings = check_rules(measured, anatomy)
+    findings = occupancy(check_rules(measured, anatomy), anatomy)
     involvement, inv_id, inv_missing = ivc_level(findings, landmarks, ct.grid)
 
     if inv_missing:

@@ -227,6 +227,23 @@ class RuleCheck:
 
 
 @dataclass(frozen=True)
+class StructureShare:
+    """The share of a region's voxels in one structure of the anatomy label map.
+
+    ``structure`` is the label map's name, ``unlabelled`` (no structure) or ``other
+    structures`` (the rest beyond the largest ones).
+    """
+
+    structure: str
+    share: float
+    voxels: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"structure": self.structure, "share": _r(self.share, 4), "voxels": self.voxels}
+
+
+@dataclass(frozen=True)
 class FindingResult:
     """One finding drawn as a region: its fit, its final region and its measurements."""
 
@@ -248,6 +265,9 @@ class FindingResult:
     #: The region after clipping, before overlaps with other findings were resolved (the
     #: case file's rules are checked on it).
     before_overlaps: CroppedMask | None = None
+    #: The final region's voxels by structure of the anatomy label map, largest share first;
+    #: None when the anatomy is not a label map (occupancy unknown).
+    occupancy: tuple[StructureShare, ...] | None = None
 
     @property
     def id(self) -> str:
@@ -325,6 +345,7 @@ class FindingResult:
             },
             "clipping": [c.to_dict() for c in self.clipping],
             "rules": [r.to_dict() for r in self.rules],
+            "occupancy": None if self.occupancy is None else [o.to_dict() for o in self.occupancy],
             "warnings": list(self.warnings),
         }
 
