@@ -130,3 +130,27 @@ def test_cli_on_the_real_ct(real, tmp_path: Path, capsys: pytest.CaptureFixture[
     mass = doc["findings"][0]
     assert mass["reported"]["extents_cm"] == {"lr": 10.5, "ap": 8.9, "cc": 13.2}
     assert mass["within_one_voxel"] == {"lr": True, "ap": True, "cc": True}
+    assert {o["structure"] for o in mass["occupancy"]} >= {"liver", "unlabelled"}
+    assert any("normal organs" in w for w in mass["warnings"])
+
+
+def test_mass_occupancy_and_organ_warning(fitted: OverlayResult, real) -> None:  # type: ignore[no-untyped-def]
+    _, labels, names, _ = real
+    mass = fitted.finding("mass")
+    m = fitted.mask("mass")
+    assert mass.occupancy is not None
+    occ = {o.structure: o for o in mass.occupancy}
+    assert "unlabelled" in occ
+    assert sum(o.voxels for o in mass.occupancy) == int(m.sum())
+    covered = []
+    for organ in ("liver", "kidney_right"):
+        k = int(np.count_nonzero(m & _mask(labels, names, organ)))
+        assert occ[organ].voxels == k
+        if k / m.sum() > 0.10:
+            covered.append(organ)
+    assert covered, "the mass is expected to lie over the liver or right kidney on this CT"
+    (warn,) = [w for w in mass.warnings if "normal organs" in w]
+    assert all(organ in warn for organ in covered)
+    doc = fitted.to_json_dict()
+    (row,) = [f for f in doc["findings"] if f["id"] == "mass"]
+    assert [o["structure"] for o in row["occupancy"]] == [o.structure for o in mass.occupancy]
