@@ -60,7 +60,9 @@ def test_shares_of_a_box_in_a_known_label_map() -> None:
     assert sum(o.voxels for o in got) == region.n_voxels
 
 
-def test_fitted_regions_occupancy_matches_the_label_map(fitted: OverlayResult, world: World) -> None:
+def test_fitted_regions_occupancy_matches_the_label_map(
+    fitted: OverlayResult, world: World
+) -> None:
     lab = world.labels.array
     for f in fitted.drawn:
         m = fitted.mask(f.id)
