@@ -49,8 +49,9 @@ def test_shares_of_a_box_in_a_known_label_map() -> None:
     lab[3:5] = 3
     region = CroppedMask(GridBox((0, 0, 0), (10, 10, 10)), np.ones((10, 10, 10), bool))
     region.mask[9, 9, 9] = False  # 999 voxels, one unlabelled voxel left out
+    lab[5, 0, 0] = 7  # a value the table does not name counts as unlabelled
     names = {3: "kidney_right", 4: "liver"}
-    got = shares(region, lab, names.__getitem__)
+    got = shares(region, lab, names.get)
     assert [o.structure for o in got] == [UNLABELLED, "liver", "kidney_right"]
     assert _by_name(got) == {
         UNLABELLED: (499 / 999, 499),

@@ -117,12 +117,12 @@ class AnatomyAccess:
         """Whether the label map names the structure (or a member of the group)."""
         return bool(self.names_for(structure))
 
-    def name_of(self, value: int) -> str:
-        """The structure name of a label value (the first one given for it)."""
+    def name_of(self, value: int) -> str | None:
+        """The structure name of a label value (the first one given for it), None if unnamed."""
         for n, vs in self.by_name.items():
             if value in vs:
                 return n
-        return f"label {value}"
+        return None
 
     def values(self, box: GridBox) -> NDArray[np.integer]:
         """Label values of the label map at the voxels of a box (CT grid); 0 without one."""

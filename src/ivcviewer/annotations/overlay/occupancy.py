@@ -1,8 +1,9 @@
 """Stage 7 of :func:`~.pipeline.fit_case`: each final region's occupancy by structure.
 
 The share of a region's voxels in each structure of the anatomy label map and in unlabelled
-tissue, largest first (the :data:`OCCUPANCY_TOP` largest structures, the rest summed as ``other
-structures``). With landmarks only (no label map) the occupancy is unknown (None).
+tissue (label 0, or a value the label map's table does not name), largest first (the
+:data:`OCCUPANCY_TOP` largest structures, the rest summed as ``other structures``). With
+landmarks only (no label map) the occupancy is unknown (None).
 
 A finding that is not inside a vessel lumen and lies over a structure its relations do not name
 (its origin, its vessel, the structures of its rules) by more than :data:`ORGAN_SHARE_WARNING`
@@ -14,7 +15,7 @@ Examples
 >>> from ivcviewer.annotations.rasterise import CroppedMask, GridBox
 >>> box = GridBox((0, 0, 0), (1, 1, 4))
 >>> region = CroppedMask(box, np.ones((1, 1, 4), bool))
->>> shares(region, np.array([[[0, 3, 3, 5]]]), {3: "liver", 5: "kidney_right"}.__getitem__)
+>>> shares(region, np.array([[[0, 3, 3, 5]]]), {3: "liver", 5: "kidney_right"}.get)
 [StructureShare(structure='liver', share=0.5, voxels=2), \
 StructureShare(structure='kidney_right', share=0.25, voxels=1), \
 StructureShare(structure='unlabelled', share=0.25, voxels=1)]
@@ -45,17 +46,21 @@ OTHER = "other structures"
 
 
 def shares(
-    region: CroppedMask, values: NDArray[np.integer], name_of: Callable[[int], str]
+    region: CroppedMask, values: NDArray[np.integer], name_of: Callable[[int], str | None]
 ) -> list[StructureShare]:
-    """The region's voxels by label value (``values`` on the region's box), largest first."""
+    """The region's voxels by label value (``values`` on the region's box), largest first.
+
+    Label 0 and values without a name (``name_of`` gives None) count as unlabelled.
+    """
     n = region.n_voxels
     if n == 0:
         return []
     vals, counts = np.unique(values[region.mask], return_counts=True)
     by_name: dict[str, int] = {}
     for v, c in zip(vals.tolist(), counts.tolist(), strict=True):
-        name = UNLABELLED if v == 0 else name_of(int(v))
-        by_name[name] = by_name.get(name, 0) + int(c)
+        name = name_of(int(v)) if v != 0 else None
+        key = UNLABELLED if name is None else name
+        by_name[key] = by_name.get(key, 0) + int(c)
     ranked = sorted(by_name.items(), key=lambda kv: (-kv[1], kv[0]))
     named = [kv for kv in ranked if kv[0] != UNLABELLED]
     keep = named[:OCCUPANCY_TOP]
