@@ -25,9 +25,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ivcviewer import geometry
-from ivcviewer.annotations import default_case_path
+from ivcviewer.annotations import CaseFile, default_case_path, landmarks_from_labelmap
 from ivcviewer.annotations.anatomy import Landmarks, Provenance
-from ivcviewer.annotations.overlay import OverlayResult
+from ivcviewer.annotations.overlay import OverlayResult, fit_case
 from ivcviewer.io import open_path
 from ivcviewer.phantom import build_phantom, write_phantom
 from ivcviewer.volume import Volume
@@ -134,6 +134,12 @@ def truth_landmarks(ivc_top: float = 180.0, truncated: tuple[str, ...] = ()) -> 
         np.full_like(z, IVC_R),
         Provenance("points", "synthetic world", truncated=list(truncated)),
     )
+
+
+def fit_on_world_labels(world: World, case: CaseFile) -> OverlayResult:
+    """``case`` fitted to ``world`` from its label map (landmarks derived from the labels)."""
+    lm = landmarks_from_labelmap(world.labels, world.names, required=case.required_landmarks())
+    return fit_case(world.ct, case, lm, world.labels, world.names)
 
 
 def fit_case_on_small_phantom(out: Path) -> OverlayResult:

@@ -13,6 +13,7 @@ from _overlay_factory import (
     NAMES,
     World,
     axial_affine,
+    fit_on_world_labels,
     sample_world,
     truth_landmarks,
 )
@@ -49,8 +50,7 @@ def world() -> World:
 
 @pytest.fixture(scope="module")
 def from_labels(world: World, case) -> OverlayResult:  # type: ignore[no-untyped-def]
-    lm = landmarks_from_labelmap(world.labels, world.names, required=case.required_landmarks())
-    return fit_case(world.ct, case, lm, world.labels, world.names)
+    return fit_on_world_labels(world, case)
 
 
 # --------------------------------------------------------------------------- synthetic world

@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 import pytest
-from _overlay_factory import World, sample_world, truth_landmarks
+from _overlay_factory import World, fit_on_world_labels, sample_world, truth_landmarks
 
-from ivcviewer.annotations import default_case_path, landmarks_from_labelmap, load_case
+from ivcviewer.annotations import default_case_path, load_case
 from ivcviewer.annotations.overlay import AnatomyAccess, OverlayResult, fit_case
 from ivcviewer.annotations.overlay.occupancy import (
     ORGAN_SHARE_WARNING,
@@ -34,8 +34,7 @@ def world() -> World:
 
 @pytest.fixture(scope="module")
 def fitted(world: World, case) -> OverlayResult:  # type: ignore[no-untyped-def]
-    lm = landmarks_from_labelmap(world.labels, world.names, required=case.required_landmarks())
-    return fit_case(world.ct, case, lm, world.labels, world.names)
+    return fit_on_world_labels(world, case)
 
 
 def _by_name(occ) -> dict[str, tuple[float, int]]:  # type: ignore[no-untyped-def]
