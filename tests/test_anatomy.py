@@ -324,8 +324,12 @@ def test_bad_landmarks_json(tmp_path: Path) -> None:
 
 
 def test_landmarks_constructor_checks() -> None:
-    with pytest.raises(AnatomyError, match="not a point landmark"):
+    with pytest.raises(AnatomyError, match="neither a point landmark"):
         Landmarks.from_points({"ivc_centreline": [0, 0, 0]})
+    with pytest.raises(AnatomyError, match="neither a point landmark"):
+        Landmarks.from_points({"aorta.centreline": [0, 0, 0]})
+    lm = Landmarks.from_points({"kidney_left.superior": [1, 2, 3]})
+    assert lm.names() == ["kidney_left.superior"] and lm.z("kidney_left.superior") == 3.0
     with pytest.raises(AnatomyError, match="one radius per point"):
         Landmarks({}, np.zeros((3, 3)) + np.arange(3)[:, None], np.ones(2))
 

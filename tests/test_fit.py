@@ -277,7 +277,7 @@ def _case_with(tmp_path, edit) -> object:  # type: ignore[no-untyped-def]
         (
             lambda r, d: r["placement"]["through"][1].update(landmark="psoas"),
             "placement.through[1].landmark",
-            "known landmark",
+            "is not a reference",
         ),
         (
             lambda r, d: r["placement"]["through"].append({"landmark": "liver_lower_edge"}),

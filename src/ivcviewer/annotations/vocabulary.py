@@ -245,6 +245,8 @@ class RelationRule(VocabularyEnum):
     REACHES_INTO = "reaches_into"
     INSIDE = "inside"
     AVOIDS = "avoids"
+    MOSTLY_WITHIN = "mostly_within"
+    WITHIN_VESSEL = "within_vessel"
 
 
 #: Relation rules between a finding and a structure.
@@ -258,9 +260,20 @@ RULES: dict[str, str] = _by_value(
         RelationRule.INSIDE: "at least min_fraction of the finding lies inside the structure "
         "grown by margin_mm",
         RelationRule.AVOIDS: "the finding has no voxel inside the structure (it is clipped out "
-        "of it)",
+        "of it); with max_share, at most that share of it lies inside (nothing is clipped)",
+        RelationRule.MOSTLY_WITHIN: "at least min_share (default 50 %) of the finding lies inside "
+        "the structure",
+        RelationRule.WITHIN_VESSEL: "at least min_share (default 95 %) of the finding lies inside "
+        "the vessel's lumen",
     },
 )
+
+#: Default ``min_share`` of the rules that state one.
+DEFAULT_MIN_SHARE: dict[str, float] = {"mostly_within": 0.5, "within_vessel": 0.95}
+
+#: Default share of a region that a structure its relations do not name may hold before the
+#: overlay warns that the region is drawn over a normal organ (``checks.organ_share_warning``).
+DEFAULT_ORGAN_SHARE_WARNING = 0.10
 
 #: Kinds placed as a solid of their reported extents (the only kinds a ``placement`` may place).
 SOLID_KINDS: tuple[str, ...] = (
@@ -274,6 +287,9 @@ class PlacementRule(VocabularyEnum):
     """Rule that places a solid finding in the axial plane (``relations.placement.rule``)."""
 
     OUTLINE_THROUGH = "outline_through"
+    CENTRED_IN = "centred_in"
+    ARISES_FROM = "arises_from"
+    AT_LEVEL = "at_level"
 
 
 #: Placement rules of a solid finding (``relations.placement.rule``).
@@ -283,6 +299,34 @@ PLACEMENT_RULES: dict[str, str] = _by_value(
         PlacementRule.OUTLINE_THROUGH: "at the centre level, the solid's axial outline runs "
         "through the listed landmark points (each moved depth_mm towards the midline side), "
         "the centre on 'side'",
+        PlacementRule.CENTRED_IN: "the solid's centre at the structure's centroid (at 'level' "
+        "when given: the centroid of its section there), moved by 'position' (fractions of "
+        "the structure's half extents along lr, ap, cc)",
+        PlacementRule.ARISES_FROM: "the solid touches the structure's surface on the side "
+        "'towards' and grows away from it (depth_mm: how far it sinks into the structure)",
+        PlacementRule.AT_LEVEL: "the solid's centre at the level of 'level', beside 'vessel' "
+        "on the side 'towards', gap_mm from the vessel's wall",
+    },
+)
+
+#: Placement rules that need no centre level of their own (they place all three coordinates).
+SELF_LEVELLED_PLACEMENTS: tuple[str, ...] = ("centred_in", "arises_from", "at_level")
+
+
+class SolidShape(VocabularyEnum):
+    """Shape of a solid finding (``relations.shape``)."""
+
+    ELLIPSOID = "ellipsoid"
+    ROUNDED_BOX = "rounded_box"
+
+
+#: Shapes of a solid finding.
+SHAPES: dict[str, str] = _by_value(
+    SolidShape,
+    {
+        SolidShape.ELLIPSOID: "an ellipsoid of the extents (slightly lobulated)",
+        SolidShape.ROUNDED_BOX: "a box of the extents with rounded edges (a superellipsoid of "
+        "exponent 4)",
     },
 )
 

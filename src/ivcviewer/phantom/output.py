@@ -126,8 +126,8 @@ def manifest(phantom: Phantom, files: dict[str, str], dicom: dict[str, Any]) -> 
         case = default_case()
         doc["case"] = {
             "id": case.case.id,
-            "citation": case.case.citation.text,
-            "doi": case.case.citation.doi,
+            "citation": case.case.citation.text if case.case.citation else "",
+            "doi": case.case.citation.doi if case.case.citation else "",
         }
     return doc
 

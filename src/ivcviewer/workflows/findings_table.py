@@ -254,7 +254,7 @@ def findings_rows(result: OverlayResult) -> FindingsRows:
     return FindingsRows(
         title=c.case.title,
         case_id=c.case.id,
-        source=f"{c.case.citation.text} doi:{c.case.citation.doi}",
+        source=c.source_text,
         source_note=c.case.source_note,
         grid_text=(
             f"CT grid: {' x '.join(str(n) for n in result.labels.shape)} voxels (slice, row, "

@@ -17,6 +17,7 @@ from ..._text import parse_json, quote, read_text
 from ...errors import AnatomyError, ResourceLimitError
 from ...limits import Limits
 from .. import vocabulary as voc
+from .reference_names import is_point_reference
 
 #: ``format`` value of a landmarks JSON file, and the version this module writes and reads.
 LANDMARKS_FORMAT = "ivcviewer.landmarks"
@@ -82,10 +83,11 @@ class Landmarks:
     def __post_init__(self) -> None:
         pts: dict[str, NDArray[np.float64]] = {}
         for name, p in self.points_lps.items():
-            if name not in voc.POINT_LANDMARKS:
+            if name not in voc.POINT_LANDMARKS and not is_point_reference(name):
                 raise AnatomyError(
-                    f"Landmark {quote(name)} is not a point landmark; known: "
-                    f"{', '.join(voc.POINT_LANDMARKS)}."
+                    f"Landmark {quote(name)} is neither a point landmark "
+                    f"({', '.join(voc.POINT_LANDMARKS)}) nor a point reference such as "
+                    "'kidney_right.centroid' or 'level_L2' (docs/case-file.md)."
                 )
             a = np.asarray(p, dtype=float)
             if a.shape != (3,) or not np.all(np.isfinite(a)):
@@ -131,8 +133,10 @@ class Landmarks:
     # -- access ----------------------------------------------------------------------------
 
     def names(self) -> list[str]:
-        """Landmarks present, in vocabulary order (``ivc_centreline`` when it is there)."""
-        return [n for n in voc.LANDMARKS if self.has(n)]
+        """Landmarks present, in vocabulary order (``ivc_centreline`` when it is there), then
+        points saved under reference names, in their order."""
+        named = [n for n in voc.LANDMARKS if self.has(n)]
+        return named + [n for n in self.points_lps if n not in voc.LANDMARKS]
 
     def has(self, name: str) -> bool:
         """Whether the landmark (point or ``ivc_centreline``) is present."""
@@ -204,7 +208,7 @@ class Landmarks:
             "units": "mm",
             "points": {
                 n: [round(float(v), 4) for v in self.points_lps[n]]
-                for n in voc.POINT_LANDMARKS
+                for n in self.names()
                 if n in self.points_lps
             },
         }
@@ -324,13 +328,15 @@ def _points_from_doc(points: Any, path: Path, lim: Limits) -> dict[str, NDArray[
         )
     pts: dict[str, NDArray[np.float64]] = {}
     for name, v in points.items():
-        if name not in voc.POINT_LANDMARKS:
+        if name not in voc.POINT_LANDMARKS and not is_point_reference(name):
             hint = voc.closest(_cut_name(name, lim), voc.POINT_LANDMARKS)
             raise _fail(
                 path,
                 f"points.{_cut_name(name, lim)}",
-                f"is not a known point landmark (known: {', '.join(voc.POINT_LANDMARKS)})",
-                f"use {hint!r}" if hint else "use one of them",
+                "is neither a known point landmark (known: "
+                f"{', '.join(voc.POINT_LANDMARKS)}) nor a point reference such as "
+                "'kidney_right.centroid' or 'level_L2'",
+                f"use {hint!r}" if hint else "use one of them (docs/case-file.md)",
             )
         a = _as_xyz(v)
         if a is None:

@@ -21,6 +21,8 @@ from .values import (
     Colour,
     Doi,
     FileModel,
+    Flag,
+    Fraction,
     Ident,
     LandmarkName,
     ListOf,
@@ -45,11 +47,32 @@ class CaseInfo(FileModel):
 
     id: Ident
     title: Text
-    citation: Citation
     source_note: Text
+    citation: Citation | None = None
+    teaching_example: Flag = False
     diagnosis: Text = ""
     imaging: Text = ""
     notes: Text = ""
+
+    @model_validator(mode="after")
+    def _cited_or_teaching(self) -> CaseInfo:
+        if self.citation is None and not self.teaching_example:
+            raise SchemaProblem(
+                "is missing: a case from a report cites it",
+                "add 'citation:' (text and doi), or write 'teaching_example: true' for a case "
+                "written for teaching that no published report describes",
+                at=("citation",),
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class CaseChecks(FileModel):
+    """Thresholds of the checks run on every fit (``checks``)."""
+
+    #: A structure the finding's relations do not name holding more than this share of a
+    #: region is warned about (the region is drawn over a normal organ).
+    organ_share_warning: Fraction = voc.DEFAULT_ORGAN_SHARE_WARNING
 
 
 @dataclass(frozen=True)
@@ -78,6 +101,7 @@ class CaseFile(FileModel):
     case: CaseInfo
     findings: ListOf[Finding]
     landmark_specs: Annotated[ListOf[LandmarkSpec], Field(alias="landmarks")] = ()
+    checks: CaseChecks = CaseChecks()
 
     @classmethod
     def check_part(cls, written: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
@@ -149,9 +173,21 @@ class CaseFile(FileModel):
         return out
 
     def required_landmarks(self) -> list[str]:
-        """Landmarks the findings need, in vocabulary order."""
+        """Landmarks of the vocabulary the findings need, in vocabulary order."""
         need = {n for f in self.findings for n in f.landmarks}
         return [n for n in voc.LANDMARKS if n in need]
+
+    def required_references(self) -> list[str]:
+        """Structure references and levels the findings need (``kidney_right.centroid``,
+        ``level_L2``), in first-use order: those of their ``landmarks`` lists and relations."""
+        out: list[str] = []
+        for f in self.findings:
+            if not f.spatial:
+                continue
+            for n in [*f.landmarks, *f.relations.landmarks()]:
+                if n not in voc.LANDMARKS and n not in out:
+                    out.append(n)
+        return out
 
     def required_structures(self) -> list[str]:
         """Structures (names or patterns) the findings' relations name, in first-use order."""
@@ -161,6 +197,15 @@ class CaseFile(FileModel):
                 if s not in out:
                     out.append(s)
         return out
+
+    @property
+    def source_text(self) -> str:
+        """The case's source in one line: its citation with DOI, or that it is a teaching
+        example."""
+        c = self.case.citation
+        if c is None:
+            return f"Teaching example ({self.case.title}); not a published report."
+        return f"{c.text} doi:{c.doi}"
 
     def landmark_spec(self, landmark: str) -> LandmarkSpec:
         """Display name and colour of a landmark (a default from the vocabulary if unlisted)."""

@@ -46,14 +46,35 @@ class Measurement(FileModel):
     id: Ident
     values: Figures
     unit: Unit
-    axes: ListOf[AxisCode]
-    assumed: Flag
+    axes: ListOf[AxisCode] = ()
+    assumed: Flag = False
     note: Text = ""
     description: Text = ""
 
+    @classmethod
+    def check_part(cls, written: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """With ``axes``, ``assumed`` must be said; without, the values are a sorted triple."""
+        if "axes" in written and "assumed" not in written:
+            raise SchemaProblem.missing(("assumed",))
+        if "axes" not in written:
+            values = written.get("values")
+            if isinstance(values, list) and len(values) != 3:
+                raise SchemaProblem(
+                    "must list the axis of each value unless the values are three extents "
+                    "(a sorted triple)",
+                    "add 'axes:' (one of lr, ap, cc per value), or give all three extents",
+                    at=("axes",),
+                )
+        return present(written)
+
+    @property
+    def sorted_triple(self) -> bool:
+        """Whether the figures are three extents without axes (assigned by size)."""
+        return not self.axes
+
     @model_validator(mode="after")
     def _axes_fit_values(self) -> Measurement:
-        axes = list(self.axes)
+        axes = list(self.axes) if self.axes else list(SORTED_TRIPLE_AXES[: len(self.values)])
         if len(axes) != len(self.values):
             raise SchemaProblem(
                 f"must give one axis per value ({len(self.values)} values)",
@@ -78,6 +99,18 @@ class Measurement(FileModel):
         """The values in mm, in the report's order."""
         f = voc.UNITS_MM[self.unit]
         return tuple(round(v * f, 6) for v in self.values)
+
+    def by_axis_mm(self) -> dict[str, float]:
+        """The values in mm keyed by the axis each one is assigned to (a sorted triple: the
+        longest cranio-caudal, then left-right, then antero-posterior)."""
+        if self.axes:
+            return {str(a): v for a, v in zip(self.axes, self.values_mm, strict=True)}
+        ranked = sorted(self.values_mm, reverse=True)
+        return {a: v for a, v in zip(SORTED_TRIPLE_AXES, ranked, strict=True)}
+
+
+#: Axes a sorted triple's values are given to, longest first.
+SORTED_TRIPLE_AXES: tuple[str, str, str] = ("cc", "lr", "ap")
 
 
 #: The relations of a finding whose entry in the file has none (a spatial finding must have).
@@ -135,7 +168,7 @@ class Finding(FileModel):
         if self.relations.placement is not None:
             self._check_placement()
         for lm in self.relations.landmarks():
-            if lm not in self.landmarks:
+            if lm in voc.LANDMARKS and lm not in self.landmarks:
                 raise SchemaProblem(
                     f"lacks {lm!r}, which the relations use",
                     f"add '{lm}' to the finding's 'landmarks' list",
@@ -162,6 +195,16 @@ class Finding(FileModel):
                 "to_landmark)",
                 at=("relations", "placement"),
             )
+        pl = rel.placement
+        if pl is not None and pl.rule in voc.SELF_LEVELLED_PLACEMENTS:
+            if rel.centre_level is not None:
+                raise SchemaProblem(
+                    f"does not apply with the placement rule {str(pl.rule)!r} (it places the "
+                    "solid's level itself)",
+                    "remove 'centre_level', or give the level in the placement ('level:')",
+                    at=("relations", "centre_level"),
+                )
+            return
         if rel.centre_level is None:
             raise SchemaProblem(
                 "is missing: a 'placement' places the solid at the level of 'centre_level'",
@@ -207,8 +250,7 @@ class Finding(FileModel):
             )
         out: dict[str, float] = {}
         for m in self.measurements:
-            for axis, v in zip(m.axes, m.values_mm, strict=True):
-                out[axis] = v
+            out.update(m.by_axis_mm())
         return {a: out[a] for a in voc.AXES if a in out}
 
     def reported_extents_sorted_mm(self) -> tuple[float, ...]:
@@ -217,7 +259,7 @@ class Finding(FileModel):
 
     def extents_assumed(self) -> bool:
         """Whether any axis assignment of this finding's measurements is an assumption."""
-        return any(m.assumed for m in self.measurements)
+        return any(m.assumed or m.sorted_triple for m in self.measurements)
 
 
 def _check_axes_once(measurements: tuple[Measurement, ...]) -> None:
@@ -230,7 +272,7 @@ def _check_axes_once(measurements: tuple[Measurement, ...]) -> None:
                 "repeats an id", "give it a new id", m.id, at=("measurements", i, "id")
             )
         seen_ids.add(m.id)
-        for a in m.axes:
+        for a in m.by_axis_mm():
             if a in seen_axes:
                 raise SchemaProblem(
                     f"assigns axis {str(a)!r} that measurement {seen_axes[a]!r} already assigns",

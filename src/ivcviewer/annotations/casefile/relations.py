@@ -17,8 +17,10 @@ from .. import vocabulary as voc
 from .problems import SchemaProblem
 from .values import (
     DepthMm,
+    DirectionName,
     FileModel,
     Fraction,
+    GapMm,
     LandmarkName,
     ListOf,
     MarginMm,
@@ -27,8 +29,10 @@ from .values import (
     OffsetMm,
     PlacementRuleName,
     PointLandmarkName,
+    RelativePosition,
     RuleName,
     Segment,
+    ShapeName,
     SideName,
     StructureName,
     Text,
@@ -46,19 +50,47 @@ class Rule(FileModel):
     structure: StructureName
     margin_mm: MarginMm = 0.0
     min_fraction: Fraction = 1.0
+    min_share: Fraction | None = None
+    max_share: Fraction | None = None
 
     @classmethod
     def check_part(cls, written: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        """``min_fraction`` belongs to the rule ``inside`` only."""
+        """``min_fraction`` belongs to ``inside``, ``min_share`` to ``mostly_within`` and
+        ``within_vessel``, ``max_share`` to ``avoids``."""
         rule = written.get("rule")
         known = isinstance(rule, str) and rule in voc.RULES  # else the rule's own check says so
-        if "min_fraction" in written and known and rule != voc.RelationRule.INSIDE:
-            raise SchemaProblem(
-                "only applies to the rule 'inside'",
-                "remove it, or change the rule to 'inside'",
-                at=("min_fraction",),
-            )
+        for key, owners in (
+            ("min_fraction", ("inside",)),
+            ("min_share", ("mostly_within", "within_vessel")),
+            ("max_share", ("avoids",)),
+        ):
+            if key in written and known and rule not in owners:
+                names = " or ".join(repr(o) for o in owners)
+                raise SchemaProblem(
+                    f"only applies to the rule {names}",
+                    f"remove it, or change the rule to {names}",
+                    at=(key,),
+                )
         return present(written)
+
+    @property
+    def threshold(self) -> float | None:
+        """The share the rule needs (``min_share``, its default, ``min_fraction`` of
+        ``inside``) or allows (``max_share`` of ``avoids``); None for the other rules."""
+        if self.rule in voc.DEFAULT_MIN_SHARE:
+            return (
+                self.min_share if self.min_share is not None else (voc.DEFAULT_MIN_SHARE[self.rule])
+            )
+        if self.rule == voc.RelationRule.INSIDE:
+            return self.min_fraction
+        if self.rule == voc.RelationRule.AVOIDS:
+            return self.max_share
+        return None
+
+    @property
+    def clips(self) -> bool:
+        """Whether the rule clips the region (``avoids`` without ``max_share``)."""
+        return self.rule == voc.RelationRule.AVOIDS and self.max_share is None
 
 
 @dataclass(frozen=True)
@@ -83,11 +115,47 @@ class PlacementPoint(FileModel):
     depth_mm: DepthMm = 0.0
 
 
+#: Fields each placement rule takes (besides ``rule``), the required ones first.
+PLACEMENT_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "outline_through": (("through", "side"), ()),
+    "centred_in": (("structure",), ("level", "position")),
+    "arises_from": (("structure", "towards"), ("depth_mm",)),
+    "at_level": (("level", "vessel", "towards"), ("gap_mm",)),
+}
+
+
+@dataclass(frozen=True)
+class Position(FileModel):
+    """Where in a structure a ``centred_in`` solid is centred: fractions of the structure's
+    half extents from its centroid along each patient axis (lr: + towards the patient's
+    left, ap: + towards the back, cc: + towards the head); beyond +-1 lies outside it."""
+
+    lr: RelativePosition = 0.0
+    ap: RelativePosition = 0.0
+    cc: RelativePosition = 0.0
+
+    def as_lps(self) -> tuple[float, float, float]:
+        """The three fractions in LPS order."""
+        return (self.lr, self.ap, self.cc)
+
+
 @dataclass(frozen=True)
 class Placement(FileModel):
-    """How a solid finding is placed in the axial plane at its ``centre_level``.
+    """How a solid finding is placed (``relations.placement``).
 
-    ``rule`` ``outline_through``: at the centre level the solid's axial outline (the ellipse
+    ``centred_in``: the centre at ``structure``'s centroid (with ``level``, a point
+    reference: the centroid of the structure's voxels within half a slice of that level),
+    moved by ``position`` (fractions of the structure's half extents).
+
+    ``arises_from``: the solid touches ``structure``'s surface on the side ``towards`` (a
+    direction) and grows away from it; ``depth_mm`` > 0 sinks it that far into the
+    structure.
+
+    ``at_level``: the centre at the level (z) of ``level``, beside ``vessel``'s centreline
+    point there on the side ``towards``, the solid's surface ``gap_mm`` from the vessel's
+    wall.
+
+    ``outline_through``: at the centre level the solid's axial outline (the ellipse
     of its left-right and antero-posterior extents) runs through each of ``through`` (one or
     two landmarks, each moved ``depth_mm`` towards the midline side; a polyline landmark such
     as ``ivc_centreline`` stands for its point at the centre level); of the two such ellipses
@@ -100,8 +168,46 @@ class Placement(FileModel):
     """
 
     rule: PlacementRuleName
-    through: Annotated[tuple[PlacementPoint, ...], BeforeValidator(check_through)]
-    side: SideName
+    through: Annotated[tuple[PlacementPoint, ...], BeforeValidator(check_through)] = ()
+    side: SideName = ""
+    structure: StructureName | None = None
+    level: PointLandmarkName | None = None
+    vessel: StructureName | None = None
+    towards: DirectionName | None = None
+    depth_mm: DepthMm = 0.0
+    gap_mm: GapMm = 0.0
+    position: Position | None = None
+
+    @classmethod
+    def check_part(cls, written: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """Each rule takes its own fields (:data:`PLACEMENT_FIELDS`)."""
+        rule = written.get("rule")
+        if isinstance(rule, str) and rule in PLACEMENT_FIELDS:
+            needed, optional = PLACEMENT_FIELDS[rule]
+            for key in needed:
+                if key not in written:
+                    raise SchemaProblem(
+                        f"is missing (the placement rule {rule!r} needs {', '.join(needed)})",
+                        f"add '{key}:' (docs/case-file.md, placement rules)",
+                        at=(key,),
+                    )
+            for key in written:
+                if key != "rule" and key not in needed + optional:
+                    raise SchemaProblem(
+                        f"does not apply to the placement rule {rule!r} (it takes "
+                        f"{', '.join(needed + optional)})",
+                        "remove it, or choose the rule it belongs to",
+                        at=(key,),
+                    )
+            if rule == "arises_from" and isinstance(written.get("structure"), str):
+                if str(written["structure"]).endswith("_*"):
+                    raise SchemaProblem(
+                        "must name one structure, not a group",
+                        "name one structure",
+                        written["structure"],
+                        at=("structure",),
+                    )
+        return present(written)
 
     @model_validator(mode="after")
     def _distinct_points(self) -> Placement:
@@ -123,8 +229,15 @@ class Placement(FileModel):
         return -1.0 if self.side == "right" else 1.0
 
     def landmarks(self) -> list[str]:
-        """The landmarks the outline runs through, in order."""
-        return [p.landmark for p in self.through]
+        """The references the placement uses (the outline's points, or the level), in order."""
+        out = [p.landmark for p in self.through]
+        if self.level is not None:
+            out.append(self.level)
+        return out
+
+    def structures(self) -> list[str]:
+        """The structures the placement refers to."""
+        return [s for s in (self.structure, self.vessel) if s is not None]
 
 
 @dataclass(frozen=True)
@@ -149,6 +262,7 @@ class Relations(FileModel):
     assumed: ListOf[str] = ()
     note: Text = ""
     placement: Placement | None = None
+    shape: ShapeName = voc.SolidShape.ELLIPSOID
 
     @classmethod
     def check_part(cls, written: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
@@ -203,6 +317,8 @@ class Relations(FileModel):
     def structures(self) -> list[str]:
         """Structures (names or ``prefix_*`` patterns) these relations refer to."""
         names = [self.origin_structure, self.vessel] + [r.structure for r in self.rules]
+        if self.placement is not None:
+            names += self.placement.structures()
         out: list[str] = []
         for n in names:
             if n is not None and n not in out:

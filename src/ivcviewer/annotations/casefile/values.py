@@ -34,6 +34,7 @@ from pydantic import BeforeValidator, ValidationInfo, model_validator
 from pydantic.fields import FieldInfo
 
 from .. import vocabulary as voc
+from ..anatomy.reference_names import ALL_DIRECTIONS, BadReference, parse_reference
 from .problems import REFERENCE, SchemaProblem
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -115,8 +116,51 @@ def _landmark_check(names: tuple[str, ...], what: str) -> Callable[[Any], str]:
     return check
 
 
-check_landmark = _landmark_check(tuple(voc.LANDMARKS), "landmark")
-check_point_landmark = _landmark_check(voc.POINT_LANDMARKS, "point landmark")
+def _reference_check(point_only: bool) -> Callable[[Any], str]:
+    what = "point reference" if point_only else "reference"
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise SchemaProblem(
+                f"must be a {what} (text)", "write it like 'kidney_right.centroid'", value
+            )
+        try:
+            ref = parse_reference(value)
+        except BadReference as err:
+            raise SchemaProblem(
+                f"is not a {what}: {err.problem}",
+                err.fix + f" (the grammar is in {REFERENCE})",
+                value,
+            ) from None
+        if point_only and not ref.is_point:
+            raise SchemaProblem(
+                "is a centreline, not a point",
+                "name a point (a level, a centroid, an extreme)",
+                value,
+            )
+        return value
+
+    check.__doc__ = (
+        f"A {what}: a landmark of the vocabulary or a structure reference "
+        "(:mod:`~..anatomy.reference_names`)."
+    )
+    return check
+
+
+check_landmark = _reference_check(point_only=False)
+check_point_landmark = _reference_check(point_only=True)
+
+
+def check_direction(value: Any) -> str:
+    """A patient direction (:data:`~..anatomy.reference_names.ALL_DIRECTIONS`)."""
+    if not isinstance(value, str) or value not in ALL_DIRECTIONS:
+        hint = voc.closest(str(value), ALL_DIRECTIONS)
+        raise SchemaProblem(
+            f"is not a direction (known: {', '.join(ALL_DIRECTIONS)})",
+            f"use {hint!r}" if hint else "use one of them",
+            value,
+        )
+    return value
 
 
 # --------------------------------------------------------------------------- vocabularies
@@ -143,6 +187,7 @@ check_kind = _choice(voc.FindingKind, "finding kind")
 check_relation_rule = _choice(voc.RelationRule, "rule")
 check_placement_rule = _choice(voc.PlacementRule, "placement rule")
 check_side = _choice(voc.Side, "side")
+check_shape = _choice(voc.SolidShape, "shape")
 check_occlusion = _choice(voc.Occlusion, "occlusion")
 check_mayo_level = _choice(voc.MayoLevel, "Mayo level")
 check_ivc_segment = _choice(voc.IvcSegment, "IVC segment")
@@ -280,6 +325,8 @@ Kind = Annotated[voc.FindingKind, BeforeValidator(check_kind)]
 RuleName = Annotated[voc.RelationRule, BeforeValidator(check_relation_rule)]
 PlacementRuleName = Annotated[str, BeforeValidator(check_placement_rule)]
 SideName = Annotated[str, BeforeValidator(check_side)]
+DirectionName = Annotated[str, BeforeValidator(check_direction)]
+ShapeName = Annotated[voc.SolidShape, BeforeValidator(check_shape)]
 OcclusionDegree = Annotated[voc.Occlusion, BeforeValidator(check_occlusion)]
 Mayo = Annotated[voc.MayoLevel, BeforeValidator(check_mayo_level)]
 Segment = Annotated[voc.IvcSegment, BeforeValidator(check_ivc_segment)]
@@ -294,6 +341,8 @@ MarginMm = Annotated[float, BeforeValidator(number_in(0.0, 100.0))]
 Fraction = Annotated[float, BeforeValidator(number_in(0.0, 1.0))]
 OffsetMm = Annotated[float, BeforeValidator(number_in(-500.0, 500.0))]
 DepthMm = Annotated[float, BeforeValidator(number_in(-50.0, 50.0))]
+GapMm = Annotated[float, BeforeValidator(number_in(-50.0, 200.0))]
+RelativePosition = Annotated[float, BeforeValidator(number_in(-3.0, 3.0))]
 #: A YAML list of items of one type, stored as a tuple.
 ListOf = Annotated[tuple[_T, ...], BeforeValidator(check_list)]
 

@@ -516,7 +516,12 @@ class OverlayResult:
                 "id": c.case.id,
                 "title": c.case.title,
                 "file": str(c.path),
-                "citation": {"text": c.case.citation.text, "doi": c.case.citation.doi},
+                "citation": (
+                    None
+                    if c.case.citation is None
+                    else {"text": c.case.citation.text, "doi": c.case.citation.doi}
+                ),
+                "teaching_example": c.case.teaching_example,
             },
             "ct": {
                 "shape": list(ct.shape),
