@@ -80,7 +80,8 @@ class References:
         if structure in self._points:
             return self._points[structure]
         sp: _StructurePoints | None = None
-        values = self._by_name.get(structure, [])
+        names = voc.expand_structure(structure, self._by_name)
+        values = [v for n in names for v in self._by_name[n]]
         if self.labels is not None and values:
             arr = np.asarray(self.labels.array)
             mask = np.isin(arr, values)
@@ -106,6 +107,13 @@ class References:
         if sp is None:
             raise self._absent(needed_for, structure)
         return sp.points
+
+    def spacing_of(self, structure: str) -> NDArray[np.float64]:
+        """The label map's voxel spacing (mm) where the structure was read."""
+        sp = self._structure(structure)
+        if sp is None:
+            raise self._absent(structure, structure)
+        return sp.spacing
 
     def extent(self, structure: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Lowest and highest LPS x, y, z of the structure's voxel centres."""
@@ -209,7 +217,8 @@ class References:
         ok = np.all((ijk >= 0) & (ijk < shape), axis=1)
         inside = np.zeros(len(t), dtype=bool)
         vals = self.labels.array[ijk[ok, 0], ijk[ok, 1], ijk[ok, 2]]
-        inside[ok] = np.isin(vals, self._by_name.get(structure, []))
+        names = voc.expand_structure(structure, self._by_name)
+        inside[ok] = np.isin(vals, [v for n in names for v in self._by_name[n]])
         self.methods[ref] = (
             f"last point of {structure} on the line from its centroid towards "
             f"{ref.rsplit('surface_', 1)[-1]}"
@@ -240,6 +249,14 @@ class References:
     def z(self, ref: str) -> float:
         """The z (LPS mm) of a point reference: its level."""
         return float(self.point(ref)[2])
+
+    def is_truncated(self, ref: str) -> bool:
+        """Whether the reference lies at the edge of the field of view (a bound)."""
+        return self.landmarks.is_truncated(ref) or ref in self.truncated
+
+    def method(self, ref: str) -> str:
+        """How the reference was found (after it was resolved)."""
+        return self.methods.get(ref) or self.landmarks.provenance.methods.get(ref, "")
 
     def centreline(self, ref_or_vessel: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """``(points (N, 3), radii (N,))`` of a vessel's centreline, feet to head.

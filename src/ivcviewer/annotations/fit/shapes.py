@@ -58,14 +58,23 @@ class SolidModel:
         Amplitude of the surface's bumps (fraction of the radius), 0 for a smooth ellipsoid.
     phases
         The two phases of the bumps (radians).
+    exponent
+        2 for the ellipsoid; 4 for a rounded box (the superellipsoid ``|qx|^4 + |qy|^4 +
+        |qz|^4 <= 1``, drawn without bumps). Either keeps the extents ``2a``, ``2b``, ``2c``.
     """
 
     centre_lps: NDArray[np.float64]
     semi_axes_mm: tuple[float, float, float]
     lobulation: float = DEFAULT_LOBULATION
     phases: tuple[float, float] = (0.0, 0.0)
+    exponent: float = 2.0
 
     def __post_init__(self) -> None:
+        if self.exponent not in (2.0, 4.0):
+            raise AnatomyError(
+                f"Argument 'exponent' must be 2 (ellipsoid) or 4 (rounded box), got "
+                f"{self.exponent}."
+            )
         if not 0.0 <= self.lobulation < 0.125:
             raise AnatomyError(
                 f"Argument 'lobulation' must lie in [0, 0.125) (above it the bumps would change "
@@ -96,6 +105,8 @@ class SolidModel:
         """Whether LPS points lie inside (broadcast arrays in, boolean array out)."""
         qx, qy, qz = self.normalised(x, y, z)
         qx2, qy2, qz2 = qx * qx, qy * qy, qz * qz
+        if self.exponent == 4.0:
+            return np.asarray(qx2 * qx2 + qy2 * qy2 + qz2 * qz2 <= F32(1.0))
         n2 = qx2 + qy2 + qz2
         eps = float(self.lobulation)
         if eps == 0.0:
@@ -129,18 +140,37 @@ class SolidModel:
         return rasterise_inside(shape, affine, lo, hi, self.inside)
 
     def normalised_distance(self, point_lps: ArrayLike) -> float:
-        """``|q|`` of a point: below 1 inside the ellipsoid, 1 on it."""
+        """``|q|`` of a point (the p-norm of the shape's exponent): below 1 inside the smooth
+        shape, 1 on it."""
         p = np.asarray(point_lps, dtype=float)
         q = (p - self.centre_lps) / np.asarray(self.semi_axes_mm)
-        return float(np.linalg.norm(q))
+        return float(np.sum(np.abs(q) ** self.exponent) ** (1.0 / self.exponent))
 
     def volume_ml(self) -> float:
-        """Volume of the smooth ellipsoid, mL (the bumps change it by well under 1 %)."""
+        """Volume of the smooth shape, mL (the bumps change it by well under 1 %)."""
         a, b, c = self.semi_axes_mm
-        return 4.0 / 3.0 * math.pi * a * b * c / 1000.0
+        p = self.exponent
+        unit = 8.0 * math.gamma(1.0 + 1.0 / p) ** 3 / math.gamma(1.0 + 3.0 / p)
+        return unit * a * b * c / 1000.0
+
+    @property
+    def shape_name(self) -> str:
+        """``ellipsoid`` or ``rounded_box``."""
+        return "rounded_box" if self.exponent == 4.0 else "ellipsoid"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
+        if self.exponent == 4.0:
+            return {
+                "shape": "rounded box",
+                "centre_lps": [round(float(v), 3) for v in self.centre_lps],
+                "semi_axes_mm": {
+                    k: round(float(v), 3)
+                    for k, v in zip(("lr", "ap", "cc"), self.semi_axes_mm, strict=True)
+                },
+                "exponent": 4,
+                "volume_ml": round(self.volume_ml(), 3),
+            }
         return {
             "shape": "lobulated ellipsoid",
             "centre_lps": [round(float(v), 3) for v in self.centre_lps],

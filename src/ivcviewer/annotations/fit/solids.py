@@ -12,7 +12,10 @@ from numpy.typing import NDArray
 
 from ...errors import CaseFileError
 from ..anatomy import Landmarks
+from ..anatomy.references import References
 from ..casefile import Finding, Placement
+from ..vocabulary import SELF_LEVELLED_PLACEMENTS
+from .anchored import place_from_references
 from .kinds import CENTRELINE_VESSELS, DEFAULT_LOBULATION, ORIGIN_LANDMARKS
 from .placement import (
     mass_centre_from_relations,
@@ -196,8 +199,45 @@ def _place_by_rule(
     return _RulePlacement(ctr, method, params, points, warnings)
 
 
+def _shape_model(
+    finding: Finding,
+    centre: NDArray[np.float64],
+    semi_axes: tuple[float, float, float],
+    lobulation: float,
+) -> SolidModel:
+    """The solid of the finding's shape (an ellipsoid, or a rounded box without bumps)."""
+    if finding.relations.shape == "rounded_box":
+        return SolidModel(centre, semi_axes, 0.0, exponent=4.0)
+    return SolidModel(centre, semi_axes, lobulation, _seed_phases(finding.id))
+
+
+def _fit_anchored(
+    finding: Finding,
+    pl: Placement,
+    refs: References,
+    semi_axes: tuple[float, float, float],
+    lobulation: float,
+) -> SolidFit:
+    """A solid placed by a reference-based rule (``centred_in``, ``arises_from``,
+    ``at_level``)."""
+    placed = place_from_references(finding, pl, refs, semi_axes)
+    params: dict[str, Any] = {
+        "centre_level_z_mm": round(float(placed.centre_lps[2]), 3),
+        "placement": {"rule": str(pl.rule), "stated_in_case_file": True, **placed.parameters},
+        "references": {n: refs.method(n) for n in placed.references_used if refs.method(n)},
+    }
+    model = _shape_model(finding, placed.centre_lps, semi_axes, lobulation)
+    return SolidFit(
+        finding.id, model, placed.method, params, placed.references_used, placed.warnings
+    )
+
+
 def fit_solid(
-    finding: Finding, landmarks: Landmarks, *, lobulation: float = DEFAULT_LOBULATION
+    finding: Finding,
+    landmarks: Landmarks,
+    *,
+    lobulation: float = DEFAULT_LOBULATION,
+    references: References | None = None,
 ) -> SolidFit:
     """Place a solid finding (an ellipsoid of its reported extents) on a landmark set.
 
@@ -212,6 +252,9 @@ def fit_solid(
         The anatomy.
     lobulation
         Amplitude of the surface's bumps (0 for a smooth ellipsoid).
+    references
+        The anatomy's structure references (:class:`References`; default: the landmarks
+        alone), which the rules ``centred_in``, ``arises_from`` and ``at_level`` need.
 
     Returns
     -------
@@ -228,6 +271,9 @@ def fit_solid(
     lr, ap, cc = solid_extents_mm(finding)
     semi_axes = (lr / 2.0, ap / 2.0, cc / 2.0)
     rel = finding.relations
+    if rel.placement is not None and rel.placement.rule in SELF_LEVELLED_PLACEMENTS:
+        refs = references if references is not None else References(landmarks)
+        return _fit_anchored(finding, rel.placement, refs, semi_axes, lobulation)
     origin_name, p = origin_point(finding, landmarks)
     z0, warnings = _centre_level(finding, landmarks, p)
     used = [n for n in (origin_name, rel.centre_level) if n is not None]
@@ -252,5 +298,5 @@ def fit_solid(
         params["origin_normalised_distance"] = 0.0
     if p is not None and origin_name is not None:
         params["origin_lps"] = [round(float(t), 3) for t in p]
-    model = SolidModel(ctr, semi_axes, lobulation, _seed_phases(finding.id))
+    model = _shape_model(finding, ctr, semi_axes, lobulation)
     return SolidFit(finding.id, model, method, params, used, warnings)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ...errors import AnatomyError, CaseFileError
 from ..anatomy import Landmarks
+from ..anatomy.references import References
 from ..casefile import Finding
 from .kinds import CENTRELINE_VESSELS, OCCLUSION_RADIUS_FRACTION
 from .placement import require_centreline
@@ -38,6 +39,7 @@ def fit_lumen(
     landmarks: Landmarks,
     *,
     radius_fraction: Mapping[str, float] | None = None,
+    references: References | None = None,
 ) -> TubeFit:
     """Place a finding inside a vessel as a tube along the vessel's centreline.
 
@@ -49,6 +51,9 @@ def fit_lumen(
         The anatomy (the centreline with its radius, and the end landmarks).
     radius_fraction
         Occlusion -> fraction of the vessel radius (default :data:`OCCLUSION_RADIUS_FRACTION`).
+    references
+        The anatomy's structure references: the ends may be any point reference (a vertebral
+        level such as ``level_L1``); default the landmarks alone.
 
     Raises
     ------
@@ -65,26 +70,25 @@ def fit_lumen(
             f"'vessel: inferior_vena_cava' to its relations."
         )
     require_centreline(finding, rel.vessel, landmarks)
+    refs = references if references is not None else References(landmarks)
     used = [CENTRELINE_VESSELS[rel.vessel]]
     warnings: list[str] = []
     c, r = landmarks.centreline()
     zc0, zc1 = float(c[0, 2]), float(c[-1, 2])
     if rel.from_landmark is not None:
-        landmarks.require([rel.from_landmark])
-        z_from = landmarks.z(rel.from_landmark) + rel.from_offset_mm
+        z_from = refs.z(rel.from_landmark) + rel.from_offset_mm
         used.append(rel.from_landmark)
     else:
         z_from = zc0
     upper_bound = False
     if rel.to_landmark is not None:
-        landmarks.require([rel.to_landmark])
-        z_to = landmarks.z(rel.to_landmark) + rel.to_offset_mm
+        z_to = refs.z(rel.to_landmark) + rel.to_offset_mm
         used.append(rel.to_landmark)
-        if landmarks.is_truncated(rel.to_landmark):
+        if refs.is_truncated(rel.to_landmark):
             upper_bound = True
             warnings.append(
                 f"{rel.to_landmark} lies at the edge of the field of view (the true landmark "
-                f"lies at or above z = {landmarks.z(rel.to_landmark):.1f} mm), so the upper end "
+                f"lies at or above z = {refs.z(rel.to_landmark):.1f} mm), so the upper end "
                 f"placed from it (z = {z_to:.1f} mm) is a lower bound of where the case file's "
                 "rule would put it."
             )

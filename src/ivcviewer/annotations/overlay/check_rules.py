@@ -1,9 +1,19 @@
 """Stage 6 of :func:`~.pipeline.fit_case`: the case file's rules checked on each region.
 
-Each rule (``touches``, ``overlaps``, ``reaches_into``, ``inside``, ``avoids``) is checked on
-the region as fitted and clipped, before overlaps with other findings were resolved: where a
-mass enters the IVC, the label map shows the intravascular tumour, yet the mass does reach into
-the vessel. A rule that does not hold becomes a warning.
+Each rule (``touches``, ``overlaps``, ``reaches_into``, ``inside``, ``avoids``,
+``mostly_within``, ``within_vessel``) is checked on the region as fitted and clipped, before
+overlaps with other findings were resolved: where a mass enters the IVC, the label map shows
+the intravascular tumour, yet the mass does reach into the vessel. A rule that does not hold
+becomes a warning. A rule that states a share (``mostly_within``, ``within_vessel``,
+``inside``, ``avoids`` with ``max_share``) is satisfied only when the measured share meets it,
+and its detail gives both figures.
+
+Examples
+--------
+>>> share_verdict("mostly_within", 0.13, 0.5)
+(False, '13.0% of the region lies inside it (needed: at least 50%)')
+>>> share_verdict("avoids", 0.04, 0.1)
+(True, '4.0% of the region lies inside it (allowed: at most 10%)')
 """
 
 from __future__ import annotations
@@ -15,9 +25,19 @@ from scipy import ndimage as ndi
 
 from ...errors import CaseFileError
 from ..rasterise import CroppedMask
-from ..vocabulary import RuleStatus
+from ..vocabulary import DEFAULT_MIN_SHARE, RuleStatus
 from .anatomy_access import AnatomyAccess
 from .results import FindingResult, RuleCheck
+
+
+def share_verdict(rule_name: str, share: float, threshold: float) -> tuple[bool, str]:
+    """Whether a measured share meets a rule's threshold (a floor; a ceiling for ``avoids``),
+    and the sentence that says so."""
+    if rule_name == "avoids":
+        ok = share <= threshold + 1e-12
+        return ok, f"{share:.1%} of the region lies inside it (allowed: at most {threshold:.0%})"
+    ok = share >= threshold - 1e-12
+    return ok, f"{share:.1%} of the region lies inside it (needed: at least {threshold:.0%})"
 
 
 def check_rule(
@@ -27,9 +47,14 @@ def check_rule(
     min_fraction: float,
     region: CroppedMask,
     anatomy: AnatomyAccess,
+    threshold: float | None = None,
 ) -> RuleCheck:
     """Whether one rule holds for a region: ``satisfied``, ``violated`` or ``not_checked``
-    (the structure is not in the anatomy source), with what was counted."""
+    (the structure is not in the anatomy source), with what was counted.
+
+    ``threshold``: the share ``mostly_within`` and ``within_vessel`` need (default 50 % and
+    95 %), or the share ``avoids`` allows (None: no voxel).
+    """
     src = anatomy.source_of(structure)
     if not src:
         return RuleCheck(
@@ -63,9 +88,13 @@ def check_rule(
                 f"{frac:.1%} of the region lies inside {structure}{grown} "
                 f"(needed: {min_fraction:.0%})"
             )
-        elif rule_name == "avoids":
+        elif rule_name == "avoids" and threshold is None:
             ok = k == 0
             detail = f"{k} voxels of the region lie inside {structure}"
+        elif rule_name in ("avoids", "mostly_within", "within_vessel"):
+            need = threshold if threshold is not None else DEFAULT_MIN_SHARE[rule_name]
+            ok, said = share_verdict(rule_name, frac, need)
+            detail = said.replace("inside it", f"inside {structure}")
         else:  # pragma: no cover - the case file admits only the rules above
             raise CaseFileError(f"Unknown rule {rule_name!r}.")
     if margin_mm and rule_name != "inside":
@@ -89,7 +118,13 @@ def check_rules(
         checked = r.before_overlaps if r.before_overlaps is not None else r.region
         rules = [
             check_rule(
-                rule.rule, rule.structure, rule.margin_mm, rule.min_fraction, checked, anatomy
+                rule.rule,
+                rule.structure,
+                rule.margin_mm,
+                rule.min_fraction,
+                checked,
+                anatomy,
+                rule.threshold,
             )
             for rule in r.finding.relations.rules
         ]

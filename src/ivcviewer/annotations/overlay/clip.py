@@ -116,6 +116,8 @@ def _clip_avoids(
     rule the anatomy source cannot apply."""
     skipped: list[str] = []
     for rule in drawn.finding.relations.rules_of("avoids"):
+        if not rule.clips:  # 'avoids' with max_share: checked, not clipped
+            continue
         if not anatomy.source_of(rule.structure):
             skipped.append(
                 f"Rule 'avoids {rule.structure}' not applied: the anatomy source has no "

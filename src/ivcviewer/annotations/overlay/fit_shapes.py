@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ...errors import CaseFileError
 from ..anatomy import Landmarks
+from ..anatomy.references import References
 from ..casefile import CaseFile, Finding
 from ..fit import LUMEN_KINDS, SOLID_KINDS, SolidFit, TubeFit, fit_lumen, fit_solid
 from .results import FitOptions
@@ -25,7 +26,11 @@ class FittedShape:
 
 
 def fit_one(
-    finding: Finding, landmarks: Landmarks, options: FitOptions, case: CaseFile
+    finding: Finding,
+    landmarks: Landmarks,
+    options: FitOptions,
+    case: CaseFile,
+    references: References | None = None,
 ) -> SolidFit | TubeFit:
     """The shape of one finding: a solid or a tube by its kind.
 
@@ -35,9 +40,11 @@ def fit_one(
         The finding's kind is neither a solid's nor a lumen finding's.
     """
     if finding.kind in SOLID_KINDS:
-        return fit_solid(finding, landmarks, lobulation=options.lobulation)
+        return fit_solid(finding, landmarks, lobulation=options.lobulation, references=references)
     if finding.kind in LUMEN_KINDS:
-        return fit_lumen(finding, landmarks, radius_fraction=options.radius_fraction)
+        return fit_lumen(
+            finding, landmarks, radius_fraction=options.radius_fraction, references=references
+        )
     raise CaseFileError(
         f"{case.path}: finding {finding.id!r} is of kind {finding.kind!r}, which ivcviewer "
         f"cannot place on a CT yet (regions: {', '.join(SOLID_KINDS + LUMEN_KINDS)}; points: "
@@ -46,7 +53,10 @@ def fit_one(
 
 
 def fit_shapes(
-    case: CaseFile, landmarks: Landmarks, options: FitOptions
+    case: CaseFile,
+    landmarks: Landmarks,
+    options: FitOptions,
+    references: References | None = None,
 ) -> tuple[FittedShape, ...]:
     """The shapes of the case's findings drawn as regions, in case-file order.
 
@@ -58,6 +68,8 @@ def fit_shapes(
         The CT's landmarks.
     options
         The fit's settings (lobulation, radius fractions).
+    references
+        The anatomy's structure references (default: the landmarks alone).
 
     Returns
     -------
@@ -66,6 +78,6 @@ def fit_shapes(
     """
     values = case.label_values()
     return tuple(
-        FittedShape(f, values[f.id], fit_one(f, landmarks, options, case))
+        FittedShape(f, values[f.id], fit_one(f, landmarks, options, case, references))
         for f in case.region_findings
     )

@@ -31,12 +31,13 @@ from numpy.typing import NDArray
 
 from ..fit import LUMEN_KINDS
 from ..rasterise import CroppedMask
+from ..vocabulary import DEFAULT_ORGAN_SHARE_WARNING
 from .anatomy_access import AnatomyAccess
 from .results import FindingResult, StructureShare
 
 #: A structure the finding's relations do not name holding more than this share of a region
-#: (not inside a vessel lumen) is warned about.
-ORGAN_SHARE_WARNING = 0.10
+#: (not inside a vessel lumen) is warned about, unless the case file sets another share.
+ORGAN_SHARE_WARNING = DEFAULT_ORGAN_SHARE_WARNING
 
 #: How many structures the occupancy lists by name (the rest are summed).
 OCCUPANCY_TOP = 8
@@ -73,8 +74,8 @@ def shares(
     return [StructureShare(s, c / n, c) for s, c in keep]
 
 
-def _organ_warning(r: FindingResult, anatomy: AnatomyAccess) -> list[str]:
-    """The warning on structures the region covers beyond :data:`ORGAN_SHARE_WARNING`."""
+def _organ_warning(r: FindingResult, anatomy: AnatomyAccess, limit: float) -> list[str]:
+    """The warning on structures the region covers beyond ``limit``."""
     if r.finding.kind in LUMEN_KINDS or not r.occupancy:
         return []
     named = {n for s in r.finding.relations.structures() for n in anatomy.names_for(s)}
@@ -83,29 +84,32 @@ def _organ_warning(r: FindingResult, anatomy: AnatomyAccess) -> list[str]:
         for o in r.occupancy
         if o.structure not in (UNLABELLED, OTHER)
         and o.structure not in named
-        and o.share > ORGAN_SHARE_WARNING
+        and o.share > limit
     ]
     if not over:
         return []
     listed = ", ".join(f"{o.structure} {o.share:.0%}" for o in over)
     return [
         f"The region is drawn over normal organs ({listed} of its voxels; more than "
-        f"{ORGAN_SHARE_WARNING:.0%} each): a real lesion of this size would displace them, not "
+        f"{limit:.0%} each): a real lesion of this size would displace them, not "
         "overlap them, and values measured there are the organs' own."
     ]
 
 
 def occupancy(
-    findings: tuple[FindingResult, ...], anatomy: AnatomyAccess
+    findings: tuple[FindingResult, ...],
+    anatomy: AnatomyAccess,
+    organ_share_warning: float = ORGAN_SHARE_WARNING,
 ) -> tuple[FindingResult, ...]:
     """Every finding with its final region's occupancy (None without a label map) and the
-    warning on normal organs it covers."""
+    warning on normal organs it covers beyond ``organ_share_warning`` (the case file's
+    ``checks.organ_share_warning``)."""
     if anatomy.labels is None:
         return findings
     out = []
     for r in findings:
         occ = tuple(shares(r.region, anatomy.values(r.region.box), anatomy.name_of))
         with_occ = dataclasses.replace(r, occupancy=occ)
-        warn = _organ_warning(with_occ, anatomy)
+        warn = _organ_warning(with_occ, anatomy, organ_share_warning)
         out.append(dataclasses.replace(with_occ, warnings=[*r.warnings, *warn]))
     return tuple(out)

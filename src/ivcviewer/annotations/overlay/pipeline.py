@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from ...errors import AnatomyError
 from ...volume import Volume, VolumeMetadata
 from ..anatomy import Landmarks
+from ..anatomy.references import References
 from ..casefile import CaseFile
 from .anatomy_access import AnatomyAccess, anatomy_names_for_case
 from .check_rules import check_rules
@@ -142,12 +143,16 @@ def fit_case(
     outside = landmarks_outside(ct.shape, ct.affine, landmarks, case.required_landmarks())
     warnings = _grid_warnings(ct, outside)
 
-    shapes = fit_shapes(case, landmarks, opts)
+    references = References(landmarks, anatomy_labels, names)
+    references.require(case.required_references())
+    shapes = fit_shapes(case, landmarks, opts, references)
     drawn = rasterise_fits(shapes, anatomy)
     clipped = clip(drawn, ct, anatomy, opts)
     resolved = resolve_overlaps(clipped, ct.affine)
     measured = measure_regions(resolved, ct.affine)
-    findings = occupancy(check_rules(measured, anatomy), anatomy)
+    findings = occupancy(
+        check_rules(measured, anatomy), anatomy, case.checks.organ_share_warning
+    )
     involvement, inv_id, inv_missing = ivc_level(findings, landmarks, ct.grid)
 
     if inv_missing:
