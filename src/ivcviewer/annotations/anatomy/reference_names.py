@@ -143,6 +143,21 @@ def direction_vector(direction: str, structure: str | None = None) -> NDArray[np
     )
 
 
+def combined_direction(
+    towards: tuple[str, ...] | list[str], structure: str | None = None
+) -> NDArray[np.float64]:
+    """The unit vector of one or more directions combined (their normalised sum).
+
+    >>> np.round(combined_direction(["superior", "medial"], "kidney_left"), 3).tolist()
+    [-0.707, 0.0, 0.707]
+    """
+    v = np.sum([direction_vector(t, structure) for t in towards], axis=0)
+    n = float(np.linalg.norm(v))
+    if n < 1e-9:
+        raise BadReference("the directions cancel out", "name directions that are not opposite")
+    return np.asarray(v / n, dtype=float)
+
+
 def parse_reference(text: str) -> Reference:
     """Parse a reference; :class:`BadReference` says what is wrong and how to fix it."""
     if not isinstance(text, str) or not text:

@@ -17,7 +17,13 @@ from ...errors import AnatomyError
 from ...volume import Volume
 from .. import vocabulary as voc
 from .landmarks import Landmarks
-from .reference_names import BadReference, Reference, direction_vector, parse_reference
+from .reference_names import (
+    BadReference,
+    Reference,
+    combined_direction,
+    direction_vector,
+    parse_reference,
+)
 from .structures import main_components
 
 #: Thickness of the slab whose centroid is a structure's extreme (mm).
@@ -191,7 +197,7 @@ class References:
             if (d[2] > 0 and sp.touches_top) or (d[2] < 0 and sp.touches_bottom):
                 self._truncate(ref)
             return np.asarray(slab.mean(axis=0), dtype=float)
-        return self._surface(ref, r.structure, pts, sp, d)
+        return self._surface(ref, r.structure, pts, sp, d, r.direction)
 
     def _truncate(self, ref: str) -> None:
         if ref not in self.truncated:
@@ -204,6 +210,7 @@ class References:
         pts: NDArray[np.float64],
         sp: _StructurePoints,
         d: NDArray[np.float64],
+        towards: str,
     ) -> NDArray[np.float64]:
         """Where the line from the centroid along ``d`` leaves the structure."""
         assert self.labels is not None
@@ -220,8 +227,7 @@ class References:
         names = voc.expand_structure(structure, self._by_name)
         inside[ok] = np.isin(vals, [v for n in names for v in self._by_name[n]])
         self.methods[ref] = (
-            f"last point of {structure} on the line from its centroid towards "
-            f"{ref.rsplit('surface_', 1)[-1]}"
+            f"last point of {structure} on the line from its centroid towards {towards}"
         )
         if not inside.any():  # a hollow or C-shaped structure: its centroid lies outside it
             proj = pts @ d
@@ -230,6 +236,25 @@ class References:
         if last == len(t) - 1 or not ok[min(last + 1, len(t) - 1)]:
             self._truncate(ref)
         return np.asarray(line[last], dtype=float)
+
+    def surface_point(
+        self, structure: str, towards: tuple[str, ...]
+    ) -> tuple[str, NDArray[np.float64]]:
+        """Where the line from the structure's centroid along the combined directions leaves
+        it: ``(name, LPS mm)``; the name is ``STRUCTURE.surface_DIRECTION`` for one direction
+        and ``STRUCTURE.surface_D1+D2`` for several."""
+        if len(towards) == 1:
+            ref = f"{structure}.surface_{towards[0]}"
+            return ref, self.point(ref)
+        ref = f"{structure}.surface_{'+'.join(towards)}"
+        if self.landmarks.has(ref):
+            return ref, self.landmarks.point(ref)
+        d = combined_direction(towards, structure)
+        pts = self.structure_points(structure, ref)
+        sp = self._structure(structure)
+        assert sp is not None
+        words = ", ".join(towards)
+        return ref, self._surface(ref, structure, pts, sp, d, words)
 
     def _level(self, r: Reference) -> NDArray[np.float64]:
         assert r.structure is not None

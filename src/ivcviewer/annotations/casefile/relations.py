@@ -17,7 +17,7 @@ from .. import vocabulary as voc
 from .problems import SchemaProblem
 from .values import (
     DepthMm,
-    DirectionName,
+    Directions,
     FileModel,
     Fraction,
     GapMm,
@@ -148,12 +148,12 @@ class Placement(FileModel):
     moved by ``position`` (fractions of the structure's half extents).
 
     ``arises_from``: the solid touches ``structure``'s surface on the side ``towards`` (a
-    direction) and grows away from it; ``depth_mm`` > 0 sinks it that far into the
-    structure.
+    direction, or up to three combined: ``[superior, anterior, medial]``) and grows away
+    from it; ``depth_mm`` > 0 sinks it that far into the structure.
 
     ``at_level``: the centre at the level (z) of ``level``, beside ``vessel``'s centreline
-    point there on the side ``towards``, the solid's surface ``gap_mm`` from the vessel's
-    wall.
+    point there on the side ``towards`` (one or two horizontal directions), the solid's
+    surface ``gap_mm`` from the vessel's wall.
 
     ``outline_through``: at the centre level the solid's axial outline (the ellipse
     of its left-right and antero-posterior extents) runs through each of ``through`` (one or
@@ -173,7 +173,7 @@ class Placement(FileModel):
     structure: StructureName | None = None
     level: PointLandmarkName | None = None
     vessel: StructureName | None = None
-    towards: DirectionName | None = None
+    towards: Directions = ()
     depth_mm: DepthMm = 0.0
     gap_mm: GapMm = 0.0
     position: Position | None = None
@@ -210,6 +210,21 @@ class Placement(FileModel):
         return present(written)
 
     @model_validator(mode="after")
+    def _sided(self) -> Placement:
+        sided = [t for t in self.towards if t in ("medial", "lateral")]
+        of = self.structure if self.rule == "arises_from" else self.vessel
+        side = (of or "").rsplit("_", 1)[-1]
+        if sided and side not in ("left", "right"):
+            raise SchemaProblem(
+                f"uses {sided[0]!r}, which needs a structure of one side (*_left or *_right); "
+                f"{of!r} has none",
+                "use left or right instead",
+                list(self.towards),
+                at=("towards",),
+            )
+        return self
+
+    @model_validator(mode="after")
     def _distinct_points(self) -> Placement:
         seen: list[str] = []
         for i, p in enumerate(self.through):
@@ -234,6 +249,12 @@ class Placement(FileModel):
         if self.level is not None:
             out.append(self.level)
         return out
+
+    @property
+    def towards_text(self) -> str:
+        """The direction(s) of ``towards`` in words (``superior, anterior and medial``)."""
+        t = list(self.towards)
+        return t[0] if len(t) == 1 else ", ".join(t[:-1]) + " and " + t[-1]
 
     def structures(self) -> list[str]:
         """The structures the placement refers to."""

@@ -151,6 +151,36 @@ check_landmark = _reference_check(point_only=False)
 check_point_landmark = _reference_check(point_only=True)
 
 
+def check_directions(value: Any) -> tuple[str, ...]:
+    """One direction, or a list of up to three that are combined (``[superior, medial]``)."""
+    items = value if isinstance(value, list) else [value]
+    if not 1 <= len(items) <= 3:
+        raise SchemaProblem(
+            "must be one direction or a list of one to three",
+            "write for example 'superior' or '[superior, medial]'",
+            value,
+        )
+    out = tuple(check_direction(v) for v in items)
+    if len(set(out)) != len(out):
+        raise SchemaProblem("repeats a direction", "name each direction once", value)
+    opposite = {
+        frozenset(p)
+        for p in (
+            ("superior", "inferior"),
+            ("left", "right"),
+            ("anterior", "posterior"),
+            ("medial", "lateral"),
+        )
+    }
+    for a in out:
+        for b in out:
+            if frozenset((a, b)) in opposite:
+                raise SchemaProblem(
+                    f"combines opposite directions {a!r} and {b!r}", "keep one of them", value
+                )
+    return out
+
+
 def check_direction(value: Any) -> str:
     """A patient direction (:data:`~..anatomy.reference_names.ALL_DIRECTIONS`)."""
     if not isinstance(value, str) or value not in ALL_DIRECTIONS:
@@ -326,6 +356,7 @@ RuleName = Annotated[voc.RelationRule, BeforeValidator(check_relation_rule)]
 PlacementRuleName = Annotated[str, BeforeValidator(check_placement_rule)]
 SideName = Annotated[str, BeforeValidator(check_side)]
 DirectionName = Annotated[str, BeforeValidator(check_direction)]
+Directions = Annotated[tuple[str, ...], BeforeValidator(check_directions)]
 ShapeName = Annotated[voc.SolidShape, BeforeValidator(check_shape)]
 OcclusionDegree = Annotated[voc.Occlusion, BeforeValidator(check_occlusion)]
 Mayo = Annotated[voc.MayoLevel, BeforeValidator(check_mayo_level)]

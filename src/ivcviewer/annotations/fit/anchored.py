@@ -7,10 +7,12 @@ rule of the first case, placed at a ``centre_level``.
 
 Examples
 --------
->>> centre_beside(np.array([0.0, 0.0, 10.0]), 5.0, "left", None, (20.0, 15.0, 25.0), 2.0)
+>>> centre_beside(np.array([0.0, 0.0, 10.0]), 5.0, ("left",), None, (20.0, 15.0, 25.0), 2.0)
 array([27.,  0., 10.])
->>> centre_off_surface(np.array([0.0, 0.0, 50.0]), "superior", None, (30.0, 30.0, 30.0), 5.0)
+>>> centre_off_surface(np.array([0.0, 0.0, 50.0]), ("superior",), None, (30, 30, 30), 5.0)
 array([ 0.,  0., 75.])
+>>> round(support_distance(np.array([0.6, 0.0, 0.8]), (30.0, 20.0, 40.0)), 3)
+35.777
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ...errors import AnatomyError, CaseFileError
-from ..anatomy.reference_names import direction_vector
+from ..anatomy.reference_names import combined_direction
 from ..anatomy.references import References
 from ..casefile import Finding, Placement
 
@@ -42,35 +44,43 @@ def _r3(p: NDArray[np.float64]) -> list[float]:
     return [round(float(v), 3) for v in p]
 
 
-def semi_axis_along(d: NDArray[np.float64], semi_axes: tuple[float, float, float]) -> float:
-    """The solid's semi-axis along an axis-aligned unit direction."""
-    return float(np.dot(np.abs(d), np.asarray(semi_axes, dtype=float)))
+def support_distance(
+    d: NDArray[np.float64], semi_axes: tuple[float, float, float], exponent: float = 2.0
+) -> float:
+    """How far the solid reaches from its centre along the unit direction ``d`` (its support
+    function: the distance of its tangent plane perpendicular to ``d``)."""
+    q = exponent / (exponent - 1.0)
+    a = np.abs(np.asarray(semi_axes, dtype=float) * np.asarray(d, dtype=float))
+    return float(np.sum(a**q) ** (1.0 / q))
 
 
 def centre_off_surface(
     anchor: NDArray[np.float64],
-    towards: str,
+    towards: tuple[str, ...],
     structure: str | None,
     semi_axes: tuple[float, float, float],
     depth_mm: float,
+    exponent: float = 2.0,
 ) -> NDArray[np.float64]:
-    """Centre of a solid that touches ``anchor`` and grows away along ``towards`` (sunk
-    ``depth_mm`` into the structure)."""
-    d = direction_vector(towards, structure)
-    return np.asarray(anchor + d * (semi_axis_along(d, semi_axes) - depth_mm), dtype=float)
+    """Centre of a solid whose tangent plane perpendicular to ``towards`` passes through
+    ``anchor`` (sunk ``depth_mm`` into the structure), lying beyond it."""
+    d = combined_direction(towards, structure)
+    h = support_distance(d, semi_axes, exponent)
+    return np.asarray(anchor + d * (h - depth_mm), dtype=float)
 
 
 def centre_beside(
     vessel_point: NDArray[np.float64],
     vessel_radius: float,
-    towards: str,
+    towards: tuple[str, ...],
     structure: str | None,
     semi_axes: tuple[float, float, float],
     gap_mm: float,
+    exponent: float = 2.0,
 ) -> NDArray[np.float64]:
     """Centre of a solid beside a vessel, its surface ``gap_mm`` from the vessel's wall."""
-    d = direction_vector(towards, structure)
-    reach = vessel_radius + gap_mm + semi_axis_along(d, semi_axes)
+    d = combined_direction(towards, structure)
+    reach = vessel_radius + gap_mm + support_distance(d, semi_axes, exponent)
     return np.asarray(vessel_point + d * reach, dtype=float)
 
 
@@ -126,13 +136,18 @@ def _centred_in(
     return AnchoredPlacement(centre, f"centred on {where}{moved}", params, used, warnings)
 
 
+def _exponent(finding: Finding) -> float:
+    return 4.0 if finding.relations.shape == "rounded_box" else 2.0
+
+
 def _arises_from(
     finding: Finding, pl: Placement, refs: References, semi_axes: tuple[float, float, float]
 ) -> AnchoredPlacement:
-    assert pl.structure is not None and pl.towards is not None
-    ref = f"{pl.structure}.surface_{pl.towards}"
-    anchor = refs.point(ref)
-    centre = centre_off_surface(anchor, pl.towards, pl.structure, semi_axes, pl.depth_mm)
+    assert pl.structure is not None and pl.towards
+    ref, anchor = refs.surface_point(pl.structure, pl.towards)
+    centre = centre_off_surface(
+        anchor, pl.towards, pl.structure, semi_axes, pl.depth_mm, _exponent(finding)
+    )
     warnings: list[str] = []
     if refs.is_truncated(ref):
         warnings.append(
@@ -157,18 +172,19 @@ def _arises_from(
 def _at_level(
     finding: Finding, pl: Placement, refs: References, semi_axes: tuple[float, float, float]
 ) -> AnchoredPlacement:
-    assert pl.level is not None and pl.vessel is not None and pl.towards is not None
-    if pl.towards in ("superior", "inferior"):
+    assert pl.level is not None and pl.vessel is not None and pl.towards
+    vertical = [t for t in pl.towards if t in ("superior", "inferior")]
+    if vertical:
         raise CaseFileError(
             f"Finding {finding.id!r}: 'at_level' puts the solid beside the vessel in the axial "
-            f"plane; 'towards: {pl.towards}' leaves it. Fix: use left, right, anterior, "
+            f"plane; 'towards: {vertical[0]}' leaves it. Fix: use left, right, anterior, "
             "posterior, medial or lateral."
         )
     z0 = refs.z(pl.level)
     v, r = refs.centre_at_z(pl.vessel, z0)
-    centre = centre_beside(v, r, pl.towards, pl.vessel, semi_axes, pl.gap_mm)
+    centre = centre_beside(v, r, pl.towards, pl.vessel, semi_axes, pl.gap_mm, _exponent(finding))
     method = (
-        f"centre at the level of {pl.level}, {pl.towards} of the {pl.vessel} "
+        f"centre at the level of {pl.level}, {pl.towards_text} of the {pl.vessel} "
         f"(its surface {pl.gap_mm:g} mm from the vessel's wall)"
     )
     params = {
@@ -177,7 +193,7 @@ def _at_level(
         "vessel": pl.vessel,
         "vessel_point_lps": _r3(v),
         "vessel_radius_mm": round(r, 3),
-        "towards": pl.towards,
+        "towards": list(pl.towards),
         "gap_mm": pl.gap_mm,
     }
     warnings = []

@@ -42,6 +42,12 @@ ORGAN_SHARE_WARNING = DEFAULT_ORGAN_SHARE_WARNING
 #: How many structures the occupancy lists by name (the rest are summed).
 OCCUPANCY_TOP = 8
 
+#: Tissue that a lesion grows into rather than displaces (fat, skin, the body outline): never
+#: warned about as a normal organ.
+NOT_ORGANS: frozenset[str] = frozenset(
+    {"body", "skin", "subcutaneous_fat", "torso_fat", "fat", "intermuscular_fat"}
+)
+
 UNLABELLED = "unlabelled"
 OTHER = "other structures"
 
@@ -82,9 +88,7 @@ def _organ_warning(r: FindingResult, anatomy: AnatomyAccess, limit: float) -> li
     over = [
         o
         for o in r.occupancy
-        if o.structure not in (UNLABELLED, OTHER)
-        and o.structure not in named
-        and o.share > limit
+        if o.structure not in (UNLABELLED, OTHER) and o.structure not in named and o.share > limit
     ]
     if not over:
         return []

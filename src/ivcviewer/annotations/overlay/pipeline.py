@@ -150,9 +150,7 @@ def fit_case(
     clipped = clip(drawn, ct, anatomy, opts)
     resolved = resolve_overlaps(clipped, ct.affine)
     measured = measure_regions(resolved, ct.affine)
-    findings = occupancy(
-        check_rules(measured, anatomy), anatomy, case.checks.organ_share_warning
-    )
+    findings = occupancy(check_rules(measured, anatomy), anatomy, case.checks.organ_share_warning)
     involvement, inv_id, inv_missing = ivc_level(findings, landmarks, ct.grid)
 
     if inv_missing:
