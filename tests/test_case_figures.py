@@ -88,3 +88,42 @@ def test_marked_points_that_coincide_share_a_label(script: ModuleType) -> None:
     }
     merged = script.merged_points(pts)
     assert [label for label, _ in merged] == ["lower end = renal_vein_confluence", "upper end"]
+
+
+#: A finding around a ``relations:`` snippet of docs/case-file.md (indented under it).
+_SNIPPET_CASE = """schema_version: 1
+case: {{id: snippet, title: Snippet, teaching_example: true, source_note: A snippet.}}
+findings:
+  - id: finding
+    name: Finding
+    kind: {kind}
+    colour: "#E6553A"
+    description: A finding of a snippet.
+{measurements}{snippet}"""
+
+
+def _relations_snippets() -> list[str]:
+    import re
+
+    doc = SCRIPT.parents[1] / "docs" / "case-file.md"
+    blocks = re.findall(r"```yaml\n(.*?)```", doc.read_text(encoding="utf-8"), re.S)
+    return [b for b in blocks if b.startswith("relations:")]
+
+
+def test_the_relations_snippets_of_the_reference_load(tmp_path: Path) -> None:
+    """Each ``relations:`` snippet of docs/case-file.md is valid in a finding of its kind."""
+    from ivcviewer.annotations import load_case
+
+    snippets = _relations_snippets()
+    assert len(snippets) >= 6, "the placement and lumen snippets are missing"
+    for i, snippet in enumerate(snippets):
+        lumen = "from_landmark:" in snippet
+        measurements = "" if lumen else "    measurements: [{id: s, values: [3, 3, 3], unit: cm}]\n"
+        indented = "".join(f"    {line}\n" for line in snippet.splitlines())
+        text = _SNIPPET_CASE.format(
+            kind="thrombus" if lumen else "mass", measurements=measurements, snippet=indented
+        )
+        path = tmp_path / f"snippet{i}.yaml"
+        path.write_text(text, encoding="utf-8")
+        rel = load_case(path).finding("finding").relations
+        assert (rel.vessel is not None) if lumen else (rel.placement is not None), snippet
