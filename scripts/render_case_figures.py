@@ -112,7 +112,7 @@ def _case(case_id: str, title: str, findings: str) -> str:
 RULE_CASES: tuple[FigureSpec, ...] = (
     FigureSpec(
         "case-rule-centred_in",
-        "centred_in: liver, position lr -0.4",
+        "centred_in: liver, position lr -0.2",
         (Panel("axial", "lesion"), Panel("coronal", "lesion")),
         ("liver",),
         _case(
@@ -125,7 +125,7 @@ RULE_CASES: tuple[FigureSpec, ...] = (
     description: A 4 cm lesion in the right lobe of the liver.
     measurements: [{id: size, values: [4.0, 4.0, 4.0], unit: cm}]
     relations:
-      placement: {rule: centred_in, structure: liver, position: {lr: -0.4}}
+      placement: {rule: centred_in, structure: liver, position: {lr: -0.2}}
       rules: [{rule: mostly_within, structure: liver}]
 """,
         ),
