@@ -4,7 +4,7 @@ A case file places its findings from references, written as text:
 
 ``renal_vein_confluence`` (and the other names of :data:`~..vocabulary.LANDMARKS`)
     The vascular levels of the IVC, derived by :func:`.landmarks_from_labelmap`.
-``STRUCTURE.centroid``
+``STRUCTURE.centroid`` (a group such as ``vertebrae_*`` stands for all its members)
     The centre of mass of the structure's voxels (islands under 10 % of its largest piece
     dropped).
 ``STRUCTURE.DIRECTION`` (``superior``, ``inferior``, ``left``, ``right``, ``anterior``,
@@ -184,7 +184,7 @@ def parse_reference(text: str) -> Reference:
             f"use {hint!r}" if hint else "write it like 'kidney_right.centroid'",
         )
     structure, part = text.split(".", 1)
-    if not voc.is_known_structure(structure) or structure.endswith("_*"):
+    if not voc.is_known_structure(structure):
         hint = voc.closest(structure, voc.STRUCTURES)
         raise BadReference(
             f"{structure!r} is not a known structure name (TotalSegmentator class names)",
