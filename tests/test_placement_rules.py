@@ -412,3 +412,23 @@ def test_citation_or_teaching_example(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump({"schema_version": 1, "case": info, "findings": [f]}))
     with pytest.raises(CaseFileError, match="case.citation.*teaching_example: true"):
         load_case(path)
+
+
+def test_a_clicked_point_places_the_solid_without_a_label_map(tmp_path: Path, world: World) -> None:
+    case = write_case(
+        tmp_path,
+        solid(
+            {"rule": "arises_from", "structure": "kidney_left", "towards": ["superior", "medial"]},
+            size_mm=(20.0, 20.0, 20.0),
+        ),
+    )
+    name = "kidney_left.surface_superior+medial"
+    assert name in case.required_references()
+    lm = truth_landmarks()
+    lm.points_lps[name] = np.array([60.0, 40.0, 40.0])
+    res = fit_case(world.ct, case, lm)  # landmarks only: no label map
+    c = res.finding("lesion").fit.model.centre_lps
+    d = np.array([-1.0, 0.0, 1.0]) / np.sqrt(2.0)  # medial of the left kidney is -x
+    np.testing.assert_allclose(c, [60.0, 40.0, 40.0] + d * 10.0, atol=1e-6)
+    with pytest.raises(AnatomyError, match="click the point.*" + name.replace("+", r"\+")):
+        fit_case(world.ct, case, truth_landmarks())

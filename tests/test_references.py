@@ -165,3 +165,21 @@ def test_reference_kinds() -> None:
     for text, kind in kinds.items():
         assert parse_reference(text).kind == kind
         assert is_point_reference(text) == (kind != "centreline")
+
+
+def test_guided_clicking_asks_for_the_references_by_name() -> None:
+    from pathlib import Path
+
+    from ivcviewer.annotations import load_case
+    from ivcviewer.widget_models.landmark_guide import guide_steps
+    from ivcviewer.workflows.anatomy import anatomy_from_points
+
+    root = Path(__file__).resolve().parents[1] / "annotations"
+    case = load_case(root / "teaching_left_adrenal_mass.yaml")
+    (step,) = guide_steps(case)
+    assert step.id == "kidney_left.surface_superior+anterior+medial"
+    assert "kidney left towards superior and anterior and medial" in step.description
+    a = anatomy_from_points([step.id], [[1.0, 2.0, 3.0]])
+    assert a.landmarks.point(step.id).tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(AnatomyError, match="neither a landmark"):
+        anatomy_from_points(["kidney_left.nowhere"], [[1.0, 2.0, 3.0]])

@@ -12,7 +12,7 @@ A case file places its findings from references, written as text:
     The structure's extreme along that patient direction: the centroid of its voxels within
     :data:`EXTREME_MM` of its furthest voxel that way (``kidney_left.superior``: the upper
     pole).
-``STRUCTURE.surface_DIRECTION``
+``STRUCTURE.surface_DIRECTION`` (or up to three directions combined: ``surface_superior+medial``)
     Where the line from the structure's centroid along that direction leaves the structure
     (the last voxel of the structure on that line, sampled every quarter voxel).
 ``STRUCTURE.centreline``
@@ -154,7 +154,14 @@ def combined_direction(
     v = np.sum([direction_vector(t, structure) for t in towards], axis=0)
     n = float(np.linalg.norm(v))
     if n < 1e-9:
-        raise BadReference("the directions cancel out", "name directions that are not opposite")
+        raise BadReference(
+            f"the directions {', '.join(towards)} cancel out",
+            "name directions that are not opposite",
+        )
+    if len(towards) > 1 and float(np.max(np.abs(v))) > n * (1 - 1e-9):
+        raise BadReference(
+            f"the directions {', '.join(towards)} name the same way twice", "name it once"
+        )
     return np.asarray(v / n, dtype=float)
 
 
@@ -191,6 +198,8 @@ def parse_reference(text: str) -> Reference:
             f"use {hint!r}" if hint else "use a TotalSegmentator class name",
         )
     parts = ["centroid", "centreline", *ALL_DIRECTIONS, *(f"surface_{d}" for d in ALL_DIRECTIONS)]
+    if part.startswith("surface_") and "+" in part:
+        return _combined_surface(text, structure, part[8:].split("+"))
     if part not in parts:
         hint = voc.closest(part, parts)
         raise BadReference(
@@ -211,6 +220,47 @@ def parse_reference(text: str) -> Reference:
     kind, direction = ("surface", part[8:]) if part.startswith("surface_") else ("extreme", part)
     direction_vector(direction, structure)  # medial/lateral need a side
     return Reference(text, kind, structure, direction)
+
+
+def _combined_surface(text: str, structure: str, directions: list[str]) -> Reference:
+    """``STRUCTURE.surface_D1+D2[+D3]``: the surface point along combined directions."""
+    for d in directions:
+        if d not in ALL_DIRECTIONS:
+            hint = voc.closest(d, ALL_DIRECTIONS)
+            raise BadReference(
+                f"{d!r} is not a direction (known: {', '.join(ALL_DIRECTIONS)})",
+                f"use {hint!r}" if hint else "use one of them",
+            )
+    if len(set(directions)) != len(directions) or len(directions) > 3:
+        raise BadReference(
+            f"{text!r} must combine two or three different directions", "name each once"
+        )
+    combined_direction(directions, structure)  # opposite or unsided directions raise
+    return Reference(text, "surface", structure, "+".join(directions))
+
+
+def describe_reference(text: str) -> str:
+    """What to click for a point reference, in words.
+
+    >>> describe_reference("kidney_left.surface_superior+medial")
+    'the point where a line from the centre of kidney left towards superior and medial leaves it'
+    >>> describe_reference("level_L2")
+    'the centre of vertebra L2 (its level)'
+    """
+    r = parse_reference(text)
+    s = (r.structure or "").replace("_", " ")
+    if r.kind == "landmark":
+        return voc.LANDMARKS[text]
+    if r.kind == "centroid":
+        return f"the centre of {s}"
+    if r.kind == "level":
+        return f"the centre of vertebra {text[6:]} (its level)"
+    if r.kind == "extreme":
+        return f"the {r.direction}most point of {s}"
+    if r.kind == "surface":
+        way = " and ".join((r.direction or "").split("+"))
+        return f"the point where a line from the centre of {s} towards {way} leaves it"
+    return f"the centreline of {s} (several points along it)"
 
 
 def is_reference(text: str) -> bool:

@@ -21,7 +21,6 @@ from .reference_names import (
     BadReference,
     Reference,
     combined_direction,
-    direction_vector,
     parse_reference,
 )
 from .structures import main_components
@@ -185,7 +184,7 @@ class References:
             self.methods[ref] = f"centroid of {r.structure}"
             return np.asarray(pts.mean(axis=0), dtype=float)
         assert r.direction is not None
-        d = direction_vector(r.direction, r.structure)
+        d = combined_direction(r.direction.split("+"), r.structure)
         if r.kind == "extreme":
             proj = pts @ d
             top = float(proj.max())
@@ -241,20 +240,9 @@ class References:
         self, structure: str, towards: tuple[str, ...]
     ) -> tuple[str, NDArray[np.float64]]:
         """Where the line from the structure's centroid along the combined directions leaves
-        it: ``(name, LPS mm)``; the name is ``STRUCTURE.surface_DIRECTION`` for one direction
-        and ``STRUCTURE.surface_D1+D2`` for several."""
-        if len(towards) == 1:
-            ref = f"{structure}.surface_{towards[0]}"
-            return ref, self.point(ref)
+        it: ``(name, LPS mm)``, the name ``STRUCTURE.surface_D1[+D2[+D3]]``."""
         ref = f"{structure}.surface_{'+'.join(towards)}"
-        if self.landmarks.has(ref):
-            return ref, self.landmarks.point(ref)
-        d = combined_direction(towards, structure)
-        pts = self.structure_points(structure, ref)
-        sp = self._structure(structure)
-        assert sp is not None
-        words = ", ".join(towards)
-        return ref, self._surface(ref, structure, pts, sp, d, words)
+        return ref, self.point(ref)
 
     def _level(self, r: Reference) -> NDArray[np.float64]:
         assert r.structure is not None

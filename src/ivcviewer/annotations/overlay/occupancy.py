@@ -8,8 +8,9 @@ landmarks only (no label map) the occupancy is unknown (None).
 A finding that is not inside a vessel lumen and lies over a structure its relations do not name
 (its origin, its vessel, the structures of its placement and rules) by more than the case
 file's ``checks.organ_share_warning`` (default :data:`ORGAN_SHARE_WARNING`) of its voxels gets
-a warning (fat, skin and the body outline, :data:`NOT_ORGANS`, are not organs): a real lesion of that size displaces the organs around it, it does
-not overlap them, so its measured HU there are those of the organ.
+a warning: a real lesion of that size displaces the organs around it, it does not overlap
+them, so its measured HU there are those of the organ. Fat, skin and the body outline
+(:data:`NOT_ORGANS`) are not organs.
 
 Examples
 --------
