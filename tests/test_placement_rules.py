@@ -432,3 +432,27 @@ def test_a_clicked_point_places_the_solid_without_a_label_map(tmp_path: Path, wo
     np.testing.assert_allclose(c, [60.0, 40.0, 40.0] + d * 10.0, atol=1e-6)
     with pytest.raises(AnatomyError, match="click the point.*" + name.replace("+", r"\+")):
         fit_case(world.ct, case, truth_landmarks())
+
+
+def test_structures_of_a_named_label_map_beyond_totalsegmentator(
+    tmp_path: Path, world: World
+) -> None:
+    f = solid(
+        {"rule": "centred_in", "structure": "tumour_bed"},
+        rules=[{"rule": "mostly_within", "structure": "tumour_bed"}],
+    )
+    with pytest.raises(
+        CaseFileError, match="listed under the case file's 'structures'.*got 'tumour_bed'"
+    ):
+        write_case(tmp_path, f)
+    case = write_case(tmp_path, f, structures=["tumour_bed"])
+    labels = world.labels.array.copy()
+    labels[labels == IDS["kidney_right"]] = 99  # the right kidney, renamed
+    from ivcviewer.volume import Volume
+
+    named = Volume(labels, world.labels.affine)
+    res = fit_case(world.ct, case, truth_landmarks(), named, {**world.names, 99: "tumour_bed"})
+    (chk,) = res.finding("lesion").rules
+    assert chk.status == "satisfied"
+    with pytest.raises(AnatomyError, match="no voxel of 'tumour_bed'"):
+        fit_case(world.ct, case, truth_landmarks(), world.labels, world.names)

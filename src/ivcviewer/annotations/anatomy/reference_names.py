@@ -42,6 +42,7 @@ direction='superior')
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,6 +96,7 @@ VERTEBRAL_LEVELS: tuple[str, ...] = (
 #: Reference kinds that are points (the others: ``centreline``).
 POINT_KINDS: tuple[str, ...] = ("landmark", "centroid", "extreme", "surface", "level")
 
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _LEVEL_RE = re.compile(r"^level_([CTLS]\d{1,2})$")
 
 
@@ -165,8 +167,21 @@ def combined_direction(
     return np.asarray(v / n, dtype=float)
 
 
-def parse_reference(text: str) -> Reference:
-    """Parse a reference; :class:`BadReference` says what is wrong and how to fix it."""
+def _known(structure: str, extra: Iterable[str] | bool) -> bool:
+    """Whether a structure name is known: a TotalSegmentator name (or group), one of
+    ``extra``, or any identifier when ``extra`` is True."""
+    if extra is True:
+        return bool(_IDENT.match(structure.removesuffix("_*")))
+    return voc.is_known_structure(structure) or (extra is not False and structure in set(extra))
+
+
+def parse_reference(text: str, extra: Iterable[str] | bool = ()) -> Reference:
+    """Parse a reference; :class:`BadReference` says what is wrong and how to fix it.
+
+    ``extra``: structure names known besides TotalSegmentator's (a case file's own
+    ``structures``, a label map's names); True accepts any identifier (points clicked under
+    a name).
+    """
     if not isinstance(text, str) or not text:
         raise BadReference(
             "a reference must be a non-empty text", "write one such as 'liver.centroid'"
@@ -191,10 +206,11 @@ def parse_reference(text: str) -> Reference:
             f"use {hint!r}" if hint else "write it like 'kidney_right.centroid'",
         )
     structure, part = text.split(".", 1)
-    if not voc.is_known_structure(structure):
+    if not _known(structure, extra):
         hint = voc.closest(structure, voc.STRUCTURES)
         raise BadReference(
-            f"{structure!r} is not a known structure name (TotalSegmentator class names)",
+            f"{structure!r} is not a known structure name (TotalSegmentator class names, or "
+            "a name the case file lists under 'structures')",
             f"use {hint!r}" if hint else "use a TotalSegmentator class name",
         )
     parts = ["centroid", "centreline", *ALL_DIRECTIONS, *(f"surface_{d}" for d in ALL_DIRECTIONS)]
@@ -263,22 +279,24 @@ def describe_reference(text: str) -> str:
     return f"the centreline of {s} (several points along it)"
 
 
-def is_reference(text: str) -> bool:
+def is_reference(text: str, extra: Iterable[str] | bool = ()) -> bool:
     """Whether ``text`` is a valid reference."""
     try:
-        parse_reference(text)
+        parse_reference(text, extra)
     except BadReference:
         return False
     return True
 
 
-def is_point_reference(text: str) -> bool:
+def is_point_reference(text: str, extra: Iterable[str] | bool = ()) -> bool:
     """Whether ``text`` is a valid reference to a point (not a centreline).
 
     >>> is_point_reference("level_L2"), is_point_reference("aorta.centreline")
     (True, False)
+    >>> is_point_reference("tumour_bed.centroid"), is_point_reference("tumour_bed.centroid", True)
+    (False, True)
     """
     try:
-        return parse_reference(text).is_point
+        return parse_reference(text, extra).is_point
     except BadReference:
         return False

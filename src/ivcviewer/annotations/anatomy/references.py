@@ -142,7 +142,7 @@ class References:
     def has(self, ref: str) -> bool:
         """Whether the reference resolves on this anatomy."""
         try:
-            r = parse_reference(ref)
+            r = parse_reference(ref, True)
         except BadReference:
             return False
         if self.landmarks.has(ref):
@@ -163,11 +163,11 @@ class References:
         """Raise :class:`AnatomyError` on the first reference that does not resolve."""
         for ref in refs:
             if not self.has(ref):
-                self.point(ref) if parse_reference(ref).is_point else self.centreline(ref)
+                self.point(ref) if parse_reference(ref, True).is_point else self.centreline(ref)
 
     def point(self, ref: str) -> NDArray[np.float64]:
         """The LPS mm of a point reference."""
-        r = parse_reference(ref)
+        r = parse_reference(ref, True)
         if not r.is_point:
             raise AnatomyError(f"Reference {ref!r} is a centreline, not a point.")
         if self.landmarks.has(ref):
@@ -282,7 +282,7 @@ class References:
             if "." in ref_or_vessel or ref_or_vessel in voc.LANDMARKS
             else (f"{ref_or_vessel}.centreline")
         )
-        r = parse_reference(name)
+        r = parse_reference(name, True)
         if r.kind != "centreline":
             raise AnatomyError(f"Reference {name!r} is a point, not a centreline.")
         assert r.structure is not None
