@@ -90,9 +90,10 @@ class References:
         if self.labels is not None and values:
             arr = np.asarray(self.labels.array)
             mask = np.isin(arr, values)
-            if mask.any():
-                mask = main_components(mask)
-                ijk = np.argwhere(mask)
+            box = ndi.find_objects(mask.astype(np.uint8))
+            if box and box[0] is not None:
+                lo = np.array([sl.start for sl in box[0]])
+                ijk = np.argwhere(main_components(mask[box[0]])) + lo
                 pts = geometry.voxel_to_lps(self.labels.affine, ijk)
                 zs = geometry.voxel_to_lps(self.labels.affine, _corners(arr.shape))[:, 2]
                 spacing = geometry.spacing_from_affine(self.labels.affine)
@@ -160,10 +161,15 @@ class References:
         return r.structure is not None and self.has_structure(r.structure)
 
     def require(self, refs: Iterable[str]) -> None:
-        """Raise :class:`AnatomyError` on the first reference that does not resolve."""
+        """Raise :class:`AnatomyError` on the first reference that does not resolve (the
+        message names it, what it needs and how to give it)."""
         for ref in refs:
-            if not self.has(ref):
-                self.point(ref) if parse_reference(ref, True).is_point else self.centreline(ref)
+            if self.has(ref):
+                continue
+            if parse_reference(ref, True).is_point:
+                self.point(ref)
+            else:
+                self.centreline(ref)
 
     def point(self, ref: str) -> NDArray[np.float64]:
         """The LPS mm of a point reference."""
