@@ -256,6 +256,7 @@ RULE_CASES: tuple[FigureSpec, ...] = (
       shape: rounded_box
       placement: {rule: at_level, level: level_L3, vessel: inferior_vena_cava, towards: right,
                   gap_mm: 3}
+    landmarks: [ivc_centreline]
 """,
         ),
     ),
