@@ -52,6 +52,14 @@ def _region_colours(script: ModuleType, spec: object, tmp: Path) -> dict[str, tu
     return {f.id: f.colour_rgb for f in case.region_findings if f.colour_rgb is not None}
 
 
+def _assert_regions_shown(rgb: np.ndarray, colours: dict[str, tuple[int, ...]], name: str) -> None:
+    """Each region's colour is present in the figure."""
+    for fid, colour in colours.items():
+        dist = np.abs(rgb - np.asarray(colour, dtype=np.int16)).max(axis=2)
+        n = int(np.count_nonzero(dist <= COLOUR_TOLERANCE))
+        assert n >= MIN_REGION_PIXELS, f"{name}: {fid} ({colour}) shows {n} pixels"
+
+
 def test_every_figure_shows_its_regions(script: ModuleType, tmp_path: Path) -> None:
     out = tmp_path / "images"
     written = script.render(out, ["phantom"], "small")
@@ -62,10 +70,16 @@ def test_every_figure_shows_its_regions(script: ModuleType, tmp_path: Path) -> N
         rgb = read_rgb(out / f"{spec.name}-phantom.png")
         grey = ~coloured(rgb) & (rgb.mean(axis=2) > 40)
         assert grey.sum() > 0.2 * grey.size, f"{spec.name}: no CT shown"
-        for fid, colour in _region_colours(script, spec, tmp_path).items():
-            dist = np.abs(rgb - np.asarray(colour, dtype=np.int16)).max(axis=2)
-            n = int(np.count_nonzero(dist <= COLOUR_TOLERANCE))
-            assert n >= MIN_REGION_PIXELS, f"{spec.name}: {fid} ({colour}) shows {n} pixels"
+        _assert_regions_shown(rgb, _region_colours(script, spec, tmp_path), spec.name)
+
+
+def test_a_teaching_figure_on_the_example_ct(script: ModuleType, tmp_path: Path) -> None:
+    """The shipped example CT with its label map: both findings of the renal case shown."""
+    (path,) = script.render(tmp_path, ["ct"], "small", ["case-teaching-renal"])
+    assert path.name == "case-teaching-renal-ct.png"
+    rgb = read_rgb(path)
+    spec = next(s for s in script.ALL_FIGURES if s.name == "case-teaching-renal")
+    _assert_regions_shown(rgb, _region_colours(script, spec, tmp_path), path.name)
 
 
 def test_figures_are_deterministic(script: ModuleType, tmp_path: Path) -> None:
