@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -73,6 +74,18 @@ def _structure_z(anatomy: Anatomy, name: str) -> np.ndarray:
     return anatomy.labels.voxel_to_lps(ijk)[:, 2]
 
 
+def _overlay_on_real_ct(
+    case: Path, out: Path, capsys: pytest.CaptureFixture[str]
+) -> dict[str, Any]:
+    """``ivcviewer overlay`` of a case on the real example CT; its findings.json."""
+    sample = real_abdominal_ct()
+    args = ["--case", str(case), "--anatomy", str(sample.labels), "--out", str(out)]
+    code = main(["overlay", *args, str(sample.ct)])
+    assert code == 0, capsys.readouterr().err
+    doc: dict[str, Any] = json.loads((out / "findings.json").read_text())
+    return doc
+
+
 def _region_z(res: OverlayResult, fid: str) -> np.ndarray:
     return res.labels.voxel_to_lps(np.argwhere(res.mask(fid)))[:, 2]
 
@@ -114,23 +127,9 @@ def test_left_adrenal_mass_sits_on_the_upper_pole(
 def test_ivc_case_lists_and_warns_its_organs_in_findings_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sample = real_abdominal_ct()
     out = tmp_path / "out"
     case = ROOT / "annotations" / "retroperitoneal_leiomyosarcoma_ivc.yaml"
-    code = main(
-        [
-            "overlay",
-            "--case",
-            str(case),
-            "--anatomy",
-            str(sample.labels),
-            "--out",
-            str(out),
-            str(sample.ct),
-        ]
-    )
-    assert code == 0, capsys.readouterr().err
-    doc = json.loads((out / "findings.json").read_text())
+    doc = _overlay_on_real_ct(case, out, capsys)
     mass = next(f for f in doc["findings"] if f["id"] == "mass")
     occ = {o["structure"]: o["share"] for o in mass["occupancy"]}
     assert occ["liver"] > 0.10 and occ["kidney_right"] > 0.10
@@ -142,22 +141,8 @@ def test_ivc_case_lists_and_warns_its_organs_in_findings_json(
 def test_teaching_cases_say_they_are_teaching_examples(
     tmp_path: Path, cases: dict[str, CaseFile], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sample = real_abdominal_ct()
     out = tmp_path / "out"
-    code = main(
-        [
-            "overlay",
-            "--case",
-            str(ADRENAL),
-            "--anatomy",
-            str(sample.labels),
-            "--out",
-            str(out),
-            str(sample.ct),
-        ]
-    )
-    assert code == 0, capsys.readouterr().err
-    doc = json.loads((out / "findings.json").read_text())
+    doc = _overlay_on_real_ct(ADRENAL, out, capsys)
     assert doc["case"]["teaching_example"] is True and doc["case"]["citation"] is None
     assert "Teaching example" in (out / "findings.md").read_text()
     for c in cases.values():
