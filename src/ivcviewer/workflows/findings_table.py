@@ -131,7 +131,11 @@ def _order_free_text(r: FindingResult) -> str:
 def _clip_text(r: FindingResult) -> tuple[str, ...]:
     out = []
     for c in r.clipping:
-        n = "" if c.voxels_removed is None else f"{c.voxels_removed} voxels"
+        n = (
+            "the part outside is not drawn"
+            if c.voxels_removed is None
+            else f"{c.voxels_removed} voxels"
+        )
         ml = "" if c.volume_removed_ml is None else f", {c.volume_removed_ml:.1f} mL"
         ch = c.extent_changes_mm()
         changes = ", ".join(f"{a} {v / 10.0:+.2f} cm" for a, v in ch.items() if abs(v) > 1e-6)

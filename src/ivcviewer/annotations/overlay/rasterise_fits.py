@@ -90,7 +90,7 @@ def _field_of_view_step(fit: SolidFit | TubeFit, fitted: AxisDict | None) -> Cli
         model_ext = {"lr": 2 * a, "ap": 2 * b, "cc": 2 * c}
     return ClipStep(
         "field_of_view",
-        "the fitted shape reaches beyond the CT's field of view; the part outside is not drawn",
+        "the fitted shape reaches beyond the CT's field of view",
         None,
         None,
         model_ext,
