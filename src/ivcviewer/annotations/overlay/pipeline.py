@@ -144,7 +144,10 @@ def fit_case(
     warnings = _grid_warnings(ct, outside)
 
     references = References(landmarks, anatomy_labels, names)
-    references.require(case.required_references())
+    try:
+        references.require(case.required_references())
+    except AnatomyError as err:  # name the case file whose findings need the reference
+        raise AnatomyError(f"{case.path}: {err}") from err
     shapes = fit_shapes(case, landmarks, opts, references)
     drawn = rasterise_fits(shapes, anatomy)
     clipped = clip(drawn, ct, anatomy, opts)
