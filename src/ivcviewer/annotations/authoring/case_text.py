@@ -147,6 +147,16 @@ def append_finding(
 ) -> Path:
     """Add a finding to a case file, keeping its text and comments; returns the file written.
 
+    See :func:`add_finding` (which also returns the entry as written).
+    """
+    return add_finding(case_path, finding, out=out)[0]
+
+
+def add_finding(
+    case_path: str | Path, finding: Mapping[str, Any], *, out: str | Path | None = None
+) -> tuple[Path, dict[str, Any]]:
+    """Add a finding to a case file, keeping its text and comments.
+
     Parameters
     ----------
     case_path
@@ -158,6 +168,11 @@ def append_finding(
         by a free one of :data:`.DRAWN_COLOURS`.
     out
         Where to write the result (default: ``case_path`` itself).
+
+    Returns
+    -------
+    tuple of Path and dict
+        The file written and the entry as written (with its label value and colour).
 
     Raises
     ------
@@ -190,11 +205,12 @@ def append_finding(
             f"{target}: its folder does not exist. Fix: create {target.parent} or give another "
             "path."
         )
-    return write_text(target, new_text)
+    return write_text(target, new_text), entry
 
 
 __all__ = [
     "CASE_SUFFIXES",
+    "add_finding",
     "append_finding",
     "case_template",
     "finding_yaml",

@@ -180,7 +180,7 @@ def _position(centre: NDArray[np.float64], pts: NDArray[np.float64]) -> dict[str
     pos = (centre - pts.mean(axis=0)) / half
     if np.any(np.abs(pos) > 3.0):
         return None
-    return {a: round(float(v), 3) for a, v in zip(("lr", "ap", "cc"), pos, strict=True)}
+    return {a: round(float(v), 3) + 0.0 for a, v in zip(("lr", "ap", "cc"), pos, strict=True)}
 
 
 def _towards(centre: NDArray[np.float64], pts: NDArray[np.float64]) -> tuple[str, ...]:
