@@ -12,6 +12,7 @@ extents along the patient axes, the solid shape that reproduces it best (``ellip
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -44,8 +45,9 @@ MOSTLY_WITHIN_SHARE = 0.50
 #: How far below the measured share ``mostly_within``'s ``min_share`` is written.
 SHARE_MARGIN = 0.05
 
-#: Scales of the candidate extents tried when choosing the solid that reproduces the region.
-_SCALES = (0.94, 0.97, 1.0, 1.03, 1.06)
+#: Scales of the candidate extents tried when choosing the solid that reproduces the region,
+#: the unscaled first (of two candidates as good, the first tried is kept).
+_SCALES = (1.0, 0.97, 1.03, 0.94, 1.06)
 
 #: Exponent of each solid shape (2: ellipsoid, 4: rounded box).
 _EXPONENTS = {voc.SolidShape.ELLIPSOID.value: 2.0, voc.SolidShape.ROUNDED_BOX.value: 4.0}
@@ -71,6 +73,12 @@ class RegionGeometry:
     points_lps: NDArray[np.float64]
     spacing_mm: NDArray[np.float64]
     grid: geometry.Grid
+
+    @property
+    def extents_mm(self) -> NDArray[np.float64]:
+        """Extents along LPS x, y, z from voxel edge to voxel edge (mm)."""
+        pts = self.points_lps
+        return np.asarray(pts.max(axis=0) - pts.min(axis=0) + self.spacing_mm, dtype=float)
 
     @property
     def centre_lps(self) -> NDArray[np.float64]:
@@ -138,11 +146,11 @@ def choose_solid(geo: RegionGeometry) -> SolidChoice:
     region best (Dice), its extents tried from the region's second moments and bounding box."""
     pts = geo.points_lps
     var = pts.var(axis=0) + geo.spacing_mm**2 / 12.0  # a voxel's own spread
-    bbox_semi = (pts.max(axis=0) - pts.min(axis=0) + geo.spacing_mm) / 2.0
+    bbox_semi = geo.extents_mm / 2.0
     moment_k = {2.0: 5.0, 4.0: _superellipsoid_moment()}
     best: SolidChoice | None = None
     for shape, p in _EXPONENTS.items():
-        for base in (np.sqrt(moment_k[p] * var), bbox_semi):
+        for base in (bbox_semi, np.sqrt(moment_k[p] * var)):
             for s in _SCALES:
                 a, b, c = (float(max(v, 0.5)) for v in base * s)
                 semi = (a, b, c)
@@ -154,6 +162,7 @@ def choose_solid(geo: RegionGeometry) -> SolidChoice:
     return best
 
 
+@functools.cache
 def _superellipsoid_moment() -> float:
     """``a^2 / var`` of the solid ``|x|^4 + |y|^4 + |z|^4 <= 1`` (semi-axis ``a``), by
     quadrature on a fine lattice."""
@@ -319,6 +328,7 @@ def finding_from_region(
     solid = choose_solid(geo)
     placement = _placement(geo, refs, structure, share >= MIN_REFERENCE_SHARE, solid)
     extents = [round(2.0 * s, 1) for s in solid.semi_axes_mm]
+    drawn = [round(float(v), 1) for v in geo.extents_mm]
     measured = ", ".join(f"{s} {v:.0%}" for s, v in found[:3]) or "no labelled structure"
     out: dict[str, Any] = {
         "id": finding_id,
@@ -336,7 +346,8 @@ def finding_from_region(
         {
             "id": "size",
             "description": f"Extents of the {solid.shape.replace('_', ' ')} that reproduces the "
-            f"drawn region (Dice {solid.dice:.2f} on {source}).",
+            f"drawn region (Dice {solid.dice:.2f} on {source}); the region itself spans "
+            f"{' x '.join(f'{v:g}' for v in drawn)} mm.",
             "values": extents,
             "unit": "mm",
             "axes": ["lr", "ap", "cc"],
