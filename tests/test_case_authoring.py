@@ -218,3 +218,36 @@ def test_empty_region_and_non_solid_kind_are_refused(drawn: Drawing) -> None:
         finding_from_region(
             region, drawn.phantom.labels, drawn.names, finding_id="a", name="A", kind="thrombus"
         )
+
+
+def test_dock_model_names_what_is_missing(drawn: Drawing, tmp_path: Path) -> None:
+    from ivcviewer.widget_models import LabelmapInput
+    from ivcviewer.widget_models.finding_from_drawing import (
+        NOTHING_ADDED,
+        FindingFromDrawingModel,
+    )
+
+    model = FindingFromDrawingModel(case_path=str(tmp_path / "c.yaml"), finding_id="a")
+    region = drawn.volume(REGIONS["liver_lesion"][0](drawn))
+    ct, labels = drawn.phantom.ct, drawn.phantom.labels
+    with pytest.raises(IvcviewerError, match="the finding name is empty. Fix"):
+        model.add(
+            ct, LabelmapInput(labels, drawn.names, "a"), region, ct_name="ct", region_name="r"
+        )
+    model.name = "A"
+    with pytest.raises(IvcviewerError, match="layer 'anatomy': has no label names.*Fix"):
+        model.add(
+            ct, LabelmapInput(labels, {}, "layer 'anatomy'"), region, ct_name="c", region_name="r"
+        )
+    assert model.shown_text == NOTHING_ADDED and not (tmp_path / "c.yaml").exists()
+    seen = []
+    model.added.connect(seen.append)
+    drawn_finding = model.add(
+        ct,
+        LabelmapInput(labels, drawn.names, "a"),
+        region.with_array(region.array.astype(np.uint8)),
+        ct_name="ct",
+        region_name="r",
+    )
+    assert seen == [drawn_finding]
+    assert model.shown_text.startswith(f"# added to {tmp_path / 'c.yaml'}\n  - id: a\n")

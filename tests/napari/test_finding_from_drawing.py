@@ -36,9 +36,9 @@ def dock(make_napari_viewer):
     painted = viewer.add_layer(Layer.create(*labels_layer_data(blank, {}, name="painted")))
     w = FindingFromDrawingWidget(viewer)
     viewer.window.add_dock_widget(w, name="Finding from drawing")
-    w.ct_combo.set_layer(ct)
-    w.anatomy_combo.set_layer(anatomy)
-    w.region_combo.set_layer(painted)
+    # the layers are guessed: the CT, the Labels layer with structure names, the other one
+    assert (w.ct_combo.layer(), w.anatomy_combo.layer()) == (ct, anatomy)
+    assert w.region_combo.layer() is painted
     return viewer, w, ph, ct, painted
 
 

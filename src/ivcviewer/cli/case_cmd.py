@@ -93,12 +93,12 @@ def run_new(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     """Check a case file; exit 1 with its one-line problem when invalid."""
-    from ..errors import CaseFileError
+    from ..errors import CaseFileError, ResourceLimitError
     from ..workflows.case_authoring import check_case_file
 
     try:
         summary = check_case_file(args.file)
-    except CaseFileError as err:
+    except (CaseFileError, ResourceLimitError) as err:
         print(f"ivcviewer: error: {err}", file=sys.stderr)
         return EXIT_INVALID
     print(summary)

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from ..annotations import vocabulary as voc
 from ..errors import IvcviewerError
 from ..volume import Volume
@@ -55,11 +53,6 @@ class FindingFromDrawingModel:
     def kinds() -> tuple[str, ...]:
         """The kinds a drawn finding may have."""
         return voc.SOLID_KINDS
-
-    @staticmethod
-    def painted_values(region: Volume) -> list[int]:
-        """The label values painted in a label map (0 left out)."""
-        return sorted(int(v) for v in np.unique(np.asarray(region.array)) if v != 0)
 
     def _check_fields(self) -> None:
         missing = [

@@ -65,7 +65,7 @@ def case_summary(case: CaseFile) -> str:
         if f.relations.placement is not None
     ]
     parts = [
-        f"{case.path}: a valid case file ({case.case.id}; {case.source_text})",
+        f"{case.path}: a valid case file ({case.case.id}; {case.source_text.rstrip('.')})",
         f"{len(case.findings)} finding(s): {kinds}",
         "placements: " + (", ".join(placements) or "none"),
         "rules: " + (", ".join(f"{n} x {r}" for r, n in sorted(rules.items())) or "none"),

@@ -30,6 +30,7 @@ from ...widget_models.finding_from_drawing import FindingFromDrawingModel
 from ...workflows.case_authoring import DrawnFinding
 from .. import measure_tools as mt
 from ..reader import show_failure
+from ..seg_layers import anatomy_names
 from .case_overlay.layer_inputs import ct_volume_of, is_3d, labelmap_input
 from .measure_common import LayerCombo
 
@@ -96,9 +97,21 @@ class FindingFromDrawingWidget(QWidget):
         layout.addWidget(self.add_button)
         layout.addWidget(self.text, 1)
 
+        self._guess_layers()
         browse.clicked.connect(self._browse)
         self.add_button.clicked.connect(self.add_to_case)
         self.model.added.connect(self._show)
+
+    def _guess_layers(self) -> None:
+        """Anatomy: the top Labels layer whose labels name structures; painted region: the top
+        other one."""
+        layers = self.anatomy_combo.candidates()
+        named = [lay for lay in layers if anatomy_names(lay)]
+        if named:
+            self.anatomy_combo.set_layer(named[0])
+            others = [lay for lay in layers if lay is not named[0]]
+            if others:
+                self.region_combo.set_layer(others[0])
 
     @property
     def shown_text(self) -> str:
