@@ -494,7 +494,8 @@ MORE_BAD_FILES: list[tuple[str, Mutation, str]] = [
         "path_is_not_a_field",
         _set(["path"], "elsewhere.yaml"),
         "field 'path': is not a field of this schema (allowed: case, checks, findings, "
-        "landmarks, schema_version). Fix: remove it (the reference is docs/case-file.md)",
+        "landmarks, schema_version, structures). "
+        "Fix: remove it (the reference is docs/case-file.md)",
     ),
     (
         "placement_of_a_lumen",

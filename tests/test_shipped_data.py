@@ -39,6 +39,12 @@ SAMPLE_FILES = (
     "curated_series.csv",
 )
 
+#: The teaching examples shipped beside the published case.
+TEACHING_CASES = (
+    "teaching_left_adrenal_mass.yaml",
+    "teaching_right_renal_mass_ivc_thrombus.yaml",
+)
+
 needs_checkout = pytest.mark.skipif(
     not FROM_CHECKOUT, reason=f"ivcviewer is not imported from {ROOT / 'src'}"
 )
@@ -52,7 +58,7 @@ needs_checkout = pytest.mark.skipif(
 @needs_checkout
 def test_case_files_are_real_files_at_the_top_of_the_checkout() -> None:
     cases = sorted((ROOT / "annotations").glob("*.yaml"))
-    assert [p.name for p in cases] == [DEFAULT_CASE]
+    assert [p.name for p in cases] == sorted([DEFAULT_CASE, *TEACHING_CASES])
     assert not any(p.is_symlink() for p in cases)
     assert not (ROOT / "annotations").is_symlink()
     # no second copy inside the package
@@ -62,7 +68,10 @@ def test_case_files_are_real_files_at_the_top_of_the_checkout() -> None:
 @needs_checkout
 def test_the_default_case_resolves_to_the_checkout() -> None:
     assert default_case_path() == ROOT / "annotations" / DEFAULT_CASE
-    assert packaged_cases() == [default_case_path()]
+    assert default_case_path() in packaged_cases() and len(packaged_cases()) == 3
+    assert all(
+        load_case(p).case.teaching_example for p in packaged_cases() if p.name in TEACHING_CASES
+    )
     assert load_case(default_case_path()).finding("mass") is not None
 
 

@@ -414,10 +414,22 @@ def _landmarks(ctx: Ctx) -> None:
 
 def _case_file(ctx: Ctx) -> None:
     c = ctx.corpus
-    path = ctx.copy("case")
+    seed = ctx.rng.choice(["case", *(k for k in sorted(c) if k.startswith("teaching_case_"))])
+    path = ctx.copy(seed)
     ctx.case.names.append("--case")
     ctx.mutate(mu.mutate_text(ctx.rng, path, "yaml"))
-    if ctx.rng.random() < 0.6:
+    if seed != "case" and ctx.rng.random() < 0.6:  # placed from the phantom's label map
+        ctx.run(
+            "overlay",
+            c["ph_ct"],
+            "--case",
+            path,
+            "--phantom-truth",
+            c["phantom"],
+            "--out",
+            ctx.out(),
+        )
+    elif ctx.rng.random() < 0.6:
         ctx.run(
             "overlay",
             c["ph_ct"],

@@ -16,6 +16,11 @@ REPO = Path(__file__).resolve().parents[2]
 #: Where the real public CT lives (the same place tests/conftest.py looks).
 PUBLIC_CT = REPO.parent / "shared" / "public_ct"
 CASE_FILE = REPO / "annotations" / "retroperitoneal_leiomyosarcoma_ivc.yaml"
+#: The teaching cases, whose findings are placed from structure references.
+TEACHING_CASE_FILES = (
+    REPO / "annotations" / "teaching_right_renal_mass_ivc_thrombus.yaml",
+    REPO / "annotations" / "teaching_left_adrenal_mass.yaml",
+)
 
 
 def _copy(src: Path, dst: Path) -> None:
@@ -139,5 +144,8 @@ def build_corpus(dest: Path, public_ct: Path | None = PUBLIC_CT) -> dict[str, st
     _dicomdir(dest, seeds)
     _copy(CASE_FILE, dest / "case" / CASE_FILE.name)
     seeds["case"] = f"case/{CASE_FILE.name}"
+    for i, teaching in enumerate(TEACHING_CASE_FILES):
+        _copy(teaching, dest / "case" / teaching.name)
+        seeds[f"teaching_case_{i}"] = f"case/{teaching.name}"
     (dest / "corpus.json").write_text(json.dumps(seeds, indent=1), encoding="utf-8")
     return seeds

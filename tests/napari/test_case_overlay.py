@@ -169,3 +169,28 @@ def test_a_label_map_layer_with_names_is_an_anatomy_source(widget, phantom_dir: 
     with pytest.raises(ValueError, match="no names"):
         w.run()
     assert w.findings_layer in viewer.layers
+
+
+def test_a_shipped_teaching_case_from_the_menu_fits_and_shows_its_occupancy(
+    widget, tmp_path: Path
+) -> None:
+    from ivcviewer.phantom import build_phantom, write_phantom
+
+    viewer, w, ct_layer = widget
+    normal = tmp_path / "normal"
+    write_phantom(build_phantom("small", normal=True), normal)
+    actions = {a.text(): a for a in w.sources.shipped_menu.actions()}
+    renal = "Right renal mass with tumour thrombus in the IVC (Mayo level II) - teaching example"
+    assert "Retroperitoneal leiomyosarcoma invading the inferior vena cava" in actions
+    assert renal in actions and len(actions) == 3
+    actions[renal].trigger()
+    assert w.case_edit.text().endswith("teaching_right_renal_mass_ivc_thrombus.yaml")
+    w.set_source(AnatomySource.PHANTOM_TRUTH, normal)
+    result = w.run()
+    labels = viewer.layers[FINDINGS_LAYER]
+    assert set(np.unique(np.asarray(labels.data))) == {0, 1, 2}
+    assert result.involvement is not None and result.involvement.mayo_level == "II"
+    w.select_finding("renal_mass")
+    text = w.details.toPlainText()
+    assert "Occupancy by structure: kidney_right" in text
+    assert "mostly_within" in text or "satisfied" in text

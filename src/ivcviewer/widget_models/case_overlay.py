@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from .. import workflows
 from ..annotations import CaseFile, Landmarks, load_case
 from ..annotations.overlay import BoneSource, OverlayResult
-from ..errors import AnatomyError
+from ..errors import AnatomyError, IvcviewerError
 from ..volume import Volume
 from ..workflows.anatomy import DEFAULT_CLICKED_RADIUS_MM
 from ..workflows.findings_table import ALL_FINDINGS, involvement_row, render_html
@@ -34,6 +34,21 @@ from .findings_tour import FindingEntry, finding_entries
 from .landmark_guide import LandmarkGuide, guide_steps, landmark_colour
 from .layer_metadata import CaseLayerInfo, OverlayLayerKind
 from .listeners import Listeners
+
+
+def shipped_case_title(path: Path) -> str:
+    """How a shipped case file is listed: its title, marked when it is a teaching example
+    (the file name when it cannot be read).
+
+    >>> from ivcviewer.annotations import default_case_path
+    >>> shipped_case_title(default_case_path())
+    'Retroperitoneal leiomyosarcoma invading the inferior vena cava'
+    """
+    try:
+        case = load_case(path).case
+    except IvcviewerError:
+        return path.name
+    return case.title
 
 
 class AnatomyInput(str, enum.Enum):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..annotations import CaseFile
 from ..annotations import vocabulary as voc
+from ..annotations.anatomy.reference_names import describe_reference, is_point_reference
 from .listeners import Listeners
 
 #: The landmark made of several clicks.
@@ -52,6 +53,10 @@ def guide_steps(case: CaseFile) -> list[GuideStep]:
             continue
         spec = case.landmark_spec(n)
         out.append(GuideStep(n, spec.name, spec.description or voc.LANDMARKS.get(n, "")))
+    for n in case.required_references():
+        if is_point_reference(n):  # a structure's point, clicked when there is no label map
+            spec = case.landmark_spec(n)
+            out.append(GuideStep(n, spec.name, spec.description or describe_reference(n)))
     return out
 
 

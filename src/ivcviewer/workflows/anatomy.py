@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..annotations import CaseFile, Landmarks, Provenance, landmarks_from_labelmap
 from ..annotations import vocabulary as voc
+from ..annotations.anatomy.reference_names import is_point_reference
 from ..annotations.overlay import anatomy_names_for_case
 from ..annotations.truth import phantom_truth_anatomy
 from ..errors import AnatomyError
@@ -259,14 +260,14 @@ def anatomy_from_points(
         if name == "ivc_centreline":
             r = float(radii[i]) if math.isfinite(float(radii[i])) else float(default_radius_mm)
             centre.append((lps[i], r))
-        elif name in voc.POINT_LANDMARKS:
+        elif name in voc.POINT_LANDMARKS or is_point_reference(name, True):
             points[name] = lps[i]
         else:
             hint = voc.closest(name, voc.LANDMARKS)
             raise AnatomyError(
-                f"{description}: point {i} is named {name!r}, not a landmark "
-                f"(known: {', '.join(voc.LANDMARKS)})."
-                + (f" Fix: rename it {hint!r}." if hint else "")
+                f"{description}: point {i} is named {name!r}, neither a landmark "
+                f"(known: {', '.join(voc.LANDMARKS)}) nor a point reference such as "
+                "'kidney_left.centroid'." + (f" Fix: rename it {hint!r}." if hint else "")
             )
     if not points and not centre:
         raise AnatomyError(f"{description} holds no landmark. Fix: click the landmarks first.")

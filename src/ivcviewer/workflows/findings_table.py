@@ -171,13 +171,13 @@ def finding_row(result: OverlayResult, r: FindingResult) -> FindingRow:
     )
     assumed = ""
     if rep is not None and r.extents_mm is not None and f.extents_assumed():
-        notes = " ".join(m.note for m in f.measurements if m.assumed)
+        notes = " ".join(m.note for m in f.measurements if m.assumed or m.sorted_triple)
         assumed = (
             "The axis assignment of the reported figures is an assumption of the case file."
             + (f" {notes}" if notes else "")
         )
     elif rep is None:
-        assumed = "The report gives no figures for this finding."
+        assumed = "The case file gives no figures for this finding."
     z = r.z_span_lps
     return FindingRow(
         id=r.id,

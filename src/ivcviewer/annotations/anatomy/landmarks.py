@@ -83,7 +83,7 @@ class Landmarks:
     def __post_init__(self) -> None:
         pts: dict[str, NDArray[np.float64]] = {}
         for name, p in self.points_lps.items():
-            if name not in voc.POINT_LANDMARKS and not is_point_reference(name):
+            if name not in voc.POINT_LANDMARKS and not is_point_reference(name, True):
                 raise AnatomyError(
                     f"Landmark {quote(name)} is neither a point landmark "
                     f"({', '.join(voc.POINT_LANDMARKS)}) nor a point reference such as "
@@ -328,7 +328,7 @@ def _points_from_doc(points: Any, path: Path, lim: Limits) -> dict[str, NDArray[
         )
     pts: dict[str, NDArray[np.float64]] = {}
     for name, v in points.items():
-        if name not in voc.POINT_LANDMARKS and not is_point_reference(name):
+        if name not in voc.POINT_LANDMARKS and not is_point_reference(name, True):
             hint = voc.closest(_cut_name(name, lim), voc.POINT_LANDMARKS)
             raise _fail(
                 path,

@@ -4,7 +4,7 @@ A case file places its findings from references, written as text:
 
 ``renal_vein_confluence`` (and the other names of :data:`~..vocabulary.LANDMARKS`)
     The vascular levels of the IVC, derived by :func:`.landmarks_from_labelmap`.
-``STRUCTURE.centroid``
+``STRUCTURE.centroid`` (a group such as ``vertebrae_*`` stands for all its members)
     The centre of mass of the structure's voxels (islands under 10 % of its largest piece
     dropped).
 ``STRUCTURE.DIRECTION`` (``superior``, ``inferior``, ``left``, ``right``, ``anterior``,
@@ -12,7 +12,7 @@ A case file places its findings from references, written as text:
     The structure's extreme along that patient direction: the centroid of its voxels within
     :data:`EXTREME_MM` of its furthest voxel that way (``kidney_left.superior``: the upper
     pole).
-``STRUCTURE.surface_DIRECTION``
+``STRUCTURE.surface_DIRECTION`` (or up to three directions combined: ``surface_superior+medial``)
     Where the line from the structure's centroid along that direction leaves the structure
     (the last voxel of the structure on that line, sampled every quarter voxel).
 ``STRUCTURE.centreline``
@@ -42,6 +42,7 @@ direction='superior')
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,6 +96,7 @@ VERTEBRAL_LEVELS: tuple[str, ...] = (
 #: Reference kinds that are points (the others: ``centreline``).
 POINT_KINDS: tuple[str, ...] = ("landmark", "centroid", "extreme", "surface", "level")
 
+_IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _LEVEL_RE = re.compile(r"^level_([CTLS]\d{1,2})$")
 
 
@@ -154,12 +156,32 @@ def combined_direction(
     v = np.sum([direction_vector(t, structure) for t in towards], axis=0)
     n = float(np.linalg.norm(v))
     if n < 1e-9:
-        raise BadReference("the directions cancel out", "name directions that are not opposite")
+        raise BadReference(
+            f"the directions {', '.join(towards)} cancel out",
+            "name directions that are not opposite",
+        )
+    if len(towards) > 1 and float(np.max(np.abs(v))) > n * (1 - 1e-9):
+        raise BadReference(
+            f"the directions {', '.join(towards)} name the same way twice", "name it once"
+        )
     return np.asarray(v / n, dtype=float)
 
 
-def parse_reference(text: str) -> Reference:
-    """Parse a reference; :class:`BadReference` says what is wrong and how to fix it."""
+def _known(structure: str, extra: Iterable[str] | bool) -> bool:
+    """Whether a structure name is known: a TotalSegmentator name (or group), one of
+    ``extra``, or any identifier when ``extra`` is True."""
+    if extra is True:
+        return bool(_IDENT.match(structure.removesuffix("_*")))
+    return voc.is_known_structure(structure) or (extra is not False and structure in set(extra))
+
+
+def parse_reference(text: str, extra: Iterable[str] | bool = ()) -> Reference:
+    """Parse a reference; :class:`BadReference` says what is wrong and how to fix it.
+
+    ``extra``: structure names known besides TotalSegmentator's (a case file's own
+    ``structures``, a label map's names); True accepts any identifier (points clicked under
+    a name).
+    """
     if not isinstance(text, str) or not text:
         raise BadReference(
             "a reference must be a non-empty text", "write one such as 'liver.centroid'"
@@ -184,13 +206,16 @@ def parse_reference(text: str) -> Reference:
             f"use {hint!r}" if hint else "write it like 'kidney_right.centroid'",
         )
     structure, part = text.split(".", 1)
-    if not voc.is_known_structure(structure) or structure.endswith("_*"):
+    if not _known(structure, extra):
         hint = voc.closest(structure, voc.STRUCTURES)
         raise BadReference(
-            f"{structure!r} is not a known structure name (TotalSegmentator class names)",
+            f"{structure!r} is not a known structure name (TotalSegmentator class names, or "
+            "a name the case file lists under 'structures')",
             f"use {hint!r}" if hint else "use a TotalSegmentator class name",
         )
     parts = ["centroid", "centreline", *ALL_DIRECTIONS, *(f"surface_{d}" for d in ALL_DIRECTIONS)]
+    if part.startswith("surface_") and "+" in part:
+        return _combined_surface(text, structure, part[8:].split("+"))
     if part not in parts:
         hint = voc.closest(part, parts)
         raise BadReference(
@@ -213,22 +238,65 @@ def parse_reference(text: str) -> Reference:
     return Reference(text, kind, structure, direction)
 
 
-def is_reference(text: str) -> bool:
+def _combined_surface(text: str, structure: str, directions: list[str]) -> Reference:
+    """``STRUCTURE.surface_D1+D2[+D3]``: the surface point along combined directions."""
+    for d in directions:
+        if d not in ALL_DIRECTIONS:
+            hint = voc.closest(d, ALL_DIRECTIONS)
+            raise BadReference(
+                f"{d!r} is not a direction (known: {', '.join(ALL_DIRECTIONS)})",
+                f"use {hint!r}" if hint else "use one of them",
+            )
+    if len(set(directions)) != len(directions) or len(directions) > 3:
+        raise BadReference(
+            f"{text!r} must combine two or three different directions", "name each once"
+        )
+    combined_direction(directions, structure)  # opposite or unsided directions raise
+    return Reference(text, "surface", structure, "+".join(directions))
+
+
+def describe_reference(text: str) -> str:
+    """What to click for a point reference, in words.
+
+    >>> describe_reference("kidney_left.surface_superior+medial")
+    'the point where a line from the centre of kidney left towards superior and medial leaves it'
+    >>> describe_reference("level_L2")
+    'the centre of vertebra L2 (its level)'
+    """
+    r = parse_reference(text)
+    s = (r.structure or "").replace("_", " ")
+    if r.kind == "landmark":
+        return voc.LANDMARKS[text]
+    if r.kind == "centroid":
+        return f"the centre of {s}"
+    if r.kind == "level":
+        return f"the centre of vertebra {text[6:]} (its level)"
+    if r.kind == "extreme":
+        return f"the {r.direction}most point of {s}"
+    if r.kind == "surface":
+        way = " and ".join((r.direction or "").split("+"))
+        return f"the point where a line from the centre of {s} towards {way} leaves it"
+    return f"the centreline of {s} (several points along it)"
+
+
+def is_reference(text: str, extra: Iterable[str] | bool = ()) -> bool:
     """Whether ``text`` is a valid reference."""
     try:
-        parse_reference(text)
+        parse_reference(text, extra)
     except BadReference:
         return False
     return True
 
 
-def is_point_reference(text: str) -> bool:
+def is_point_reference(text: str, extra: Iterable[str] | bool = ()) -> bool:
     """Whether ``text`` is a valid reference to a point (not a centreline).
 
     >>> is_point_reference("level_L2"), is_point_reference("aorta.centreline")
     (True, False)
+    >>> is_point_reference("tumour_bed.centroid"), is_point_reference("tumour_bed.centroid", True)
+    (False, True)
     """
     try:
-        return parse_reference(text).is_point
+        return parse_reference(text, extra).is_point
     except BadReference:
         return False

@@ -21,7 +21,6 @@ from .reference_names import (
     BadReference,
     Reference,
     combined_direction,
-    direction_vector,
     parse_reference,
 )
 from .structures import main_components
@@ -91,9 +90,10 @@ class References:
         if self.labels is not None and values:
             arr = np.asarray(self.labels.array)
             mask = np.isin(arr, values)
-            if mask.any():
-                mask = main_components(mask)
-                ijk = np.argwhere(mask)
+            box = ndi.find_objects(mask.astype(np.uint8))
+            if box and box[0] is not None:
+                lo = np.array([sl.start for sl in box[0]])
+                ijk = np.argwhere(main_components(mask[box[0]])) + lo
                 pts = geometry.voxel_to_lps(self.labels.affine, ijk)
                 zs = geometry.voxel_to_lps(self.labels.affine, _corners(arr.shape))[:, 2]
                 spacing = geometry.spacing_from_affine(self.labels.affine)
@@ -143,7 +143,7 @@ class References:
     def has(self, ref: str) -> bool:
         """Whether the reference resolves on this anatomy."""
         try:
-            r = parse_reference(ref)
+            r = parse_reference(ref, True)
         except BadReference:
             return False
         if self.landmarks.has(ref):
@@ -161,14 +161,19 @@ class References:
         return r.structure is not None and self.has_structure(r.structure)
 
     def require(self, refs: Iterable[str]) -> None:
-        """Raise :class:`AnatomyError` on the first reference that does not resolve."""
+        """Raise :class:`AnatomyError` on the first reference that does not resolve (the
+        message names it, what it needs and how to give it)."""
         for ref in refs:
-            if not self.has(ref):
-                self.point(ref) if parse_reference(ref).is_point else self.centreline(ref)
+            if self.has(ref):
+                continue
+            if parse_reference(ref, True).is_point:
+                self.point(ref)
+            else:
+                self.centreline(ref)
 
     def point(self, ref: str) -> NDArray[np.float64]:
         """The LPS mm of a point reference."""
-        r = parse_reference(ref)
+        r = parse_reference(ref, True)
         if not r.is_point:
             raise AnatomyError(f"Reference {ref!r} is a centreline, not a point.")
         if self.landmarks.has(ref):
@@ -185,7 +190,7 @@ class References:
             self.methods[ref] = f"centroid of {r.structure}"
             return np.asarray(pts.mean(axis=0), dtype=float)
         assert r.direction is not None
-        d = direction_vector(r.direction, r.structure)
+        d = combined_direction(r.direction.split("+"), r.structure)
         if r.kind == "extreme":
             proj = pts @ d
             top = float(proj.max())
@@ -241,20 +246,9 @@ class References:
         self, structure: str, towards: tuple[str, ...]
     ) -> tuple[str, NDArray[np.float64]]:
         """Where the line from the structure's centroid along the combined directions leaves
-        it: ``(name, LPS mm)``; the name is ``STRUCTURE.surface_DIRECTION`` for one direction
-        and ``STRUCTURE.surface_D1+D2`` for several."""
-        if len(towards) == 1:
-            ref = f"{structure}.surface_{towards[0]}"
-            return ref, self.point(ref)
+        it: ``(name, LPS mm)``, the name ``STRUCTURE.surface_D1[+D2[+D3]]``."""
         ref = f"{structure}.surface_{'+'.join(towards)}"
-        if self.landmarks.has(ref):
-            return ref, self.landmarks.point(ref)
-        d = combined_direction(towards, structure)
-        pts = self.structure_points(structure, ref)
-        sp = self._structure(structure)
-        assert sp is not None
-        words = ", ".join(towards)
-        return ref, self._surface(ref, structure, pts, sp, d, words)
+        return ref, self.point(ref)
 
     def _level(self, r: Reference) -> NDArray[np.float64]:
         assert r.structure is not None
@@ -294,7 +288,7 @@ class References:
             if "." in ref_or_vessel or ref_or_vessel in voc.LANDMARKS
             else (f"{ref_or_vessel}.centreline")
         )
-        r = parse_reference(name)
+        r = parse_reference(name, True)
         if r.kind != "centreline":
             raise AnatomyError(f"Reference {name!r} is a point, not a centreline.")
         assert r.structure is not None

@@ -102,6 +102,9 @@ class CaseFile(FileModel):
     findings: ListOf[Finding]
     landmark_specs: Annotated[ListOf[LandmarkSpec], Field(alias="landmarks")] = ()
     checks: CaseChecks = CaseChecks()
+    #: Structure names of the anatomy source beyond TotalSegmentator's (a SEG's segments, a
+    #: named label map's labels) that the findings may refer to.
+    structures: ListOf[Ident] = ()
 
     @classmethod
     def check_part(cls, written: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:

@@ -46,6 +46,14 @@ def read_yaml(path: Path, limits: Limits | None = None) -> Any:
     return parse_yaml(text, path, "case file", CaseFileError, limits)
 
 
+def validation_context(path: Path, doc: Any) -> dict[str, Any]:
+    """The context a case file is validated in: its path, and the structure names it
+    declares (``structures``, read before the findings that use them)."""
+    declared = doc.get("structures") if isinstance(doc, dict) else None
+    names = tuple(n for n in declared if isinstance(n, str)) if isinstance(declared, list) else ()
+    return {"path": path, "structures": names}
+
+
 def load_case(path: str | Path, limits: Limits | None = None) -> CaseFile:
     """Read and validate a case file.
 
@@ -72,6 +80,6 @@ def load_case(path: str | Path, limits: Limits | None = None) -> CaseFile:
     p = Path(path)
     doc = read_yaml(p, limits)
     try:
-        return _CASE_FILE.validate_python(doc, context={"path": p})
+        return _CASE_FILE.validate_python(doc, context=validation_context(p, doc))
     except ValidationError as err:
         raise case_file_error(p, err, limits) from err

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, ValidationInfo, model_validator
 
 from .. import vocabulary as voc
+from ..anatomy.reference_names import BadReference, combined_direction
 from .problems import SchemaProblem
 from .values import (
     DepthMm,
@@ -210,18 +211,16 @@ class Placement(FileModel):
         return present(written)
 
     @model_validator(mode="after")
-    def _sided(self) -> Placement:
-        sided = [t for t in self.towards if t in ("medial", "lateral")]
+    def _towards_combine(self) -> Placement:
+        if not self.towards:
+            return self
         of = self.structure if self.rule == "arises_from" else self.vessel
-        side = (of or "").rsplit("_", 1)[-1]
-        if sided and side not in ("left", "right"):
+        try:
+            combined_direction(self.towards, of)
+        except BadReference as err:
             raise SchemaProblem(
-                f"uses {sided[0]!r}, which needs a structure of one side (*_left or *_right); "
-                f"{of!r} has none",
-                "use left or right instead",
-                list(self.towards),
-                at=("towards",),
-            )
+                f"{err.problem} (for {of!r})", err.fix, list(self.towards), at=("towards",)
+            ) from None
         return self
 
     @model_validator(mode="after")
@@ -244,10 +243,19 @@ class Placement(FileModel):
         return -1.0 if self.side == "right" else 1.0
 
     def landmarks(self) -> list[str]:
-        """The references the placement uses (the outline's points, or the level), in order."""
+        """The references the placement uses, in order: the outline's points; the level; the
+        surface point a solid arises from; the vessel's centreline beside which it lies."""
         out = [p.landmark for p in self.through]
         if self.level is not None:
             out.append(self.level)
+        if self.rule == "arises_from" and self.structure is not None:
+            out.append(f"{self.structure}.surface_{'+'.join(self.towards)}")
+        if self.rule == "at_level" and self.vessel is not None:
+            out.append(
+                "ivc_centreline"
+                if self.vessel == "inferior_vena_cava"
+                else f"{self.vessel}.centreline"
+            )
         return out
 
     @property

@@ -89,43 +89,41 @@ def check_colour(value: Any) -> str:
     return value.upper()
 
 
-def check_structure(value: Any) -> str:
-    """A structure name or group pattern (:func:`~..vocabulary.is_known_structure`)."""
+def declared_structures(info: ValidationInfo | None) -> tuple[str, ...]:
+    """The structure names a case file declares under ``structures`` (validation context)."""
+    context = info.context if info is not None and isinstance(info.context, dict) else {}
+    names = context.get("structures", ())
+    return tuple(n for n in names if isinstance(n, str))
+
+
+def check_structure(value: Any, info: ValidationInfo) -> str:
+    """A structure name or group pattern (:func:`~..vocabulary.is_known_structure`), or a
+    name the case file declares under ``structures``."""
+    if isinstance(value, str) and value in declared_structures(info):
+        return value
     if not isinstance(value, str) or not voc.is_known_structure(value):
         hint = voc.closest(str(value), voc.STRUCTURES)
         fix = f"use {hint!r}" if hint else "use a TotalSegmentator class name"
         raise SchemaProblem(
             "is not a known structure name (TotalSegmentator class names such as "
-            "'inferior_vena_cava', 'iliopsoas_right', 'kidney_left', or a group such as "
-            "'vertebrae_*')",
+            "'inferior_vena_cava', 'iliopsoas_right', 'kidney_left', a group such as "
+            "'vertebrae_*', or a name listed under the case file's 'structures')",
             f"{fix} (the list is in {REFERENCE})",
             value,
         )
     return value
 
 
-def _landmark_check(names: tuple[str, ...], what: str) -> Callable[[Any], str]:
-    def check(value: Any) -> str:
-        if not isinstance(value, str) or value not in names:
-            hint = voc.closest(str(value), names)
-            fix = f"use {hint!r}" if hint else "use one of them"
-            raise SchemaProblem(f"is not a known {what} (known: {', '.join(names)})", fix, value)
-        return value
-
-    check.__doc__ = f"A {what} name."
-    return check
-
-
-def _reference_check(point_only: bool) -> Callable[[Any], str]:
+def _reference_check(point_only: bool) -> Callable[[Any, ValidationInfo], str]:
     what = "point reference" if point_only else "reference"
 
-    def check(value: Any) -> str:
+    def check(value: Any, info: ValidationInfo) -> str:
         if not isinstance(value, str):
             raise SchemaProblem(
                 f"must be a {what} (text)", "write it like 'kidney_right.centroid'", value
             )
         try:
-            ref = parse_reference(value)
+            ref = parse_reference(value, declared_structures(info))
         except BadReference as err:
             raise SchemaProblem(
                 f"is not a {what}: {err.problem}",

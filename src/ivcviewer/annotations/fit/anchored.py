@@ -157,12 +157,12 @@ def _arises_from(
     sunk = f", sunk {pl.depth_mm:g} mm into it" if pl.depth_mm > 0 else ""
     gap = f", {-pl.depth_mm:g} mm off it" if pl.depth_mm < 0 else ""
     method = (
-        f"touching {pl.structure}'s {pl.towards} surface (where the line from its centroid "
-        f"towards {pl.towards} leaves it) and growing {pl.towards}{sunk}{gap}"
+        f"touching {pl.structure}'s surface where the line from its centroid towards "
+        f"{pl.towards_text} leaves it, and growing that way{sunk}{gap}"
     )
     params = {
         "structure": pl.structure,
-        "towards": pl.towards,
+        "towards": list(pl.towards),
         "anchor_lps": _r3(anchor),
         "depth_mm": pl.depth_mm,
     }

@@ -160,24 +160,23 @@ class SolidModel:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
-        if self.exponent == 4.0:
-            return {
-                "shape": "rounded box",
-                "centre_lps": [round(float(v), 3) for v in self.centre_lps],
-                "semi_axes_mm": {
-                    k: round(float(v), 3)
-                    for k, v in zip(("lr", "ap", "cc"), self.semi_axes_mm, strict=True)
-                },
-                "exponent": 4,
-                "volume_ml": round(self.volume_ml(), 3),
-            }
-        return {
-            "shape": "lobulated ellipsoid",
+        common = {
             "centre_lps": [round(float(v), 3) for v in self.centre_lps],
             "semi_axes_mm": {
                 k: round(float(v), 3)
                 for k, v in zip(("lr", "ap", "cc"), self.semi_axes_mm, strict=True)
             },
+        }
+        if self.exponent == 4.0:
+            return {
+                "shape": "rounded box",
+                **common,
+                "exponent": 4,
+                "volume_ml": round(self.volume_ml(), 3),
+            }
+        return {
+            "shape": "lobulated ellipsoid",
+            **common,
             "lobulation": self.lobulation,
             "ellipsoid_volume_ml": round(self.volume_ml(), 3),
         }

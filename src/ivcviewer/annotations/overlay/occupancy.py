@@ -6,9 +6,11 @@ tissue (label 0, or a value the label map's table does not name), largest first 
 landmarks only (no label map) the occupancy is unknown (None).
 
 A finding that is not inside a vessel lumen and lies over a structure its relations do not name
-(its origin, its vessel, the structures of its rules) by more than :data:`ORGAN_SHARE_WARNING`
-of its voxels gets a warning: a real lesion of that size displaces the organs around it, it does
-not overlap them, so its measured HU there are those of the organ.
+(its origin, its vessel, the structures of its placement and rules) by more than the case
+file's ``checks.organ_share_warning`` (default :data:`ORGAN_SHARE_WARNING`) of its voxels gets
+a warning: a real lesion of that size displaces the organs around it, it does not overlap
+them, so its measured HU there are those of the organ. Fat, skin and the body outline
+(:data:`NOT_ORGANS`) are not organs.
 
 Examples
 --------
@@ -88,7 +90,9 @@ def _organ_warning(r: FindingResult, anatomy: AnatomyAccess, limit: float) -> li
     over = [
         o
         for o in r.occupancy
-        if o.structure not in (UNLABELLED, OTHER) and o.structure not in named and o.share > limit
+        if o.structure not in (UNLABELLED, OTHER, *NOT_ORGANS)
+        and o.structure not in named
+        and o.share > limit
     ]
     if not over:
         return []

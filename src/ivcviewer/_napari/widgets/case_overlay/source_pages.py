@@ -16,13 +16,15 @@ from qtpy.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
+    QMenu,
     QPushButton,
     QStackedWidget,
     QWidget,
 )
 
-from ....annotations import CaseFile, default_case_path
+from ....annotations import CaseFile, packaged_cases
 from ....widget_models import AnatomyInput, CaseOverlayModel
+from ....widget_models.case_overlay import shipped_case_title
 from ..measure_common import LayerCombo
 from .layer_inputs import is_3d
 
@@ -58,7 +60,18 @@ class SourcePanel(QWidget):
         self._run = run
         self.case_edit = QLineEdit(self)
         browse_case = QPushButton(f"Browse{ELLIPSIS}", self)
-        packaged = QPushButton("Packaged", self)
+        packaged = QPushButton("Shipped", self)
+        packaged.setToolTip(
+            "The case files shipped with ivcviewer: the published case and the teaching examples"
+        )
+        self.shipped_menu = QMenu(packaged)
+        for path in packaged_cases():
+            action = self.shipped_menu.addAction(shipped_case_title(path))
+            if action is None:  # pragma: no cover - Qt returns the new action
+                continue
+            action.setData(str(path))
+            action.triggered.connect(lambda _c=False, p=path: self._run(lambda: model.set_case(p)))
+        packaged.setMenu(self.shipped_menu)
         self.ct_combo = LayerCombo(viewer, Image, accept=is_3d, parent=self)
         self.source_combo = QComboBox(self)
         for s in AnatomyInput:
@@ -89,7 +102,6 @@ class SourcePanel(QWidget):
 
         self.case_edit.editingFinished.connect(self._on_case_edited)
         browse_case.clicked.connect(self._browse_case)
-        packaged.clicked.connect(lambda: self._run(lambda: model.set_case(default_case_path())))
         self.source_combo.currentIndexChanged.connect(self._on_combo)
         self.names_edit.textChanged.connect(self._on_names)
         model.events.case_changed.connect(self._show_case)
