@@ -11,6 +11,7 @@ import pytest
 from ivcviewer.annotations import load_case
 from ivcviewer.cli.main import main
 from ivcviewer.io import LabelTable, load_labels, save_labels
+from ivcviewer.volume import Volume
 
 
 @pytest.fixture(scope="module")
@@ -142,4 +143,21 @@ def test_from_drawing_refuses_the_case_in_an_input_folder_and_unpainted_labels(
     assert f"--region {painted}" in line and "[4, 7]" in line and "--label" in line
     assert main([*base, "--label", "5", "--case", str(case)]) == 2
     assert "label value 5 is not painted" in _one_line(capsys.readouterr().err)
+    assert not case.exists()
+
+
+def test_from_drawing_refuses_a_region_on_another_grid(
+    phantom_dir: Path, painted: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels, table = load_labels(painted)
+    cropped = tmp_path / "region" / "cropped.nii.gz"
+    cropped.parent.mkdir()
+    save_labels(Volume(labels.array[1:].copy(), labels.affine), table, cropped)
+    case = tmp_path / "case.yaml"
+    args = ["case", "from-drawing", "--ct", str(phantom_dir / "ct")]
+    args += ["--anatomy", str(phantom_dir / "labels.nii.gz"), "--region", str(cropped)]
+    args += ["--label", "4", "--id", "box", "--name", "Box", "--case", str(case)]
+    assert main(args) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert f"--region {cropped}: is not on the grid of" in line and "Fix" in line
     assert not case.exists()
