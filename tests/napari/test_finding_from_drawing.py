@@ -97,3 +97,36 @@ def test_nothing_painted_is_an_error_not_a_file(dock, tmp_path: Path) -> None:
     assert w.last_error.startswith("Finding from drawing: layer 'painted': nothing is painted")
     assert not case.exists()
     assert w.shown_text == w.model.shown_text  # still the hint
+
+
+def test_case_file_in_the_folder_of_the_opened_ct_is_refused(
+    make_napari_viewer, phantom_dir: Path
+) -> None:
+    viewer = make_napari_viewer(show=True)
+    (ct,) = viewer.open(str(phantom_dir / "ct"), plugin="ivcviewer")
+    assert ct.source.path is not None
+    w = FindingFromDrawingWidget(viewer)
+    viewer.window.add_dock_widget(w, name="Finding from drawing")
+    canonical = layer_volume(ct.metadata)
+    anatomy = np.zeros(canonical.shape, np.uint8)
+    anatomy[10:20, 30:40, 30:40] = 1
+    anatomy_layer = viewer.add_layer(
+        Layer.create(
+            *labels_layer_data(canonical.with_array(anatomy), {1: "liver"}, name="anatomy")
+        )
+    )
+    region = np.zeros(canonical.shape, np.uint8)
+    region[12:15, 32:36, 32:36] = 1
+    painted = viewer.add_layer(
+        Layer.create(*labels_layer_data(canonical.with_array(region), {}, name="painted"))
+    )
+    w.ct_combo.set_layer(ct)
+    w.anatomy_combo.set_layer(anatomy_layer)
+    w.region_combo.set_layer(painted)
+    case = phantom_dir / "ct" / "drawn.yaml"  # inside the DICOM folder the CT came from
+    w.case_edit.setText(str(case))
+    w.id_edit.setText("inside")
+    w.name_edit.setText("Inside")
+    assert w.add_to_case() is None
+    assert "refusing to write into" in w.last_error
+    assert not case.exists()

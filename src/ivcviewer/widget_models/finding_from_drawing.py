@@ -9,6 +9,7 @@ dock can show the finding's YAML text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,8 +78,10 @@ class FindingFromDrawingModel:
         *,
         ct_name: str,
         region_name: str,
+        inputs: Sequence[str | Path] = (),
     ) -> DrawnFinding:
-        """Turn the painted region into a finding and add it to the case file.
+        """Turn the painted region into a finding and add it to the case file (never into
+        the folder of one of ``inputs``, the files the layers were read from).
 
         Raises
         ------
@@ -105,6 +108,7 @@ class FindingFromDrawingModel:
             kind=self.kind,
             ct_name=ct_name,
             region_name=region_name,
+            inputs=inputs,
         )
         self.last = drawn
         self.added.emit(drawn)

@@ -36,6 +36,7 @@ from .measure_common import LayerCombo
 
 if TYPE_CHECKING:
     import napari
+    from napari.layers import Layer
 
 #: Where errors say they come from.
 WHERE = "Finding from drawing"
@@ -156,6 +157,7 @@ class FindingFromDrawingWidget(QWidget):
                 mt.volume_from_layer(region_layer),
                 ct_name=f"layer {ct_layer.name!r}",
                 region_name=f"layer {region_layer.name!r}",
+                inputs=_source_paths(ct_layer, anatomy_layer, region_layer),
             )
         except Exception as err:  # every failure is one notification, never a traceback
             self.last_error = show_failure(err, WHERE)
@@ -163,6 +165,12 @@ class FindingFromDrawingWidget(QWidget):
         self.last_error = ""
         show_info(f"Finding {drawn.finding['id']!r} added to {drawn.case_path}")
         return drawn
+
+
+def _source_paths(*layers: Layer) -> list[str]:
+    """The files or folders the layers were read from (layers made in the viewer have none)."""
+    paths = [getattr(getattr(layer, "source", None), "path", None) for layer in layers]
+    return [str(p) for p in paths if p]
 
 
 __all__ = ["FindingFromDrawingWidget"]
