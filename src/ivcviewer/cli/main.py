@@ -32,6 +32,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "phantom_cmd",
     "measure_cmd",
     "overlay_cmd",
+    "case_cmd",
     "render_cmd",
     "export_cmd",
     "batch_cmd",
