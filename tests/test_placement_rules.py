@@ -456,3 +456,18 @@ def test_structures_of_a_named_label_map_beyond_totalsegmentator(
     assert chk.status == "satisfied"
     with pytest.raises(AnatomyError, match="no voxel of 'tumour_bed'"):
         fit_case(world.ct, case, truth_landmarks(), world.labels, world.names)
+
+
+def test_centred_in_on_a_clicked_centre_without_a_label_map(tmp_path: Path, world: World) -> None:
+    case = write_case(tmp_path, solid({"rule": "centred_in", "structure": "kidney_right"}))
+    assert case.required_references() == ["kidney_right.centroid"]
+    lm = truth_landmarks()
+    lm.points_lps["kidney_right.centroid"] = np.array([-70.0, 38.0, 4.0])
+    res = fit_case(world.ct, case, lm)
+    np.testing.assert_allclose(res.finding("lesion").fit.model.centre_lps, [-70.0, 38.0, 4.0])
+    moved = write_case(
+        tmp_path,
+        solid({"rule": "centred_in", "structure": "kidney_right", "position": {"lr": 0.5}}),
+    )
+    with pytest.raises(AnatomyError, match="no anatomy label map"):
+        fit_case(world.ct, moved, lm)  # a position needs the structure's extent

@@ -248,6 +248,8 @@ class Placement(FileModel):
         out = [p.landmark for p in self.through]
         if self.level is not None:
             out.append(self.level)
+        if self.rule == "centred_in" and self.structure is not None:
+            out.append(f"{self.structure}.centroid")
         if self.rule == "arises_from" and self.structure is not None:
             out.append(f"{self.structure}.surface_{'+'.join(self.towards)}")
         if self.rule == "at_level" and self.vessel is not None:

@@ -89,6 +89,13 @@ def _centred_in(
 ) -> AnchoredPlacement:
     assert pl.structure is not None
     s = pl.structure
+    clicked = refs.landmarks.has(f"{s}.centroid")
+    if clicked and not refs.has_structure(s) and pl.level is None and pl.position is None:
+        # no label map of the structure: its centroid clicked by name places the solid
+        centre = refs.point(f"{s}.centroid")
+        params = {"structure": s, "base_point_lps": _r3(centre), "clicked": True}
+        method = f"centred on the clicked centre of {s}"
+        return AnchoredPlacement(centre, method, params, [f"{s}.centroid"], [])
     pts = refs.structure_points(s, f"{s}.centroid")
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     half = (hi - lo) / 2.0
