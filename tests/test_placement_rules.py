@@ -471,3 +471,23 @@ def test_centred_in_on_a_clicked_centre_without_a_label_map(tmp_path: Path, worl
     )
     with pytest.raises(AnatomyError, match="no anatomy label map"):
         fit_case(world.ct, moved, lm)  # a position needs the structure's extent
+
+
+def test_findings_report_says_not_satisfied_with_the_figures(tmp_path: Path, world: World) -> None:
+    from ivcviewer.workflows.findings_table import render_html, render_markdown
+
+    case = write_case(
+        tmp_path,
+        solid(
+            {"rule": "centred_in", "structure": "kidney_right"},
+            size_mm=(90.0, 90.0, 90.0),
+            rules=[{"rule": "mostly_within", "structure": "kidney_right", "min_share": 0.8}],
+        ),
+    )
+    res = fit(world, case)
+    (chk,) = res.finding("lesion").rules
+    share = chk.detail.split("%")[0]
+    md = render_markdown(res)
+    row = next(line for line in md.splitlines() if line.startswith("| mostly_within"))
+    assert "| not satisfied |" in row and f"{share}%" in row and "needed: at least 80%" in row
+    assert "not satisfied" in render_html(res, "lesion")

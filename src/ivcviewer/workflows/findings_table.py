@@ -24,6 +24,13 @@ AXES: tuple[tuple[str, str], ...] = (
 #: Key of the overview entry (every finding) for :func:`render_html`.
 ALL_FINDINGS = "__all__"
 
+#: How a rule's status reads in the findings report and the widget.
+STATUS_WORDS: dict[str, str] = {
+    "satisfied": "satisfied",
+    "violated": "not satisfied",
+    "not_checked": "not checked",
+}
+
 #: Clipping steps that changed an extent by more than this are listed in the widget (mm).
 CLIP_SHOWN_MM = 0.5
 
@@ -205,7 +212,10 @@ def finding_row(result: OverlayResult, r: FindingResult) -> FindingRow:
         clipping_shown=tuple(
             f"{c.reason}: {c.description}" for c in r.clipping_changed_extents(CLIP_SHOWN_MM)
         ),
-        rules=tuple((str(c.rule), c.structure, str(c.status), c.detail) for c in r.rules),
+        rules=tuple(
+            (str(c.rule), c.structure, STATUS_WORDS.get(str(c.status), str(c.status)), c.detail)
+            for c in r.rules
+        ),
         warnings=tuple(r.warnings),
         carries_level=result.involvement is not None and result.involvement_finding == r.id,
         occupancy_text=_occupancy_text(r),
