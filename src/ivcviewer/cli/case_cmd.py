@@ -18,8 +18,6 @@ import argparse
 import sys
 from typing import Any
 
-from ..annotations import vocabulary as voc
-
 #: Exit status of ``case check`` on an invalid case file.
 EXIT_INVALID = 1
 
@@ -75,7 +73,9 @@ def _add_from_drawing(sub: Any) -> None:
     d.add_argument("--id", dest="finding_id", metavar="ID", required=True, help="finding id")
     d.add_argument("--name", metavar="NAME", required=True, help="finding name")
     d.add_argument(
-        "--kind", choices=list(voc.SOLID_KINDS), default="mass", help="finding kind (mass)"
+        "--kind",
+        default="mass",
+        help="finding kind of a solid: mass (default), lesion or lymph_node",
     )
     d.add_argument("--colour", metavar="#RRGGBB", help="display colour (default: a free one)")
     d.add_argument("--case", metavar="FILE", required=True, help="case file to add it to (.yaml)")

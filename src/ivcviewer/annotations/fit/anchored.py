@@ -12,7 +12,7 @@ array([27.,  0., 10.])
 >>> centre_off_surface(np.array([0.0, 0.0, 50.0]), ("superior",), None, (30, 30, 30), 5.0)
 array([ 0.,  0., 75.])
 >>> round(support_distance(np.array([0.6, 0.0, 0.8]), (30.0, 20.0, 40.0)), 3)
-35.777
+36.715
 """
 
 from __future__ import annotations
