@@ -28,7 +28,8 @@ from .. import vocabulary as voc
 from ..anatomy import Landmarks, Provenance
 from ..anatomy.reference_names import combined_direction
 from ..anatomy.references import References
-from ..fit.anchored import support_distance
+from ..fit.anchored import centre_off_surface, centroid_and_half_extents, support_distance
+from ..fit.kinds import SHAPE_EXPONENTS
 from ..fit.shapes import SolidModel
 from ..overlay.anatomy_access import AnatomyAccess
 from ..overlay.occupancy import NOT_ORGANS, UNLABELLED, shares
@@ -50,7 +51,6 @@ SHARE_MARGIN = 0.05
 _SCALES = (1.0, 0.97, 1.03, 0.94, 1.06)
 
 #: Exponent of each solid shape (2: ellipsoid, 4: rounded box).
-_EXPONENTS = {voc.SolidShape.ELLIPSOID.value: 2.0, voc.SolidShape.ROUNDED_BOX.value: 4.0}
 
 #: Colours given to drawn findings in turn when none is chosen.
 DRAWN_COLOURS = ("#E67E22", "#16A085", "#8E44AD", "#C0392B", "#2980B9", "#F1C40F")
@@ -149,7 +149,7 @@ def choose_solid(geo: RegionGeometry) -> SolidChoice:
     bbox_semi = geo.extents_mm / 2.0
     moment_k = {2.0: 5.0, 4.0: _superellipsoid_moment()}
     best: SolidChoice | None = None
-    for shape, p in _EXPONENTS.items():
+    for shape, p in SHAPE_EXPONENTS.items():
         for base in (bbox_semi, np.sqrt(moment_k[p] * var)):
             for s in _SCALES:
                 a, b, c = (float(max(v, 0.5)) for v in base * s)
@@ -184,9 +184,8 @@ def _position(centre: NDArray[np.float64], pts: NDArray[np.float64]) -> dict[str
     """The ``centred_in`` position of ``centre`` in a structure's voxel centres ``pts``
     (as :func:`ivcviewer.annotations.fit.anchored.place_from_references` reads it), or None
     when it lies beyond the rule's range (3 half extents)."""
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    half = np.maximum((hi - lo) / 2.0, 1e-6)
-    pos = (centre - pts.mean(axis=0)) / half
+    centroid, half = centroid_and_half_extents(pts)
+    pos = (centre - centroid) / np.maximum(half, 1e-6)
     if np.any(np.abs(pos) > 3.0):
         return None
     return {a: round(float(v), 3) + 0.0 for a, v in zip(("lr", "ap", "cc"), pos, strict=True)}
@@ -195,8 +194,8 @@ def _position(centre: NDArray[np.float64], pts: NDArray[np.float64]) -> dict[str
 def _towards(centre: NDArray[np.float64], pts: NDArray[np.float64]) -> tuple[str, ...]:
     """The directions (one to three) from a structure's centroid towards ``centre``: the axes
     whose offset, in the structure's half extents, is at least half the largest."""
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    rel = (centre - pts.mean(axis=0)) / np.maximum((hi - lo) / 2.0, 1e-6)
+    centroid, half = centroid_and_half_extents(pts)
+    rel = (centre - centroid) / np.maximum(half, 1e-6)
     names = (("right", "left"), ("anterior", "posterior"), ("inferior", "superior"))
     top = float(np.max(np.abs(rel)))
     out = [names[i][int(rel[i] > 0)] for i in range(3) if abs(rel[i]) >= 0.5 * top]
@@ -220,7 +219,7 @@ def _arises_from(
     depth = support_distance(d, semi, exponent) - float(np.dot(c - anchor, d))
     if not -50.0 <= depth <= 50.0:
         return None
-    placed = anchor + d * (support_distance(d, semi, exponent) - round(depth, 1))
+    placed = centre_off_surface(anchor, towards, structure, semi, round(depth, 1), exponent)
     if float(np.linalg.norm(placed - c)) > float(geo.spacing_mm.max()):
         return None
     out: dict[str, Any] = {"rule": "arises_from", "structure": structure, "towards": list(towards)}
@@ -235,7 +234,9 @@ def _placement(
     """``arises_from`` for a region outside every structure that reproduces it, else
     ``centred_in`` with the region centre's position."""
     if not inside:
-        arises = _arises_from(geo, refs, structure, solid.semi_axes_mm, _EXPONENTS[solid.shape])
+        arises = _arises_from(
+            geo, refs, structure, solid.semi_axes_mm, SHAPE_EXPONENTS[solid.shape]
+        )
         if arises is not None:
             return arises
     pos = _position(geo.centre_lps, refs.structure_points(structure, structure))

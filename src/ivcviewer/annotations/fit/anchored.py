@@ -27,6 +27,7 @@ from ...errors import AnatomyError, CaseFileError
 from ..anatomy.reference_names import combined_direction
 from ..anatomy.references import References
 from ..casefile import Finding, Placement
+from .kinds import SHAPE_EXPONENTS
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,14 @@ class AnchoredPlacement:
 
 def _r3(p: NDArray[np.float64]) -> list[float]:
     return [round(float(v), 3) for v in p]
+
+
+def centroid_and_half_extents(
+    pts: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """A structure's centroid and half extents along x, y, z (LPS mm) from its voxel centres:
+    the frame in which ``centred_in`` reads its ``position``."""
+    return pts.mean(axis=0), (pts.max(axis=0) - pts.min(axis=0)) / 2.0
 
 
 def support_distance(
@@ -98,7 +107,7 @@ def _centred_in(
         return AnchoredPlacement(centre, method, params, [f"{s}.centroid"], [])
     pts = refs.structure_points(s, f"{s}.centroid")
     lo, hi = pts.min(axis=0), pts.max(axis=0)
-    half = (hi - lo) / 2.0
+    centroid, half = centroid_and_half_extents(pts)
     used = [f"{s}.centroid"]
     warnings: list[str] = []
     if pl.level is not None:
@@ -115,7 +124,7 @@ def _centred_in(
         base = np.array([*band[:, :2].mean(axis=0), z0])
         where = f"the centroid of {s}'s section at the level of {pl.level}"
     else:
-        base = pts.mean(axis=0)
+        base = centroid
         where = f"the centroid of {s}"
     pos = np.asarray(pl.position.as_lps() if pl.position is not None else (0.0, 0.0, 0.0))
     centre = base + pos * half
@@ -143,17 +152,18 @@ def _centred_in(
     return AnchoredPlacement(centre, f"centred on {where}{moved}", params, used, warnings)
 
 
-def _exponent(finding: Finding) -> float:
-    return 4.0 if finding.relations.shape == "rounded_box" else 2.0
-
-
 def _arises_from(
     finding: Finding, pl: Placement, refs: References, semi_axes: tuple[float, float, float]
 ) -> AnchoredPlacement:
     assert pl.structure is not None and pl.towards
     ref, anchor = refs.surface_point(pl.structure, pl.towards)
     centre = centre_off_surface(
-        anchor, pl.towards, pl.structure, semi_axes, pl.depth_mm, _exponent(finding)
+        anchor,
+        pl.towards,
+        pl.structure,
+        semi_axes,
+        pl.depth_mm,
+        SHAPE_EXPONENTS[finding.relations.shape],
     )
     warnings: list[str] = []
     if refs.is_truncated(ref):
@@ -189,7 +199,9 @@ def _at_level(
         )
     z0 = refs.z(pl.level)
     v, r = refs.centre_at_z(pl.vessel, z0)
-    centre = centre_beside(v, r, pl.towards, pl.vessel, semi_axes, pl.gap_mm, _exponent(finding))
+    centre = centre_beside(
+        v, r, pl.towards, pl.vessel, semi_axes, pl.gap_mm, SHAPE_EXPONENTS[finding.relations.shape]
+    )
     method = (
         f"centre at the level of {pl.level}, {pl.towards_text} of the {pl.vessel} "
         f"(its surface {pl.gap_mm:g} mm from the vessel's wall)"

@@ -29,5 +29,12 @@ CENTRELINE_VESSELS: dict[str, str] = {"inferior_vena_cava": "ivc_centreline"}
 #: Default amplitude of a solid's lobulation (fraction of its radius; must stay below 1/8).
 DEFAULT_LOBULATION = 0.05
 
+#: Exponent of each solid shape (``relations.shape``): 2 the ellipsoid, 4 the rounded box
+#: (the superellipsoid ``|qx|^4 + |qy|^4 + |qz|^4 <= 1``).
+SHAPE_EXPONENTS: dict[str, float] = {
+    voc.SolidShape.ELLIPSOID.value: 2.0,
+    voc.SolidShape.ROUNDED_BOX.value: 4.0,
+}
+
 #: Rules by which a solid meets its vessel (and is then placed by its outline through it).
 CONTACT_RULES: tuple[str, ...] = ("reaches_into", "touches", "overlaps")

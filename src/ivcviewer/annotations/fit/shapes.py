@@ -153,11 +153,6 @@ class SolidModel:
         unit = 8.0 * math.gamma(1.0 + 1.0 / p) ** 3 / math.gamma(1.0 + 3.0 / p)
         return unit * a * b * c / 1000.0
 
-    @property
-    def shape_name(self) -> str:
-        """``ellipsoid`` or ``rounded_box``."""
-        return "rounded_box" if self.exponent == 4.0 else "ellipsoid"
-
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
         common = {

@@ -16,7 +16,7 @@ from ..anatomy.references import References
 from ..casefile import Finding, Placement
 from ..vocabulary import SELF_LEVELLED_PLACEMENTS
 from .anchored import place_from_references
-from .kinds import CENTRELINE_VESSELS, DEFAULT_LOBULATION, ORIGIN_LANDMARKS
+from .kinds import CENTRELINE_VESSELS, DEFAULT_LOBULATION, ORIGIN_LANDMARKS, SHAPE_EXPONENTS
 from .placement import (
     mass_centre_from_relations,
     origin_point,
@@ -206,8 +206,9 @@ def _shape_model(
     lobulation: float,
 ) -> SolidModel:
     """The solid of the finding's shape (an ellipsoid, or a rounded box without bumps)."""
-    if finding.relations.shape == "rounded_box":
-        return SolidModel(centre, semi_axes, 0.0, exponent=4.0)
+    exponent = SHAPE_EXPONENTS[finding.relations.shape]
+    if exponent != 2.0:
+        return SolidModel(centre, semi_axes, 0.0, exponent=exponent)
     return SolidModel(centre, semi_axes, lobulation, _seed_phases(finding.id))
 
 
