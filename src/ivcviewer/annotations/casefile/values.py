@@ -150,7 +150,11 @@ check_point_landmark = _reference_check(point_only=True)
 
 
 def check_directions(value: Any) -> tuple[str, ...]:
-    """One direction, or a list of up to three that are combined (``[superior, medial]``)."""
+    """One direction, or a list of up to three that are combined (``[superior, medial]``).
+
+    Whether they combine (not opposite, medial and lateral only on a structure of one side) is
+    checked by the placement, which knows the structure.
+    """
     items = value if isinstance(value, list) else [value]
     if not 1 <= len(items) <= 3:
         raise SchemaProblem(
@@ -161,22 +165,7 @@ def check_directions(value: Any) -> tuple[str, ...]:
     out = tuple(check_direction(v) for v in items)
     if len(set(out)) != len(out):
         raise SchemaProblem("repeats a direction", "name each direction once", value)
-    opposite = {
-        frozenset(p)
-        for p in (
-            ("superior", "inferior"),
-            ("left", "right"),
-            ("anterior", "posterior"),
-            ("medial", "lateral"),
-        )
-    }
-    for a in out:
-        for b in out:
-            if frozenset((a, b)) in opposite:
-                raise SchemaProblem(
-                    f"combines opposite directions {a!r} and {b!r}", "keep one of them", value
-                )
-    return out
+    return out  # opposite ones are refused with the structure they apply to (Placement)
 
 
 def check_direction(value: Any) -> str:
