@@ -24,8 +24,9 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ...errors import CaseFileError
+from ..casefile import Rule
 from ..rasterise import CroppedMask
-from ..vocabulary import DEFAULT_MIN_SHARE, RuleStatus
+from ..vocabulary import RuleStatus
 from .anatomy_access import AnatomyAccess
 from .results import FindingResult, RuleCheck
 
@@ -40,21 +41,15 @@ def share_verdict(rule_name: str, share: float, threshold: float) -> tuple[bool,
     return ok, f"{share:.1%} of the region lies inside it (needed: at least {threshold:.0%})"
 
 
-def check_rule(
-    rule_name: str,
-    structure: str,
-    margin_mm: float,
-    min_fraction: float,
-    region: CroppedMask,
-    anatomy: AnatomyAccess,
-    threshold: float | None = None,
-) -> RuleCheck:
+def check_rule(rule: Rule, region: CroppedMask, anatomy: AnatomyAccess) -> RuleCheck:
     """Whether one rule holds for a region: ``satisfied``, ``violated`` or ``not_checked``
     (the structure is not in the anatomy source), with what was counted.
 
-    ``threshold``: the share ``mostly_within`` and ``within_vessel`` need (default 50 % and
-    95 %), or the share ``avoids`` allows (None: no voxel).
+    A rule with a share (:attr:`Rule.threshold`: what ``inside``, ``mostly_within`` and
+    ``within_vessel`` need, what ``avoids`` allows) is checked against it.
     """
+    rule_name, structure, margin_mm = str(rule.rule), rule.structure, rule.margin_mm
+    threshold = rule.threshold
     src = anatomy.source_of(structure)
     if not src:
         return RuleCheck(
@@ -81,19 +76,17 @@ def check_rule(
         if rule_name in ("overlaps", "reaches_into"):
             ok = k > 0
             detail = f"{k} voxels ({frac:.1%} of the region) lie inside {structure}"
-        elif rule_name == "inside":
-            ok = frac >= min_fraction - 1e-12
+        elif rule_name == "inside" and threshold is not None:
+            ok = frac >= threshold - 1e-12
             grown = f" grown by {margin_mm:g} mm" if margin_mm else ""
             detail = (
-                f"{frac:.1%} of the region lies inside {structure}{grown} "
-                f"(needed: {min_fraction:.0%})"
+                f"{frac:.1%} of the region lies inside {structure}{grown} (needed: {threshold:.0%})"
             )
         elif rule_name == "avoids" and threshold is None:
             ok = k == 0
             detail = f"{k} voxels of the region lie inside {structure}"
-        elif rule_name in ("avoids", "mostly_within", "within_vessel"):
-            need = threshold if threshold is not None else DEFAULT_MIN_SHARE[rule_name]
-            ok, said = share_verdict(rule_name, frac, need)
+        elif rule_name in ("avoids", "mostly_within", "within_vessel") and threshold is not None:
+            ok, said = share_verdict(rule_name, frac, threshold)
             detail = said.replace("inside it", f"inside {structure}")
         else:  # pragma: no cover - the case file admits only the rules above
             raise CaseFileError(f"Unknown rule {rule_name!r}.")
@@ -116,18 +109,7 @@ def check_rules(
             out.append(r)
             continue
         checked = r.before_overlaps if r.before_overlaps is not None else r.region
-        rules = [
-            check_rule(
-                rule.rule,
-                rule.structure,
-                rule.margin_mm,
-                rule.min_fraction,
-                checked,
-                anatomy,
-                rule.threshold,
-            )
-            for rule in r.finding.relations.rules
-        ]
+        rules = [check_rule(rule, checked, anatomy) for rule in r.finding.relations.rules]
         violated = [
             f"Rule '{chk.rule} {chk.structure}' does not hold: {chk.detail}."
             for chk in rules
