@@ -18,6 +18,22 @@ def public_ct() -> Path:
 
 
 @pytest.fixture(scope="module")
+def case():  # type: ignore[no-untyped-def]
+    """The packaged case file, validated (a module's own ``case`` fixture takes precedence)."""
+    from ivcviewer.annotations import default_case_path, load_case
+
+    return load_case(default_case_path())
+
+
+@pytest.fixture(scope="module")
+def world():  # type: ignore[no-untyped-def]
+    """The synthetic abdomen of tests/_overlay_factory.py on its default axial grid."""
+    from _overlay_factory import sample_world
+
+    return sample_world()
+
+
+@pytest.fixture(scope="module")
 def phantom_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small phantom written as DICOM with its truth, once per test module (about a second)."""
     from ivcviewer.phantom import build_phantom, write_phantom

@@ -28,11 +28,6 @@ from ivcviewer.annotations.rasterise import GridBox, block_coords, box_of_lps
 from ivcviewer.errors import AnatomyError, CaseFileError
 
 
-@pytest.fixture(scope="module")
-def case():  # type: ignore[no-untyped-def]
-    return load_case(default_case_path())
-
-
 def _grid(spacing: tuple[float, float, float], shape: tuple[int, int, int], origin: list[float]):  # type: ignore[no-untyped-def]
     dz, dy, dx = spacing
     return shape, geometry.affine_from_dicom([1, 0, 0, 0, 1, 0], origin, [dy, dx], [0, 0, dz])

@@ -39,16 +39,6 @@ from ivcviewer.workflows.findings_table import render_markdown
 
 
 @pytest.fixture(scope="module")
-def case():  # type: ignore[no-untyped-def]
-    return load_case(default_case_path())
-
-
-@pytest.fixture(scope="module")
-def world() -> World:
-    return sample_world()
-
-
-@pytest.fixture(scope="module")
 def from_labels(world: World, case) -> OverlayResult:  # type: ignore[no-untyped-def]
     return fit_on_world_labels(world, case)
 

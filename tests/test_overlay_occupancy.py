@@ -7,9 +7,8 @@ import json
 
 import numpy as np
 import pytest
-from _overlay_factory import World, fit_on_world_labels, sample_world, truth_landmarks
+from _overlay_factory import World, fit_on_world_labels, truth_landmarks
 
-from ivcviewer.annotations import default_case_path, load_case
 from ivcviewer.annotations.overlay import AnatomyAccess, OverlayResult, fit_case
 from ivcviewer.annotations.overlay.occupancy import (
     ORGAN_SHARE_WARNING,
@@ -20,16 +19,6 @@ from ivcviewer.annotations.overlay.occupancy import (
 from ivcviewer.annotations.rasterise import CroppedMask, GridBox
 from ivcviewer.volume import Volume
 from ivcviewer.workflows.findings_table import render_html, render_markdown, render_terminal
-
-
-@pytest.fixture(scope="module")
-def case():  # type: ignore[no-untyped-def]
-    return load_case(default_case_path())
-
-
-@pytest.fixture(scope="module")
-def world() -> World:
-    return sample_world()
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ivcviewer.annotations import default_case_path, landmarks_from_labelmap, load_case
+from ivcviewer.annotations import default_case_path, landmarks_from_labelmap
 from ivcviewer.annotations.overlay import (
     OverlayResult,
     anatomy_names_for_case,
@@ -23,11 +23,6 @@ from ivcviewer.annotations.overlay import (
 )
 
 phantom = pytest.importorskip("ivcviewer.phantom")
-
-
-@pytest.fixture(scope="module")
-def case():  # type: ignore[no-untyped-def]
-    return load_case(default_case_path())
 
 
 @pytest.fixture(scope="module")

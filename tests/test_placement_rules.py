@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
-from _overlay_factory import IDS, World, sample_world, truth_landmarks
+from _overlay_factory import IDS, World, truth_landmarks
 
 from ivcviewer.annotations import CaseFile, load_case
 from ivcviewer.annotations.overlay import OverlayResult, fit_case
@@ -57,11 +57,6 @@ def write_case(tmp_path: Path, *findings: dict[str, Any], **top: Any) -> CaseFil
     path = tmp_path / "case.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return load_case(path)
-
-
-@pytest.fixture(scope="module")
-def world() -> World:
-    return sample_world()
 
 
 def fit(world: World, case: CaseFile) -> OverlayResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _overlay_factory import IDS, World, axial_affine, sample_world, truth_landmarks
+from _overlay_factory import IDS, World, axial_affine, truth_landmarks
 
 from ivcviewer.annotations.anatomy import Landmarks
 from ivcviewer.annotations.anatomy.reference_names import (
@@ -16,11 +16,6 @@ from ivcviewer.annotations.anatomy.reference_names import (
 from ivcviewer.annotations.anatomy.references import References
 from ivcviewer.errors import AnatomyError
 from ivcviewer.volume import Volume
-
-
-@pytest.fixture(scope="module")
-def world() -> World:
-    return sample_world()
 
 
 @pytest.fixture(scope="module")
